@@ -1,0 +1,245 @@
+//! Record buffers and the fixed pool that recycles them.
+//!
+//! A [`RecordBuffer`] is an anonymous memory map holding up to `capacity` packed records;
+//! parsers fill it in place and the writer hands its bytes to HDF5 unchanged. Maps are
+//! made lazily, at most `max_buffers` of them, and come back to the [`BufferPool`] after
+//! the writer is done, so memory stays bounded by `max_buffers * capacity * record_size`
+//! whatever the input size. The maps are private to this process (threads share them), which
+//! is all a single-process pipeline needs.
+//!
+//! The pool also prevents the deadlock an ordered writer invites: if later work units could
+//! take every buffer, the unit the writer waits for could never get one. So the last free
+//! buffer is reserved for the *head* unit, the one the writer needs next; the head always
+//! progresses because the writer returns its buffers at once.
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use memmap2::MmapMut;
+use ndarray::ArrayView2;
+
+/// A fixed-capacity run of packed records in an anonymous memory map.
+pub struct RecordBuffer {
+    map: MmapMut,
+    record_size: usize,
+    rows: usize,
+}
+
+impl RecordBuffer {
+    /// Maps room for `capacity` records of `record_size` bytes.
+    pub fn new(record_size: usize, capacity: usize) -> std::io::Result<Self> {
+        let map = MmapMut::map_anon(record_size * capacity)?;
+        Ok(Self {
+            map,
+            record_size,
+            rows: 0,
+        })
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.map.len() / self.record_size
+    }
+
+    /// Records filled so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.rows == self.capacity()
+    }
+
+    /// The unfilled slots, for a parser to write into; see [`RecordBuffer::commit`].
+    pub fn spare_mut(&mut self) -> &mut [u8] {
+        &mut self.map[self.rows * self.record_size..]
+    }
+
+    /// Marks `rows` more records, written into the front of [`RecordBuffer::spare_mut`], as filled.
+    pub fn commit(&mut self, rows: usize) {
+        assert!(self.rows + rows <= self.capacity());
+        self.rows += rows;
+    }
+
+    /// The filled records as packed bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.map[..self.rows * self.record_size]
+    }
+
+    /// The filled records as an ndarray view: one row per record, one column per byte.
+    pub fn view(&self) -> ArrayView2<'_, u8> {
+        ArrayView2::from_shape((self.rows, self.record_size), self.as_bytes())
+            .expect("the filled bytes are rows * record_size")
+    }
+
+    fn clear(&mut self) {
+        self.rows = 0;
+    }
+}
+
+/// The pool was cancelled while a caller waited for a buffer.
+#[derive(Debug)]
+pub struct Cancelled;
+
+struct PoolState {
+    free: Vec<RecordBuffer>,
+    mapped: usize,
+    head: usize,
+    cancelled: bool,
+}
+
+/// A bounded, recycling set of [`RecordBuffer`]s with the head-unit reservation.
+pub struct BufferPool {
+    record_size: usize,
+    capacity: usize,
+    max_buffers: usize,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+impl BufferPool {
+    /// A pool of at most `max_buffers` (at least 1) buffers of `capacity` records each.
+    pub fn new(record_size: usize, capacity: usize, max_buffers: usize) -> Self {
+        Self {
+            record_size,
+            capacity,
+            max_buffers: max_buffers.max(1),
+            state: Mutex::new(PoolState {
+                free: Vec::new(),
+                mapped: 0,
+                head: 0,
+                cancelled: false,
+            }),
+            returned: Condvar::new(),
+        }
+    }
+
+    /// The most memory the pool's buffers can take, in bytes.
+    pub fn bound_bytes(&self) -> usize {
+        self.max_buffers * self.capacity * self.record_size
+    }
+
+    /// Takes an empty buffer for work unit `unit`, waiting while none may be had.
+    ///
+    /// A unit other than the head may not take the last available buffer.
+    pub fn acquire(&self, unit: usize) -> Result<RecordBuffer, AcquireError> {
+        let mut state = self.state.lock().expect("buffer pool lock");
+        loop {
+            if state.cancelled {
+                return Err(AcquireError::Cancelled);
+            }
+            let available = state.free.len() + (self.max_buffers - state.mapped);
+            let needed = if unit == state.head { 1 } else { 2 };
+            if available >= needed {
+                if let Some(buffer) = state.free.pop() {
+                    return Ok(buffer);
+                }
+                state.mapped += 1;
+                drop(state);
+                return RecordBuffer::new(self.record_size, self.capacity).map_err(|error| {
+                    self.state.lock().expect("buffer pool lock").mapped -= 1;
+                    AcquireError::Map(error)
+                });
+            }
+            // The timeout is a safety net only: every release and head change notifies.
+            state = self
+                .returned
+                .wait_timeout(state, Duration::from_millis(100))
+                .expect("buffer pool lock")
+                .0;
+        }
+    }
+
+    /// Returns a buffer for reuse.
+    pub fn release(&self, mut buffer: RecordBuffer) {
+        buffer.clear();
+        self.state
+            .lock()
+            .expect("buffer pool lock")
+            .free
+            .push(buffer);
+        self.returned.notify_all();
+    }
+
+    /// Tells the pool which unit the writer needs next.
+    pub fn set_head(&self, unit: usize) {
+        self.state.lock().expect("buffer pool lock").head = unit;
+        self.returned.notify_all();
+    }
+
+    /// Wakes every waiter with [`AcquireError::Cancelled`], now and from now on.
+    pub fn cancel(&self) {
+        self.state.lock().expect("buffer pool lock").cancelled = true;
+        self.returned.notify_all();
+    }
+}
+
+/// Why no buffer was handed out.
+#[derive(Debug)]
+pub enum AcquireError {
+    Cancelled,
+    Map(std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn buffer_fills_and_views_rows() {
+        let mut buffer = RecordBuffer::new(4, 3).unwrap();
+        assert_eq!(buffer.capacity(), 3);
+        buffer.spare_mut()[..8].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        buffer.commit(2);
+        assert_eq!(buffer.view().shape(), &[2, 4]);
+        assert_eq!(buffer.view()[[1, 0]], 5);
+        assert_eq!(buffer.spare_mut().len(), 4);
+        assert!(!buffer.is_full());
+    }
+
+    #[test]
+    fn pool_never_maps_more_than_its_bound_and_reuses_buffers() {
+        let pool = BufferPool::new(8, 16, 2);
+        let a = pool.acquire(0).unwrap();
+        let b = pool.acquire(0).unwrap();
+        assert_eq!(pool.state.lock().unwrap().mapped, 2);
+        pool.release(a);
+        let c = pool.acquire(0).unwrap();
+        assert_eq!(pool.state.lock().unwrap().mapped, 2);
+        assert_eq!(c.rows(), 0);
+        pool.release(b);
+        pool.release(c);
+    }
+
+    #[test]
+    fn last_buffer_is_reserved_for_the_head_unit() {
+        let pool = Arc::new(BufferPool::new(8, 16, 2));
+        let later = pool.acquire(5).unwrap();
+        // Unit 5 is not the head and only one buffer is left: it must wait...
+        let waiter = {
+            let pool = Arc::clone(&pool);
+            std::thread::spawn(move || pool.acquire(5).map(|_| ()).is_ok())
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!waiter.is_finished());
+        // ...while the head unit gets it at once.
+        let head = pool.acquire(0).unwrap();
+        pool.release(head);
+        pool.release(later);
+        assert!(waiter.join().unwrap());
+    }
+
+    #[test]
+    fn cancel_wakes_waiters() {
+        let pool = Arc::new(BufferPool::new(8, 16, 1));
+        let held = pool.acquire(0).unwrap();
+        let waiter = {
+            let pool = Arc::clone(&pool);
+            std::thread::spawn(move || matches!(pool.acquire(0), Err(AcquireError::Cancelled)))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        pool.cancel();
+        assert!(waiter.join().unwrap());
+        drop(held);
+    }
+}

@@ -1,0 +1,88 @@
+//! The command line as the user typed it (clap derive). Nothing here is validated beyond
+//! syntax; [`crate::settings`] turns it into the settings a run uses.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "txt2h5",
+    version,
+    about = "Load whitespace-delimited methylation call files (chr pos pct c t) into one HDF5 compound dataset",
+    after_help = "Exit status: 0 success, 1 I/O or HDF5 failure, 2 usage error, 3 bad input data, \
+                  128+N killed by signal N (130 for Ctrl-C)."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse input files in parallel and write them, in order, to one HDF5 dataset.
+    Load(LoadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Input files and directories (plain text, gzip or bgzip; told apart by content).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// The HDF5 file to create.
+    #[arg(short, long, value_name = "OUT.h5")]
+    pub output: PathBuf,
+
+    /// Descend into subdirectories of directory inputs.
+    #[arg(short, long)]
+    pub recursive: bool,
+
+    /// Only load files in directories whose name matches this glob (e.g. '*.txt.gz').
+    #[arg(long, value_name = "PATTERN")]
+    pub glob: Option<String>,
+
+    /// Worker threads [default: the CPUs this process may use].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Name of the compound dataset.
+    #[arg(long, default_value = "data", value_name = "NAME")]
+    pub dataset: String,
+
+    /// Bytes in the chr field (longer names are an error, never truncated).
+    #[arg(long, default_value_t = crate::schema::DEFAULT_CHR_WIDTH, value_name = "N")]
+    pub chr_width: usize,
+
+    /// Rows per HDF5 chunk.
+    #[arg(long, default_value_t = crate::settings::DEFAULT_CHUNK_ROWS, value_name = "N")]
+    pub chunk_rows: usize,
+
+    /// Chunk compression: none, gzip or gzip:LEVEL (1-9); gzip always with shuffle.
+    #[arg(long, default_value = crate::settings::DEFAULT_COMPRESSION, value_name = "SPEC")]
+    pub compression: String,
+
+    /// Replace OUT.h5 if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Print nothing but errors (and the --json summary, if asked for).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print a machine-readable summary to stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Bytes per piece of a large uncompressed file (tuning and tests).
+    #[arg(long, hide = true, default_value_t = crate::settings::DEFAULT_PIECE_BYTES)]
+    pub piece_bytes: u64,
+
+    /// Records per memory-mapped buffer (tuning and tests).
+    #[arg(long, hide = true, default_value_t = crate::settings::DEFAULT_BUFFER_ROWS)]
+    pub buffer_rows: usize,
+
+    /// Buffers in the pool [default: 2 per thread + 2] (tuning and tests).
+    #[arg(long, hide = true)]
+    pub buffers: Option<usize>,
+}

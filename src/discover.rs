@@ -1,0 +1,208 @@
+//! Which files a run loads, and in what order.
+//!
+//! Operands are sorted by their bytes (the order Python's `sorted()` gives, so a load matches
+//! the reference pipelines), then each directory is expanded in place into its regular files
+//! sorted by name. Hidden entries (names starting with `.`) are skipped inside directories;
+//! subdirectories are entered only with `--recursive`; `--glob` filters files found inside
+//! directories by file name (a file named on the command line is always loaded). The same
+//! file reached twice is an error rather than a silent duplicate of its rows.
+
+use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use globset::GlobMatcher;
+
+use crate::error::{Error, Result};
+
+/// One input file, with the metadata recorded in `/sources`.
+#[derive(Clone, Debug)]
+pub struct Input {
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime_ns: i64,
+    device: u64,
+    inode: u64,
+}
+
+impl Input {
+    fn from_metadata(path: PathBuf, metadata: &std::fs::Metadata) -> Self {
+        Self {
+            path,
+            size: metadata.len(),
+            mtime_ns: metadata.mtime() * 1_000_000_000 + metadata.mtime_nsec(),
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        }
+    }
+
+    /// Whether this input is the file at `metadata` (same device and inode).
+    pub fn is_same_file(&self, metadata: &std::fs::Metadata) -> bool {
+        self.device == metadata.dev() && self.inode == metadata.ino()
+    }
+}
+
+/// How directories are expanded.
+#[derive(Clone, Debug, Default)]
+pub struct DiscoverOptions {
+    pub recursive: bool,
+    pub glob: Option<GlobMatcher>,
+}
+
+/// Expands operands into the ordered list of input files.
+pub fn discover(operands: &[PathBuf], options: &DiscoverOptions) -> Result<Vec<Input>> {
+    let mut sorted: Vec<&PathBuf> = operands.iter().collect();
+    sorted.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    let mut inputs = Vec::new();
+    for operand in sorted {
+        let metadata = std::fs::metadata(operand).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::usage(format!("{}: no such file or directory", operand.display()))
+            }
+            _ => Error::io(operand, error),
+        })?;
+        if metadata.is_dir() {
+            let before = inputs.len();
+            expand_directory(operand, options, &mut inputs)?;
+            if inputs.len() == before {
+                let filter = match &options.glob {
+                    Some(glob) => format!(" matching --glob {:?}", glob.glob().glob()),
+                    None => String::new(),
+                };
+                let depth = if options.recursive {
+                    ""
+                } else {
+                    " (subdirectories need --recursive)"
+                };
+                return Err(Error::usage(format!(
+                    "{}: directory has no input files{filter}{depth}",
+                    operand.display()
+                )));
+            }
+        } else if metadata.is_file() {
+            inputs.push(Input::from_metadata(operand.clone(), &metadata));
+        } else {
+            return Err(Error::usage(format!(
+                "{}: not a regular file or directory (pipes and devices are not supported: \
+                 txt2h5 reads files in parallel pieces)",
+                operand.display()
+            )));
+        }
+    }
+    reject_duplicates(&inputs)?;
+    Ok(inputs)
+}
+
+fn expand_directory(dir: &Path, options: &DiscoverOptions, inputs: &mut Vec<Input>) -> Result<()> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|error| Error::io(dir, error))? {
+        let entry = entry.map_err(|error| Error::io(dir, error))?;
+        if entry.file_name().as_bytes().starts_with(b".") {
+            continue;
+        }
+        entries.push(entry.path());
+    }
+    entries.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    for path in entries {
+        // Follow symbolic links, as `ls` and the shell's globs do.
+        let metadata = std::fs::metadata(&path).map_err(|error| Error::io(&path, error))?;
+        if metadata.is_dir() {
+            if options.recursive {
+                expand_directory(&path, options, inputs)?;
+            }
+        } else if metadata.is_file() {
+            let name = path.file_name().map(Path::new).unwrap_or(&path);
+            if options.glob.as_ref().is_none_or(|glob| glob.is_match(name)) {
+                inputs.push(Input::from_metadata(path, &metadata));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn reject_duplicates(inputs: &[Input]) -> Result<()> {
+    let mut seen: HashMap<(u64, u64), &Path> = HashMap::new();
+    for input in inputs {
+        if let Some(first) = seen.insert((input.device, input.inode), &input.path) {
+            return Err(Error::usage(format!(
+                "{} and {} are the same file; loading it twice would duplicate its rows",
+                first.display(),
+                input.path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn names(inputs: &[Input], root: &Path) -> Vec<String> {
+        inputs
+            .iter()
+            .map(|input| input.path.strip_prefix(root).unwrap().display().to_string())
+            .collect()
+    }
+
+    fn tree() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "b/2.txt",
+            "b/1.txt.gz",
+            "b/.hidden",
+            "b/sub/3.txt",
+            "a.txt",
+            "c.txt",
+        ] {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, name).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn sorts_operands_and_expands_directories_in_place() {
+        let dir = tree();
+        let root = dir.path();
+        let operands = [root.join("c.txt"), root.join("b"), root.join("a.txt")];
+        let inputs = discover(&operands, &DiscoverOptions::default()).unwrap();
+        assert_eq!(
+            names(&inputs, root),
+            ["a.txt", "b/1.txt.gz", "b/2.txt", "c.txt"]
+        );
+        assert_eq!(inputs[0].size, 5);
+    }
+
+    #[test]
+    fn recursive_and_glob() {
+        let dir = tree();
+        let root = dir.path();
+        let options = DiscoverOptions {
+            recursive: true,
+            glob: Some(globset::Glob::new("*.txt").unwrap().compile_matcher()),
+        };
+        let inputs = discover(&[root.join("b"), root.join("c.txt")], &options).unwrap();
+        assert_eq!(names(&inputs, root), ["b/2.txt", "b/sub/3.txt", "c.txt"]);
+    }
+
+    #[test]
+    fn empty_directory_missing_path_and_duplicates_are_errors() {
+        let dir = tree();
+        let root = dir.path();
+        fs::create_dir(root.join("empty")).unwrap();
+        let error = discover(&[root.join("empty")], &DiscoverOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("no input files"), "{error}");
+        let error = discover(&[root.join("nope")], &DiscoverOptions::default()).unwrap_err();
+        assert!(error.to_string().contains("no such file"), "{error}");
+        let error = discover(
+            &[root.join("b"), root.join("b/2.txt")],
+            &DiscoverOptions::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("same file"), "{error}");
+    }
+}

@@ -1,0 +1,82 @@
+//! The error type of a run, and the exit code each kind maps to.
+//!
+//! Every error that reaches the user names the file it is about; data errors also carry the
+//! 1-based line, the column, the offending text and a hint. One function,
+//! [`Error::exit_code`], decides the process exit status.
+
+use std::path::PathBuf;
+
+use crate::parse::LineError;
+
+/// Exit statuses, a documented contract (see the README).
+pub mod exit_code {
+    pub const SUCCESS: u8 = 0;
+    /// Reading or writing failed (I/O, HDF5), or an internal error.
+    pub const FAILURE: u8 = 1;
+    /// Bad flags or arguments, missing inputs, output exists without `--force`.
+    pub const USAGE: u8 = 2;
+    /// An input is not valid data: a line numpy would reject, a name too long, corrupt gzip.
+    pub const BAD_DATA: u8 = 3;
+    /// Interrupted by a signal: 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM).
+    pub const SIGNAL_BASE: u8 = 128;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The command as typed cannot run.
+    #[error("{message}")]
+    Usage { message: String },
+
+    /// A line that does not parse.
+    #[error("{}:{line}: {error}\n  hint: {}", path.display(), error.hint())]
+    Data {
+        path: PathBuf,
+        line: u64,
+        error: LineError,
+    },
+
+    /// An input that is not readable text: corrupt gzip, unsupported compression.
+    #[error("{}: {message}", path.display())]
+    BadInput { path: PathBuf, message: String },
+
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// The HDF5 library reported a failure.
+    #[error("{}: HDF5 error: {source}", path.display())]
+    Hdf5 { path: PathBuf, source: hdf5::Error },
+
+    /// SIGINT, SIGTERM or SIGHUP arrived.
+    #[error("interrupted by signal {signal}; no output was written")]
+    Interrupted { signal: i32 },
+}
+
+impl Error {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage {
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage { .. } => exit_code::USAGE,
+            Error::Data { .. } | Error::BadInput { .. } => exit_code::BAD_DATA,
+            Error::Io { .. } | Error::Hdf5 { .. } => exit_code::FAILURE,
+            Error::Interrupted { signal } => exit_code::SIGNAL_BASE + *signal as u8,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,12 @@
+//! Everything that touches HDF5: the output file, its datasets and attributes.
+//!
+//! Only the writer thread calls into this module; HDF5 serializes every call behind one
+//! global lock anyway, so there is nothing to gain from calling it from several threads.
+
+mod attributes;
+mod sources;
+mod writer;
+
+pub use attributes::RunInfo;
+pub use sources::SourceRow;
+pub use writer::{Compression, OutputWriter, WriterOptions};

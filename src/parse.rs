@@ -1,0 +1,460 @@
+//! Text lines to packed records: the hot loop.
+//!
+//! Accepts exactly what `numpy.loadtxt(path, dtype=<the record dtype>)` accepts (numpy's
+//! C reader with `delimiter=None`, `comments='#'`): fields are separated by runs of ASCII
+//! whitespace (numpy's `Py_UNICODE_ISSPACE`), `#` starts a comment anywhere on a line, a
+//! line with no fields is skipped, and a line with fields must have exactly five. Where
+//! numpy silently alters data we refuse instead: a `chr` longer than the field (numpy
+//! truncates) and non-printable or non-ASCII bytes in `chr` (numpy re-encodes them).
+//!
+//! The caller owns every buffer: [`parse_block`] writes records into a caller-provided slice
+//! and allocates nothing per line; only an error builds a `String`.
+
+mod number;
+pub mod reference;
+
+pub use number::{parse_f32_via_f64, parse_i32, FloatError, IntError};
+
+use crate::schema::{Schema, FIELD_NAMES};
+
+/// Byte classes of the field splitter.
+const FIELD: u8 = 0;
+const SPACE: u8 = 1;
+const COMMENT: u8 = 2;
+
+/// `\t \n \v \f \r`, `\x1c`..`\x1f` and space: the ASCII part of `Py_UNICODE_ISSPACE`.
+const fn byte_classes() -> [u8; 256] {
+    let mut table = [FIELD; 256];
+    let spaces = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ";
+    let mut i = 0;
+    while i < spaces.len() {
+        table[spaces[i] as usize] = SPACE;
+        i += 1;
+    }
+    table[b'#' as usize] = COMMENT;
+    table
+}
+static CLASS: [u8; 256] = byte_classes();
+
+/// Whether `byte` separates fields (numpy's whitespace set restricted to ASCII).
+pub fn is_field_separator(byte: u8) -> bool {
+    CLASS[byte as usize] == SPACE
+}
+
+/// Why one field was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldError {
+    /// The chromosome name is longer than the `chr` field.
+    ChrTooLong {
+        length: usize,
+        width: usize,
+    },
+    /// The chromosome name has a byte outside printable ASCII.
+    ChrInvalidByte {
+        byte: u8,
+    },
+    Integer(IntError),
+    Float(FloatError),
+}
+
+/// Why one line was rejected. Columns are 1-based, as in numpy's messages.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("expected 5 columns (chr pos pct c t) but found {found}, so column {} ({}) is missing: {text:?}", found + 1, FIELD_NAMES[*found])]
+    TooFewFields { found: usize, text: String },
+    #[error("expected 5 columns (chr pos pct c t) but found more: column 6 is {text:?}")]
+    TooManyFields { text: String },
+    #[error("column {column} ({}): {}: {text:?}", FIELD_NAMES[column - 1], describe_field_error(error))]
+    Field {
+        column: usize,
+        text: String,
+        error: FieldError,
+    },
+}
+
+fn describe_field_error(error: &FieldError) -> String {
+    match error {
+        FieldError::ChrTooLong { length, width } => {
+            format!("chromosome name is {length} bytes, longer than the {width}-byte chr field")
+        }
+        FieldError::ChrInvalidByte { byte } => {
+            format!("chromosome name has byte 0x{byte:02x}, which is not printable ASCII")
+        }
+        FieldError::Integer(IntError::Invalid) => "not a whole number".to_string(),
+        FieldError::Integer(IntError::OutOfRange) => {
+            "whole number out of the 32-bit range -2147483648..2147483647".to_string()
+        }
+        FieldError::Float(FloatError) => "not a decimal number".to_string(),
+    }
+}
+
+impl LineError {
+    /// 1-based column the error is about (6 for an extra column, the first missing one for
+    /// too few).
+    pub fn column(&self) -> usize {
+        match self {
+            LineError::TooFewFields { found, .. } => found + 1,
+            LineError::TooManyFields { .. } => 6,
+            LineError::Field { column, .. } => *column,
+        }
+    }
+
+    /// The offending text: the field, or the whole line when columns are missing.
+    pub fn text(&self) -> &str {
+        match self {
+            LineError::TooFewFields { text, .. }
+            | LineError::TooManyFields { text }
+            | LineError::Field { text, .. } => text,
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            LineError::TooFewFields { .. } | LineError::TooManyFields { .. } => {
+                "every data line needs exactly 5 whitespace-separated columns: chr pos pct c t \
+                 ('#' starts a comment)"
+                    .to_string()
+            }
+            LineError::Field { error, .. } => match error {
+                FieldError::ChrTooLong { length, .. } => format!(
+                    "raise --chr-width to at least {length} (numpy would silently truncate this name)"
+                ),
+                FieldError::ChrInvalidByte { .. } => {
+                    "chromosome names must be printable ASCII without spaces".to_string()
+                }
+                FieldError::Integer(IntError::Invalid) => {
+                    "expected a whole number such as 10468: optional sign, digits only".to_string()
+                }
+                FieldError::Integer(IntError::OutOfRange) => {
+                    "the value does not fit the <i4 field; numpy rejects it too".to_string()
+                }
+                FieldError::Float(_) => {
+                    "expected a decimal number such as 57.1428571428571, 1e-3, nan or inf"
+                        .to_string()
+                }
+            },
+        }
+    }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Parses one line (without its `\n`) into `slot`.
+///
+/// Returns `Ok(true)` when a record was written, `Ok(false)` for a blank or comment-only
+/// line (the slot is left untouched).
+#[inline]
+pub fn parse_line(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
+    let mut fields = [(0usize, 0usize); 5];
+    let mut count = 0;
+    let mut i = 0;
+    let len = line.len();
+    'split: loop {
+        while i < len {
+            match CLASS[line[i] as usize] {
+                SPACE => i += 1,
+                COMMENT => break 'split,
+                _ => break,
+            }
+        }
+        if i == len {
+            break;
+        }
+        let start = i;
+        while i < len && CLASS[line[i] as usize] == FIELD {
+            i += 1;
+        }
+        if count == fields.len() {
+            return Err(LineError::TooManyFields {
+                text: lossy(&line[start..i]),
+            });
+        }
+        fields[count] = (start, i);
+        count += 1;
+    }
+    match count {
+        0 => return Ok(false),
+        5 => {}
+        found => {
+            return Err(LineError::TooFewFields {
+                found,
+                text: lossy(line),
+            })
+        }
+    }
+    let field = |k: usize| &line[fields[k].0..fields[k].1];
+    let fail = |k: usize, error: FieldError| LineError::Field {
+        column: k + 1,
+        text: lossy(field(k)),
+        error,
+    };
+
+    let chr = field(0);
+    if chr.len() > schema.chr_width() {
+        return Err(fail(
+            0,
+            FieldError::ChrTooLong {
+                length: chr.len(),
+                width: schema.chr_width(),
+            },
+        ));
+    }
+    if let Some(&byte) = chr.iter().find(|b| !b.is_ascii_graphic()) {
+        return Err(fail(0, FieldError::ChrInvalidByte { byte }));
+    }
+    let int = |k: usize| parse_i32(field(k)).map_err(|e| fail(k, FieldError::Integer(e)));
+    let pos = int(1)?;
+    let pct = parse_f32_via_f64(field(2)).map_err(|e| fail(2, FieldError::Float(e)))?;
+    let c = int(3)?;
+    let t = int(4)?;
+    schema.write_record(slot, chr, pos, pct, c, t);
+    Ok(true)
+}
+
+/// How far [`parse_block`] got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockProgress {
+    /// Bytes of the text consumed (always whole lines, with their `\n`).
+    pub consumed: usize,
+    /// Lines consumed, blank and comment lines included.
+    pub lines: u64,
+    /// Records written to the front of the output slice.
+    pub rows: usize,
+}
+
+/// A line of a block that failed to parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockError {
+    /// 0-based index of the line within the block.
+    pub line_index: u64,
+    pub error: LineError,
+}
+
+/// Parses whole lines of `text` into consecutive record slots of `out`.
+///
+/// Stops when `out` has no free slot or the text runs out. A final line without `\n` is
+/// parsed only when `at_end` says no more text follows; otherwise it is left unconsumed for
+/// the caller to complete. `out.len()` must be a multiple of the record size.
+pub fn parse_block(
+    schema: &Schema,
+    text: &[u8],
+    at_end: bool,
+    out: &mut [u8],
+) -> Result<BlockProgress, BlockError> {
+    let record_size = schema.record_size();
+    let mut progress = BlockProgress::default();
+    let mut slots = out.chunks_exact_mut(record_size);
+    let mut slot = slots.next();
+    while progress.consumed < text.len() {
+        let Some(current) = slot.as_deref_mut() else {
+            break;
+        };
+        let rest = &text[progress.consumed..];
+        let (line, advance) = match memchr::memchr(b'\n', rest) {
+            Some(end) => (&rest[..end], end + 1),
+            None if at_end => (rest, rest.len()),
+            None => break,
+        };
+        let wrote = parse_line(schema, line, current).map_err(|error| BlockError {
+            line_index: progress.lines,
+            error,
+        })?;
+        progress.consumed += advance;
+        progress.lines += 1;
+        if wrote {
+            progress.rows += 1;
+            slot = slots.next();
+        }
+    }
+    Ok(progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::DEFAULT_CHR_WIDTH;
+
+    fn schema() -> Schema {
+        Schema::new(DEFAULT_CHR_WIDTH)
+    }
+
+    fn parse(line: &[u8]) -> Result<Option<Vec<u8>>, LineError> {
+        let mut slot = vec![0xEE; schema().record_size()];
+        parse_line(&schema(), line, &mut slot).map(|wrote| wrote.then_some(slot))
+    }
+
+    fn record(chr: &[u8], pos: i32, pct: f32, c: i32, t: i32) -> Vec<u8> {
+        let mut slot = vec![0; schema().record_size()];
+        schema().write_record(&mut slot, chr, pos, pct, c, t);
+        slot
+    }
+
+    #[test]
+    fn accepts_tabs_spaces_and_padding() {
+        let want = Some(record(b"chr1", 10468, 57.142_857, 4, 3));
+        assert_eq!(parse(b"chr1\t10468\t57.1428571428571\t4\t3").unwrap(), want);
+        assert_eq!(
+            parse(b"  chr1  10468 \t 57.1428571428571\t\t4 3  ").unwrap(),
+            want
+        );
+        assert_eq!(parse(b"chr1 10468 57.1428571428571 4 3\r").unwrap(), want);
+        assert_eq!(
+            parse(b"chr1\x0b10468\x0c57.1428571428571\x1c4\x1f3").unwrap(),
+            want
+        );
+        assert_eq!(
+            parse(b"chr1 +0010468 57.1428571428571 +4 0003").unwrap(),
+            want
+        );
+    }
+
+    #[test]
+    fn comments_and_blank_lines_write_nothing() {
+        assert_eq!(parse(b"").unwrap(), None);
+        assert_eq!(parse(b" \t \r").unwrap(), None);
+        assert_eq!(parse(b"# chr pos pct c t").unwrap(), None);
+        assert_eq!(parse(b"   #chr1 1 2 3 4").unwrap(), None);
+        assert_eq!(
+            parse(b"chr1 1 50 1 1 # trailing note").unwrap(),
+            Some(record(b"chr1", 1, 50.0, 1, 1))
+        );
+        assert_eq!(
+            parse(b"chr1 1 50 1 1#no space").unwrap(),
+            Some(record(b"chr1", 1, 50.0, 1, 1))
+        );
+    }
+
+    #[test]
+    fn special_floats() {
+        let pct = |line: &[u8]| {
+            let slot = parse(line).unwrap().unwrap();
+            u32::from_le_bytes(slot[14..18].try_into().unwrap())
+        };
+        assert_eq!(pct(b"c 1 nan 1 1"), f32::NAN.to_bits());
+        assert_eq!(pct(b"c 1 -nan 1 1"), 0xffc0_0000);
+        assert_eq!(pct(b"c 1 -Infinity 1 1"), f32::NEG_INFINITY.to_bits());
+        assert_eq!(pct(b"c 1 1.5e1 1 1"), 15f32.to_bits());
+    }
+
+    #[test]
+    fn chr_fills_the_field_exactly() {
+        assert_eq!(
+            parse(b"chrUn_KI27 1 2 3 4").unwrap(),
+            Some(record(b"chrUn_KI27", 1, 2.0, 3, 4))
+        );
+    }
+
+    #[test]
+    fn rejects_long_chr_instead_of_truncating() {
+        let error = parse(b"chrUn_KI270302v1 1 2 3 4").unwrap_err();
+        assert_eq!(
+            error,
+            LineError::Field {
+                column: 1,
+                text: "chrUn_KI270302v1".into(),
+                error: FieldError::ChrTooLong {
+                    length: 16,
+                    width: 10
+                }
+            }
+        );
+        assert!(error.hint().contains("--chr-width to at least 16"));
+    }
+
+    #[test]
+    fn rejects_non_ascii_and_control_bytes_in_chr() {
+        for (line, byte) in [
+            (&b"chr\xc3\xa9 1 2 3 4"[..], 0xc3),
+            (b"chr1\x00 1 2 3 4", 0),
+        ] {
+            assert_eq!(
+                parse(line).unwrap_err(),
+                LineError::Field {
+                    column: 1,
+                    text: String::from_utf8_lossy(
+                        &line[..line.iter().position(|&b| b == b' ').unwrap()]
+                    )
+                    .into(),
+                    error: FieldError::ChrInvalidByte { byte }
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_wrong_field_counts() {
+        let few = parse(b"chr1 1 2 3").unwrap_err();
+        assert_eq!(few.column(), 5);
+        assert!(matches!(few, LineError::TooFewFields { found: 4, .. }));
+        let many = parse(b"chr1 1 2 3 4 5").unwrap_err();
+        assert_eq!(many, LineError::TooManyFields { text: "5".into() });
+        // A comment glued to a number cuts the line short, as in numpy.
+        assert!(matches!(
+            parse(b"chr1 1 2#3 4 5").unwrap_err(),
+            LineError::TooFewFields { found: 3, .. }
+        ));
+        // A lone carriage return is no line break: numpy rejects this line too.
+        assert!(matches!(
+            parse(b"chr1 1 2 3 4\rchr2 1 2 3 4").unwrap_err(),
+            LineError::TooManyFields { .. }
+        ));
+    }
+
+    #[test]
+    fn rejects_bad_numbers_with_their_column() {
+        let cases: [(&[u8], usize, &str); 6] = [
+            (b"chr1 1.0 2 3 4", 2, "1.0"),
+            (b"chr1 3000000000 2 3 4", 2, "3000000000"),
+            (b"chr1 1 5O.0 3 4", 3, "5O.0"),
+            (b"chr1 1 . 3 4", 3, "."),
+            (b"chr1 1 2 - 4", 4, "-"),
+            (b"chr1 1 2 3 1e3", 5, "1e3"),
+        ];
+        for (line, column, text) in cases {
+            let error = parse(line).unwrap_err();
+            assert_eq!((error.column(), error.text()), (column, text), "{error}");
+        }
+    }
+
+    #[test]
+    fn block_stops_at_partial_line_unless_at_end() {
+        let text = b"chr1 1 2 3 4\n# note\n\nchr2 5 6 7 8";
+        let mut out = vec![0; 4 * schema().record_size()];
+        let progress = parse_block(&schema(), text, false, &mut out).unwrap();
+        assert_eq!(
+            progress,
+            BlockProgress {
+                consumed: 21,
+                lines: 3,
+                rows: 1
+            }
+        );
+        let progress = parse_block(&schema(), text, true, &mut out).unwrap();
+        assert_eq!(progress.consumed, text.len());
+        assert_eq!((progress.lines, progress.rows), (4, 2));
+        assert_eq!(&out[26..52], &record(b"chr2", 5, 6.0, 7, 8)[..]);
+    }
+
+    #[test]
+    fn block_stops_when_output_is_full() {
+        let text = b"a 1 1 1 1\r\nb 2 2 2 2\r\nc 3 3 3 3\r\n";
+        let mut out = vec![0; 2 * schema().record_size()];
+        let progress = parse_block(&schema(), text, true, &mut out).unwrap();
+        assert_eq!(
+            (progress.consumed, progress.lines, progress.rows),
+            (22, 2, 2)
+        );
+    }
+
+    #[test]
+    fn block_reports_the_failing_line_index() {
+        let text = b"a 1 1 1 1\n\nb x 2 2 2\n";
+        let mut out = vec![0; 4 * schema().record_size()];
+        let error = parse_block(&schema(), text, true, &mut out).unwrap_err();
+        assert_eq!(error.line_index, 2);
+        assert_eq!(error.error.column(), 2);
+    }
+}

@@ -1,0 +1,166 @@
+//! The parallel pipeline: workers parse, one writer appends in order.
+//!
+//! ```text
+//!  units (load order) ──► rayon pool: parse into pooled mmap buffers ──► bounded channel
+//!        ▲                                                                    │
+//!        └──────── buffers return to the pool ◄── writer: reorder, append ◄───┘
+//! ```
+//!
+//! The writer runs on the calling thread, the workers on a rayon pool of `threads`
+//! threads. Memory is bounded by the buffer pool plus one text block per worker. The
+//! writer handles parts strictly in `(unit, part)` order, so the output and the error
+//! reported (the first in load order) do not depend on timing or thread count.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use crate::buffer::BufferPool;
+use crate::discover::Input;
+use crate::error::{Error, Result};
+use crate::h5::OutputWriter;
+use crate::plan::Unit;
+use crate::progress::Progress;
+use crate::reorder::Reorder;
+use crate::schema::Schema;
+use crate::signals::Interrupt;
+use crate::worker::{work, Part, Payload, WorkContext};
+
+/// How the pipeline is sized.
+#[derive(Clone, Copy, Debug)]
+pub struct PipelineOptions {
+    pub threads: usize,
+    pub buffer_rows: usize,
+    pub buffers: usize,
+    pub schema: Schema,
+}
+
+/// What the run learned about one input.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FileTally {
+    pub first_row: u64,
+    pub rows: u64,
+    pub checksum: u128,
+    started: bool,
+}
+
+/// Parses `units` of `inputs` and appends their records to `writer` in order.
+pub fn run(
+    inputs: &[Input],
+    units: &[Unit],
+    options: PipelineOptions,
+    writer: &mut OutputWriter,
+    progress: &Progress,
+    interrupt: &Interrupt,
+) -> Result<Vec<FileTally>> {
+    let pool = BufferPool::new(
+        options.schema.record_size(),
+        options.buffer_rows,
+        options.buffers,
+    );
+    let next_unit = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let context = WorkContext {
+        inputs,
+        units,
+        schema: options.schema,
+        pool: &pool,
+        next_unit: &next_unit,
+        stop: &stop,
+        progress,
+    };
+    let threads = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .thread_name(|index| format!("txt2h5-worker-{index}"))
+        .build()
+        .map_err(|error| Error::io("thread pool", std::io::Error::other(error)))?;
+    // Buffers bound the parts in flight; the slack covers terminal parts, which hold none.
+    let (sender, receiver) = sync_channel(options.buffers + 2 * options.threads);
+    threads.in_place_scope(|scope| {
+        for _ in 0..options.threads {
+            let sender = sender.clone();
+            let context = &context;
+            scope.spawn(move |_| work(context, sender));
+        }
+        drop(sender);
+        let result = write_in_order(
+            inputs.len(),
+            units,
+            receiver,
+            &pool,
+            writer,
+            progress,
+            interrupt,
+        );
+        if result.is_err() {
+            stop.store(true, Ordering::Relaxed);
+            pool.cancel();
+        }
+        result
+    })
+}
+
+fn write_in_order(
+    file_count: usize,
+    units: &[Unit],
+    receiver: Receiver<Part>,
+    pool: &BufferPool,
+    writer: &mut OutputWriter,
+    progress: &Progress,
+    interrupt: &Interrupt,
+) -> Result<Vec<FileTally>> {
+    let mut tallies = vec![FileTally::default(); file_count];
+    let mut waiting = Reorder::default();
+    let (mut head, mut seq) = (0usize, 0u32);
+    pool.set_head(0);
+    while head < units.len() {
+        if let Some(signal) = interrupt.received() {
+            return Err(Error::Interrupted { signal });
+        }
+        let Some(payload) = waiting.take(head, seq) else {
+            match receiver.recv_timeout(Duration::from_millis(100)) {
+                Ok(part) => waiting.insert(part.unit, part.seq, part.payload),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::io(
+                        "worker threads",
+                        std::io::Error::other(
+                            "workers stopped before finishing (a bug: please report it)",
+                        ),
+                    ))
+                }
+            }
+            continue;
+        };
+        let tally = &mut tallies[units[head].file];
+        if !tally.started {
+            tally.started = true;
+            tally.first_row = writer.rows();
+        }
+        let last = payload.is_last();
+        match payload {
+            Payload::Rows(buffer) => {
+                writer
+                    .append(buffer.as_bytes())
+                    .map_err(|source| Error::Hdf5 {
+                        path: "output".into(),
+                        source,
+                    })?;
+                tally.rows += buffer.rows() as u64;
+                pool.release(buffer);
+                progress.set_rows(writer.rows());
+            }
+            Payload::Checksum(checksum) => tally.checksum = checksum,
+            Payload::Done => {}
+            Payload::Failed(error) => return Err(error),
+        }
+        if last {
+            head += 1;
+            seq = 0;
+            pool.set_head(head);
+        } else {
+            seq += 1;
+        }
+    }
+    Ok(tallies)
+}

@@ -1,0 +1,78 @@
+//! Progress on stderr for people: bytes and rows done, rate, ETA.
+//!
+//! Drawn only when stderr is a terminal and `--quiet` is off; otherwise every call is a
+//! cheap no-op, so batch logs stay clean.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    /// A bar over `total_bytes` of input, shown if `wanted` and stderr is a terminal.
+    pub fn new(wanted: bool, total_bytes: u64) -> Self {
+        if !wanted || !std::io::stderr().is_terminal() {
+            return Self::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Self { bar: Some(bar) }
+    }
+
+    pub fn hidden() -> Self {
+        Self { bar: None }
+    }
+
+    pub fn add_bytes(&self, bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes);
+        }
+    }
+
+    pub fn set_rows(&self, rows: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{} rows", group_thousands(rows)));
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn group_thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(super::group_thousands(0), "0");
+        assert_eq!(super::group_thousands(999), "999");
+        assert_eq!(super::group_thousands(1000), "1,000");
+        assert_eq!(super::group_thousands(32_000_000), "32,000,000");
+    }
+}

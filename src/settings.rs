@@ -1,0 +1,159 @@
+//! Flags become one validated settings value before any work starts.
+//!
+//! Every default, range and cross-flag rule lives here; nothing deeper in the code reads
+//! raw flags.
+
+use std::path::PathBuf;
+
+use globset::GlobBuilder;
+
+use crate::cli::LoadArgs;
+use crate::discover::DiscoverOptions;
+use crate::error::{Error, Result};
+use crate::h5::{Compression, WriterOptions};
+use crate::schema::{Schema, MAX_CHR_WIDTH};
+
+pub const DEFAULT_CHUNK_ROWS: usize = 65_536;
+pub const DEFAULT_COMPRESSION: &str = "gzip:4";
+pub const DEFAULT_PIECE_BYTES: u64 = 4 << 20;
+pub const DEFAULT_BUFFER_ROWS: usize = 65_536;
+
+/// Everything a `load` run needs, checked.
+#[derive(Clone, Debug)]
+pub struct LoadSettings {
+    pub operands: Vec<PathBuf>,
+    pub discover: DiscoverOptions,
+    pub output: PathBuf,
+    pub writer: WriterOptions,
+    pub threads: usize,
+    pub force: bool,
+    pub quiet: bool,
+    pub json: bool,
+    pub piece_bytes: u64,
+    pub buffer_rows: usize,
+    pub buffers: usize,
+    pub command_line: String,
+}
+
+impl LoadSettings {
+    pub fn from_args(args: LoadArgs, command_line: String) -> Result<Self> {
+        let threads = match args.threads {
+            Some(0) => return Err(Error::usage("--threads must be at least 1")),
+            Some(threads) => threads,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        if !(1..=MAX_CHR_WIDTH).contains(&args.chr_width) {
+            return Err(Error::usage(format!(
+                "--chr-width must be between 1 and {MAX_CHR_WIDTH}, not {}",
+                args.chr_width
+            )));
+        }
+        let schema = Schema::new(args.chr_width);
+        // HDF5 limits a chunk to 4 GiB; far smaller chunks read and compress better anyway.
+        if args.chunk_rows == 0 || args.chunk_rows.saturating_mul(schema.record_size()) >= 1 << 32 {
+            return Err(Error::usage(format!(
+                "--chunk-rows must be at least 1 and make chunks under 4 GiB, not {}",
+                args.chunk_rows
+            )));
+        }
+        let dataset = validate_dataset_name(&args.dataset)?;
+        let glob = args
+            .glob
+            .as_deref()
+            .map(|pattern| {
+                GlobBuilder::new(pattern)
+                    .literal_separator(true)
+                    .build()
+                    .map(|glob| glob.compile_matcher())
+                    .map_err(|error| Error::usage(format!("--glob {pattern:?}: {error}")))
+            })
+            .transpose()?;
+        if args.piece_bytes == 0 || args.buffer_rows == 0 || args.buffers == Some(0) {
+            return Err(Error::usage(
+                "--piece-bytes, --buffer-rows and --buffers must be positive",
+            ));
+        }
+        Ok(Self {
+            operands: args.inputs,
+            discover: DiscoverOptions {
+                recursive: args.recursive,
+                glob,
+            },
+            output: args.output,
+            writer: WriterOptions {
+                dataset,
+                schema,
+                chunk_rows: args.chunk_rows,
+                compression: parse_compression(&args.compression)?,
+            },
+            threads,
+            force: args.force,
+            quiet: args.quiet,
+            json: args.json,
+            piece_bytes: args.piece_bytes,
+            buffer_rows: args.buffer_rows,
+            buffers: args.buffers.unwrap_or(2 * threads + 2),
+            command_line,
+        })
+    }
+}
+
+/// `none`, `gzip` (level 4) or `gzip:LEVEL`.
+pub fn parse_compression(spec: &str) -> Result<Compression> {
+    let invalid = || {
+        Error::usage(format!(
+            "--compression {spec:?}: expected none, gzip or gzip:LEVEL with LEVEL 1 to 9"
+        ))
+    };
+    match spec.split_once(':') {
+        None if spec == "none" => Ok(Compression::None),
+        None if spec == "gzip" => Ok(Compression::Gzip(4)),
+        Some(("gzip", level)) => match level.parse::<u8>() {
+            Ok(level @ 1..=9) => Ok(Compression::Gzip(level)),
+            _ => Err(invalid()),
+        },
+        _ => Err(invalid()),
+    }
+}
+
+fn validate_dataset_name(name: &str) -> Result<String> {
+    let trimmed = name.trim_start_matches('/');
+    if trimmed.is_empty()
+        || trimmed.ends_with('/')
+        || trimmed.contains("//")
+        || trimmed.contains('\0')
+    {
+        return Err(Error::usage(format!(
+            "--dataset {name:?}: expected a dataset name such as data or calls/cpg"
+        )));
+    }
+    if trimmed == "sources" {
+        return Err(Error::usage(
+            "--dataset sources: that name is reserved for the /sources table",
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compression_specs() {
+        assert_eq!(parse_compression("none").unwrap(), Compression::None);
+        assert_eq!(parse_compression("gzip").unwrap(), Compression::Gzip(4));
+        assert_eq!(parse_compression("gzip:9").unwrap(), Compression::Gzip(9));
+        for bad in ["gzip:0", "gzip:10", "gzip:", "lzf", "", "none:1", "gzip:x"] {
+            assert!(parse_compression(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dataset_names() {
+        assert_eq!(validate_dataset_name("/calls/cpg").unwrap(), "calls/cpg");
+        for bad in ["", "/", "a//b", "a/", "sources"] {
+            assert!(validate_dataset_name(bad).is_err(), "{bad}");
+        }
+    }
+}

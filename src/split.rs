@@ -1,0 +1,165 @@
+//! Newline-aligned pieces of large uncompressed files, so one big file uses every core.
+//!
+//! A file of `size` bytes is cut at nominal offsets `k * piece_bytes`. The piece that owns a
+//! nominal range `[start, end)` starts right after the first `\n` at or after `start - 1`
+//! (at 0 for the first piece) and ends right after the first `\n` at or after `end - 1` (at
+//! the end of the file for the last). Both rules are the same function of the bytes, so
+//! every line belongs to exactly one piece, whichever worker reads it, and the cuts depend
+//! only on the file and `piece_bytes`, never on the number of threads. (polars' CSV reader
+//! splits the same way.)
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+
+/// Extra bytes read at a time while looking for the newline that ends a piece.
+const TAIL_STEP: usize = 64 * 1024;
+
+/// Nominal byte ranges of the pieces of a file of `size` bytes (at least one piece).
+pub fn nominal_pieces(size: u64, piece_bytes: u64) -> Vec<(u64, u64)> {
+    let piece_bytes = piece_bytes.max(1);
+    let count = size.div_ceil(piece_bytes).max(1);
+    (0..count)
+        .map(|k| (k * piece_bytes, ((k + 1) * piece_bytes).min(size)))
+        .collect()
+}
+
+/// Reads the lines a piece owns into `text` and returns the file offset of `text[0]`.
+///
+/// `size` is the file size seen when the run started; a file that is now shorter fails
+/// with `UnexpectedEof` (see [`read_exact_at`]).
+pub fn read_piece(
+    file: &File,
+    size: u64,
+    start: u64,
+    end: u64,
+    text: &mut Vec<u8>,
+) -> std::io::Result<u64> {
+    text.clear();
+    let from = start.saturating_sub(1);
+    read_exact_at(file, from, (end - from) as usize, text)?;
+    let begin = if start == 0 {
+        0
+    } else {
+        memchr::memchr(b'\n', text).map_or(text.len(), |newline| newline + 1)
+    };
+    if begin == text.len() {
+        // No line starts inside this range: it lies within a line an earlier piece owns.
+        text.clear();
+        return Ok(end);
+    }
+    // The piece ends after the first newline at or after `end - 1`.
+    let mut search_from = text.len() - 1;
+    let mut next = end;
+    loop {
+        if let Some(newline) = memchr::memchr(b'\n', &text[search_from..]) {
+            text.truncate(search_from + newline + 1);
+            break;
+        }
+        if next >= size {
+            break;
+        }
+        search_from = text.len();
+        let step = TAIL_STEP.min((size - next) as usize);
+        read_exact_at(file, next, step, text)?;
+        next += step as u64;
+    }
+    text.drain(..begin);
+    Ok(from + begin as u64)
+}
+
+/// Appends exactly `len` bytes read at `offset` to `out`.
+fn read_exact_at(file: &File, offset: u64, len: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let old = out.len();
+    out.resize(old + len, 0);
+    file.read_exact_at(&mut out[old..], offset)
+}
+
+/// Counts `\n` bytes in the first `offset` bytes of `file`: the 0-based line number of the
+/// line that starts at `offset`. Used only to report errors, so it may be slow.
+pub fn count_lines_before(file: &File, offset: u64) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut lines = 0;
+    let mut position = 0;
+    while position < offset {
+        let want = buf.len().min((offset - position) as usize);
+        let n = file.read_at(&mut buf[..want], position)?;
+        if n == 0 {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        position += n as u64;
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(bytes: &[u8]) -> (tempfile::NamedTempFile, File) {
+        let mut temp = tempfile::NamedTempFile::new().unwrap();
+        temp.write_all(bytes).unwrap();
+        let file = File::open(temp.path()).unwrap();
+        (temp, file)
+    }
+
+    /// Every split of every small text must reassemble the text exactly.
+    #[test]
+    fn pieces_partition_the_text_for_every_piece_size() {
+        let texts: [&[u8]; 5] = [
+            b"a 1\nbb 22\n\nccc 333\r\nd",
+            b"\n\n\n",
+            b"no newline at all",
+            b"x\n",
+            b"",
+        ];
+        for text in texts {
+            let (_temp, file) = file_with(text);
+            let size = text.len() as u64;
+            for piece_bytes in 1..=size + 2 {
+                let mut joined = Vec::new();
+                let mut buf = Vec::new();
+                let mut expected_offset = 0;
+                for (start, end) in nominal_pieces(size, piece_bytes) {
+                    let offset = read_piece(&file, size, start, end, &mut buf).unwrap();
+                    if !buf.is_empty() {
+                        assert_eq!(offset, expected_offset, "{text:?} / {piece_bytes}");
+                        assert!(offset == 0 || text[offset as usize - 1] == b'\n');
+                    }
+                    expected_offset += buf.len() as u64;
+                    joined.extend_from_slice(&buf);
+                }
+                assert_eq!(joined, text, "piece_bytes {piece_bytes}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_line_spanning_pieces_goes_to_the_piece_where_it_starts() {
+        let text = b"short\nthis line is much longer than a piece\nend\n";
+        let (_temp, file) = file_with(text);
+        let mut buf = Vec::new();
+        let size = text.len() as u64;
+        read_piece(&file, size, 0, 8, &mut buf).unwrap();
+        assert_eq!(buf, b"short\nthis line is much longer than a piece\n");
+        read_piece(&file, size, 8, 16, &mut buf).unwrap();
+        assert_eq!(buf, b"");
+    }
+
+    #[test]
+    fn shrunken_file_is_an_error() {
+        let (_temp, file) = file_with(b"a\nb\n");
+        let mut buf = Vec::new();
+        let error = read_piece(&file, 10, 0, 10, &mut buf).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn counts_lines_before_an_offset() {
+        let (_temp, file) = file_with(b"a\nb\n\nc\n");
+        assert_eq!(count_lines_before(&file, 0).unwrap(), 0);
+        assert_eq!(count_lines_before(&file, 2).unwrap(), 1);
+        assert_eq!(count_lines_before(&file, 5).unwrap(), 3);
+    }
+}

@@ -1,0 +1,362 @@
+//! What a pool thread does: take the next unit in load order, run it, send its parts.
+//!
+//! Units are handed out by one atomic counter, so workers stay close to the writer's head
+//! and the reorder queue stays short. A unit sends zero or more `Rows` parts, each a full
+//! (or final, partly filled) record buffer, then exactly one terminal part: `Done`,
+//! `Checksum` or `Failed`. A failure is a value sent to the writer, never a log line: the
+//! writer reports the first failure in load order and discards everything after it.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::SyncSender;
+
+use flate2::bufread::MultiGzDecoder;
+
+use crate::buffer::{AcquireError, BufferPool, RecordBuffer};
+use crate::checksum::HashingReader;
+use crate::discover::Input;
+use crate::error::Error;
+use crate::parse::{parse_block, LineError};
+use crate::plan::{Unit, UnitKind};
+use crate::progress::Progress;
+use crate::schema::Schema;
+use crate::split::{count_lines_before, read_piece};
+
+/// Decompressed text is parsed in blocks of this size.
+const TEXT_BLOCK: usize = 1 << 20;
+/// A line longer than this cannot be a record; refusing it bounds memory.
+const MAX_LINE: usize = 64 << 20;
+
+/// A message from a worker to the writer.
+pub struct Part {
+    pub unit: usize,
+    pub seq: u32,
+    pub payload: Payload,
+}
+
+pub enum Payload {
+    /// Records, in order; more parts of the same unit follow.
+    Rows(RecordBuffer),
+    /// Terminal: the unit parsed its text.
+    Done,
+    /// Terminal: the file's content checksum.
+    Checksum(u128),
+    /// Terminal: the unit failed.
+    Failed(Error),
+}
+
+impl Payload {
+    pub fn is_last(&self) -> bool {
+        !matches!(self, Payload::Rows(_))
+    }
+}
+
+/// Everything the workers share.
+pub struct WorkContext<'a> {
+    pub inputs: &'a [Input],
+    pub units: &'a [Unit],
+    pub schema: Schema,
+    pub pool: &'a BufferPool,
+    pub next_unit: &'a AtomicUsize,
+    pub stop: &'a AtomicBool,
+    pub progress: &'a Progress,
+}
+
+/// The writer is gone or the run was cancelled: stop quietly, the writer reports why.
+struct Stopped;
+
+enum UnitError {
+    Stopped,
+    Failed(Error),
+}
+
+impl From<Stopped> for UnitError {
+    fn from(_: Stopped) -> Self {
+        UnitError::Stopped
+    }
+}
+
+impl From<Error> for UnitError {
+    fn from(error: Error) -> Self {
+        UnitError::Failed(error)
+    }
+}
+
+/// Runs units until none are left or the run stops.
+pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
+    let mut text = Vec::new();
+    loop {
+        if context.stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let unit = context.next_unit.fetch_add(1, Ordering::Relaxed);
+        if unit >= context.units.len() {
+            return;
+        }
+        let mut sink = Sink {
+            context,
+            sender: &sender,
+            unit,
+            seq: 0,
+            buffer: None,
+        };
+        let terminal = match run_unit(&mut sink, &mut text) {
+            Ok(payload) => payload,
+            Err(UnitError::Failed(error)) => {
+                // Nothing after the first failure is needed.
+                context.stop.store(true, Ordering::Relaxed);
+                Payload::Failed(error)
+            }
+            Err(UnitError::Stopped) => return,
+        };
+        if let Payload::Failed(_) = terminal {
+            if let Some(buffer) = sink.buffer.take() {
+                context.pool.release(buffer);
+            }
+        }
+        // A `Done` or `Checksum` first sends the partly filled last buffer.
+        if sink.send(terminal).is_err() {
+            return;
+        }
+    }
+}
+
+fn run_unit(sink: &mut Sink<'_, '_>, text: &mut Vec<u8>) -> Result<Payload, UnitError> {
+    let unit = sink.context.units[sink.unit];
+    let input = &sink.context.inputs[unit.file];
+    match unit.kind {
+        UnitKind::Checksum => checksum_file(input, text).map(Payload::Checksum),
+        UnitKind::Piece { start, end } => {
+            parse_piece(sink, input, start, end, text)?;
+            Ok(Payload::Done)
+        }
+        UnitKind::Gzip => parse_gzip(sink, input, text).map(Payload::Checksum),
+    }
+}
+
+/// Hashes a plain file; its pieces are parsed by other units.
+fn checksum_file(input: &Input, scratch: &mut Vec<u8>) -> Result<u128, UnitError> {
+    let file = File::open(&input.path).map_err(|error| Error::io(&input.path, error))?;
+    let mut reader = HashingReader::new(file);
+    scratch.resize(TEXT_BLOCK, 0);
+    let bytes = reader
+        .finish(scratch)
+        .map_err(|error| Error::io(&input.path, error))?;
+    check_size(input, bytes)?;
+    Ok(reader.digest())
+}
+
+fn parse_piece(
+    sink: &mut Sink<'_, '_>,
+    input: &Input,
+    start: u64,
+    end: u64,
+    text: &mut Vec<u8>,
+) -> Result<(), UnitError> {
+    let path = &input.path;
+    let file = File::open(path).map_err(|error| Error::io(path, error))?;
+    let offset = read_piece(&file, input.size, start, end, text).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::UnexpectedEof {
+            changed_while_reading(path)
+        } else {
+            Error::io(path, error)
+        }
+    })?;
+    let progress = sink.parse(text, true).map_err(|failure| {
+        failure.into_error(path, || {
+            count_lines_before(&file, offset).map_err(|error| Error::io(path, error))
+        })
+    })?;
+    debug_assert_eq!(progress.0, text.len());
+    sink.context.progress.add_bytes(end - start);
+    Ok(())
+}
+
+fn parse_gzip(
+    sink: &mut Sink<'_, '_>,
+    input: &Input,
+    text: &mut Vec<u8>,
+) -> Result<u128, UnitError> {
+    let path = &input.path;
+    let file = File::open(path).map_err(|error| Error::io(path, error))?;
+    let mut decoder =
+        MultiGzDecoder::new(BufReader::with_capacity(1 << 18, HashingReader::new(file)));
+    text.resize(TEXT_BLOCK, 0);
+    let mut filled = 0;
+    let mut lines_before = 0u64;
+    let mut compressed_seen = 0u64;
+    loop {
+        let mut at_end = false;
+        while filled < text.len() {
+            match decoder.read(&mut text[filled..]) {
+                Ok(0) => {
+                    at_end = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    let reader = decoder.get_ref().get_ref();
+                    return Err(if reader.io_failed {
+                        Error::io(path, error)
+                    } else {
+                        Error::BadInput {
+                            path: path.clone(),
+                            message: format!("gzip data is corrupt or truncated: {error}"),
+                        }
+                    }
+                    .into());
+                }
+            }
+        }
+        let (consumed, lines) = sink
+            .parse(&text[..filled], at_end)
+            .map_err(|failure| failure.into_error(path, || Ok(lines_before)))?;
+        lines_before += lines;
+        text.copy_within(consumed..filled, 0);
+        filled -= consumed;
+        let seen = decoder.get_ref().get_ref().bytes();
+        sink.context.progress.add_bytes(seen - compressed_seen);
+        compressed_seen = seen;
+        if at_end {
+            break;
+        }
+        if filled == text.len() {
+            if text.len() >= MAX_LINE {
+                return Err(Error::BadInput {
+                    path: path.clone(),
+                    message: format!(
+                        "line {} is longer than {} MiB; this is not a methylation call file",
+                        lines_before + 1,
+                        MAX_LINE >> 20
+                    ),
+                }
+                .into());
+            }
+            text.resize(text.len() * 2, 0);
+        }
+    }
+    let reader = decoder.get_ref().get_ref();
+    check_size(input, reader.bytes())?;
+    Ok(reader.digest())
+}
+
+fn check_size(input: &Input, bytes: u64) -> Result<(), Error> {
+    if bytes == input.size {
+        Ok(())
+    } else {
+        Err(changed_while_reading(&input.path))
+    }
+}
+
+fn changed_while_reading(path: &Path) -> Error {
+    Error::BadInput {
+        path: path.to_path_buf(),
+        message:
+            "the file changed size while it was being loaded; load it again once it is complete"
+                .to_string(),
+    }
+}
+
+/// Where a unit's records go: the current buffer, sent on when full.
+struct Sink<'c, 's> {
+    context: &'c WorkContext<'c>,
+    sender: &'s SyncSender<Part>,
+    unit: usize,
+    seq: u32,
+    buffer: Option<RecordBuffer>,
+}
+
+/// A parse failure inside [`Sink::parse`].
+enum ParseFailure {
+    Line { line_index: u64, error: LineError },
+    Stopped,
+    Map(std::io::Error),
+}
+
+impl ParseFailure {
+    /// Converts to the run's error, with the 1-based line in the file; `lines_before` gives
+    /// the number of lines before the parsed text (only called on this error path).
+    fn into_error(
+        self,
+        path: &Path,
+        lines_before: impl FnOnce() -> Result<u64, Error>,
+    ) -> UnitError {
+        match self {
+            ParseFailure::Line { line_index, error } => match lines_before() {
+                Ok(before) => UnitError::Failed(Error::Data {
+                    path: path.to_path_buf(),
+                    line: before + line_index + 1,
+                    error,
+                }),
+                Err(error) => UnitError::Failed(error),
+            },
+            ParseFailure::Stopped => UnitError::Stopped,
+            ParseFailure::Map(error) => {
+                UnitError::Failed(Error::io("record buffer (anonymous mmap)", error))
+            }
+        }
+    }
+}
+
+impl Sink<'_, '_> {
+    /// Parses whole lines of `text` (and a final partial line when `at_end`), sending full
+    /// buffers on. Returns the bytes and lines consumed.
+    fn parse(&mut self, text: &[u8], at_end: bool) -> Result<(usize, u64), ParseFailure> {
+        let schema = self.context.schema;
+        let mut consumed = 0;
+        let mut lines = 0;
+        loop {
+            if self.buffer.is_none() {
+                let buffer = self
+                    .context
+                    .pool
+                    .acquire(self.unit)
+                    .map_err(|error| match error {
+                        AcquireError::Cancelled => ParseFailure::Stopped,
+                        AcquireError::Map(error) => ParseFailure::Map(error),
+                    })?;
+                self.buffer = Some(buffer);
+            }
+            let buffer = self.buffer.as_mut().expect("just filled");
+            let progress = parse_block(&schema, &text[consumed..], at_end, buffer.spare_mut())
+                .map_err(|failure| ParseFailure::Line {
+                    line_index: lines + failure.line_index,
+                    error: failure.error,
+                })?;
+            buffer.commit(progress.rows);
+            consumed += progress.consumed;
+            lines += progress.lines;
+            if !buffer.is_full() {
+                return Ok((consumed, lines));
+            }
+            let full = self.buffer.take().expect("just used");
+            self.send(Payload::Rows(full))
+                .map_err(|Stopped| ParseFailure::Stopped)?;
+            if consumed == text.len() {
+                return Ok((consumed, lines));
+            }
+        }
+    }
+
+    fn send(&mut self, payload: Payload) -> Result<(), Stopped> {
+        if matches!(payload, Payload::Done | Payload::Checksum(_)) {
+            if let Some(buffer) = self.buffer.take() {
+                if buffer.rows() > 0 {
+                    self.send(Payload::Rows(buffer))?;
+                } else {
+                    self.context.pool.release(buffer);
+                }
+            }
+        }
+        let part = Part {
+            unit: self.unit,
+            seq: self.seq,
+            payload,
+        };
+        self.seq += 1;
+        self.sender.send(part).map_err(|_| Stopped)
+    }
+}
