@@ -1,0 +1,118 @@
+//! Running the binary and the Python reference client.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh directory for one test, removed afterwards.
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::Builder::new()
+                .prefix("txt2h5-test-")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes `bytes` to `name` (creating parent directories) and returns the path.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    pub fn create_dir(&self, name: &str) {
+        std::fs::create_dir_all(self.join(name)).unwrap();
+    }
+
+    /// Names of the entries in the directory (hidden ones included), sorted.
+    pub fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// The repository root, where fixtures live.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn txt2h5() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_txt2h5"));
+    command.env_remove("RUST_LOG");
+    command
+}
+
+/// Runs `txt2h5 ARGS...` in `dir`.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    txt2h5().current_dir(dir).args(args).output().unwrap()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Panics with the command's output framed when it did not exit with `code`.
+pub fn expect_code(output: &Output, code: i32) {
+    if output.status.code() != Some(code) {
+        panic!(
+            "\nexpected exit code {code}, got {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}\n---",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            stderr(output)
+        );
+    }
+}
+
+/// The Python with numpy, h5py and xxhash that `scripts/setup` installs.
+pub fn python() -> PathBuf {
+    let python = std::env::var_os("TXT2H5_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".venv/bin/python"));
+    assert!(
+        python.exists(),
+        "no Python with h5py at {}: run `scripts/setup` (or scripts/test) first",
+        python.display()
+    );
+    python
+}
+
+/// Runs `tests/support/h5check.py ARGS...` in `dir`; returns its stdout, panicking with
+/// its report when it finds a difference.
+pub fn h5check(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(python())
+        .current_dir(dir)
+        .arg(repo().join("tests/support/h5check.py"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "\nh5check {args:?} found differences\n--- stdout ---\n{stdout}\n--- stderr ---\n{}\n---",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// `h5check describe`, parsed.
+pub fn describe(dir: &Path, file: &str) -> serde_json::Value {
+    serde_json::from_str(&h5check(dir, &["describe", file])).unwrap()
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""The tests' reference client: read txt2h5 output with h5py/numpy and check it.
+
+  h5check.py loadtxt OUT.h5 CHR_WIDTH INPUT...   /data equals np.loadtxt of the inputs,
+                                                  concatenated, bit for bit; /sources agrees
+  h5check.py same A.h5 B.h5                       /data and /sources of two files are equal
+  h5check.py describe OUT.h5                      JSON: dtype, shape, chunks, filters, attrs, sources
+
+Prints what differs and exits 1 on any difference.
+"""
+import gzip, json, os, sys
+import h5py, numpy as np, xxhash
+
+
+def dtype(width):
+    return np.dtype([("chr", f"S{width}"), ("pos", "<i4"), ("pct", "<f4"), ("c", "<i4"), ("t", "<i4")])
+
+
+def open_text(path):
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path, "rt")
+
+
+def loadtxt(path, width):
+    with open_text(path) as f:
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data" for empty files
+            return np.loadtxt(f, dtype=dtype(width), ndmin=1)
+
+
+def same_records(a, b):
+    """Field-wise equality; pct compared by bit pattern so NaNs and -0.0 count."""
+    problems = []
+    if a.dtype != b.dtype:
+        problems.append(f"dtype {a.dtype} != {b.dtype}")
+        return problems
+    if a.shape != b.shape:
+        problems.append(f"shape {a.shape} != {b.shape}")
+        return problems
+    for name in a.dtype.names:
+        x, y = a[name], b[name]
+        if x.dtype.kind == "f":
+            x, y = x.view(np.uint32), y.view(np.uint32)
+        if not np.array_equal(x, y):
+            rows = np.nonzero(x != y)[0][:5].tolist()
+            problems.append(f"field {name} differs at rows {rows}: {a[name][rows].tolist()} vs {b[name][rows].tolist()}")
+    return problems
+
+
+def check_loadtxt(out, width, inputs):
+    problems = []
+    with h5py.File(out, "r") as f:
+        data = f["data"][:]
+        sources = f["sources"][:]
+    parts = [loadtxt(p, width) for p in inputs]
+    expected = np.concatenate(parts) if parts else np.empty(0, dtype(width))
+    problems += same_records(data, expected)
+    if len(sources) != len(inputs):
+        problems.append(f"{len(sources)} sources for {len(inputs)} inputs")
+    first = 0
+    for row, path, part in zip(sources, inputs, parts):
+        with open(path, "rb") as fh:
+            content = fh.read()
+        want = (path, len(content), xxhash.xxh3_128_hexdigest(content), first, len(part))
+        got = (row["path"].decode(), int(row["size"]), row["xxh3_128"].decode(), int(row["first_row"]), int(row["rows"]))
+        if want != got:
+            problems.append(f"sources row {got} != expected {want}")
+        mtime_ns = os.stat(path).st_mtime_ns
+        if int(row["mtime_ns"]) != mtime_ns:
+            problems.append(f"{path}: mtime_ns {row['mtime_ns']} != {mtime_ns}")
+        first += len(part)
+    return problems, len(expected)
+
+
+def check_same(a, b):
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        problems = same_records(fa["data"][:], fb["data"][:])
+        if fa["sources"][:].tolist() != fb["sources"][:].tolist():
+            problems.append("sources differ")
+        return problems, fa["data"].shape[0]
+
+
+def describe(out):
+    with h5py.File(out, "r") as f:
+        d = f["data"] if "data" in f else None
+        report = {"datasets": sorted(k for k in f.keys()), "attrs": {k: str(v) for k, v in f.attrs.items()}}
+        name = f.attrs.get("dataset", "data")
+        d = f[name]
+        report.update(
+            # Field types without h5py's metadata (which h5py adds to its own S fields too).
+            dtype=str([(n, d.dtype.fields[n][0].str) for n in d.dtype.names]),
+            offsets=[d.dtype.fields[n][1] for n in d.dtype.names],
+            equals_numpy_dtype=bool(d.dtype == dtype(d.dtype["chr"].itemsize)), itemsize=d.dtype.itemsize, shape=list(d.shape), maxshape=[m if m is not None else -1 for m in d.maxshape],
+            chunks=list(d.chunks or []), compression=d.compression, compression_opts=d.compression_opts, shuffle=d.shuffle,
+            data_attrs={k: str(v) for k, v in d.attrs.items()},
+            sources=[{"path": r["path"].decode(), "size": int(r["size"]), "first_row": int(r["first_row"]), "rows": int(r["rows"]),
+                      "xxh3_128": r["xxh3_128"].decode()} for r in f["sources"][:]],
+            chr=[c.decode() for c in d["chr"][:50]],
+        )
+    print(json.dumps(report))
+    return [], None
+
+
+def main():
+    command, args = sys.argv[1], sys.argv[2:]
+    if command == "loadtxt":
+        problems, rows = check_loadtxt(args[0], int(args[1]), args[2:])
+    elif command == "same":
+        problems, rows = check_same(args[0], args[1])
+    elif command == "describe":
+        problems, rows = describe(args[0])
+    else:
+        sys.exit(f"unknown command {command}")
+    for problem in problems:
+        print(problem)
+    if rows is not None and not problems:
+        print(f"equal rows={rows}")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()
