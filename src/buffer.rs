@@ -76,10 +76,6 @@ impl RecordBuffer {
     }
 }
 
-/// The pool was cancelled while a caller waited for a buffer.
-#[derive(Debug)]
-pub struct Cancelled;
-
 struct PoolState {
     free: Vec<RecordBuffer>,
     mapped: usize,
