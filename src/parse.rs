@@ -10,6 +10,7 @@
 //! The caller owns every buffer: [`parse_block`] writes records into a caller-provided slice
 //! and allocates nothing per line; only an error builds a `String`.
 
+mod fast;
 mod number;
 pub mod reference;
 
@@ -148,6 +149,14 @@ fn lossy(bytes: &[u8]) -> String {
 /// line (the slot is left untouched).
 #[inline]
 pub fn parse_line(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
+    match fast::parse(schema, line, slot) {
+        fast::Fast::Record { .. } => Ok(true),
+        fast::Fast::Fallback => parse_line_general(schema, line, slot),
+    }
+}
+
+/// The general parser: every accepted form and every error.
+fn parse_line_general(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
     let mut fields = [(0usize, 0usize); 5];
     let mut count = 0;
     let mut i = 0;
@@ -253,21 +262,35 @@ pub fn parse_block(
             break;
         };
         let rest = &text[progress.consumed..];
-        let (line, advance) = match memchr::memchr(b'\n', rest) {
-            Some(end) => (&rest[..end], end + 1),
-            None if at_end => (rest, rest.len()),
-            None => break,
+        let advance = match fast::parse(schema, rest, current) {
+            fast::Fast::Record {
+                length,
+                newline: true,
+            } => length,
+            fast::Fast::Record { length, .. } if at_end => length,
+            // A final line without its newline, while more text may follow.
+            fast::Fast::Record { .. } => break,
+            fast::Fast::Fallback => {
+                let (line, advance) = match memchr::memchr(b'\n', rest) {
+                    Some(end) => (&rest[..end], end + 1),
+                    None if at_end => (rest, rest.len()),
+                    None => break,
+                };
+                if !parse_line_general(schema, line, current).map_err(|error| BlockError {
+                    line_index: progress.lines,
+                    error,
+                })? {
+                    progress.consumed += advance;
+                    progress.lines += 1;
+                    continue;
+                }
+                advance
+            }
         };
-        let wrote = parse_line(schema, line, current).map_err(|error| BlockError {
-            line_index: progress.lines,
-            error,
-        })?;
         progress.consumed += advance;
         progress.lines += 1;
-        if wrote {
-            progress.rows += 1;
-            slot = slots.next();
-        }
+        progress.rows += 1;
+        slot = slots.next();
     }
     Ok(progress)
 }
