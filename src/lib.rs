@@ -9,7 +9,9 @@
 
 pub mod buffer;
 pub mod checksum;
+pub mod chunker;
 pub mod cli;
+pub mod compress;
 pub mod discover;
 pub mod error;
 pub mod format;

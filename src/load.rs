@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::discover::discover;
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::h5::{OutputWriter, RunInfo, SourceRow};
+use crate::h5::{Compression, OutputWriter, RunInfo, SourceRow};
 use crate::output::{check_target, PendingOutput};
 use crate::pipeline::{self, PipelineOptions};
 use crate::plan::plan;
@@ -46,10 +46,16 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         buffer_rows: settings.buffer_rows,
         buffers: settings.buffers,
         schema: settings.writer.schema,
+        chunk_rows: settings.writer.chunk_rows,
+        gzip_level: match settings.writer.compression {
+            Compression::None => None,
+            Compression::Gzip(level) => Some(level),
+        },
     };
     let tallies = pipeline::run(&inputs, &units, options, &mut writer, &progress, interrupt);
     progress.finish();
     let tallies = tallies?;
+    let rows = tallies.iter().map(|tally| tally.rows).sum();
 
     let paths: Vec<String> = inputs
         .iter()
@@ -70,7 +76,6 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
             )
         })
         .collect();
-    let rows = writer.rows();
     let info = RunInfo {
         command_line: settings.command_line.clone(),
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),

@@ -6,6 +6,7 @@
 //! an existing target is never touched. Without `--force` the rename refuses to replace a
 //! file that appeared meanwhile.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use tempfile::TempPath;
@@ -27,7 +28,10 @@ impl PendingOutput {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // tempfile creates 0600 files; an output gets the usual 0666 less the umask, as any
+        // file a command writes.
         let temp = tempfile::Builder::new()
+            .permissions(std::fs::Permissions::from_mode(0o666))
             .prefix(&format!(".{name}."))
             .suffix(".txt2h5-partial")
             .tempfile_in(dir)
@@ -123,6 +127,12 @@ mod tests {
         std::fs::write(pending.path(), b"done").unwrap();
         pending.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"done");
+        // The same mode as a file written the ordinary way (0666 less the umask).
+        let ordinary = dir.path().join("ordinary");
+        std::fs::write(&ordinary, b"").unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode(&target), mode(&ordinary));
+        std::fs::remove_file(ordinary).unwrap();
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

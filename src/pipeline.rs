@@ -16,6 +16,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use crate::buffer::BufferPool;
+use crate::chunker::Chunker;
 use crate::discover::Input;
 use crate::error::{Error, Result};
 use crate::h5::OutputWriter;
@@ -33,6 +34,9 @@ pub struct PipelineOptions {
     pub buffer_rows: usize,
     pub buffers: usize,
     pub schema: Schema,
+    pub chunk_rows: usize,
+    /// Deflate level when the output is compressed.
+    pub gzip_level: Option<u8>,
 }
 
 /// What the run learned about one input.
@@ -83,15 +87,25 @@ pub fn run(
             scope.spawn(move |_| work(context, sender));
         }
         drop(sender);
-        let result = write_in_order(
-            inputs.len(),
-            units,
-            receiver,
-            &pool,
+        let result = Chunker::new(
             writer,
-            progress,
-            interrupt,
-        );
+            options.schema.record_size(),
+            options.chunk_rows,
+            options.gzip_level,
+            options.threads,
+        )
+        .map_err(|error| Error::io("thread pool", error))
+        .and_then(|chunker| {
+            write_in_order(
+                inputs.len(),
+                units,
+                receiver,
+                &pool,
+                chunker,
+                progress,
+                interrupt,
+            )
+        });
         if result.is_err() {
             stop.store(true, Ordering::Relaxed);
             pool.cancel();
@@ -105,10 +119,14 @@ fn write_in_order(
     units: &[Unit],
     receiver: Receiver<Part>,
     pool: &BufferPool,
-    writer: &mut OutputWriter,
+    mut chunker: Chunker<'_>,
     progress: &Progress,
     interrupt: &Interrupt,
 ) -> Result<Vec<FileTally>> {
+    let hdf5_error = |source| Error::Hdf5 {
+        path: "output".into(),
+        source,
+    };
     let mut tallies = vec![FileTally::default(); file_count];
     let mut waiting = Reorder::default();
     let (mut head, mut seq) = (0usize, 0u32);
@@ -135,20 +153,15 @@ fn write_in_order(
         let tally = &mut tallies[units[head].file];
         if !tally.started {
             tally.started = true;
-            tally.first_row = writer.rows();
+            tally.first_row = chunker.rows();
         }
         let last = payload.is_last();
         match payload {
             Payload::Rows(buffer) => {
-                writer
-                    .append(buffer.as_bytes())
-                    .map_err(|source| Error::Hdf5 {
-                        path: "output".into(),
-                        source,
-                    })?;
+                chunker.push(buffer.as_bytes()).map_err(hdf5_error)?;
                 tally.rows += buffer.rows() as u64;
                 pool.release(buffer);
-                progress.set_rows(writer.rows());
+                progress.set_rows(chunker.rows());
             }
             Payload::Checksum(checksum) => tally.checksum = checksum,
             Payload::Done => {}
@@ -162,5 +175,6 @@ fn write_in_order(
             seq += 1;
         }
     }
+    chunker.finish().map_err(hdf5_error)?;
     Ok(tallies)
 }

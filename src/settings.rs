@@ -14,7 +14,7 @@ use crate::h5::{Compression, WriterOptions};
 use crate::schema::{Schema, MAX_CHR_WIDTH};
 
 pub const DEFAULT_CHUNK_ROWS: usize = 65_536;
-pub const DEFAULT_COMPRESSION: &str = "gzip:4";
+pub const DEFAULT_COMPRESSION: &str = "gzip:1";
 pub const DEFAULT_PIECE_BYTES: u64 = 4 << 20;
 pub const DEFAULT_BUFFER_ROWS: usize = 65_536;
 

@@ -1,12 +1,12 @@
-//! The `/data` compound dataset: created chunked and resizable, appended to in input order.
+//! The `/data` compound dataset: created chunked and resizable, filled chunk by chunk in
+//! load order (see [`crate::chunker`]).
 
 use std::path::Path;
 
 use hdf5::types::TypeDescriptor;
 use hdf5::{Dataset, Datatype, File};
-use hdf5_sys::h5d::{H5Dget_space, H5Dset_extent, H5Dwrite};
+use hdf5_sys::h5d::{H5Dset_extent, H5Dwrite_chunk};
 use hdf5_sys::h5p::H5P_DEFAULT;
-use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
 
 use super::attributes::{write_string_attr, RunInfo};
 use super::sources::{write_sources, SourceRow};
@@ -42,9 +42,8 @@ pub struct WriterOptions {
 pub struct OutputWriter {
     file: File,
     data: Dataset,
-    record_type: Datatype,
-    record_size: usize,
-    rows: u64,
+    chunk_rows: u64,
+    extent: u64,
 }
 
 impl OutputWriter {
@@ -53,13 +52,8 @@ impl OutputWriter {
         let file = File::create(path)?;
         let descriptor: TypeDescriptor = options.schema.type_descriptor();
         let record_type = Datatype::from_descriptor(&descriptor)?;
-        let chunk_bytes = options.chunk_rows * options.schema.record_size();
-        // A few chunks of cache let HDF5 assemble chunks that appends fill piecewise,
-        // without reading back (and, when compressed, re-inflating) a chunk it just wrote.
-        let mut builder = file
-            .new_dataset_builder()
-            .chunk_cache(1021, 4 * chunk_bytes, 1.0)
-            .chunk(options.chunk_rows);
+        // Chunks arrive whole through H5Dwrite_chunk, which bypasses the chunk cache.
+        let mut builder = file.new_dataset_builder().chunk(options.chunk_rows);
         if let Compression::Gzip(level) = options.compression {
             builder = builder.shuffle().deflate(level);
         }
@@ -71,69 +65,44 @@ impl OutputWriter {
         Ok(Self {
             file,
             data,
-            record_type,
-            record_size: options.schema.record_size(),
-            rows: 0,
+            chunk_rows: options.chunk_rows as u64,
+            extent: 0,
         })
     }
 
-    /// Rows written so far.
-    pub fn rows(&self) -> u64 {
-        self.rows
+    /// Grows the dataset to `rows` rows (never shrinks it).
+    pub fn set_extent(&mut self, rows: u64) -> hdf5::Result<()> {
+        if rows > self.extent {
+            // SAFETY: the dataset id is valid while `self` lives; the dims pointer refers to
+            // one hsize_t, matching the dataset's rank of 1.
+            hdf5::sync::sync(|| check(unsafe { H5Dset_extent(self.data.id(), &rows) }))?;
+            self.extent = rows;
+        }
+        Ok(())
     }
 
-    /// Appends packed records (a whole number of them) at the end of the dataset.
-    pub fn append(&mut self, records: &[u8]) -> hdf5::Result<()> {
-        assert_eq!(records.len() % self.record_size, 0);
-        let count = (records.len() / self.record_size) as u64;
-        if count == 0 {
-            return Ok(());
-        }
-        let start = self.rows;
-        let new_len = start + count;
+    /// Stores chunk `index` (rows `index * chunk_rows ..`) as given: raw without filters,
+    /// or already shuffled and deflated when the dataset has those filters. The chunk must
+    /// lie inside the current extent.
+    pub fn write_chunk(&mut self, index: u64, stored: &[u8]) -> hdf5::Result<()> {
+        let offset = index * self.chunk_rows;
+        debug_assert!(offset < self.extent);
         hdf5::sync::sync(|| {
-            // SAFETY: every id is valid for the duration of the call (owned by `self`, or
-            // created and closed here); the hyperslab selects exactly `count` elements, the
-            // memory space has `count` elements, and `records` holds `count` records of the
-            // memory type `record_type`, whose size is `record_size`, so H5Dwrite reads
-            // exactly `records.len()` bytes from the pointer.
-            unsafe {
-                check(H5Dset_extent(self.data.id(), &new_len))?;
-                let file_space = check(H5Dget_space(self.data.id()))?;
-                let memory_space = H5Screate_simple(1, &count, std::ptr::null());
-                let status = if memory_space < 0 {
-                    -1
-                } else {
-                    let selected = H5Sselect_hyperslab(
-                        file_space,
-                        H5S_seloper_t::H5S_SELECT_SET,
-                        &start,
-                        std::ptr::null(),
-                        &count,
-                        std::ptr::null(),
-                    );
-                    if selected < 0 {
-                        selected
-                    } else {
-                        H5Dwrite(
-                            self.data.id(),
-                            self.record_type.id(),
-                            memory_space,
-                            file_space,
-                            H5P_DEFAULT,
-                            records.as_ptr().cast(),
-                        )
-                    }
-                };
-                if memory_space >= 0 {
-                    H5Sclose(memory_space);
-                }
-                H5Sclose(file_space);
-                check(status)?;
-                Ok::<(), hdf5::Error>(())
-            }
+            // SAFETY: the dataset id is valid while `self` lives; `offset` points to one
+            // hsize_t (rank 1); HDF5 reads exactly `stored.len()` bytes from the pointer.
+            // Filter mask 0 declares that every filter of the dataset was applied, which the
+            // caller guarantees (see crate::compress).
+            check(unsafe {
+                H5Dwrite_chunk(
+                    self.data.id(),
+                    H5P_DEFAULT,
+                    0,
+                    &offset,
+                    stored.len(),
+                    stored.as_ptr().cast(),
+                )
+            })
         })?;
-        self.rows = new_len;
         Ok(())
     }
 

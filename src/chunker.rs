@@ -1,0 +1,178 @@
+//! Records in load order become HDF5 chunks: assembled here, compressed in parallel,
+//! stored in order.
+//!
+//! The writer pushes each record buffer it takes in order; full chunks (`chunk_rows`
+//! records) are cut from that stream, compressed on a pool of their own threads (see
+//! [`crate::compress`]) and stored with `H5Dwrite_chunk` in chunk order, so the file's
+//! layout, like its content, does not depend on timing. Without compression the chunks
+//! are stored directly from this thread. At most `2 * threads` chunks are in flight, which
+//! bounds memory at about `4 * threads` chunk sizes. The last chunk is zero-padded, as
+//! HDF5 stores every chunk whole; the dataset extent hides the padding.
+
+use std::cell::RefCell;
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+use crate::compress::ChunkCompressor;
+use crate::h5::OutputWriter;
+use crate::reorder::Reorder;
+
+/// A chunk index with its raw buffer (to recycle) and its stored bytes.
+type Compressed = (u64, Vec<u8>, Vec<u8>);
+
+pub struct Chunker<'w> {
+    writer: &'w mut OutputWriter,
+    record_size: usize,
+    current: Vec<u8>,
+    filled: usize,
+    rows: u64,
+    next_index: u64,
+    parallel: Option<Parallel>,
+}
+
+struct Parallel {
+    threads: rayon::ThreadPool,
+    level: u8,
+    sender: Sender<Compressed>,
+    receiver: Receiver<Compressed>,
+    spare_raw: Vec<Vec<u8>>,
+    spare_stored: Vec<Vec<u8>>,
+    in_flight: usize,
+    max_in_flight: usize,
+    waiting: Reorder<Vec<u8>>,
+    next_to_store: u64,
+}
+
+thread_local! {
+    static COMPRESSOR: RefCell<Option<ChunkCompressor>> = const { RefCell::new(None) };
+}
+
+impl<'w> Chunker<'w> {
+    /// `gzip_level` selects parallel shuffle + deflate on `threads` threads; `None` stores
+    /// raw chunks.
+    pub fn new(
+        writer: &'w mut OutputWriter,
+        record_size: usize,
+        chunk_rows: usize,
+        gzip_level: Option<u8>,
+        threads: usize,
+    ) -> std::io::Result<Self> {
+        let parallel = match gzip_level {
+            None => None,
+            Some(level) => {
+                let (sender, receiver) = channel();
+                Some(Parallel {
+                    threads: rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .thread_name(|index| format!("txt2h5-deflate-{index}"))
+                        .build()
+                        .map_err(std::io::Error::other)?,
+                    level,
+                    sender,
+                    receiver,
+                    spare_raw: Vec::new(),
+                    spare_stored: Vec::new(),
+                    in_flight: 0,
+                    max_in_flight: 2 * threads,
+                    waiting: Reorder::default(),
+                    next_to_store: 0,
+                })
+            }
+        };
+        Ok(Self {
+            writer,
+            record_size,
+            current: vec![0; chunk_rows * record_size],
+            filled: 0,
+            rows: 0,
+            next_index: 0,
+            parallel,
+        })
+    }
+
+    /// Rows pushed so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Appends whole records.
+    pub fn push(&mut self, mut records: &[u8]) -> hdf5::Result<()> {
+        debug_assert_eq!(records.len() % self.record_size, 0);
+        self.rows += (records.len() / self.record_size) as u64;
+        while !records.is_empty() {
+            let take = (self.current.len() - self.filled).min(records.len());
+            self.current[self.filled..self.filled + take].copy_from_slice(&records[..take]);
+            self.filled += take;
+            records = &records[take..];
+            if self.filled == self.current.len() {
+                self.emit()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores the last, partial chunk and everything still in flight; sets the final extent.
+    pub fn finish(mut self) -> hdf5::Result<()> {
+        if self.filled > 0 {
+            self.current[self.filled..].fill(0);
+            self.emit()?;
+        }
+        if let Some(parallel) = &mut self.parallel {
+            while parallel.in_flight > 0 {
+                parallel.receive_one(self.writer, self.rows)?;
+            }
+        }
+        self.writer.set_extent(self.rows)
+    }
+
+    fn emit(&mut self) -> hdf5::Result<()> {
+        let index = self.next_index;
+        self.next_index += 1;
+        self.filled = 0;
+        let Some(parallel) = &mut self.parallel else {
+            self.writer.set_extent(self.rows)?;
+            return self.writer.write_chunk(index, &self.current);
+        };
+        while parallel.in_flight >= parallel.max_in_flight {
+            parallel.receive_one(self.writer, self.rows)?;
+        }
+        let fresh = parallel
+            .spare_raw
+            .pop()
+            .unwrap_or_else(|| vec![0; self.current.len()]);
+        let raw = std::mem::replace(&mut self.current, fresh);
+        let mut stored = parallel.spare_stored.pop().unwrap_or_default();
+        let sender = parallel.sender.clone();
+        let (level, record_size) = (parallel.level, self.record_size);
+        parallel.in_flight += 1;
+        parallel.threads.spawn(move || {
+            COMPRESSOR.with(|cell| {
+                cell.borrow_mut()
+                    .get_or_insert_with(|| ChunkCompressor::new(level, record_size))
+                    .compress(&raw, &mut stored);
+            });
+            // The writer may have stopped on an error; then nobody needs the result.
+            let _ = sender.send((index, raw, stored));
+        });
+        Ok(())
+    }
+}
+
+impl Parallel {
+    /// Waits for one compressed chunk and stores every chunk now ready, in order.
+    fn receive_one(&mut self, writer: &mut OutputWriter, rows: u64) -> hdf5::Result<()> {
+        let (index, raw, stored) = self
+            .receiver
+            .recv()
+            .expect("the sender lives in self, so the channel cannot close");
+        self.spare_raw.push(raw);
+        self.waiting.insert(index as usize, 0, stored);
+        while let Some(stored) = self.waiting.take(self.next_to_store as usize, 0) {
+            writer.set_extent(rows)?;
+            writer.write_chunk(self.next_to_store, &stored)?;
+            self.spare_stored.push(stored);
+            self.next_to_store += 1;
+            self.in_flight -= 1;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,96 @@
+//! Chunk compression done in parallel, outside HDF5.
+//!
+//! HDF5 runs its filters inside its global lock, on one core. So txt2h5 applies the same
+//! filters itself, on a pool of threads, and hands HDF5 finished chunks (`H5Dwrite_chunk`):
+//! the shuffle filter (byte `b` of every record, then byte `b + 1`, ...) followed by the
+//! deflate filter, whose output is a zlib stream (HDF5 calls zlib's `compress2`). Any HDF5
+//! reader inflates these chunks exactly as if HDF5 had written them. libdeflate compresses
+//! several times faster than zlib at the same level and ratio.
+
+use libdeflater::{CompressionLvl, Compressor};
+
+/// HDF5's shuffle filter: transposes `raw` from records of `element_size` bytes to byte
+/// planes. `raw.len()` must be a multiple of `element_size` (a full chunk always is).
+pub fn shuffle(raw: &[u8], element_size: usize, out: &mut Vec<u8>) {
+    assert_eq!(raw.len() % element_size, 0);
+    let elements = raw.len() / element_size;
+    out.clear();
+    out.resize(raw.len(), 0);
+    // Blocks of records small enough for L1: reads stay in cache, writes go to each byte
+    // plane sequentially.
+    const BLOCK: usize = 64;
+    for block_start in (0..elements).step_by(BLOCK) {
+        let block_end = (block_start + BLOCK).min(elements);
+        let records = &raw[block_start * element_size..block_end * element_size];
+        for byte in 0..element_size {
+            let plane = &mut out[byte * elements + block_start..byte * elements + block_end];
+            for (slot, record) in plane.iter_mut().zip(records.chunks_exact(element_size)) {
+                *slot = record[byte];
+            }
+        }
+    }
+}
+
+/// Shuffles and deflates one chunk; reuses `scratch` and returns the stored bytes in `out`.
+pub struct ChunkCompressor {
+    compressor: Compressor,
+    element_size: usize,
+    shuffled: Vec<u8>,
+}
+
+impl ChunkCompressor {
+    pub fn new(level: u8, element_size: usize) -> Self {
+        let level = CompressionLvl::new(i32::from(level)).expect("levels 1..=9 are valid");
+        Self {
+            compressor: Compressor::new(level),
+            element_size,
+            shuffled: Vec::new(),
+        }
+    }
+
+    pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) {
+        shuffle(raw, self.element_size, &mut self.shuffled);
+        out.clear();
+        out.resize(self.compressor.zlib_compress_bound(raw.len()), 0);
+        let written = self
+            .compressor
+            .zlib_compress(&self.shuffled, out)
+            .expect("the output holds the compress bound");
+        out.truncate(written);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn shuffle_makes_byte_planes() {
+        let raw = [1, 2, 3, 11, 12, 13, 21, 22, 23, 31, 32, 33];
+        let mut out = Vec::new();
+        shuffle(&raw, 3, &mut out);
+        assert_eq!(out, [1, 11, 21, 31, 2, 12, 22, 32, 3, 13, 23, 33]);
+    }
+
+    #[test]
+    fn compressed_chunk_inflates_and_unshuffles_to_the_input() {
+        let raw: Vec<u8> = (0..26 * 1000)
+            .map(|i| (i * 31 % 7 + i / 26 % 3) as u8)
+            .collect();
+        let mut stored = Vec::new();
+        ChunkCompressor::new(4, 26).compress(&raw, &mut stored);
+        assert!(stored.len() < raw.len() / 4);
+        let mut inflated = Vec::new();
+        flate2::read::ZlibDecoder::new(&stored[..])
+            .read_to_end(&mut inflated)
+            .unwrap();
+        let mut unshuffled = vec![0; raw.len()];
+        for (byte, plane) in inflated.chunks_exact(1000).enumerate() {
+            for (element, value) in plane.iter().enumerate() {
+                unshuffled[element * 26 + byte] = *value;
+            }
+        }
+        assert_eq!(unshuffled, raw);
+    }
+}
