@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: txt2h5 against the reference Python pipelines in ../shared/bench.
+
+Generates (or reuses) the data, runs every pipeline on the same files in one session,
+interleaved and repeated, checks that every output equals the seed pipeline's (h5eq.py),
+and prints a Markdown table of wall times, ratios to the seed pipeline, peak memory
+(anonymous + shared, whole process tree) and output sizes. Ratios, not seconds, are the
+result: the machine is shared and absolute times drift.
+
+Usage: bench/run.py [--files 16] [--rows 2000000] [--repeat 3] [--cases ...] [--anchors]
+Run through scripts/bench, which builds txt2h5 and installs the Python requirements.
+"""
+import argparse, os, re, shutil, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = (ROOT / ".." / "shared" / "bench").resolve()
+PY = sys.executable
+TXT2H5 = str(ROOT / "target" / "release" / "txt2h5")
+CASES = ["text-none", "text-gzip4", "gz-inputs", "one-file", "memory"]
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def ensure_data(data, files, rows):
+    text = data / f"{files}x{rows}"
+    if not (text / f"sample_{files - 1:03d}.txt").exists():
+        print(f"generating {files} x {rows} rows in {text}", file=sys.stderr)
+        sh([PY, str(SHARED / "gen_methyl.py"), str(text), str(files), str(rows)])
+    gz = data / f"{files}x{rows}-gz"
+    if not (gz / f"sample_{files - 1:03d}.txt.gz").exists():
+        gz.mkdir(parents=True, exist_ok=True)
+        tool = ["pigz", "-6", "-c"] if shutil.which("pigz") else ["gzip", "-6", "-c"]
+        for f in sorted(text.glob("*.txt")):
+            with open(gz / (f.name + ".gz"), "wb") as out:
+                sh(tool + [str(f)], stdout=out)
+    big = data / f"one-{files}x{rows}.txt"
+    big4 = data / f"one-4x-{files}x{rows}.txt"
+    for target, copies in ((big, 1), (big4, 4)):
+        if not target.exists():
+            with open(target, "wb") as out:
+                for _ in range(copies):
+                    for f in sorted(text.glob("*.txt")):
+                        with open(f, "rb") as src:
+                            shutil.copyfileobj(src, out, 1 << 24)
+    return sorted(map(str, text.glob("*.txt"))), sorted(map(str, gz.glob("*.txt.gz"))), str(big), str(big4)
+
+
+def warm(paths):
+    for p in paths:
+        with open(p, "rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
+def measure(cmd):
+    out = subprocess.run([PY, str(SHARED / "peak_mem.py")] + cmd, check=True, capture_output=True, text=True).stdout
+    m = re.search(r"peak_anon_mib=([\d.]+) wall_s=([\d.]+) rc=(-?\d+)", out)
+    if int(m.group(3)) != 0:
+        raise SystemExit(f"command failed: {' '.join(cmd)}")
+    return float(m.group(2)), float(m.group(1))
+
+
+def equal(a, b):
+    return subprocess.run([PY, str(SHARED / "anchors" / "h5eq.py"), a, b], capture_output=True).returncode == 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=16)
+    ap.add_argument("--rows", type=int, default=2_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--anchors", action="store_true", help="also run the polars and pandas pipelines")
+    ap.add_argument("--data", default=str(ROOT / "bench-data"))
+    ap.add_argument("--out", default=None, help="scratch directory for outputs")
+    a = ap.parse_args()
+    data = Path(a.data)
+    out = Path(a.out or data / "out")
+    out.mkdir(parents=True, exist_ok=True)
+    texts, gzs, big, big4 = ensure_data(data, a.files, a.rows)
+    cases = a.cases.split(",")
+    seed = [PY, str(SHARED / "anchors" / "seed_pool.py")]
+    tool = [TXT2H5, "load", "--force", "--quiet"]
+
+    # (case, name, command, output, reference output)
+    plan = []
+    def add(case, name, cmd, output, ref):
+        plan.append((case, name, cmd, str(output), str(ref) if ref else None))
+    if "text-none" in cases:
+        add("text -> uncompressed", "seed_pool.py", seed + [str(out / "seed-none.h5")] + texts, out / "seed-none.h5", None)
+        add("text -> uncompressed", "txt2h5 --compression none", tool + ["-o", str(out / "t-none.h5"), "--compression", "none"] + texts, out / "t-none.h5", out / "seed-none.h5")
+        if a.anchors:
+            add("text -> uncompressed", "polars_h5py.py", [PY, str(SHARED / "anchors" / "polars_h5py.py"), str(out / "polars.h5")] + texts, out / "polars.h5", out / "seed-none.h5")
+            add("text -> uncompressed", "pandas_h5py.py", [PY, str(SHARED / "anchors" / "pandas_h5py.py"), str(out / "pandas.h5")] + texts, out / "pandas.h5", out / "seed-none.h5")
+    if "text-gzip4" in cases:
+        add("text -> gzip:4 + shuffle", "seed_pool.py --gzip 4", seed + [str(out / "seed-gz4.h5"), "--gzip", "4"] + texts, out / "seed-gz4.h5", None)
+        add("text -> gzip:4 + shuffle", "txt2h5 --compression gzip:4", tool + ["-o", str(out / "t-gz4.h5"), "--compression", "gzip:4"] + texts, out / "t-gz4.h5", out / "seed-gz4.h5")
+        add("text -> gzip:4 + shuffle", "txt2h5 (default: gzip:1)", tool + ["-o", str(out / "t-default.h5")] + texts, out / "t-default.h5", out / "seed-gz4.h5")
+    if "gz-inputs" in cases:
+        add(".gz inputs -> uncompressed", "seed_pool.py", seed + [str(out / "seed-fromgz.h5")] + gzs, out / "seed-fromgz.h5", None)
+        add(".gz inputs -> uncompressed", "txt2h5 --compression none", tool + ["-o", str(out / "t-fromgz.h5"), "--compression", "none"] + gzs, out / "t-fromgz.h5", out / "seed-fromgz.h5")
+    if "one-file" in cases:
+        add("one 865 MB file -> uncompressed", "seed_pool.py", seed + [str(out / "seed-one.h5"), big], out / "seed-one.h5", None)
+        add("one 865 MB file -> uncompressed", "txt2h5 -j 1", tool + ["-o", str(out / "t-one-j1.h5"), "--compression", "none", "-j", "1", big], out / "t-one-j1.h5", out / "seed-one.h5")
+        add("one 865 MB file -> uncompressed", "txt2h5 -j 2", tool + ["-o", str(out / "t-one-j2.h5"), "--compression", "none", "-j", "2", big], out / "t-one-j2.h5", out / "seed-one.h5")
+    if "memory" in cases:
+        add("memory, default options", "txt2h5, one file (1x)", tool + ["-o", str(out / "t-mem1.h5"), big], out / "t-mem1.h5", None)
+        add("memory, default options", "txt2h5, one file (4x)", tool + ["-o", str(out / "t-mem4.h5"), big4], out / "t-mem4.h5", None)
+        add("memory, default options", "txt2h5, 16 files", tool + ["-o", str(out / "t-mem16.h5")] + texts, out / "t-mem16.h5", None)
+
+    best = {}
+    for round_ in range(a.repeat):
+        for case, name, cmd, output, ref in plan:
+            inputs = [p for p in cmd if p.endswith((".txt", ".gz"))]
+            warm(inputs)
+            wall, peak = measure(cmd)
+            w, p = best.get((case, name), (float("inf"), 0.0))
+            best[(case, name)] = (min(w, wall), max(p, peak))
+            print(f"round {round_ + 1}: {case} | {name}: {wall:.2f} s, {peak:.0f} MiB", file=sys.stderr)
+
+    print(f"\n{len(texts)} files x {a.rows:,} rows ({sum(os.path.getsize(t) for t in texts) / 1e6:.0f} MB of text), "
+          f"best of {a.repeat} interleaved runs, page cache warm\n")
+    print("| case | pipeline | wall s | ratio to seed | peak MiB | output MB | equal to seed |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+    seed_wall = {}
+    for case, name, cmd, output, ref in plan:
+        wall, peak = best[(case, name)]
+        if name.startswith("seed"):
+            seed_wall[case] = wall
+        ratio = f"{wall / seed_wall[case]:.2f}" if case in seed_wall else ""
+        same = "" if ref is None else ("yes" if equal(ref, output) else "**NO**")
+        print(f"| {case} | {name} | {wall:.2f} | {ratio} | {peak:.0f} | {os.path.getsize(output) / 1e6:.1f} | {same} |")
+
+
+if __name__ == "__main__":
+    main()
