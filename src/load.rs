@@ -31,7 +31,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         .iter()
         .map(|input| Format::detect(&input.path))
         .collect::<Result<Vec<_>>>()?;
-    let units = plan(&inputs, &formats, settings.piece_bytes);
+    let plan = plan(&inputs, &formats, settings.piece_bytes);
     let total_bytes = inputs.iter().map(|input| input.size).sum();
 
     let pending = PendingOutput::new(&settings.output, settings.force)?;
@@ -52,7 +52,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
             Compression::Gzip(level) => Some(level),
         },
     };
-    let tallies = pipeline::run(&inputs, &units, options, &mut writer, &progress, interrupt);
+    let tallies = pipeline::run(&inputs, &plan, options, &mut writer, &progress, interrupt);
     progress.finish();
     let tallies = tallies?;
     let rows = tallies.iter().map(|tally| tally.rows).sum();

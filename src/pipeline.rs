@@ -20,7 +20,7 @@ use crate::chunker::Chunker;
 use crate::discover::Input;
 use crate::error::{Error, Result};
 use crate::h5::OutputWriter;
-use crate::plan::Unit;
+use crate::plan::{Plan, Unit};
 use crate::progress::Progress;
 use crate::reorder::Reorder;
 use crate::schema::Schema;
@@ -51,7 +51,7 @@ pub struct FileTally {
 /// Parses `units` of `inputs` and appends their records to `writer` in order.
 pub fn run(
     inputs: &[Input],
-    units: &[Unit],
+    plan: &Plan,
     options: PipelineOptions,
     writer: &mut OutputWriter,
     progress: &Progress,
@@ -64,9 +64,11 @@ pub fn run(
     );
     let next_unit = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
+    let units = &plan.units;
     let context = WorkContext {
         inputs,
         units,
+        dispatch: &plan.dispatch,
         schema: options.schema,
         pool: &pool,
         next_unit: &next_unit,

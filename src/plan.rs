@@ -1,10 +1,14 @@
 //! The run cut into ordered work units.
 //!
 //! Each input becomes one or more units, numbered in load order; the writer consumes units
-//! strictly in that order. A plain file becomes a checksum unit followed by its pieces (see
-//! [`crate::split`]); a gzip file, which can only be inflated from its start, becomes one
+//! strictly in that order. A plain file becomes its pieces (see [`crate::split`]) followed
+//! by a checksum unit; a gzip file, which can only be inflated from its start, becomes one
 //! streaming unit that also computes its checksum. The cut depends on the inputs and
 //! `piece_bytes` only, never on the thread count, so the output does not either.
+//!
+//! Workers take units in a slightly different order: a file's checksum unit first. Hashing
+//! a big file then runs beside the parsing of its first pieces instead of holding up the
+//! writer's head at the start, or leaving one thread to hash alone at the end.
 
 use crate::discover::Input;
 use crate::format::Format;
@@ -28,28 +32,70 @@ pub struct Unit {
     pub kind: UnitKind,
 }
 
-/// The units of a run, in the order the writer consumes them.
-pub fn plan(inputs: &[Input], formats: &[Format], piece_bytes: u64) -> Vec<Unit> {
+/// The units of a run, in the order the writer consumes them, and the order in which
+/// workers should start them (indices into the units).
+pub struct Plan {
+    pub units: Vec<Unit>,
+    pub dispatch: Vec<usize>,
+}
+
+/// Cuts the inputs into units.
+pub fn plan(inputs: &[Input], formats: &[Format], piece_bytes: u64) -> Plan {
     let mut units = Vec::new();
+    let mut dispatch = Vec::new();
     for (file, (input, format)) in inputs.iter().zip(formats).enumerate() {
         match format {
-            Format::Gzip { .. } => units.push(Unit {
-                file,
-                kind: UnitKind::Gzip,
-            }),
-            Format::Plain => {
+            Format::Gzip { .. } => {
+                dispatch.push(units.len());
                 units.push(Unit {
                     file,
-                    kind: UnitKind::Checksum,
+                    kind: UnitKind::Gzip,
                 });
-                for (start, end) in nominal_pieces(input.size, piece_bytes) {
+            }
+            Format::Plain => {
+                let pieces = nominal_pieces(input.size, piece_bytes);
+                dispatch.push(units.len() + pieces.len());
+                for (start, end) in pieces {
+                    dispatch.push(units.len());
                     units.push(Unit {
                         file,
                         kind: UnitKind::Piece { start, end },
                     });
                 }
+                units.push(Unit {
+                    file,
+                    kind: UnitKind::Checksum,
+                });
             }
         }
     }
-    units
+    Plan { units, dispatch }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_units_come_last_for_the_writer_and_first_for_the_workers() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.txt");
+        let b = dir.path().join("b.txt.gz");
+        std::fs::write(&a, vec![b'\n'; 25]).unwrap();
+        std::fs::write(&b, b"").unwrap();
+        let inputs = crate::discover::discover(&[a, b], &Default::default()).unwrap();
+        let plan = plan(&inputs, &[Format::Plain, Format::Gzip { bgzf: false }], 10);
+        let kinds: Vec<UnitKind> = plan.units.iter().map(|unit| unit.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                UnitKind::Piece { start: 0, end: 10 },
+                UnitKind::Piece { start: 10, end: 20 },
+                UnitKind::Piece { start: 20, end: 25 },
+                UnitKind::Checksum,
+                UnitKind::Gzip,
+            ]
+        );
+        assert_eq!(plan.dispatch, [3, 0, 1, 2, 4]);
+    }
 }

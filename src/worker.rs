@@ -57,6 +57,8 @@ impl Payload {
 pub struct WorkContext<'a> {
     pub inputs: &'a [Input],
     pub units: &'a [Unit],
+    /// The order in which workers start units (indices into `units`).
+    pub dispatch: &'a [usize],
     pub schema: Schema,
     pub pool: &'a BufferPool,
     pub next_unit: &'a AtomicUsize,
@@ -91,10 +93,12 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
         if context.stop.load(Ordering::Relaxed) {
             return;
         }
-        let unit = context.next_unit.fetch_add(1, Ordering::Relaxed);
-        if unit >= context.units.len() {
+        let Some(&unit) = context
+            .dispatch
+            .get(context.next_unit.fetch_add(1, Ordering::Relaxed))
+        else {
             return;
-        }
+        };
         let mut sink = Sink {
             context,
             sender: &sender,
