@@ -10,7 +10,9 @@
 //! The pool also prevents the deadlock an ordered writer invites: if later work units could
 //! take every buffer, the unit the writer waits for could never get one. So the last free
 //! buffer is reserved for the *head* unit, the one the writer needs next; the head always
-//! progresses because the writer returns its buffers at once.
+//! progresses because the writer returns its buffers at once. A unit ahead of the head
+//! that finds no buffer free does not wait: it spills its full buffer to a temporary file
+//! and goes on (see [`crate::spill`]), so every core keeps working.
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
@@ -71,7 +73,8 @@ impl RecordBuffer {
             .expect("the filled bytes are rows * record_size")
     }
 
-    fn clear(&mut self) {
+    /// Empties the buffer for reuse.
+    pub fn clear(&mut self) {
         self.rows = 0;
     }
 }
@@ -123,18 +126,9 @@ impl BufferPool {
             if state.cancelled {
                 return Err(AcquireError::Cancelled);
             }
-            let available = state.free.len() + (self.max_buffers - state.mapped);
-            let needed = if unit == state.head { 1 } else { 2 };
-            if available >= needed {
-                if let Some(buffer) = state.free.pop() {
-                    return Ok(buffer);
-                }
-                state.mapped += 1;
+            if let Some(taken) = self.take(&mut state, unit) {
                 drop(state);
-                return RecordBuffer::new(self.record_size, self.capacity).map_err(|error| {
-                    self.state.lock().expect("buffer pool lock").mapped -= 1;
-                    AcquireError::Map(error)
-                });
+                return taken;
             }
             // The timeout is a safety net only: every release and head change notifies.
             state = self
@@ -143,6 +137,38 @@ impl BufferPool {
                 .expect("buffer pool lock")
                 .0;
         }
+    }
+
+    /// Takes an empty buffer for `unit` if one may be had now; never waits.
+    pub fn try_acquire(&self, unit: usize) -> Option<Result<RecordBuffer, AcquireError>> {
+        let mut state = self.state.lock().expect("buffer pool lock");
+        if state.cancelled {
+            return Some(Err(AcquireError::Cancelled));
+        }
+        self.take(&mut state, unit)
+    }
+
+    /// The reservation rule; maps a new buffer (outside the lock's critical work) if needed.
+    fn take(
+        &self,
+        state: &mut std::sync::MutexGuard<'_, PoolState>,
+        unit: usize,
+    ) -> Option<Result<RecordBuffer, AcquireError>> {
+        let available = state.free.len() + (self.max_buffers - state.mapped);
+        let needed = if unit == state.head { 1 } else { 2 };
+        if available < needed {
+            return None;
+        }
+        if let Some(buffer) = state.free.pop() {
+            return Some(Ok(buffer));
+        }
+        state.mapped += 1;
+        Some(
+            RecordBuffer::new(self.record_size, self.capacity).map_err(|error| {
+                state.mapped -= 1;
+                AcquireError::Map(error)
+            }),
+        )
     }
 
     /// Returns a buffer for reuse.
@@ -223,6 +249,17 @@ mod tests {
         pool.release(head);
         pool.release(later);
         assert!(waiter.join().unwrap());
+    }
+
+    #[test]
+    fn try_acquire_applies_the_reservation_without_waiting() {
+        let pool = BufferPool::new(8, 16, 2);
+        let held = pool.try_acquire(3).unwrap().unwrap();
+        assert!(pool.try_acquire(3).is_none());
+        let head = pool.try_acquire(0).unwrap().unwrap();
+        assert!(pool.try_acquire(0).is_none());
+        pool.release(held);
+        pool.release(head);
     }
 
     #[test]

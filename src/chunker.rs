@@ -89,6 +89,10 @@ impl<'w> Chunker<'w> {
         })
     }
 
+    pub fn record_size(&self) -> usize {
+        self.record_size
+    }
+
     /// Rows pushed so far.
     pub fn rows(&self) -> u64 {
         self.rows

@@ -27,6 +27,7 @@ pub mod report;
 pub mod schema;
 pub mod settings;
 pub mod signals;
+pub mod spill;
 pub mod split;
 pub mod worker;
 

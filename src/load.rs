@@ -14,6 +14,7 @@ use crate::progress::Progress;
 use crate::report::{LoadReport, SourceReport};
 use crate::settings::LoadSettings;
 use crate::signals::Interrupt;
+use crate::spill::spill_dir;
 
 pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport> {
     let started = Instant::now();
@@ -52,9 +53,18 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
             Compression::Gzip(level) => Some(level),
         },
     };
-    let tallies = pipeline::run(&inputs, &plan, options, &mut writer, &progress, interrupt);
+    let tallies = pipeline::run(
+        &inputs,
+        &plan,
+        options,
+        &spill_dir(&settings.output),
+        &mut writer,
+        &progress,
+        interrupt,
+    );
     progress.finish();
-    let tallies = tallies?;
+    let pipeline = tallies?;
+    let tallies = pipeline.tallies;
     let rows = tallies.iter().map(|tally| tally.rows).sum();
 
     let paths: Vec<String> = inputs
@@ -104,6 +114,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         },
         threads: settings.threads,
         compression: settings.writer.compression.to_string(),
+        spilled_bytes: pipeline.spilled_bytes,
         sources: inputs
             .iter()
             .zip(&tallies)

@@ -11,7 +11,8 @@
 //! writer handles parts strictly in `(unit, part)` order, so the output and the error
 //! reported (the first in load order) do not depend on timing or thread count.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
@@ -48,21 +49,31 @@ pub struct FileTally {
     started: bool,
 }
 
-/// Parses `units` of `inputs` and appends their records to `writer` in order.
+/// What the pipeline did.
+#[derive(Debug)]
+pub struct PipelineReport {
+    pub tallies: Vec<FileTally>,
+    /// Record bytes that went through spill files (units finished ahead of the writer).
+    pub spilled_bytes: u64,
+}
+
+/// Parses the units of `inputs` and appends their records to `writer` in order.
 pub fn run(
     inputs: &[Input],
     plan: &Plan,
     options: PipelineOptions,
+    spill_dir: &Path,
     writer: &mut OutputWriter,
     progress: &Progress,
     interrupt: &Interrupt,
-) -> Result<Vec<FileTally>> {
+) -> Result<PipelineReport> {
     let pool = BufferPool::new(
         options.schema.record_size(),
         options.buffer_rows,
         options.buffers,
     );
     let next_unit = AtomicUsize::new(0);
+    let spilled_bytes = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let units = &plan.units;
     let context = WorkContext {
@@ -74,6 +85,8 @@ pub fn run(
         next_unit: &next_unit,
         stop: &stop,
         progress,
+        spill_dir,
+        spilled_bytes: &spilled_bytes,
     };
     let threads = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
@@ -82,38 +95,43 @@ pub fn run(
         .map_err(|error| Error::io("thread pool", std::io::Error::other(error)))?;
     // Buffers bound the parts in flight; the slack covers terminal parts, which hold none.
     let (sender, receiver) = sync_channel(options.buffers + 2 * options.threads);
-    threads.in_place_scope(|scope| {
-        for _ in 0..options.threads {
-            let sender = sender.clone();
-            let context = &context;
-            scope.spawn(move |_| work(context, sender));
-        }
-        drop(sender);
-        let result = Chunker::new(
-            writer,
-            options.schema.record_size(),
-            options.chunk_rows,
-            options.gzip_level,
-            options.threads,
-        )
-        .map_err(|error| Error::io("thread pool", error))
-        .and_then(|chunker| {
-            write_in_order(
-                inputs.len(),
-                units,
-                receiver,
-                &pool,
-                chunker,
-                progress,
-                interrupt,
+    threads
+        .in_place_scope(|scope| {
+            for _ in 0..options.threads {
+                let sender = sender.clone();
+                let context = &context;
+                scope.spawn(move |_| work(context, sender));
+            }
+            drop(sender);
+            let result = Chunker::new(
+                writer,
+                options.schema.record_size(),
+                options.chunk_rows,
+                options.gzip_level,
+                options.threads,
             )
-        });
-        if result.is_err() {
-            stop.store(true, Ordering::Relaxed);
-            pool.cancel();
-        }
-        result
-    })
+            .map_err(|error| Error::io("thread pool", error))
+            .and_then(|chunker| {
+                write_in_order(
+                    inputs.len(),
+                    units,
+                    receiver,
+                    &pool,
+                    chunker,
+                    progress,
+                    interrupt,
+                )
+            });
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+                pool.cancel();
+            }
+            result
+        })
+        .map(|tallies| PipelineReport {
+            tallies,
+            spilled_bytes: spilled_bytes.load(Ordering::Relaxed),
+        })
 }
 
 fn write_in_order(
@@ -130,6 +148,8 @@ fn write_in_order(
         source,
     };
     let mut tallies = vec![FileTally::default(); file_count];
+    let record_size = chunker.record_size();
+    let mut spilled = Vec::new();
     let mut waiting = Reorder::default();
     let (mut head, mut seq) = (0usize, 0u32);
     pool.set_head(0);
@@ -163,6 +183,14 @@ fn write_in_order(
                 chunker.push(buffer.as_bytes()).map_err(hdf5_error)?;
                 tally.rows += buffer.rows() as u64;
                 pool.release(buffer);
+                progress.set_rows(chunker.rows());
+            }
+            Payload::Spilled(records) => {
+                records
+                    .read_into(&mut spilled)
+                    .map_err(|error| Error::io("spill file", error))?;
+                chunker.push(&spilled).map_err(hdf5_error)?;
+                tally.rows += (spilled.len() / record_size) as u64;
                 progress.set_rows(chunker.rows());
             }
             Payload::Checksum(checksum) => tally.checksum = checksum,

@@ -15,6 +15,8 @@ pub struct LoadReport {
     pub rows_per_second: f64,
     pub threads: usize,
     pub compression: String,
+    /// Record bytes written to and read back from temporary spill files.
+    pub spilled_bytes: u64,
     pub sources: Vec<SourceReport>,
 }
 

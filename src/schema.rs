@@ -123,12 +123,17 @@ impl Schema {
     #[inline]
     pub fn write_record(&self, slot: &mut [u8], chr: &[u8], pos: i32, pct: f32, c: i32, t: i32) {
         let w = self.chr_width;
-        slot[..chr.len()].copy_from_slice(chr);
-        slot[chr.len()..w].fill(0);
-        slot[w..w + 4].copy_from_slice(&pos.to_le_bytes());
-        slot[w + 4..w + 8].copy_from_slice(&pct.to_le_bytes());
-        slot[w + 8..w + 12].copy_from_slice(&c.to_le_bytes());
-        slot[w + 12..w + 16].copy_from_slice(&t.to_le_bytes());
+        let (name, numbers) = slot.split_at_mut(w);
+        // A byte loop, not copy_from_slice + fill: those become calls to memcpy and memset,
+        // which cost more than the copy itself for names of a few bytes.
+        for (k, byte) in name.iter_mut().enumerate() {
+            *byte = chr.get(k).copied().unwrap_or(0);
+        }
+        let numbers: &mut [u8; 16] = (&mut numbers[..16]).try_into().expect("16 bytes");
+        numbers[0..4].copy_from_slice(&pos.to_le_bytes());
+        numbers[4..8].copy_from_slice(&pct.to_le_bytes());
+        numbers[8..12].copy_from_slice(&c.to_le_bytes());
+        numbers[12..16].copy_from_slice(&t.to_le_bytes());
     }
 }
 

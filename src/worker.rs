@@ -9,7 +9,7 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 
 use flate2::bufread::MultiGzDecoder;
@@ -22,6 +22,7 @@ use crate::parse::{parse_block, LineError};
 use crate::plan::{Unit, UnitKind};
 use crate::progress::Progress;
 use crate::schema::Schema;
+use crate::spill::{Spill, SpilledRecords};
 use crate::split::{count_lines_before, read_piece};
 
 /// Decompressed text is parsed in blocks of this size.
@@ -39,6 +40,8 @@ pub struct Part {
 pub enum Payload {
     /// Records, in order; more parts of the same unit follow.
     Rows(RecordBuffer),
+    /// Records spilled to a temporary file, in order; more parts follow.
+    Spilled(SpilledRecords),
     /// Terminal: the unit parsed its text.
     Done,
     /// Terminal: the file's content checksum.
@@ -49,7 +52,7 @@ pub enum Payload {
 
 impl Payload {
     pub fn is_last(&self) -> bool {
-        !matches!(self, Payload::Rows(_))
+        !matches!(self, Payload::Rows(_) | Payload::Spilled(_))
     }
 }
 
@@ -64,6 +67,10 @@ pub struct WorkContext<'a> {
     pub next_unit: &'a AtomicUsize,
     pub stop: &'a AtomicBool,
     pub progress: &'a Progress,
+    /// Where units ahead of the writer spill records when no buffer is free.
+    pub spill_dir: &'a Path,
+    /// Bytes spilled so far, for the report.
+    pub spilled_bytes: &'a AtomicU64,
 }
 
 /// The writer is gone or the run was cancelled: stop quietly, the writer reports why.
@@ -105,6 +112,7 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
             unit,
             seq: 0,
             buffer: None,
+            spill: None,
         };
         let terminal = match run_unit(&mut sink, &mut text) {
             Ok(payload) => payload,
@@ -271,13 +279,14 @@ struct Sink<'c, 's> {
     unit: usize,
     seq: u32,
     buffer: Option<RecordBuffer>,
+    spill: Option<Spill>,
 }
 
 /// A parse failure inside [`Sink::parse`].
 enum ParseFailure {
     Line { line_index: u64, error: LineError },
     Stopped,
-    Map(std::io::Error),
+    Resource(Error),
 }
 
 impl ParseFailure {
@@ -298,9 +307,7 @@ impl ParseFailure {
                 Err(error) => UnitError::Failed(error),
             },
             ParseFailure::Stopped => UnitError::Stopped,
-            ParseFailure::Map(error) => {
-                UnitError::Failed(Error::io("record buffer (anonymous mmap)", error))
-            }
+            ParseFailure::Resource(error) => UnitError::Failed(error),
         }
     }
 }
@@ -320,7 +327,10 @@ impl Sink<'_, '_> {
                     .acquire(self.unit)
                     .map_err(|error| match error {
                         AcquireError::Cancelled => ParseFailure::Stopped,
-                        AcquireError::Map(error) => ParseFailure::Map(error),
+                        AcquireError::Map(error) => ParseFailure::Resource(Error::io(
+                            "record buffer (anonymous mmap)",
+                            error,
+                        )),
                     })?;
                 self.buffer = Some(buffer);
             }
@@ -336,11 +346,44 @@ impl Sink<'_, '_> {
             if !buffer.is_full() {
                 return Ok((consumed, lines));
             }
-            let full = self.buffer.take().expect("just used");
-            self.send(Payload::Rows(full))
-                .map_err(|Stopped| ParseFailure::Stopped)?;
+            self.hand_on_full_buffer()?;
             if consumed == text.len() {
                 return Ok((consumed, lines));
+            }
+        }
+    }
+
+    /// Sends the full current buffer on and gets an empty one: a fresh buffer from the pool
+    /// if one may be had now, else the same buffer after spilling its records.
+    fn hand_on_full_buffer(&mut self) -> Result<(), ParseFailure> {
+        let mut full = self.buffer.take().expect("a full buffer");
+        match self.context.pool.try_acquire(self.unit) {
+            Some(Ok(empty)) => {
+                self.buffer = Some(empty);
+                self.send(Payload::Rows(full))
+                    .map_err(|Stopped| ParseFailure::Stopped)
+            }
+            Some(Err(AcquireError::Cancelled)) => Err(ParseFailure::Stopped),
+            Some(Err(AcquireError::Map(error))) => Err(ParseFailure::Resource(Error::io(
+                "record buffer (anonymous mmap)",
+                error,
+            ))),
+            None => {
+                let dir = self.context.spill_dir;
+                let spill_error =
+                    |error| ParseFailure::Resource(Error::io(dir.join("(spill file)"), error));
+                let spill = match &mut self.spill {
+                    Some(spill) => spill,
+                    None => self.spill.insert(Spill::create(dir).map_err(spill_error)?),
+                };
+                let records = spill.append(full.as_bytes()).map_err(spill_error)?;
+                self.context
+                    .spilled_bytes
+                    .fetch_add(records.bytes as u64, Ordering::Relaxed);
+                full.clear();
+                self.buffer = Some(full);
+                self.send(Payload::Spilled(records))
+                    .map_err(|Stopped| ParseFailure::Stopped)
             }
         }
     }

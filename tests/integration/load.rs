@@ -79,9 +79,15 @@ fn generated_multi_file_load_matches_numpy() {
             "3",
         ][..],
     ] {
-        let mut args = vec!["load", "in", "-o", "out.h5", "--force"];
+        let mut args = vec!["load", "in", "-o", "out.h5", "--force", "--json"];
         args.extend_from_slice(extra);
-        expect_code(&run(dir.path(), &args), 0);
+        let output = run(dir.path(), &args);
+        expect_code(&output, 0);
+        let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        if !extra.is_empty() {
+            // Three buffers for three threads: units ahead of the writer must spill.
+            assert!(summary["spilled_bytes"].as_u64().unwrap() > 0, "{summary}");
+        }
         let mut check = vec!["loadtxt", "out.h5", "10"];
         check.extend(inputs.iter().map(String::as_str));
         assert_eq!(
