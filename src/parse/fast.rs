@@ -213,3 +213,52 @@ fn try_parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Option<Fast> {
     write(schema, slot, text, chr_len, (pos, pct as f32, c, t));
     Some(Fast::Record { length, newline })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// At the f64 level, before the f32 rounding that would hide a last-bit error.
+        #[test]
+        fn plain_decimal_is_the_correctly_rounded_double(text in "[+-]?[0-9]{0,12}(\\.[0-9]{0,12})?") {
+            let bytes = text.as_bytes();
+            if let Some((value, end)) = plain_decimal(bytes, 0) {
+                prop_assert_eq!(end, bytes.len());
+                let expected: f64 = text.parse().unwrap();
+                prop_assert_eq!(value.to_bits(), expected.to_bits(), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_decimal_leaves_other_forms_to_the_general_parser() {
+        for text in [
+            &b"1e5"[..],
+            b"nan",
+            b"inf",
+            b"1234567890123456",
+            b".",
+            b"-",
+            b"1.5E3",
+        ] {
+            assert_eq!(
+                plain_decimal(text, 0),
+                None,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        assert_eq!(
+            plain_decimal(b"57.1428571428571\t", 0),
+            Some((57.142_857_142_857_1, 16))
+        );
+        assert_eq!(
+            plain_decimal(b"-0", 0).map(|(v, _)| v.to_bits()),
+            Some((-0.0f64).to_bits())
+        );
+    }
+}

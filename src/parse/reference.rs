@@ -190,11 +190,17 @@ mod differential {
         ]
     }
 
+    /// Decimals of up to 20 digits, on both sides of the fast path's 15-digit limit.
+    fn decimal() -> impl Strategy<Value = Vec<u8>> {
+        "[+-]?[0-9]{0,10}(\\.[0-9]{0,10})?([eE][+-]?[0-9]{1,2})?".prop_map(String::into_bytes)
+    }
+
     fn line() -> impl Strategy<Value = Vec<u8>> {
+        let pct = prop_oneof![1 => field(FLOATS), 1 => decimal()];
         let columns = (
             field(CHROMS),
             field(INTEGERS),
-            field(FLOATS),
+            pct,
             field(INTEGERS),
             field(INTEGERS),
         );
