@@ -14,7 +14,6 @@ use crate::progress::Progress;
 use crate::report::{LoadReport, SourceReport};
 use crate::settings::LoadSettings;
 use crate::signals::Interrupt;
-use crate::spill::spill_dir;
 
 pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport> {
     let started = Instant::now();
@@ -43,6 +42,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
     let mut writer = OutputWriter::create(pending.path(), &settings.writer).map_err(hdf5_error)?;
     let progress = Progress::new(!settings.quiet, total_bytes);
     let options = PipelineOptions {
+        output: &settings.output,
         threads: settings.threads,
         buffer_rows: settings.buffer_rows,
         buffers: settings.buffers,
@@ -53,15 +53,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
             Compression::Gzip(level) => Some(level),
         },
     };
-    let tallies = pipeline::run(
-        &inputs,
-        &plan,
-        options,
-        &spill_dir(&settings.output),
-        &mut writer,
-        &progress,
-        interrupt,
-    );
+    let tallies = pipeline::run(&inputs, &plan, options, &mut writer, &progress, interrupt);
     progress.finish();
     let pipeline = tallies?;
     let tallies = pipeline.tallies;

@@ -26,11 +26,14 @@ use crate::progress::Progress;
 use crate::reorder::Reorder;
 use crate::schema::Schema;
 use crate::signals::Interrupt;
+use crate::spill::spill_dir;
 use crate::worker::{work, Part, Payload, WorkContext};
 
 /// How the pipeline is sized.
 #[derive(Clone, Copy, Debug)]
-pub struct PipelineOptions {
+pub struct PipelineOptions<'a> {
+    /// The output's final path: named in errors; spill files go beside it.
+    pub output: &'a Path,
     pub threads: usize,
     pub buffer_rows: usize,
     pub buffers: usize,
@@ -61,8 +64,7 @@ pub struct PipelineReport {
 pub fn run(
     inputs: &[Input],
     plan: &Plan,
-    options: PipelineOptions,
-    spill_dir: &Path,
+    options: PipelineOptions<'_>,
     writer: &mut OutputWriter,
     progress: &Progress,
     interrupt: &Interrupt,
@@ -76,6 +78,7 @@ pub fn run(
     let spilled_bytes = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let units = &plan.units;
+    let spill_dir = spill_dir(options.output);
     let context = WorkContext {
         inputs,
         units,
@@ -85,7 +88,7 @@ pub fn run(
         next_unit: &next_unit,
         stop: &stop,
         progress,
-        spill_dir,
+        spill_dir: &spill_dir,
         spilled_bytes: &spilled_bytes,
     };
     let threads = rayon::ThreadPoolBuilder::new()
@@ -112,15 +115,14 @@ pub fn run(
             )
             .map_err(|error| Error::io("thread pool", error))
             .and_then(|chunker| {
-                write_in_order(
-                    inputs.len(),
+                let writer = OrderedWriter {
                     units,
-                    receiver,
-                    &pool,
-                    chunker,
+                    pool: &pool,
                     progress,
                     interrupt,
-                )
+                    output: options.output,
+                };
+                writer.run(receiver, chunker, inputs.len())
             });
             if result.is_err() {
                 stop.store(true, Ordering::Relaxed);
@@ -134,77 +136,87 @@ pub fn run(
         })
 }
 
-fn write_in_order(
-    file_count: usize,
-    units: &[Unit],
-    receiver: Receiver<Part>,
-    pool: &BufferPool,
-    mut chunker: Chunker<'_>,
-    progress: &Progress,
-    interrupt: &Interrupt,
-) -> Result<Vec<FileTally>> {
-    let hdf5_error = |source| Error::Hdf5 {
-        path: "output".into(),
-        source,
-    };
-    let mut tallies = vec![FileTally::default(); file_count];
-    let record_size = chunker.record_size();
-    let mut spilled = Vec::new();
-    let mut waiting = Reorder::default();
-    let (mut head, mut seq) = (0usize, 0u32);
-    pool.set_head(0);
-    while head < units.len() {
-        if let Some(signal) = interrupt.received() {
-            return Err(Error::Interrupted { signal });
-        }
-        let Some(payload) = waiting.take(head, seq) else {
-            match receiver.recv_timeout(Duration::from_millis(100)) {
-                Ok(part) => waiting.insert(part.unit, part.seq, part.payload),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(Error::io(
-                        "worker threads",
-                        std::io::Error::other(
-                            "workers stopped before finishing (a bug: please report it)",
-                        ),
-                    ))
-                }
-            }
-            continue;
+/// The writer's side: takes parts in `(unit, part)` order and feeds the chunker.
+struct OrderedWriter<'a> {
+    units: &'a [Unit],
+    pool: &'a BufferPool,
+    progress: &'a Progress,
+    interrupt: &'a Interrupt,
+    output: &'a Path,
+}
+
+impl OrderedWriter<'_> {
+    fn run(
+        &self,
+        receiver: Receiver<Part>,
+        mut chunker: Chunker<'_>,
+        file_count: usize,
+    ) -> Result<Vec<FileTally>> {
+        let (units, pool, progress, interrupt) =
+            (self.units, self.pool, self.progress, self.interrupt);
+        let hdf5_error = |source| Error::Hdf5 {
+            path: self.output.to_path_buf(),
+            source,
         };
-        let tally = &mut tallies[units[head].file];
-        if !tally.started {
-            tally.started = true;
-            tally.first_row = chunker.rows();
-        }
-        let last = payload.is_last();
-        match payload {
-            Payload::Rows(buffer) => {
-                chunker.push(buffer.as_bytes()).map_err(hdf5_error)?;
-                tally.rows += buffer.rows() as u64;
-                pool.release(buffer);
-                progress.set_rows(chunker.rows());
+        let mut tallies = vec![FileTally::default(); file_count];
+        let record_size = chunker.record_size();
+        let mut spilled = Vec::new();
+        let mut waiting = Reorder::default();
+        let (mut head, mut seq) = (0usize, 0u32);
+        pool.set_head(0);
+        while head < units.len() {
+            if let Some(signal) = interrupt.received() {
+                return Err(Error::Interrupted { signal });
             }
-            Payload::Spilled(records) => {
-                records
-                    .read_into(&mut spilled)
-                    .map_err(|error| Error::io("spill file", error))?;
-                chunker.push(&spilled).map_err(hdf5_error)?;
-                tally.rows += (spilled.len() / record_size) as u64;
-                progress.set_rows(chunker.rows());
+            let Some(payload) = waiting.take(head, seq) else {
+                match receiver.recv_timeout(Duration::from_millis(100)) {
+                    Ok(part) => waiting.insert(part.unit, part.seq, part.payload),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => {
+                        return Err(Error::io(
+                            "worker threads",
+                            std::io::Error::other(
+                                "workers stopped before finishing (a bug: please report it)",
+                            ),
+                        ))
+                    }
+                }
+                continue;
+            };
+            let tally = &mut tallies[units[head].file];
+            if !tally.started {
+                tally.started = true;
+                tally.first_row = chunker.rows();
             }
-            Payload::Checksum(checksum) => tally.checksum = checksum,
-            Payload::Done => {}
-            Payload::Failed(error) => return Err(error),
+            let last = payload.is_last();
+            match payload {
+                Payload::Rows(buffer) => {
+                    chunker.push(buffer.as_bytes()).map_err(hdf5_error)?;
+                    tally.rows += buffer.rows() as u64;
+                    pool.release(buffer);
+                    progress.set_rows(chunker.rows());
+                }
+                Payload::Spilled(records) => {
+                    records
+                        .read_into(&mut spilled)
+                        .map_err(|error| Error::io("spill file", error))?;
+                    chunker.push(&spilled).map_err(hdf5_error)?;
+                    tally.rows += (spilled.len() / record_size) as u64;
+                    progress.set_rows(chunker.rows());
+                }
+                Payload::Checksum(checksum) => tally.checksum = checksum,
+                Payload::Done => {}
+                Payload::Failed(error) => return Err(error),
+            }
+            if last {
+                head += 1;
+                seq = 0;
+                pool.set_head(head);
+            } else {
+                seq += 1;
+            }
         }
-        if last {
-            head += 1;
-            seq = 0;
-            pool.set_head(head);
-        } else {
-            seq += 1;
-        }
+        chunker.finish().map_err(hdf5_error)?;
+        Ok(tallies)
     }
-    chunker.finish().map_err(hdf5_error)?;
-    Ok(tallies)
 }
