@@ -9,6 +9,7 @@
 //! splits the same way.)
 
 use std::fs::File;
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
 /// Extra bytes read at a time while looking for the newline that ends a piece.
@@ -23,55 +24,58 @@ pub fn nominal_pieces(size: u64, piece_bytes: u64) -> Vec<(u64, u64)> {
         .collect()
 }
 
-/// Reads the lines a piece owns into `text` and returns the file offset of `text[0]`.
+/// Reads the lines a piece owns into the front of `text` and returns the file offset of
+/// the first of them and their range in `text`.
 ///
-/// `size` is the file size seen when the run started; a file that is now shorter fails
-/// with `UnexpectedEof` (see [`read_exact_at`]).
+/// `text` only grows, and is never cleared or shifted, so a reused buffer costs nothing
+/// but the read. `size` is the file size seen when the run started; a file that is now
+/// shorter fails with `UnexpectedEof`.
 pub fn read_piece(
     file: &File,
     size: u64,
     start: u64,
     end: u64,
     text: &mut Vec<u8>,
-) -> std::io::Result<u64> {
-    text.clear();
+) -> std::io::Result<(u64, Range<usize>)> {
     let from = start.saturating_sub(1);
-    read_exact_at(file, from, (end - from) as usize, text)?;
+    let mut len = (end - from) as usize;
+    grow(text, len);
+    file.read_exact_at(&mut text[..len], from)?;
     let begin = if start == 0 {
         0
     } else {
-        memchr::memchr(b'\n', text).map_or(text.len(), |newline| newline + 1)
+        memchr::memchr(b'\n', &text[..len]).map_or(len, |newline| newline + 1)
     };
-    if begin == text.len() {
+    if begin == len {
         // No line starts inside this range: it lies within a line an earlier piece owns.
-        text.clear();
-        return Ok(end);
+        return Ok((end, 0..0));
     }
     // The piece ends after the first newline at or after `end - 1`.
-    let mut search_from = text.len() - 1;
+    let mut search_from = len - 1;
     let mut next = end;
     loop {
-        if let Some(newline) = memchr::memchr(b'\n', &text[search_from..]) {
-            text.truncate(search_from + newline + 1);
+        if let Some(newline) = memchr::memchr(b'\n', &text[search_from..len]) {
+            len = search_from + newline + 1;
             break;
         }
         if next >= size {
             break;
         }
-        search_from = text.len();
+        search_from = len;
         let step = TAIL_STEP.min((size - next) as usize);
-        read_exact_at(file, next, step, text)?;
+        grow(text, len + step);
+        file.read_exact_at(&mut text[len..len + step], next)?;
+        len += step;
         next += step as u64;
     }
-    text.drain(..begin);
-    Ok(from + begin as u64)
+    Ok((from + begin as u64, begin..len))
 }
 
-/// Appends exactly `len` bytes read at `offset` to `out`.
-fn read_exact_at(file: &File, offset: u64, len: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
-    let old = out.len();
-    out.resize(old + len, 0);
-    file.read_exact_at(&mut out[old..], offset)
+/// Makes `buffer` at least `len` bytes long; zero-fills only what it adds.
+pub fn grow(buffer: &mut Vec<u8>, len: usize) {
+    if buffer.len() < len {
+        buffer.resize(len, 0);
+    }
 }
 
 /// Counts `\n` bytes in the first `offset` bytes of `file`: the 0-based line number of the
@@ -122,13 +126,14 @@ mod tests {
                 let mut buf = Vec::new();
                 let mut expected_offset = 0;
                 for (start, end) in nominal_pieces(size, piece_bytes) {
-                    let offset = read_piece(&file, size, start, end, &mut buf).unwrap();
-                    if !buf.is_empty() {
+                    let (offset, range) = read_piece(&file, size, start, end, &mut buf).unwrap();
+                    let piece = &buf[range];
+                    if !piece.is_empty() {
                         assert_eq!(offset, expected_offset, "{text:?} / {piece_bytes}");
                         assert!(offset == 0 || text[offset as usize - 1] == b'\n');
                     }
-                    expected_offset += buf.len() as u64;
-                    joined.extend_from_slice(&buf);
+                    expected_offset += piece.len() as u64;
+                    joined.extend_from_slice(piece);
                 }
                 assert_eq!(joined, text, "piece_bytes {piece_bytes}");
             }
@@ -141,10 +146,13 @@ mod tests {
         let (_temp, file) = file_with(text);
         let mut buf = Vec::new();
         let size = text.len() as u64;
-        read_piece(&file, size, 0, 8, &mut buf).unwrap();
-        assert_eq!(buf, b"short\nthis line is much longer than a piece\n");
-        read_piece(&file, size, 8, 16, &mut buf).unwrap();
-        assert_eq!(buf, b"");
+        let (_, range) = read_piece(&file, size, 0, 8, &mut buf).unwrap();
+        assert_eq!(
+            &buf[range],
+            b"short\nthis line is much longer than a piece\n"
+        );
+        let (_, range) = read_piece(&file, size, 8, 16, &mut buf).unwrap();
+        assert_eq!(&buf[range], b"");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::plan::{Unit, UnitKind};
 use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::spill::{Spill, SpilledRecords};
-use crate::split::{count_lines_before, read_piece};
+use crate::split::{count_lines_before, grow, read_piece};
 
 /// Decompressed text is parsed in blocks of this size.
 const TEXT_BLOCK: usize = 1 << 20;
@@ -152,7 +152,7 @@ fn run_unit(sink: &mut Sink<'_, '_>, text: &mut Vec<u8>) -> Result<Payload, Unit
 fn checksum_file(input: &Input, scratch: &mut Vec<u8>) -> Result<u128, UnitError> {
     let file = File::open(&input.path).map_err(|error| Error::io(&input.path, error))?;
     let mut reader = HashingReader::new(file);
-    scratch.resize(TEXT_BLOCK, 0);
+    grow(scratch, TEXT_BLOCK);
     let bytes = reader
         .finish(scratch)
         .map_err(|error| Error::io(&input.path, error))?;
@@ -169,13 +169,14 @@ fn parse_piece(
 ) -> Result<(), UnitError> {
     let path = &input.path;
     let file = File::open(path).map_err(|error| Error::io(path, error))?;
-    let offset = read_piece(&file, input.size, start, end, text).map_err(|error| {
+    let (offset, range) = read_piece(&file, input.size, start, end, text).map_err(|error| {
         if error.kind() == std::io::ErrorKind::UnexpectedEof {
             changed_while_reading(path)
         } else {
             Error::io(path, error)
         }
     })?;
+    let text = &text[range];
     let progress = sink.parse(text, true).map_err(|failure| {
         failure.into_error(path, || {
             count_lines_before(&file, offset).map_err(|error| Error::io(path, error))
@@ -195,7 +196,7 @@ fn parse_gzip(
     let file = File::open(path).map_err(|error| Error::io(path, error))?;
     let mut decoder =
         MultiGzDecoder::new(BufReader::with_capacity(1 << 18, HashingReader::new(file)));
-    text.resize(TEXT_BLOCK, 0);
+    grow(text, TEXT_BLOCK);
     let mut filled = 0;
     let mut lines_before = 0u64;
     let mut compressed_seen = 0u64;
