@@ -114,6 +114,31 @@ impl<'w> Chunker<'w> {
         Ok(())
     }
 
+    /// Whether the next record starts a chunk, so that a stored chunk may be pushed.
+    pub fn at_chunk_boundary(&self) -> bool {
+        self.filled == 0
+    }
+
+    /// Appends a full chunk already in stored form (filtered like this dataset's chunks),
+    /// as merge copies it from a part without inflating and deflating it again. Only at a
+    /// chunk boundary.
+    pub fn push_stored(&mut self, stored: Vec<u8>) -> hdf5::Result<()> {
+        assert!(self.at_chunk_boundary());
+        self.rows += (self.current.len() / self.record_size) as u64;
+        let index = self.next_index;
+        self.next_index += 1;
+        let Some(parallel) = &mut self.parallel else {
+            self.writer.set_extent(self.rows)?;
+            return self.writer.write_chunk(index, &stored);
+        };
+        while parallel.in_flight >= parallel.max_in_flight {
+            parallel.receive_one(self.writer, self.rows)?;
+        }
+        parallel.in_flight += 1;
+        parallel.waiting.insert(index as usize, 0, stored);
+        parallel.store_ready(self.writer, self.rows)
+    }
+
     /// Stores the last, partial chunk and everything still in flight; sets the final extent.
     pub fn finish(mut self) -> hdf5::Result<()> {
         if self.filled > 0 {
@@ -170,6 +195,11 @@ impl Parallel {
             .expect("the sender lives in self, so the channel cannot close");
         self.spare_raw.push(raw);
         self.waiting.insert(index as usize, 0, stored);
+        self.store_ready(writer, rows)
+    }
+
+    /// Stores every chunk that is next in order.
+    fn store_ready(&mut self, writer: &mut OutputWriter, rows: u64) -> hdf5::Result<()> {
         while let Some(stored) = self.waiting.take(self.next_to_store as usize, 0) {
             writer.set_extent(rows)?;
             writer.write_chunk(self.next_to_store, &stored)?;

@@ -22,6 +22,39 @@ pub struct Cli {
 pub enum Command {
     /// Parse input files in parallel and write them, in order, to one HDF5 dataset.
     Load(LoadArgs),
+    /// Concatenate the parts of a sharded load (txt2h5 outputs) into one dataset.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Part files written by `txt2h5 load --shard K/N` (any order) or other txt2h5 outputs.
+    #[arg(required = true, value_name = "PART.h5")]
+    pub parts: Vec<PathBuf>,
+
+    /// The HDF5 file to create.
+    #[arg(short, long, value_name = "OUT.h5")]
+    pub output: PathBuf,
+
+    /// Write an HDF5 virtual dataset over the parts instead of copying their rows.
+    #[arg(long = "virtual")]
+    pub virtual_dataset: bool,
+
+    /// Compression threads when parts must be re-chunked [default: the CPUs available].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Replace OUT.h5 if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Print nothing but errors (and the --json summary, if asked for).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print a machine-readable summary to stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +106,11 @@ pub struct LoadArgs {
     /// Print a machine-readable summary to stdout.
     #[arg(long)]
     pub json: bool,
+
+    /// Load only shard K of N of the sorted inputs (balanced by bytes), or take K and N from
+    /// a Slurm array job (`slurm`); combine the parts with `txt2h5 merge`.
+    #[arg(long, value_name = "K/N|slurm")]
+    pub shard: Option<String>,
 
     /// Bytes per piece of a large uncompressed file (tuning and tests).
     #[arg(long, hide = true, default_value_t = crate::settings::DEFAULT_PIECE_BYTES)]

@@ -4,9 +4,11 @@
 //! global lock anyway, so there is nothing to gain from calling it from several threads.
 
 mod attributes;
+mod reader;
 mod sources;
 mod writer;
 
 pub use attributes::RunInfo;
+pub use reader::ExistingOutput;
 pub use sources::SourceRow;
 pub use writer::{Compression, OutputWriter, WriterOptions};

@@ -17,6 +17,7 @@ pub mod error;
 pub mod format;
 pub mod h5;
 pub mod load;
+pub mod merge;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
@@ -26,6 +27,7 @@ pub mod reorder;
 pub mod report;
 pub mod schema;
 pub mod settings;
+pub mod shard;
 pub mod signals;
 pub mod spill;
 pub mod split;
@@ -38,6 +40,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit_code, Error};
+use crate::merge::MergeSettings;
 use crate::settings::LoadSettings;
 use crate::signals::Interrupt;
 
@@ -76,6 +79,18 @@ fn run(cli: Cli) -> Result<(), Error> {
             if settings.json {
                 // A closed pipe (`| head`) is not a failure of the load, which has succeeded.
                 let _ = writeln!(std::io::stdout(), "{}", report.to_json());
+            }
+            Ok(())
+        }
+        Command::Merge(args) => {
+            let settings = MergeSettings::from_args(args, command_line())?;
+            let report = merge::merge(&settings, &interrupt)?;
+            if !settings.quiet {
+                eprintln!("txt2h5: {}", report.summary_line());
+            }
+            if settings.json {
+                let json = serde_json::to_string_pretty(&report).expect("a report serializes");
+                let _ = writeln!(std::io::stdout(), "{json}");
             }
             Ok(())
         }

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::discover::discover;
+use crate::discover::{discover, Input};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::h5::{Compression, OutputWriter, RunInfo, SourceRow};
@@ -18,7 +18,12 @@ use crate::signals::Interrupt;
 pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport> {
     let started = Instant::now();
     check_target(&settings.output, settings.force)?;
-    let inputs = discover(&settings.operands, &settings.discover)?;
+    let all_inputs = discover(&settings.operands, &settings.discover)?;
+    let input_set = input_set(&all_inputs);
+    let inputs = match settings.shard {
+        Some(shard) => shard.select(all_inputs),
+        None => all_inputs,
+    };
     if let Ok(metadata) = std::fs::metadata(&settings.output) {
         if let Some(input) = inputs.iter().find(|input| input.is_same_file(&metadata)) {
             return Err(Error::usage(format!(
@@ -84,6 +89,8 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         schema: settings.writer.schema.describe(),
         dataset: settings.writer.dataset.clone(),
         compression: settings.writer.compression.to_string(),
+        shard: settings.shard.map(|shard| shard.to_string()),
+        input_set,
     };
     writer.finish(&sources, &info).map_err(hdf5_error)?;
     if let Some(signal) = interrupt.received() {
@@ -122,4 +129,16 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
             })
             .collect(),
     })
+}
+
+/// XXH3-128 over every input's path and size, in load order, before sharding: parts of the
+/// same sharded load share it.
+fn input_set(inputs: &[Input]) -> String {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for input in inputs {
+        hasher.update(input.path.as_os_str().as_encoded_bytes());
+        hasher.update(&[0]);
+        hasher.update(&input.size.to_le_bytes());
+    }
+    format!("{:032x}", hasher.digest128())
 }

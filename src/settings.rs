@@ -7,11 +7,13 @@ use std::path::PathBuf;
 
 use globset::GlobBuilder;
 
-use crate::cli::LoadArgs;
+use crate::cli::{LoadArgs, MergeArgs};
 use crate::discover::DiscoverOptions;
 use crate::error::{Error, Result};
 use crate::h5::{Compression, WriterOptions};
+use crate::merge::MergeSettings;
 use crate::schema::{Schema, MAX_CHR_WIDTH};
+use crate::shard::Shard;
 
 pub const DEFAULT_CHUNK_ROWS: usize = 65_536;
 pub const DEFAULT_COMPRESSION: &str = "gzip:1";
@@ -32,16 +34,13 @@ pub struct LoadSettings {
     pub piece_bytes: u64,
     pub buffer_rows: usize,
     pub buffers: usize,
+    pub shard: Option<Shard>,
     pub command_line: String,
 }
 
 impl LoadSettings {
     pub fn from_args(args: LoadArgs, command_line: String) -> Result<Self> {
-        let threads = match args.threads {
-            Some(0) => return Err(Error::usage("--threads must be at least 1")),
-            Some(threads) => threads,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let threads = resolve_threads(args.threads)?;
         if !(1..=MAX_CHR_WIDTH).contains(&args.chr_width) {
             return Err(Error::usage(format!(
                 "--chr-width must be between 1 and {MAX_CHR_WIDTH}, not {}",
@@ -93,8 +92,36 @@ impl LoadSettings {
             piece_bytes: args.piece_bytes,
             buffer_rows: args.buffer_rows,
             buffers: args.buffers.unwrap_or(2 * threads + 2),
+            shard: args
+                .shard
+                .as_deref()
+                .map(|spec| Shard::parse(spec, |name| std::env::var(name).ok()))
+                .transpose()?,
             command_line,
         })
+    }
+}
+
+impl MergeSettings {
+    pub fn from_args(args: MergeArgs, command_line: String) -> Result<Self> {
+        Ok(Self {
+            parts: args.parts,
+            output: args.output,
+            force: args.force,
+            quiet: args.quiet,
+            json: args.json,
+            virtual_dataset: args.virtual_dataset,
+            threads: resolve_threads(args.threads)?,
+            command_line,
+        })
+    }
+}
+
+fn resolve_threads(threads: Option<usize>) -> Result<usize> {
+    match threads {
+        Some(0) => Err(Error::usage("--threads must be at least 1")),
+        Some(threads) => Ok(threads),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
 }
 

@@ -11,6 +11,11 @@ pub struct RunInfo {
     pub schema: String,
     pub dataset: String,
     pub compression: String,
+    /// `K/N` when this file is one shard of a larger load.
+    pub shard: Option<String>,
+    /// Identity of the whole sorted input list (before sharding), to tell parts of one
+    /// load from parts of another.
+    pub input_set: String,
 }
 
 impl RunInfo {
@@ -21,6 +26,10 @@ impl RunInfo {
         write_string_attr(file, "created", &self.created)?;
         write_string_attr(file, "dataset", &self.dataset)?;
         write_string_attr(file, "schema", &self.schema)?;
+        write_string_attr(file, "input_set", &self.input_set)?;
+        if let Some(shard) = &self.shard {
+            write_string_attr(file, "shard", shard)?;
+        }
         write_string_attr(data, "schema", &self.schema)?;
         write_string_attr(data, "compression", &self.compression)
     }

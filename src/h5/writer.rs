@@ -70,6 +70,43 @@ impl OutputWriter {
         })
     }
 
+    /// Creates (truncating) the file at `path` with a virtual dataset that maps, in order,
+    /// the `(file, dataset, rows)` sources: relative file names resolve against the
+    /// directory of the output.
+    pub fn create_virtual(
+        path: &Path,
+        options: &WriterOptions,
+        sources: &[(String, String, u64)],
+    ) -> hdf5::Result<Self> {
+        let file = File::create(path)?;
+        let record_type = Datatype::from_descriptor(&options.schema.type_descriptor())?;
+        let total: u64 = sources.iter().map(|(_, _, rows)| rows).sum();
+        let mut builder = file.new_dataset_builder();
+        let mut offset = 0usize;
+        for (source, dataset, rows) in sources.iter().filter(|(_, _, rows)| *rows > 0) {
+            let rows = *rows as usize;
+            builder = builder.virtual_map(
+                source,
+                dataset,
+                rows,
+                0..rows,
+                total as usize,
+                offset..offset + rows,
+            );
+            offset += rows;
+        }
+        let data = builder
+            .empty_as(&record_type)
+            .shape(total as usize)
+            .create(options.dataset.as_str())?;
+        Ok(Self {
+            file,
+            data,
+            chunk_rows: options.chunk_rows as u64,
+            extent: total,
+        })
+    }
+
     /// Grows the dataset to `rows` rows (never shrinks it).
     pub fn set_extent(&mut self, rows: u64) -> hdf5::Result<()> {
         if rows > self.extent {
@@ -122,7 +159,7 @@ impl OutputWriter {
 }
 
 /// Turns a negative HDF5 return code into the library's current error stack.
-fn check<T: Copy + PartialOrd + Default>(code: T) -> hdf5::Result<T> {
+pub(super) fn check<T: Copy + PartialOrd + Default>(code: T) -> hdf5::Result<T> {
     if code < T::default() {
         Err(hdf5::Error::query().unwrap_or_else(|error| error))
     } else {

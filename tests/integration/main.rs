@@ -4,4 +4,5 @@
 mod errors;
 mod generate;
 mod load;
+mod merge;
 mod util;

@@ -1,0 +1,341 @@
+//! `txt2h5 merge`: the parts of a sharded load (or any txt2h5 outputs of one schema)
+//! become one dataset and one `/sources` table, in shard order.
+//!
+//! Parts that carry a `shard` attribute are ordered by it and must form a complete set
+//! `1/N..N/N` of one load (same `input_set`); parts without one are merged in the order
+//! given. The schema (dataset name, record layout) must match. Where the next merged row
+//! starts a chunk and a part's chunk size and filters equal the output's, its full chunks
+//! are copied as stored (`H5Dread_chunk` / `H5Dwrite_chunk`), not inflated and deflated
+//! again; other rows go through the normal chunker. With `--virtual` the output holds an
+//! HDF5 virtual dataset that maps the parts' data instead of a copy.
+
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::chunker::Chunker;
+use crate::error::{Error, Result};
+use crate::h5::{Compression, ExistingOutput, OutputWriter, RunInfo, WriterOptions};
+use crate::output::{check_target, PendingOutput};
+use crate::progress::group_thousands;
+use crate::signals::Interrupt;
+
+/// A validated `merge` command.
+#[derive(Clone, Debug)]
+pub struct MergeSettings {
+    pub parts: Vec<PathBuf>,
+    pub output: PathBuf,
+    pub force: bool,
+    pub quiet: bool,
+    pub json: bool,
+    pub virtual_dataset: bool,
+    pub threads: usize,
+    pub command_line: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MergeReport {
+    pub output: String,
+    pub dataset: String,
+    pub parts: Vec<String>,
+    pub rows: u64,
+    pub files: usize,
+    pub seconds: f64,
+    pub virtual_dataset: bool,
+    /// Chunks copied as stored, without decompressing.
+    pub copied_chunks: u64,
+    /// Rows read and re-chunked (parts not aligned to the output's chunks).
+    pub rechunked_rows: u64,
+}
+
+impl MergeReport {
+    pub fn summary_line(&self) -> String {
+        format!(
+            "merged {} part{}, {} files, {} rows in {:.2} s ({} chunks copied as stored{}) -> {}:/{}",
+            self.parts.len(),
+            if self.parts.len() == 1 { "" } else { "s" },
+            self.files,
+            group_thousands(self.rows),
+            self.seconds,
+            self.copied_chunks,
+            if self.virtual_dataset { ", virtual" } else { "" },
+            self.output,
+            self.dataset
+        )
+    }
+}
+
+pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeReport> {
+    let started = Instant::now();
+    check_target(&settings.output, settings.force)?;
+    let parts = open_parts(&settings.parts)?;
+    let parts = order_parts(parts)?;
+    let first = &parts[0];
+    let compression = first.compression.ok_or_else(|| {
+        Error::usage(format!(
+            "{}: its filters are not ones txt2h5 writes (none, or shuffle + deflate)",
+            first.path.display()
+        ))
+    })?;
+    let options = WriterOptions {
+        dataset: first.dataset_name.clone(),
+        schema: first.schema,
+        chunk_rows: first.chunk_rows,
+        compression,
+    };
+    let mut sources = Vec::new();
+    let mut base = 0u64;
+    for part in &parts {
+        for source in &part.sources {
+            let mut source = source.clone();
+            source.first_row += base;
+            sources.push(source);
+        }
+        base += part.rows;
+    }
+    let pending = PendingOutput::new(&settings.output, settings.force)?;
+    let hdf5_error = |source| Error::Hdf5 {
+        path: settings.output.clone(),
+        source,
+    };
+    let (mut copied_chunks, mut rechunked_rows) = (0, 0);
+    let writer = if settings.virtual_dataset {
+        let mappings = parts
+            .iter()
+            .map(|part| {
+                Ok((
+                    relative_to(&part.path, &settings.output)?,
+                    part.dataset_name.clone(),
+                    part.rows,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        OutputWriter::create_virtual(pending.path(), &options, &mappings).map_err(hdf5_error)?
+    } else {
+        let mut writer = OutputWriter::create(pending.path(), &options).map_err(hdf5_error)?;
+        let level = match compression {
+            Compression::None => None,
+            Compression::Gzip(level) => Some(level),
+        };
+        let mut chunker = Chunker::new(
+            &mut writer,
+            options.schema.record_size(),
+            options.chunk_rows,
+            level,
+            settings.threads,
+        )
+        .map_err(|error| Error::io("thread pool", error))?;
+        let mut buffer = Vec::new();
+        for part in &parts {
+            let mut row = 0;
+            let copy_raw =
+                part.chunk_rows == options.chunk_rows && part.compression == Some(compression);
+            let chunk = options.chunk_rows as u64;
+            while row < part.rows {
+                if let Some(signal) = interrupt.received() {
+                    return Err(Error::Interrupted { signal });
+                }
+                let count = chunk.min(part.rows - row);
+                let part_error = |source| Error::Hdf5 {
+                    path: part.path.clone(),
+                    source,
+                };
+                // A whole chunk of the part that lands on a whole chunk of the output.
+                let aligned =
+                    copy_raw && count == chunk && chunker.at_chunk_boundary() && row % chunk == 0;
+                if aligned
+                    && part
+                        .read_stored_chunk(row / chunk, &mut buffer)
+                        .map_err(part_error)?
+                {
+                    chunker
+                        .push_stored(std::mem::take(&mut buffer))
+                        .map_err(hdf5_error)?;
+                    copied_chunks += 1;
+                    row += count;
+                    continue;
+                }
+                part.read_rows(row, count, &mut buffer)
+                    .map_err(part_error)?;
+                chunker.push(&buffer).map_err(hdf5_error)?;
+                rechunked_rows += count;
+                row += count;
+            }
+        }
+        chunker.finish().map_err(hdf5_error)?;
+        writer
+    };
+    let input_sets: Vec<&Option<String>> = parts.iter().map(|part| &part.input_set).collect();
+    let info = RunInfo {
+        command_line: settings.command_line.clone(),
+        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        schema: options.schema.describe(),
+        dataset: options.dataset.clone(),
+        compression: compression.to_string(),
+        shard: None,
+        input_set: match input_sets.first() {
+            Some(Some(set)) if input_sets.iter().all(|other| other.as_ref() == Some(set)) => {
+                set.clone()
+            }
+            _ => "merged from parts of different loads".to_string(),
+        },
+    };
+    writer.finish(&sources, &info).map_err(hdf5_error)?;
+    if let Some(signal) = interrupt.received() {
+        return Err(Error::Interrupted { signal });
+    }
+    pending.commit()?;
+    Ok(MergeReport {
+        output: settings.output.to_string_lossy().into_owned(),
+        dataset: options.dataset,
+        parts: parts
+            .iter()
+            .map(|part| part.path.to_string_lossy().into_owned())
+            .collect(),
+        rows: base,
+        files: sources.len(),
+        seconds: started.elapsed().as_secs_f64(),
+        virtual_dataset: settings.virtual_dataset,
+        copied_chunks,
+        rechunked_rows,
+    })
+}
+
+fn open_parts(paths: &[PathBuf]) -> Result<Vec<ExistingOutput>> {
+    paths
+        .iter()
+        .map(|path| {
+            if !path.is_file() {
+                return Err(Error::usage(format!(
+                    "{}: no such part file",
+                    path.display()
+                )));
+            }
+            ExistingOutput::open(path).map_err(|error| {
+                Error::usage(format!("{}: cannot be merged: {error}", path.display()))
+            })
+        })
+        .collect()
+}
+
+/// Checks that the parts fit together and puts them in shard order.
+fn order_parts(mut parts: Vec<ExistingOutput>) -> Result<Vec<ExistingOutput>> {
+    let first = &parts[0];
+    for part in &parts[1..] {
+        if part.dataset_name != first.dataset_name || part.schema != first.schema {
+            return Err(Error::usage(format!(
+                "{} and {} have different schemas (dataset {:?} with chr width {} vs {:?} with {}); \
+                 parts must come from loads with the same --dataset and --chr-width",
+                first.path.display(),
+                part.path.display(),
+                first.dataset_name,
+                first.schema.chr_width(),
+                part.dataset_name,
+                part.schema.chr_width()
+            )));
+        }
+    }
+    let sharded = parts.iter().filter(|part| part.shard.is_some()).count();
+    if sharded == 0 {
+        return Ok(parts);
+    }
+    if sharded != parts.len() {
+        return Err(Error::usage(
+            "some parts are shards (--shard) and some are not; merge the shards of one load",
+        ));
+    }
+    let mut keyed = Vec::new();
+    for part in parts.drain(..) {
+        let spec = part.shard.clone().unwrap_or_default();
+        let shard = crate::shard::Shard::parse(&spec, |_| None).map_err(|_| {
+            Error::usage(format!(
+                "{}: unreadable shard attribute {spec:?}",
+                part.path.display()
+            ))
+        })?;
+        keyed.push((shard, part));
+    }
+    keyed.sort_by_key(|(shard, _)| shard.index);
+    let count = keyed[0].0.count;
+    let set = keyed[0].1.input_set.clone();
+    for (position, (shard, part)) in keyed.iter().enumerate() {
+        if shard.count != count || part.input_set != set {
+            return Err(Error::usage(format!(
+                "{} is shard {shard} of a different load than {} (shard {}); merge the parts of one load",
+                part.path.display(),
+                keyed[0].1.path.display(),
+                keyed[0].0
+            )));
+        }
+        if shard.index != position + 1 {
+            let missing = if shard.index > position + 1 {
+                position + 1
+            } else {
+                shard.index
+            };
+            return Err(Error::usage(format!(
+                "shard {missing}/{count} is {}; merge needs every shard 1/{count}..{count}/{count} exactly once",
+                if shard.index > position + 1 { "missing" } else { "given twice" }
+            )));
+        }
+    }
+    if keyed.len() != count {
+        return Err(Error::usage(format!(
+            "shard {}/{count} is missing; merge needs every shard 1/{count}..{count}/{count} exactly once",
+            keyed.len() + 1
+        )));
+    }
+    Ok(keyed.into_iter().map(|(_, part)| part).collect())
+}
+
+/// `part` as a path relative to the directory of `output`, for virtual dataset mappings
+/// that survive moving the files together.
+fn relative_to(part: &Path, output: &Path) -> Result<String> {
+    let absolute = |path: &Path| -> Result<PathBuf> {
+        std::path::absolute(path).map_err(|error| Error::io(path, error))
+    };
+    let part = absolute(part)?;
+    let output_dir = absolute(output)?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let (part_parts, dir_parts): (Vec<Component>, Vec<Component>) = (
+        part.components().collect(),
+        output_dir.components().collect(),
+    );
+    let common = part_parts
+        .iter()
+        .zip(&dir_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut relative = PathBuf::new();
+    for _ in common..dir_parts.len() {
+        relative.push("..");
+    }
+    for component in &part_parts[common..] {
+        relative.push(component);
+    }
+    Ok(relative.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_for_virtual_mappings() {
+        assert_eq!(
+            relative_to(Path::new("/a/b/part.h5"), Path::new("/a/b/out.h5")).unwrap(),
+            "part.h5"
+        );
+        assert_eq!(
+            relative_to(Path::new("/a/parts/1.h5"), Path::new("/a/final/out.h5")).unwrap(),
+            "../parts/1.h5"
+        );
+        assert_eq!(
+            relative_to(Path::new("/a/b/c/1.h5"), Path::new("/a/out.h5")).unwrap(),
+            "b/c/1.h5"
+        );
+    }
+}
