@@ -89,6 +89,10 @@ impl<'w> Chunker<'w> {
         })
     }
 
+    pub fn chunk_rows(&self) -> usize {
+        self.current.len() / self.record_size
+    }
+
     pub fn record_size(&self) -> usize {
         self.record_size
     }

@@ -87,13 +87,19 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = crate::schema::DEFAULT_CHR_WIDTH, value_name = "N")]
     pub chr_width: usize,
 
-    /// Rows per HDF5 chunk.
-    #[arg(long, default_value_t = crate::settings::DEFAULT_CHUNK_ROWS, value_name = "N")]
-    pub chunk_rows: usize,
+    /// Rows per HDF5 chunk [default: 65536; with --append, the existing file's].
+    #[arg(long, value_name = "N")]
+    pub chunk_rows: Option<usize>,
 
-    /// Chunk compression: none, gzip or gzip:LEVEL (1-9); gzip always with shuffle.
-    #[arg(long, default_value = crate::settings::DEFAULT_COMPRESSION, value_name = "SPEC")]
-    pub compression: String,
+    /// Chunk compression: none, gzip or gzip:LEVEL (1-9); gzip always with shuffle
+    /// [default: gzip:1; with --append, the existing file's].
+    #[arg(long, value_name = "SPEC")]
+    pub compression: Option<String>,
+
+    /// Add the inputs to an existing OUT.h5 (created if missing); inputs it already holds
+    /// (same path, size and checksum) are skipped, so a re-run resumes an interrupted job.
+    #[arg(short, long, conflicts_with = "force")]
+    pub append: bool,
 
     /// Replace OUT.h5 if it exists.
     #[arg(short, long)]

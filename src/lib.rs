@@ -12,6 +12,7 @@ pub mod checksum;
 pub mod chunker;
 pub mod cli;
 pub mod compress;
+pub mod copy;
 pub mod discover;
 pub mod error;
 pub mod format;

@@ -15,6 +15,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::chunker::Chunker;
+use crate::copy::copy_rows;
 use crate::error::{Error, Result};
 use crate::h5::{Compression, ExistingOutput, OutputWriter, RunInfo, WriterOptions};
 use crate::output::{check_target, PendingOutput};
@@ -126,42 +127,10 @@ pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeRep
             settings.threads,
         )
         .map_err(|error| Error::io("thread pool", error))?;
-        let mut buffer = Vec::new();
         for part in &parts {
-            let mut row = 0;
-            let copy_raw =
-                part.chunk_rows == options.chunk_rows && part.compression == Some(compression);
-            let chunk = options.chunk_rows as u64;
-            while row < part.rows {
-                if let Some(signal) = interrupt.received() {
-                    return Err(Error::Interrupted { signal });
-                }
-                let count = chunk.min(part.rows - row);
-                let part_error = |source| Error::Hdf5 {
-                    path: part.path.clone(),
-                    source,
-                };
-                // A whole chunk of the part that lands on a whole chunk of the output.
-                let aligned =
-                    copy_raw && count == chunk && chunker.at_chunk_boundary() && row % chunk == 0;
-                if aligned
-                    && part
-                        .read_stored_chunk(row / chunk, &mut buffer)
-                        .map_err(part_error)?
-                {
-                    chunker
-                        .push_stored(std::mem::take(&mut buffer))
-                        .map_err(hdf5_error)?;
-                    copied_chunks += 1;
-                    row += count;
-                    continue;
-                }
-                part.read_rows(row, count, &mut buffer)
-                    .map_err(part_error)?;
-                chunker.push(&buffer).map_err(hdf5_error)?;
-                rechunked_rows += count;
-                row += count;
-            }
+            let copied = copy_rows(part, &mut chunker, compression, interrupt, &settings.output)?;
+            copied_chunks += copied.stored_chunks;
+            rechunked_rows += copied.rechunked_rows;
         }
         chunker.finish().map_err(hdf5_error)?;
         writer

@@ -18,9 +18,10 @@ use std::time::Duration;
 
 use crate::buffer::BufferPool;
 use crate::chunker::Chunker;
+use crate::copy::copy_rows;
 use crate::discover::Input;
 use crate::error::{Error, Result};
-use crate::h5::OutputWriter;
+use crate::h5::{Compression, ExistingOutput, OutputWriter};
 use crate::plan::{Plan, Unit};
 use crate::progress::Progress;
 use crate::reorder::Reorder;
@@ -30,7 +31,7 @@ use crate::spill::spill_dir;
 use crate::worker::{work, Part, Payload, WorkContext};
 
 /// How the pipeline is sized.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct PipelineOptions<'a> {
     /// The output's final path: named in errors; spill files go beside it.
     pub output: &'a Path,
@@ -41,6 +42,8 @@ pub struct PipelineOptions<'a> {
     pub chunk_rows: usize,
     /// Deflate level when the output is compressed.
     pub gzip_level: Option<u8>,
+    /// An existing output whose rows come first (append).
+    pub prefix: Option<&'a ExistingOutput>,
 }
 
 /// What the run learned about one input.
@@ -114,7 +117,14 @@ pub fn run(
                 options.threads,
             )
             .map_err(|error| Error::io("thread pool", error))
-            .and_then(|chunker| {
+            .and_then(|mut chunker| {
+                if let Some(prefix) = options.prefix {
+                    let compression = match options.gzip_level {
+                        None => Compression::None,
+                        Some(level) => Compression::Gzip(level),
+                    };
+                    copy_rows(prefix, &mut chunker, compression, interrupt, options.output)?;
+                }
                 let writer = OrderedWriter {
                     units,
                     pool: &pool,

@@ -2,14 +2,23 @@
 
 use serde::Serialize;
 
+use crate::h5::ExistingOutput;
+use crate::settings::LoadSettings;
+
 use crate::progress::group_thousands;
 
 #[derive(Debug, Serialize)]
 pub struct LoadReport {
     pub output: String,
     pub dataset: String,
+    /// Files loaded by this run.
     pub files: usize,
+    /// Rows loaded by this run.
     pub rows: u64,
+    /// Rows in the output (more than `rows` after an append).
+    pub total_rows: u64,
+    /// Inputs an append skipped because the output already holds them.
+    pub skipped: Vec<String>,
     pub bytes: u64,
     pub seconds: f64,
     pub rows_per_second: f64,
@@ -31,8 +40,47 @@ pub struct SourceReport {
 }
 
 impl LoadReport {
+    /// An append that found every input already loaded and wrote nothing.
+    pub fn unchanged(
+        settings: &LoadSettings,
+        existing: &ExistingOutput,
+        skipped: Vec<String>,
+        seconds: f64,
+    ) -> Self {
+        Self {
+            output: settings.output.to_string_lossy().into_owned(),
+            dataset: existing.dataset_name.clone(),
+            files: 0,
+            rows: 0,
+            total_rows: existing.rows,
+            skipped,
+            bytes: 0,
+            seconds,
+            rows_per_second: 0.0,
+            threads: settings.threads,
+            compression: existing
+                .compression
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            spilled_bytes: 0,
+            sources: Vec::new(),
+        }
+    }
+
     /// `loaded 16 files, 32,000,000 rows, 865.2 MB in 1.23 s (26.0 M rows/s) -> out.h5:/data`
     pub fn summary_line(&self) -> String {
+        let mut line = self.load_line();
+        if !self.skipped.is_empty() || self.total_rows != self.rows {
+            line.push_str(&format!(
+                " (appended; skipped {} already loaded; {} rows in all)",
+                self.skipped.len(),
+                group_thousands(self.total_rows)
+            ));
+        }
+        line
+    }
+
+    fn load_line(&self) -> String {
         format!(
             "loaded {} file{}, {} rows, {} in {:.2} s ({}) -> {}:/{}",
             self.files,

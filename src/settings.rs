@@ -29,6 +29,10 @@ pub struct LoadSettings {
     pub writer: WriterOptions,
     pub threads: usize,
     pub force: bool,
+    /// Add to an existing output instead of creating one.
+    pub append: bool,
+    /// `--chunk-rows` and `--compression` as given, if given (append checks them).
+    pub explicit_layout: (Option<usize>, Option<Compression>),
     pub quiet: bool,
     pub json: bool,
     pub piece_bytes: u64,
@@ -49,12 +53,17 @@ impl LoadSettings {
         }
         let schema = Schema::new(args.chr_width);
         // HDF5 limits a chunk to 4 GiB; far smaller chunks read and compress better anyway.
-        if args.chunk_rows == 0 || args.chunk_rows.saturating_mul(schema.record_size()) >= 1 << 32 {
+        let chunk_rows = args.chunk_rows.unwrap_or(DEFAULT_CHUNK_ROWS);
+        if chunk_rows == 0 || chunk_rows.saturating_mul(schema.record_size()) >= 1 << 32 {
             return Err(Error::usage(format!(
-                "--chunk-rows must be at least 1 and make chunks under 4 GiB, not {}",
-                args.chunk_rows
+                "--chunk-rows must be at least 1 and make chunks under 4 GiB, not {chunk_rows}"
             )));
         }
+        let compression = args
+            .compression
+            .as_deref()
+            .map(parse_compression)
+            .transpose()?;
         let dataset = validate_dataset_name(&args.dataset)?;
         let glob = args
             .glob
@@ -82,9 +91,14 @@ impl LoadSettings {
             writer: WriterOptions {
                 dataset,
                 schema,
-                chunk_rows: args.chunk_rows,
-                compression: parse_compression(&args.compression)?,
+                chunk_rows,
+                compression: match compression {
+                    Some(compression) => compression,
+                    None => parse_compression(DEFAULT_COMPRESSION)?,
+                },
             },
+            append: args.append,
+            explicit_layout: (args.chunk_rows, compression),
             threads,
             force: args.force,
             quiet: args.quiet,

@@ -1,6 +1,7 @@
 //! Integration tests: run the real `txt2h5` binary in a fresh temporary directory per test
 //! and read what it wrote with h5py/numpy, the reference client (`tests/support/h5check.py`).
 
+mod append;
 mod errors;
 mod generate;
 mod load;
