@@ -32,9 +32,8 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "PART.h5")]
     pub parts: Vec<PathBuf>,
 
-    /// The HDF5 file to create.
-    #[arg(short, long, value_name = "OUT.h5")]
-    pub output: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Write an HDF5 virtual dataset over the parts instead of copying their rows.
     #[arg(long = "virtual")]
@@ -43,6 +42,14 @@ pub struct MergeArgs {
     /// Compression threads when parts must be re-chunked [default: the CPUs available].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+/// Where the result goes and what is printed: the same for every command.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The HDF5 file to create.
+    #[arg(short, long, value_name = "OUT.h5")]
+    pub output: PathBuf,
 
     /// Replace OUT.h5 if it exists.
     #[arg(short, long)]
@@ -63,9 +70,8 @@ pub struct LoadArgs {
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
-    /// The HDF5 file to create.
-    #[arg(short, long, value_name = "OUT.h5")]
-    pub output: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Descend into subdirectories of directory inputs.
     #[arg(short, long)]
@@ -100,18 +106,6 @@ pub struct LoadArgs {
     /// (same path, size and checksum) are skipped, so a re-run resumes an interrupted job.
     #[arg(short, long, conflicts_with = "force")]
     pub append: bool,
-
-    /// Replace OUT.h5 if it exists.
-    #[arg(short, long)]
-    pub force: bool,
-
-    /// Print nothing but errors (and the --json summary, if asked for).
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Print a machine-readable summary to stdout.
-    #[arg(long)]
-    pub json: bool,
 
     /// Load only shard K of N of the sorted inputs (balanced by bytes), or take K and N from
     /// a Slurm array job (`slurm`); combine the parts with `txt2h5 merge`.

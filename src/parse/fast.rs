@@ -52,15 +52,21 @@ fn blanks(text: &[u8], mut i: usize) -> Option<usize> {
     (i > start).then_some(i)
 }
 
+/// An optional sign at `i`: whether it is `-`, and the index after it.
+#[inline(always)]
+fn sign(text: &[u8], i: usize) -> (bool, usize) {
+    match text.get(i) {
+        Some(b'-') => (true, i + 1),
+        Some(b'+') => (false, i + 1),
+        _ => (false, i),
+    }
+}
+
 /// An integer of at most 10 digits with an optional sign; returns it and the index after.
 /// Digits are accumulated while they are scanned: one pass over the field.
 #[inline(always)]
 fn integer(text: &[u8], i: usize) -> Option<(i32, usize)> {
-    let (negative, mut j) = match text.get(i) {
-        Some(b'-') => (true, i + 1),
-        Some(b'+') => (false, i + 1),
-        _ => (false, i),
-    };
+    let (negative, mut j) = sign(text, i);
     let digits_start = j;
     let mut magnitude: i64 = 0;
     while j < text.len() {
@@ -95,11 +101,7 @@ const POW10: [f64; 23] = [
 /// quotient, the decimal's value, correctly to nearest.
 #[inline(always)]
 fn plain_decimal(text: &[u8], i: usize) -> Option<(f64, usize)> {
-    let (negative, mut j) = match text.get(i) {
-        Some(b'-') => (true, i + 1),
-        Some(b'+') => (false, i + 1),
-        _ => (false, i),
-    };
+    let (negative, mut j) = sign(text, i);
     let mut mantissa: u64 = 0;
     let mut digits = 0usize;
     while j < text.len() && text[j].is_ascii_digit() {
