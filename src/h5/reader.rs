@@ -70,7 +70,8 @@ impl ExistingOutput {
             _ => {
                 return Err(not_ours(
                     path,
-                    "the dataset is not chunked in one dimension",
+                    "its dataset is not chunked in one dimension (a merge --virtual output \
+                     can be read, not appended to or merged again)",
                 ))
             }
         };
