@@ -98,6 +98,14 @@ fn virtual_merge_reads_back_equal_from_anywhere() {
         .trim(),
         "equal rows=28501"
     );
+    // A virtual output maps other files: it is read, not merged again or appended to.
+    let output = run(dir.path(), &["merge", "final/all.h5", "-o", "again.h5"]);
+    expect_code(&output, 2);
+    assert!(
+        stderr(&output).contains("merge --virtual output"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
