@@ -121,7 +121,7 @@ def main():
             best[(case, name)] = (min(w, wall), max(p, peak))
             print(f"round {round_ + 1}: {case} | {name}: {wall:.2f} s, {peak:.0f} MiB", file=sys.stderr)
 
-    print(f"\n{len(texts)} files x {a.rows:,} rows ({sum(os.path.getsize(t) for t in texts) / 1e6:.0f} MB of text), "
+    print(f"\n{len(texts)} files x {a.rows:,} rows ({sum(os.path.getsize(t) for t in texts) / 2**20:.0f} MiB of text), "
           f"best of {a.repeat} interleaved runs, page cache warm\n")
     print("| case | pipeline | wall s | ratio to seed | peak MiB | output MB | equal to seed |")
     print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
