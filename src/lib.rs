@@ -7,6 +7,7 @@
 //! record layout lives in [`schema`]; flags become [`settings`]; [`error`] maps failures to
 //! exit codes.
 
+pub mod bgzf;
 pub mod buffer;
 pub mod checksum;
 pub mod chunker;

@@ -65,7 +65,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         .iter()
         .map(|input| Format::detect(&input.path))
         .collect::<Result<Vec<_>>>()?;
-    let plan = plan(&inputs, &formats, settings.piece_bytes);
+    let plan = plan(&inputs, &formats, settings.piece_bytes)?;
     let total_bytes = inputs.iter().map(|input| input.size).sum();
 
     let pending = PendingOutput::new(&settings.output, replace)?;

@@ -86,6 +86,7 @@ pub fn run(
         inputs,
         units,
         dispatch: &plan.dispatch,
+        bgzf_blocks: &plan.bgzf_blocks,
         schema: options.schema,
         pool: &pool,
         next_unit: &next_unit,

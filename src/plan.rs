@@ -6,11 +6,15 @@
 //! streaming unit that also computes its checksum. The cut depends on the inputs and
 //! `piece_bytes` only, never on the thread count, so the output does not either.
 //!
+//! A BGZF file (bgzip) is split like a plain file, at block boundaries (see [`crate::bgzf`]).
+//!
 //! Workers take units in a slightly different order: a file's checksum unit first. Hashing
 //! a big file then runs beside the parsing of its first pieces instead of holding up the
 //! writer's head at the start, or leaving one thread to hash alone at the end.
 
+use crate::bgzf::{self, Block};
 use crate::discover::Input;
+use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::split::nominal_pieces;
 
@@ -23,6 +27,11 @@ pub enum UnitKind {
     Piece { start: u64, end: u64 },
     /// Inflate, parse and hash a whole gzip file.
     Gzip,
+    /// Inflate and parse the lines owned by BGZF blocks `[first_block, end_block)`.
+    BgzfPiece {
+        first_block: usize,
+        end_block: usize,
+    },
 }
 
 /// One schedulable step: a kind of work on one input file.
@@ -37,13 +46,45 @@ pub struct Unit {
 pub struct Plan {
     pub units: Vec<Unit>,
     pub dispatch: Vec<usize>,
+    /// The blocks of each BGZF input read in pieces (empty for other inputs).
+    pub bgzf_blocks: Vec<Vec<Block>>,
 }
 
-/// Cuts the inputs into units.
-pub fn plan(inputs: &[Input], formats: &[Format], piece_bytes: u64) -> Plan {
+/// Cuts the inputs into units. BGZF inputs are split at block boundaries, in pieces of
+/// about a quarter of `piece_bytes` compressed (about `piece_bytes` of text).
+pub fn plan(inputs: &[Input], formats: &[Format], piece_bytes: u64) -> Result<Plan> {
     let mut units = Vec::new();
     let mut dispatch = Vec::new();
+    let mut bgzf_blocks = vec![Vec::new(); inputs.len()];
     for (file, (input, format)) in inputs.iter().zip(formats).enumerate() {
+        let blocks = match format {
+            Format::Gzip { bgzf: true } => {
+                let handle = std::fs::File::open(&input.path)
+                    .map_err(|error| Error::io(&input.path, error))?;
+                bgzf::blocks(&handle, input.size).map_err(|error| Error::io(&input.path, error))?
+            }
+            _ => None,
+        };
+        if let Some(blocks) = blocks {
+            let pieces = bgzf::group(&blocks, (piece_bytes / 4).max(1));
+            dispatch.push(units.len() + pieces.len());
+            for piece in pieces {
+                dispatch.push(units.len());
+                units.push(Unit {
+                    file,
+                    kind: UnitKind::BgzfPiece {
+                        first_block: piece.start,
+                        end_block: piece.end,
+                    },
+                });
+            }
+            units.push(Unit {
+                file,
+                kind: UnitKind::Checksum,
+            });
+            bgzf_blocks[file] = blocks;
+            continue;
+        }
         match format {
             Format::Gzip { .. } => {
                 dispatch.push(units.len());
@@ -69,7 +110,11 @@ pub fn plan(inputs: &[Input], formats: &[Format], piece_bytes: u64) -> Plan {
             }
         }
     }
-    Plan { units, dispatch }
+    Ok(Plan {
+        units,
+        dispatch,
+        bgzf_blocks,
+    })
 }
 
 #[cfg(test)]
@@ -84,7 +129,7 @@ mod tests {
         std::fs::write(&a, vec![b'\n'; 25]).unwrap();
         std::fs::write(&b, b"").unwrap();
         let inputs = crate::discover::discover(&[a, b], &Default::default()).unwrap();
-        let plan = plan(&inputs, &[Format::Plain, Format::Gzip { bgzf: false }], 10);
+        let plan = plan(&inputs, &[Format::Plain, Format::Gzip { bgzf: false }], 10).unwrap();
         let kinds: Vec<UnitKind> = plan.units.iter().map(|unit| unit.kind).collect();
         assert_eq!(
             kinds,

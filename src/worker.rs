@@ -8,12 +8,14 @@
 
 use std::fs::File;
 use std::io::{BufReader, Read};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 
 use flate2::bufread::MultiGzDecoder;
 
+use crate::bgzf::{Block, BlockError, BlockReader};
 use crate::buffer::{AcquireError, BufferPool, RecordBuffer};
 use crate::checksum::HashingReader;
 use crate::discover::Input;
@@ -62,6 +64,8 @@ pub struct WorkContext<'a> {
     pub units: &'a [Unit],
     /// The order in which workers start units (indices into `units`).
     pub dispatch: &'a [usize],
+    /// The blocks of BGZF inputs read in pieces, by file.
+    pub bgzf_blocks: &'a [Vec<Block>],
     pub schema: Schema,
     pub pool: &'a BufferPool,
     pub next_unit: &'a AtomicUsize,
@@ -145,6 +149,14 @@ fn run_unit(sink: &mut Sink<'_, '_>, text: &mut Vec<u8>) -> Result<Payload, Unit
             Ok(Payload::Done)
         }
         UnitKind::Gzip => parse_gzip(sink, input, text).map(Payload::Checksum),
+        UnitKind::BgzfPiece {
+            first_block,
+            end_block,
+        } => {
+            let blocks = &sink.context.bgzf_blocks[unit.file];
+            parse_bgzf_piece(sink, input, blocks, first_block..end_block, text)?;
+            Ok(Payload::Done)
+        }
     }
 }
 
@@ -254,6 +266,50 @@ fn parse_gzip(
     let reader = decoder.get_ref().get_ref();
     check_size(input, reader.bytes())?;
     Ok(reader.digest())
+}
+
+fn parse_bgzf_piece(
+    sink: &mut Sink<'_, '_>,
+    input: &Input,
+    blocks: &[Block],
+    piece: Range<usize>,
+    text: &mut Vec<u8>,
+) -> Result<(), UnitError> {
+    let path = &input.path;
+    let block_error = |error| match error {
+        BlockError::Io(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {
+            changed_while_reading(path)
+        }
+        BlockError::Io(error) => Error::io(path, error),
+        BlockError::Corrupt(offset) => Error::BadInput {
+            path: path.clone(),
+            message: format!(
+                "the BGZF block at byte {offset} is corrupt (its deflate data, CRC-32 or size \
+                 does not check out)"
+            ),
+        },
+    };
+    let file = File::open(path).map_err(|error| Error::io(path, error))?;
+    let mut reader = BlockReader::default();
+    let range = reader
+        .read_piece(&file, blocks, piece.clone(), text)
+        .map_err(block_error)?;
+    let (skipped, owned) = text.split_at(range.start);
+    let owned = &owned[..range.len()];
+    sink.parse(owned, true).map_err(|failure| {
+        failure.into_error(path, || {
+            let before = reader
+                .count_lines(&file, &blocks[..piece.start])
+                .map_err(block_error)?;
+            Ok(before + memchr::memchr_iter(b'\n', skipped).count() as u64)
+        })
+    })?;
+    let compressed: u64 = blocks[piece]
+        .iter()
+        .map(|block| u64::from(block.size))
+        .sum();
+    sink.context.progress.add_bytes(compressed);
+    Ok(())
 }
 
 fn check_size(input: &Input, bytes: u64) -> Result<(), Error> {

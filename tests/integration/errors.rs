@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::generate::{gzip, methylation_text};
+use crate::generate::{bgzf, gzip, methylation_text};
 use crate::util::{expect_code, repo, run, stderr, txt2h5, TestDir};
 
 const BAD_DATA: i32 = 3;
@@ -96,6 +96,7 @@ fn error_deep_in_a_split_or_compressed_file_reports_its_true_line() {
     text.extend_from_slice(&methylation_text(6, 500));
     dir.write("big.txt", &text);
     dir.write("big.txt.gz", &gzip(&text));
+    dir.write("big.bgz", &bgzf(&text, 5_000));
     let expected = format!(
         ":{}: column 4 (c): not a whole number: \"x\"",
         lines_before + 1
@@ -103,6 +104,7 @@ fn error_deep_in_a_split_or_compressed_file_reports_its_true_line() {
     for (input, extra) in [
         ("big.txt", &["--piece-bytes", "65536", "-j", "4"][..]),
         ("big.txt.gz", &[][..]),
+        ("big.bgz", &["--piece-bytes", "65536", "-j", "3"][..]),
     ] {
         let mut args = vec![input];
         args.extend_from_slice(extra);
@@ -150,6 +152,15 @@ fn corrupt_gzip_and_unsupported_compression() {
     trailing.extend_from_slice(b"junk after the gzip member");
     dir.write("trailing.gz", &trailing);
     fails(&dir, &["trailing.gz"], BAD_DATA);
+    let mut damaged = bgzf(&methylation_text(12, 2_000), 4_000);
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x55;
+    dir.write("damaged.bgz", &damaged);
+    let message = fails(&dir, &["damaged.bgz", "--piece-bytes", "8192"], BAD_DATA);
+    assert!(
+        message.contains("damaged.bgz: the BGZF block at byte"),
+        "{message}"
+    );
 }
 
 #[test]

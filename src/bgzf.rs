@@ -1,0 +1,281 @@
+//! BGZF (bgzip) inputs in parallel pieces.
+//!
+//! A BGZF file is a chain of independent gzip members ("blocks") of at most 64 KiB of data,
+//! each giving its own compressed size in a `BC` extra field (SAM/BAM specification, section
+//! 4.1). So its blocks can be listed by reading their headers, grouped into pieces, and each
+//! piece inflated (libdeflate, which also checks each block's CRC-32 and size) and parsed on
+//! its own core. Line ownership follows the same rule as plain files (see
+//! [`crate::split`]), applied to the decompressed bytes: a piece starts after the first
+//! newline at or after the byte before it and runs to the first newline at or after its
+//! own last byte, inflating following blocks as needed. A file whose header chain is not
+//! clean BGZF is read as an ordinary gzip stream instead.
+
+use std::fs::File;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+
+use libdeflater::Decompressor;
+
+/// One gzip member of a BGZF file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub offset: u64,
+    pub size: u32,
+}
+
+/// The most data a BGZF block holds.
+const MAX_BLOCK_DATA: usize = 65_536;
+
+/// Lists the blocks of a BGZF file of `size` bytes; `None` if the chain of headers is not
+/// clean BGZF (then the file is read as a gzip stream, which reports any corruption).
+pub fn blocks(file: &File, size: u64) -> std::io::Result<Option<Vec<Block>>> {
+    let mut blocks = Vec::new();
+    let mut offset = 0u64;
+    let mut header = [0u8; 18];
+    while offset < size {
+        if size - offset < 18 + 8 {
+            return Ok(None);
+        }
+        file.read_exact_at(&mut header, offset)?;
+        // ID1 ID2 CM FLG(FEXTRA) ... XLEN=6, SI1='B' SI2='C' SLEN=2 BSIZE
+        let clean = header[..4] == [0x1f, 0x8b, 8, 4]
+            && header[10..12] == [6, 0]
+            && header[12..16] == [b'B', b'C', 2, 0];
+        if !clean {
+            return Ok(None);
+        }
+        let block_size = u64::from(u16::from_le_bytes([header[16], header[17]])) + 1;
+        if block_size < 26 || offset + block_size > size {
+            return Ok(None);
+        }
+        blocks.push(Block {
+            offset,
+            size: block_size as u32,
+        });
+        offset += block_size;
+    }
+    Ok(Some(blocks))
+}
+
+/// Groups consecutive blocks into pieces of at least `target` compressed bytes.
+pub fn group(blocks: &[Block], target: u64) -> Vec<Range<usize>> {
+    let mut pieces = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (index, block) in blocks.iter().enumerate() {
+        bytes += u64::from(block.size);
+        if bytes >= target {
+            pieces.push(start..index + 1);
+            (start, bytes) = (index + 1, 0);
+        }
+    }
+    if start < blocks.len() || pieces.is_empty() {
+        pieces.push(start..blocks.len());
+    }
+    pieces
+}
+
+/// Why a block could not be read.
+#[derive(Debug)]
+pub enum BlockError {
+    Io(std::io::Error),
+    /// The block at this offset does not inflate, or fails its CRC-32 or size check.
+    Corrupt(u64),
+}
+
+/// Inflates blocks, reusing its buffers.
+pub struct BlockReader {
+    decompressor: Decompressor,
+    compressed: Vec<u8>,
+}
+
+impl Default for BlockReader {
+    fn default() -> Self {
+        Self {
+            decompressor: Decompressor::new(),
+            compressed: Vec::new(),
+        }
+    }
+}
+
+impl BlockReader {
+    /// Appends the data of `block` to `out`.
+    pub fn inflate_into(
+        &mut self,
+        file: &File,
+        block: Block,
+        out: &mut Vec<u8>,
+    ) -> Result<(), BlockError> {
+        self.compressed.resize(block.size as usize, 0);
+        file.read_exact_at(&mut self.compressed, block.offset)
+            .map_err(BlockError::Io)?;
+        let trailer = &self.compressed[self.compressed.len() - 4..];
+        let data_size = u32::from_le_bytes(trailer.try_into().expect("4 bytes")) as usize;
+        if data_size > MAX_BLOCK_DATA {
+            return Err(BlockError::Corrupt(block.offset));
+        }
+        let old = out.len();
+        out.resize(old + data_size, 0);
+        match self
+            .decompressor
+            .gzip_decompress(&self.compressed, &mut out[old..])
+        {
+            Ok(written) if written == data_size => Ok(()),
+            _ => {
+                out.truncate(old);
+                Err(BlockError::Corrupt(block.offset))
+            }
+        }
+    }
+
+    /// Reads the lines the piece `pieces` (block indices) owns into `text`; returns their
+    /// range in `text`.
+    pub fn read_piece(
+        &mut self,
+        file: &File,
+        blocks: &[Block],
+        piece: Range<usize>,
+        text: &mut Vec<u8>,
+    ) -> Result<Range<usize>, BlockError> {
+        text.clear();
+        let after_newline = match piece.start {
+            0 => true,
+            start => self
+                .last_byte_before(file, &blocks[..start])?
+                .is_none_or(|byte| byte == b'\n'),
+        };
+        for &block in &blocks[piece.clone()] {
+            self.inflate_into(file, block, text)?;
+        }
+        let begin = if after_newline {
+            0
+        } else {
+            memchr::memchr(b'\n', text).map_or(text.len(), |newline| newline + 1)
+        };
+        if begin == text.len() {
+            return Ok(0..0);
+        }
+        // The piece ends after the first newline at or after its own last byte.
+        let mut search_from = text.len() - 1;
+        let mut next = piece.end;
+        loop {
+            if let Some(newline) = memchr::memchr(b'\n', &text[search_from..]) {
+                text.truncate(search_from + newline + 1);
+                break;
+            }
+            if next == blocks.len() {
+                break;
+            }
+            search_from = text.len();
+            self.inflate_into(file, blocks[next], text)?;
+            next += 1;
+        }
+        Ok(begin..text.len())
+    }
+
+    /// The last data byte of `blocks` (skipping empty blocks), if any.
+    fn last_byte_before(
+        &mut self,
+        file: &File,
+        blocks: &[Block],
+    ) -> Result<Option<u8>, BlockError> {
+        let mut scratch = Vec::new();
+        for &block in blocks.iter().rev() {
+            scratch.clear();
+            self.inflate_into(file, block, &mut scratch)?;
+            if let Some(&byte) = scratch.last() {
+                return Ok(Some(byte));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Newlines in the data of `blocks` (error path: the line number of a failure).
+    pub fn count_lines(&mut self, file: &File, blocks: &[Block]) -> Result<u64, BlockError> {
+        let mut scratch = Vec::new();
+        let mut lines = 0;
+        for &block in blocks {
+            scratch.clear();
+            self.inflate_into(file, block, &mut scratch)?;
+            lines += memchr::memchr_iter(b'\n', &scratch).count() as u64;
+        }
+        Ok(lines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// bgzip's format, as in the integration tests' generator.
+    fn bgzf(data: &[u8], block: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for chunk in data.chunks(block).chain(std::iter::once(&[][..])) {
+            let mut deflate =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+            deflate.write_all(chunk).unwrap();
+            let compressed = deflate.finish().unwrap();
+            out.extend_from_slice(&[31, 139, 8, 4, 0, 0, 0, 0, 0, 255, 6, 0, b'B', b'C', 2, 0]);
+            out.extend_from_slice(&((18 + compressed.len() + 8 - 1) as u16).to_le_bytes());
+            out.extend_from_slice(&compressed);
+            out.extend_from_slice(&libdeflater::crc32(chunk).to_le_bytes());
+            out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
+        }
+        out
+    }
+
+    fn file_with(bytes: &[u8]) -> (tempfile::NamedTempFile, File) {
+        let mut temp = tempfile::NamedTempFile::new().unwrap();
+        temp.write_all(bytes).unwrap();
+        let file = File::open(temp.path()).unwrap();
+        (temp, file)
+    }
+
+    #[test]
+    fn pieces_partition_the_text_for_every_grouping() {
+        let texts: [&[u8]; 4] = [
+            b"chr1 1 2 3 4\nchr2 5 6 7 8\n\n# c\nchr3 9 9 9 9",
+            b"a very long line without any newline for several blocks",
+            b"\n\n\nx\n",
+            b"",
+        ];
+        for text in texts {
+            for block in [1, 3, 7, 64] {
+                let compressed = bgzf(text, block);
+                let (_temp, file) = file_with(&compressed);
+                let blocks = blocks(&file, compressed.len() as u64).unwrap().unwrap();
+                for target in [1, 30, 100, 10_000] {
+                    let mut reader = BlockReader::default();
+                    let mut joined = Vec::new();
+                    let mut buffer = Vec::new();
+                    for piece in group(&blocks, target) {
+                        let range = reader
+                            .read_piece(&file, &blocks, piece, &mut buffer)
+                            .unwrap();
+                        joined.extend_from_slice(&buffer[range]);
+                    }
+                    assert_eq!(joined, text, "block {block}, target {target}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn not_bgzf_and_corrupt_blocks() {
+        let plain_gzip = {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+            encoder.write_all(b"chr1 1 2 3 4\n").unwrap();
+            encoder.finish().unwrap()
+        };
+        let (_temp, file) = file_with(&plain_gzip);
+        assert_eq!(blocks(&file, plain_gzip.len() as u64).unwrap(), None);
+        let mut damaged = bgzf(b"chr1 1 2 3 4\nchr2 1 2 3 4\n", 13);
+        damaged[30] ^= 0xff;
+        let (_temp, file) = file_with(&damaged);
+        let list = blocks(&file, damaged.len() as u64).unwrap().unwrap();
+        let result =
+            BlockReader::default().read_piece(&file, &list, 0..list.len(), &mut Vec::new());
+        assert!(matches!(result, Err(BlockError::Corrupt(0))), "{result:?}");
+    }
+}
