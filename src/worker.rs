@@ -6,18 +6,14 @@
 //! `Checksum` or `Failed`. A failure is a value sent to the writer, never a log line: the
 //! writer reports the first failure in load order and discards everything after it.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
-use std::ops::Range;
+mod units;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 
-use flate2::bufread::MultiGzDecoder;
-
-use crate::bgzf::{Block, BlockError, BlockReader};
+use crate::bgzf::Block;
 use crate::buffer::{AcquireError, BufferPool, RecordBuffer};
-use crate::checksum::HashingReader;
 use crate::discover::Input;
 use crate::error::Error;
 use crate::parse::{parse_block, LineError};
@@ -25,12 +21,7 @@ use crate::plan::{Unit, UnitKind};
 use crate::progress::Progress;
 use crate::schema::Schema;
 use crate::spill::{Spill, SpilledRecords};
-use crate::split::{count_lines_before, grow, read_piece};
-
-/// Decompressed text is parsed in blocks of this size.
-const TEXT_BLOCK: usize = 1 << 20;
-/// A line longer than this cannot be a record; refusing it bounds memory.
-const MAX_LINE: usize = 64 << 20;
+use units::{checksum_file, parse_bgzf_piece, parse_gzip, parse_piece};
 
 /// A message from a worker to the writer.
 pub struct Part {
@@ -157,175 +148,6 @@ fn run_unit(sink: &mut Sink<'_, '_>, text: &mut Vec<u8>) -> Result<Payload, Unit
             parse_bgzf_piece(sink, input, blocks, first_block..end_block, text)?;
             Ok(Payload::Done)
         }
-    }
-}
-
-/// Hashes a plain file; its pieces are parsed by other units.
-fn checksum_file(input: &Input, scratch: &mut Vec<u8>) -> Result<u128, UnitError> {
-    let file = File::open(&input.path).map_err(|error| Error::io(&input.path, error))?;
-    let mut reader = HashingReader::new(file);
-    grow(scratch, TEXT_BLOCK);
-    let bytes = reader
-        .finish(scratch)
-        .map_err(|error| Error::io(&input.path, error))?;
-    check_size(input, bytes)?;
-    Ok(reader.digest())
-}
-
-fn parse_piece(
-    sink: &mut Sink<'_, '_>,
-    input: &Input,
-    start: u64,
-    end: u64,
-    text: &mut Vec<u8>,
-) -> Result<(), UnitError> {
-    let path = &input.path;
-    let file = File::open(path).map_err(|error| Error::io(path, error))?;
-    let (offset, range) = read_piece(&file, input.size, start, end, text).map_err(|error| {
-        if error.kind() == std::io::ErrorKind::UnexpectedEof {
-            changed_while_reading(path)
-        } else {
-            Error::io(path, error)
-        }
-    })?;
-    let text = &text[range];
-    let progress = sink.parse(text, true).map_err(|failure| {
-        failure.into_error(path, || {
-            count_lines_before(&file, offset).map_err(|error| Error::io(path, error))
-        })
-    })?;
-    debug_assert_eq!(progress.0, text.len());
-    sink.context.progress.add_bytes(end - start);
-    Ok(())
-}
-
-fn parse_gzip(
-    sink: &mut Sink<'_, '_>,
-    input: &Input,
-    text: &mut Vec<u8>,
-) -> Result<u128, UnitError> {
-    let path = &input.path;
-    let file = File::open(path).map_err(|error| Error::io(path, error))?;
-    let mut decoder =
-        MultiGzDecoder::new(BufReader::with_capacity(1 << 18, HashingReader::new(file)));
-    grow(text, TEXT_BLOCK);
-    let mut filled = 0;
-    let mut lines_before = 0u64;
-    let mut compressed_seen = 0u64;
-    loop {
-        let mut at_end = false;
-        while filled < text.len() {
-            match decoder.read(&mut text[filled..]) {
-                Ok(0) => {
-                    at_end = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(error) => {
-                    let reader = decoder.get_ref().get_ref();
-                    return Err(if reader.io_failed {
-                        Error::io(path, error)
-                    } else {
-                        Error::BadInput {
-                            path: path.clone(),
-                            message: format!("gzip data is corrupt or truncated: {error}"),
-                        }
-                    }
-                    .into());
-                }
-            }
-        }
-        let (consumed, lines) = sink
-            .parse(&text[..filled], at_end)
-            .map_err(|failure| failure.into_error(path, || Ok(lines_before)))?;
-        lines_before += lines;
-        text.copy_within(consumed..filled, 0);
-        filled -= consumed;
-        let seen = decoder.get_ref().get_ref().bytes();
-        sink.context.progress.add_bytes(seen - compressed_seen);
-        compressed_seen = seen;
-        if at_end {
-            break;
-        }
-        if filled == text.len() {
-            if text.len() >= MAX_LINE {
-                return Err(Error::BadInput {
-                    path: path.clone(),
-                    message: format!(
-                        "line {} is longer than {} MiB; this is not a methylation call file",
-                        lines_before + 1,
-                        MAX_LINE >> 20
-                    ),
-                }
-                .into());
-            }
-            text.resize(text.len() * 2, 0);
-        }
-    }
-    let reader = decoder.get_ref().get_ref();
-    check_size(input, reader.bytes())?;
-    Ok(reader.digest())
-}
-
-fn parse_bgzf_piece(
-    sink: &mut Sink<'_, '_>,
-    input: &Input,
-    blocks: &[Block],
-    piece: Range<usize>,
-    text: &mut Vec<u8>,
-) -> Result<(), UnitError> {
-    let path = &input.path;
-    let block_error = |error| match error {
-        BlockError::Io(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {
-            changed_while_reading(path)
-        }
-        BlockError::Io(error) => Error::io(path, error),
-        BlockError::Corrupt(offset) => Error::BadInput {
-            path: path.clone(),
-            message: format!(
-                "the BGZF block at byte {offset} is corrupt (its deflate data, CRC-32 or size \
-                 does not check out)"
-            ),
-        },
-    };
-    let file = File::open(path).map_err(|error| Error::io(path, error))?;
-    let mut reader = BlockReader::default();
-    let range = reader
-        .read_piece(&file, blocks, piece.clone(), text)
-        .map_err(block_error)?;
-    let (skipped, owned) = text.split_at(range.start);
-    let owned = &owned[..range.len()];
-    sink.parse(owned, true).map_err(|failure| {
-        failure.into_error(path, || {
-            let before = reader
-                .count_lines(&file, &blocks[..piece.start])
-                .map_err(block_error)?;
-            Ok(before + memchr::memchr_iter(b'\n', skipped).count() as u64)
-        })
-    })?;
-    let compressed: u64 = blocks[piece]
-        .iter()
-        .map(|block| u64::from(block.size))
-        .sum();
-    sink.context.progress.add_bytes(compressed);
-    Ok(())
-}
-
-fn check_size(input: &Input, bytes: u64) -> Result<(), Error> {
-    if bytes == input.size {
-        Ok(())
-    } else {
-        Err(changed_while_reading(&input.path))
-    }
-}
-
-fn changed_while_reading(path: &Path) -> Error {
-    Error::BadInput {
-        path: path.to_path_buf(),
-        message:
-            "the file changed size while it was being loaded; load it again once it is complete"
-                .to_string(),
     }
 }
 
