@@ -348,3 +348,43 @@ fn force_replaces_an_existing_output() {
     );
     assert_eq!(dir.entries(), ["in.txt", "out.h5"]);
 }
+
+/// The progress bar is drawn when stderr is a terminal (here a pseudo-terminal from
+/// util-linux `script`), and never into a pipe or with --quiet.
+#[test]
+fn progress_is_drawn_only_on_a_terminal() {
+    let dir = TestDir::new();
+    dir.write("big.txt", &methylation_text(51, 400_000));
+    let binary = env!("CARGO_BIN_EXE_txt2h5");
+    let on_terminal = |extra: &str| {
+        let command =
+            format!("{binary} load big.txt -o out.h5 --force -j 1 --compression gzip:9 {extra}");
+        let output = std::process::Command::new("script")
+            .current_dir(dir.path())
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+            .unwrap();
+        expect_code(&output, 0);
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = on_terminal("");
+    assert!(
+        shown.contains(" rows") && shown.contains("ETA"),
+        "no progress bar on a terminal:\n{shown}"
+    );
+    assert!(
+        shown.contains("txt2h5: loaded 1 file, 400,000 rows"),
+        "{shown}"
+    );
+    let quiet = on_terminal("--quiet");
+    assert!(
+        !quiet.contains("ETA"),
+        "progress drawn despite --quiet:\n{quiet}"
+    );
+    let piped = run(dir.path(), &["load", "big.txt", "-o", "out.h5", "--force"]);
+    expect_code(&piped, 0);
+    assert!(
+        !stderr(&piped).contains("ETA"),
+        "progress drawn into a pipe"
+    );
+}
