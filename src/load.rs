@@ -7,7 +7,7 @@ use crate::checksum::HashingReader;
 use crate::discover::{discover, Input};
 use crate::error::{Error, Result};
 use crate::format::Format;
-use crate::h5::{Compression, ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
+use crate::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
 use crate::output::{check_target, PendingOutput};
 use crate::pipeline::{self, PipelineOptions};
 use crate::plan::plan;
@@ -35,9 +35,10 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
             )));
         }
     }
-    let existing = match settings.append && settings.output.exists() {
-        true => Some(open_for_append(settings)?),
-        false => None,
+    let existing = if settings.append && settings.output.exists() {
+        Some(open_for_append(settings)?)
+    } else {
+        None
     };
     let (inputs, skipped) = match &existing {
         Some(existing) => split_already_loaded(inputs, existing)?,
@@ -82,15 +83,12 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         buffers: settings.buffers,
         schema: writer_options.schema,
         chunk_rows: writer_options.chunk_rows,
-        gzip_level: match writer_options.compression {
-            Compression::None => None,
-            Compression::Gzip(level) => Some(level),
-        },
+        compression: writer_options.compression,
         prefix: existing.as_ref(),
     };
-    let tallies = pipeline::run(&inputs, &plan, options, &mut writer, &progress, interrupt);
+    let result = pipeline::run(&inputs, &plan, options, &mut writer, &progress, interrupt);
     progress.finish();
-    let pipeline = tallies?;
+    let pipeline = result?;
     let tallies = pipeline.tallies;
     let rows: u64 = tallies.iter().map(|tally| tally.rows).sum();
     let existing_rows = existing.as_ref().map_or(0, |existing| existing.rows);

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::chunker::Chunker;
 use crate::copy::copy_rows;
 use crate::error::{Error, Result};
-use crate::h5::{Compression, ExistingOutput, OutputWriter, RunInfo, WriterOptions};
+use crate::h5::{ExistingOutput, OutputWriter, RunInfo, WriterOptions};
 use crate::output::{check_target, PendingOutput};
 use crate::progress::group_thousands;
 use crate::signals::Interrupt;
@@ -115,10 +115,7 @@ pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeRep
         OutputWriter::create_virtual(pending.path(), &options, &mappings).map_err(hdf5_error)?
     } else {
         let mut writer = OutputWriter::create(pending.path(), &options).map_err(hdf5_error)?;
-        let level = match compression {
-            Compression::None => None,
-            Compression::Gzip(level) => Some(level),
-        };
+        let level = compression.gzip_level();
         let mut chunker = Chunker::new(
             &mut writer,
             options.schema.record_size(),

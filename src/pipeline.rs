@@ -40,8 +40,8 @@ pub struct PipelineOptions<'a> {
     pub buffers: usize,
     pub schema: Schema,
     pub chunk_rows: usize,
-    /// Deflate level when the output is compressed.
-    pub gzip_level: Option<u8>,
+    /// The output's chunk filters.
+    pub compression: Compression,
     /// An existing output whose rows come first (append).
     pub prefix: Option<&'a ExistingOutput>,
 }
@@ -114,17 +114,19 @@ pub fn run(
                 writer,
                 options.schema.record_size(),
                 options.chunk_rows,
-                options.gzip_level,
+                options.compression.gzip_level(),
                 options.threads,
             )
             .map_err(|error| Error::io("thread pool", error))
             .and_then(|mut chunker| {
                 if let Some(prefix) = options.prefix {
-                    let compression = match options.gzip_level {
-                        None => Compression::None,
-                        Some(level) => Compression::Gzip(level),
-                    };
-                    copy_rows(prefix, &mut chunker, compression, interrupt, options.output)?;
+                    copy_rows(
+                        prefix,
+                        &mut chunker,
+                        options.compression,
+                        interrupt,
+                        options.output,
+                    )?;
                 }
                 let writer = OrderedWriter {
                     units,

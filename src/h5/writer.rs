@@ -20,6 +20,16 @@ pub enum Compression {
     Gzip(u8),
 }
 
+impl Compression {
+    /// The deflate level, if compressed.
+    pub fn gzip_level(self) -> Option<u8> {
+        match self {
+            Compression::None => None,
+            Compression::Gzip(level) => Some(level),
+        }
+    }
+}
+
 impl std::fmt::Display for Compression {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
