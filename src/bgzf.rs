@@ -205,6 +205,7 @@ impl BlockReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::file_with;
     use std::io::Write;
 
     /// bgzip's format, as in the integration tests' generator.
@@ -222,13 +223,6 @@ mod tests {
             out.extend_from_slice(&(chunk.len() as u32).to_le_bytes());
         }
         out
-    }
-
-    fn file_with(bytes: &[u8]) -> (tempfile::NamedTempFile, File) {
-        let mut temp = tempfile::NamedTempFile::new().unwrap();
-        temp.write_all(bytes).unwrap();
-        let file = File::open(temp.path()).unwrap();
-        (temp, file)
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub mod spill;
 pub mod split;
 pub mod worker;
 
+#[cfg(test)]
+mod test_support;
+
 use std::io::Write;
 use std::process::ExitCode;
 

@@ -99,14 +99,7 @@ pub fn count_lines_before(file: &File, offset: u64) -> std::io::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn file_with(bytes: &[u8]) -> (tempfile::NamedTempFile, File) {
-        let mut temp = tempfile::NamedTempFile::new().unwrap();
-        temp.write_all(bytes).unwrap();
-        let file = File::open(temp.path()).unwrap();
-        (temp, file)
-    }
+    use crate::test_support::file_with;
 
     /// Every split of every small text must reassemble the text exactly.
     #[test]

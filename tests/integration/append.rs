@@ -2,10 +2,10 @@
 //! refuses changed inputs, and an append killed at any moment loses nothing.
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::generate::{gzip, methylation_text};
-use crate::util::{expect_code, h5check, run, stderr, txt2h5, TestDir};
+use crate::util::{expect_code, h5check, run, stderr, txt2h5, wait_for_partial_output, TestDir};
 
 fn samples(dir: &TestDir) {
     dir.write("in/a.txt", &methylation_text(31, 3_000));
@@ -142,19 +142,7 @@ fn append_killed_midway_loses_nothing_and_a_rerun_completes() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !dir
-        .entries()
-        .iter()
-        .any(|name| name.ends_with(".txt2h5-partial"))
-    {
-        assert!(Instant::now() < deadline, "no temporary output appeared");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "append finished before the kill"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_for_partial_output(&dir, &mut child);
     std::thread::sleep(Duration::from_millis(100));
     child.kill().unwrap(); // SIGKILL: no handler runs
     child.wait().unwrap();

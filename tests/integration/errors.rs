@@ -2,10 +2,9 @@
 //! behind, and an existing output untouched.
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use crate::generate::{bgzf, gzip, methylation_text};
-use crate::util::{expect_code, repo, run, stderr, txt2h5, TestDir};
+use crate::util::{expect_code, repo, run, stderr, txt2h5, wait_for_partial_output, TestDir};
 
 const BAD_DATA: i32 = 3;
 const USAGE: i32 = 2;
@@ -239,20 +238,7 @@ fn signals_stop_the_load_and_leave_nothing_behind() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // The temporary output exists once the handlers are installed and work has begun.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !dir
-            .entries()
-            .iter()
-            .any(|name| name.ends_with(".txt2h5-partial"))
-        {
-            assert!(Instant::now() < deadline, "no temporary output appeared");
-            assert!(
-                child.try_wait().unwrap().is_none(),
-                "load finished before the signal"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_for_partial_output(&dir, &mut child);
         let status = std::process::Command::new("kill")
             .args([format!("-{signal}"), child.id().to_string()])
             .status()

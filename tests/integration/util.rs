@@ -116,3 +116,24 @@ pub fn h5check(dir: &Path, args: &[&str]) -> String {
 pub fn describe(dir: &Path, file: &str) -> serde_json::Value {
     serde_json::from_str(&h5check(dir, &["describe", file])).unwrap()
 }
+
+/// Waits until `child` has created its temporary output in `dir`: by then its signal
+/// handlers are installed and work has begun. Panics if it finishes first.
+pub fn wait_for_partial_output(dir: &TestDir, child: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !dir
+        .entries()
+        .iter()
+        .any(|name| name.ends_with(".txt2h5-partial"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no temporary output appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the command finished too early"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
