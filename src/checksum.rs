@@ -1,8 +1,9 @@
 //! Content checksums of input files, recorded in `/sources`.
 //!
 //! XXH3-128 over the file's bytes as stored (compressed bytes for gzip inputs), the value
-//! `xxhsum -H2` prints. It is not cryptographic: it tells a changed file from an unchanged
-//! one, which is what resuming and auditing a load need, at memory speed.
+//! Python's `xxhash.xxh3_128_hexdigest` gives (the interop tests compare them). It is not
+//! cryptographic: it tells a changed file from an unchanged one, which is what resuming
+//! and auditing a load need, at memory speed.
 
 use std::io::Read;
 

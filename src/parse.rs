@@ -24,6 +24,7 @@ const SPACE: u8 = 1;
 const COMMENT: u8 = 2;
 
 /// `\t \n \v \f \r`, `\x1c`..`\x1f` and space: the ASCII part of `Py_UNICODE_ISSPACE`.
+/// The one definition of whitespace; the fast path derives its table from it.
 const fn byte_classes() -> [u8; 256] {
     let mut table = [FIELD; 256];
     let spaces = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ";

@@ -17,14 +17,14 @@ pub enum Fast {
     Fallback,
 }
 
-/// Blanks between fields: numpy's whitespace without `\n`.
+/// Blanks between fields: the parser's whitespace without `\n`, which ends a line here.
 const fn blank_table() -> [bool; 256] {
+    let classes = super::byte_classes();
     let mut table = [false; 256];
-    let blanks = b"\t\x0b\x0c\r\x1c\x1d\x1e\x1f ";
-    let mut i = 0;
-    while i < blanks.len() {
-        table[blanks[i] as usize] = true;
-        i += 1;
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = classes[byte] == super::SPACE && byte != b'\n' as usize;
+        byte += 1;
     }
     table
 }
