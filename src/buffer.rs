@@ -112,11 +112,6 @@ impl BufferPool {
         }
     }
 
-    /// The most memory the pool's buffers can take, in bytes.
-    pub fn bound_bytes(&self) -> usize {
-        self.max_buffers * self.capacity * self.record_size
-    }
-
     /// Takes an empty buffer for work unit `unit`, waiting while none may be had.
     ///
     /// A unit other than the head may not take the last available buffer.

@@ -49,10 +49,6 @@ impl PendingOutput {
         &self.temp
     }
 
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
     /// Moves the finished file into place.
     pub fn commit(self) -> Result<()> {
         let target = self.target;

@@ -30,10 +30,6 @@ impl<T> Reorder<T> {
         self.waiting.remove(&(unit, part))
     }
 
-    pub fn len(&self) -> usize {
-        self.waiting.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.waiting.is_empty()
     }

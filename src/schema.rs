@@ -129,12 +129,25 @@ impl Schema {
         for (k, byte) in name.iter_mut().enumerate() {
             *byte = chr.get(k).copied().unwrap_or(0);
         }
-        let numbers: &mut [u8; 16] = (&mut numbers[..16]).try_into().expect("16 bytes");
-        numbers[0..4].copy_from_slice(&pos.to_le_bytes());
-        numbers[4..8].copy_from_slice(&pct.to_le_bytes());
-        numbers[8..12].copy_from_slice(&c.to_le_bytes());
-        numbers[12..16].copy_from_slice(&t.to_le_bytes());
+        write_numbers(numbers, pos, pct, c, t);
     }
+
+    /// Writes only the four numbers of a record whose name the caller has written; the
+    /// fast parser writes names its own way (see `parse::fast`).
+    #[inline]
+    pub fn write_numbers(&self, slot: &mut [u8], pos: i32, pct: f32, c: i32, t: i32) {
+        write_numbers(&mut slot[self.chr_width..], pos, pct, c, t);
+    }
+}
+
+/// The 16 bytes after the name: pos, pct, c, t, little-endian, at the schema's offsets.
+#[inline(always)]
+fn write_numbers(numbers: &mut [u8], pos: i32, pct: f32, c: i32, t: i32) {
+    let numbers: &mut [u8; 16] = (&mut numbers[..16]).try_into().expect("16 bytes");
+    numbers[0..4].copy_from_slice(&pos.to_le_bytes());
+    numbers[4..8].copy_from_slice(&pct.to_le_bytes());
+    numbers[8..12].copy_from_slice(&c.to_le_bytes());
+    numbers[12..16].copy_from_slice(&t.to_le_bytes());
 }
 
 #[cfg(test)]

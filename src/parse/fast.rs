@@ -157,11 +157,7 @@ fn write(
             (1u128 << (8 * chr_len)) - 1
         };
         slot[..16].copy_from_slice(&(word & mask).to_le_bytes());
-        let numbers: &mut [u8] = &mut slot[width..width + 16];
-        numbers[0..4].copy_from_slice(&pos.to_le_bytes());
-        numbers[4..8].copy_from_slice(&pct.to_le_bytes());
-        numbers[8..12].copy_from_slice(&c.to_le_bytes());
-        numbers[12..16].copy_from_slice(&t.to_le_bytes());
+        schema.write_numbers(slot, pos, pct, c, t);
     } else {
         schema.write_record(slot, &text[..chr_len], pos, pct, c, t);
     }
