@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
-use txt2h5::compress::{shuffle, ChunkCompressor};
+use txt2h5::output::compress::{shuffle, ChunkCompressor};
 use txt2h5::parse::{parse_block, parse_f32_via_f64};
 use txt2h5::schema::Schema;
 
@@ -33,7 +33,7 @@ fn bismark_text(rows: usize, separator: &str) -> Vec<u8> {
 }
 
 fn parser(c: &mut Criterion) {
-    let schema = Schema::new(10);
+    let schema = Schema::new(10).unwrap();
     let mut group = c.benchmark_group("parse_block");
     for (name, separator) in [("tabs", "\t"), ("mixed", " \t ")] {
         let text = bismark_text(50_000, separator);
@@ -64,7 +64,7 @@ fn parser(c: &mut Criterion) {
 }
 
 fn compression(c: &mut Criterion) {
-    let schema = Schema::new(10);
+    let schema = Schema::new(10).unwrap();
     let rows = 65_536;
     let text = bismark_text(rows, "\t");
     let mut chunk = vec![0u8; rows * schema.record_size()];

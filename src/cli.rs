@@ -90,7 +90,7 @@ pub struct LoadArgs {
     pub dataset: String,
 
     /// Bytes in the chr field (longer names are an error, never truncated).
-    #[arg(long, default_value_t = crate::schema::DEFAULT_CHR_WIDTH, value_name = "N")]
+    #[arg(long, default_value_t = crate::defaults::CHR_WIDTH, value_name = "N")]
     pub chr_width: usize,
 
     /// Rows per HDF5 chunk [default: 65536; with --append, the existing file's].
@@ -113,11 +113,11 @@ pub struct LoadArgs {
     pub shard: Option<String>,
 
     /// Bytes per piece of a large uncompressed file (tuning and tests).
-    #[arg(long, hide = true, default_value_t = crate::settings::DEFAULT_PIECE_BYTES)]
+    #[arg(long, hide = true, default_value_t = crate::defaults::PIECE_BYTES)]
     pub piece_bytes: u64,
 
     /// Records per memory-mapped buffer (tuning and tests).
-    #[arg(long, hide = true, default_value_t = crate::settings::DEFAULT_BUFFER_ROWS)]
+    #[arg(long, hide = true, default_value_t = crate::defaults::BUFFER_ROWS)]
     pub buffer_rows: usize,
 
     /// Buffers in the pool [default: 2 per thread + 2] (tuning and tests).

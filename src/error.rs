@@ -69,6 +69,13 @@ impl Error {
         }
     }
 
+    pub fn hdf5(path: impl Into<PathBuf>, source: hdf5::Error) -> Self {
+        Error::Hdf5 {
+            path: path.into(),
+            source,
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage { .. } => exit_code::USAGE,

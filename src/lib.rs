@@ -1,39 +1,35 @@
 //! txt2h5: load whitespace-delimited methylation call files into one HDF5 compound dataset.
 //!
-//! The modules follow the data: inputs are [`discover`]ed, their [`format`] told by content,
-//! cut into ordered work units ([`plan`], [`split`]), [`parse`]d by [`worker`]s into pooled
-//! mmap record [`buffer`]s, put back in order ([`reorder`]) by the [`pipeline`]'s writer and
-//! appended to HDF5 ([`h5`]) in a file that only appears when complete ([`output`]). The
-//! record layout lives in [`schema`]; flags become [`settings`]; [`error`] maps failures to
-//! exit codes.
+//! The tree follows the data:
+//!
+//! ```text
+//! cli ─► settings ─► command::{load, merge}
+//!                      │
+//!   input/     discover ─► shard ─► format ─► split / bgzf  (+ checksum)
+//!   pipeline/  plan ─► worker (parse/) ─► buffer (spill) ─► reorder ─► writer
+//!   output/    chunker ─► compress ─► h5/  inside pending (renamed into place on success)
+//! ```
+//!
+//! [`cli`] holds the flags as typed and [`settings`] the validated run they become, with
+//! every default in [`defaults`]. A [`command`] strings the stages together: [`input`]
+//! finds and cuts the files, the [`pipeline`] parses the pieces in parallel ([`parse`])
+//! into pooled mmap buffers and puts them back in load order on one writer thread, and
+//! [`output`] turns the ordered records into HDF5 chunks in a temporary file renamed into
+//! place only on success. The record layout lives in [`schema`]; [`error`] maps failures
+//! to exit codes; [`signals`] and [`progress`] are the terminal's side of a run.
 
-pub mod bgzf;
-pub mod buffer;
-pub mod checksum;
-pub mod chunker;
 pub mod cli;
-pub mod compress;
-pub mod copy;
-pub mod discover;
+pub mod command;
+pub mod defaults;
 pub mod error;
-pub mod format;
-pub mod h5;
-pub mod load;
-pub mod merge;
+pub mod input;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
-pub mod plan;
 pub mod progress;
-pub mod reorder;
-pub mod report;
 pub mod schema;
 pub mod settings;
-pub mod shard;
 pub mod signals;
-pub mod spill;
-pub mod split;
-pub mod worker;
 
 #[cfg(test)]
 mod test_support;
@@ -45,8 +41,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit_code, Error};
-use crate::merge::MergeSettings;
-use crate::settings::LoadSettings;
+use crate::settings::{LoadSettings, MergeSettings};
 use crate::signals::Interrupt;
 
 /// The whole program: parse flags, run, report, and map the outcome to an exit status.
@@ -77,7 +72,7 @@ fn run(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Load(args) => {
             let settings = LoadSettings::from_args(args, command_line())?;
-            let report = load::load(&settings, &interrupt)?;
+            let report = command::load::load(&settings, &interrupt)?;
             if !settings.quiet {
                 eprintln!("txt2h5: {}", report.summary_line());
             }
@@ -89,7 +84,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Merge(args) => {
             let settings = MergeSettings::from_args(args, command_line())?;
-            let report = merge::merge(&settings, &interrupt)?;
+            let report = command::merge::merge(&settings, &interrupt)?;
             if !settings.quiet {
                 eprintln!("txt2h5: {}", report.summary_line());
             }

@@ -299,10 +299,9 @@ pub fn parse_block(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::DEFAULT_CHR_WIDTH;
 
     fn schema() -> Schema {
-        Schema::new(DEFAULT_CHR_WIDTH)
+        Schema::new(crate::defaults::CHR_WIDTH).unwrap()
     }
 
     fn parse(line: &[u8]) -> Result<Option<Vec<u8>>, LineError> {

@@ -8,9 +8,6 @@
 
 use hdf5::types::{CompoundField, CompoundType, FloatSize, IntSize, TypeDescriptor};
 
-/// Default width of the `chr` field, matching numpy's `S10` in the reference pipelines.
-pub const DEFAULT_CHR_WIDTH: usize = 10;
-
 /// The widest `chr` field accepted; HDF5 allows more, but no reference name is this long.
 pub const MAX_CHR_WIDTH: usize = 255;
 
@@ -26,6 +23,13 @@ pub const FIELD_DESCRIPTIONS: [&str; 5] = [
     "count of reads calling the position unmethylated",
 ];
 
+/// A `chr` width outside `1..=MAX_CHR_WIDTH`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a chr field of {chr_width} bytes is outside the supported 1 to {MAX_CHR_WIDTH}")]
+pub struct ChrWidthError {
+    pub chr_width: usize,
+}
+
 /// Layout of one packed record for a given `chr` width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Schema {
@@ -33,10 +37,14 @@ pub struct Schema {
 }
 
 impl Schema {
-    /// A schema whose `chr` field holds `chr_width` bytes (1..=[`MAX_CHR_WIDTH`]).
-    pub fn new(chr_width: usize) -> Self {
-        assert!((1..=MAX_CHR_WIDTH).contains(&chr_width));
-        Self { chr_width }
+    /// A schema whose `chr` field holds `chr_width` bytes (1..=[`MAX_CHR_WIDTH`]). A width
+    /// comes from a flag or from a file's type, so one out of range is an error, not a panic.
+    pub fn new(chr_width: usize) -> Result<Self, ChrWidthError> {
+        if (1..=MAX_CHR_WIDTH).contains(&chr_width) {
+            Ok(Self { chr_width })
+        } else {
+            Err(ChrWidthError { chr_width })
+        }
     }
 
     pub fn chr_width(&self) -> usize {
@@ -156,7 +164,7 @@ mod tests {
 
     #[test]
     fn default_record_is_26_bytes_with_numpy_offsets() {
-        let schema = Schema::new(DEFAULT_CHR_WIDTH);
+        let schema = Schema::new(crate::defaults::CHR_WIDTH).unwrap();
         assert_eq!(schema.record_size(), 26);
         assert_eq!(
             [
@@ -172,7 +180,7 @@ mod tests {
 
     #[test]
     fn write_record_pads_chr_and_writes_little_endian() {
-        let schema = Schema::new(6);
+        let schema = Schema::new(6).unwrap();
         let mut slot = vec![0xAA; schema.record_size()];
         schema.write_record(&mut slot, b"chr1", -2, 1.5, 7, 256);
         assert_eq!(&slot[..6], b"chr1\0\0");

@@ -8,17 +8,12 @@ use std::path::PathBuf;
 use globset::GlobBuilder;
 
 use crate::cli::{LoadArgs, MergeArgs};
-use crate::discover::DiscoverOptions;
+use crate::defaults;
 use crate::error::{Error, Result};
-use crate::h5::{Compression, WriterOptions};
-use crate::merge::MergeSettings;
-use crate::schema::{Schema, MAX_CHR_WIDTH};
-use crate::shard::Shard;
-
-pub const DEFAULT_CHUNK_ROWS: usize = 65_536;
-pub const DEFAULT_COMPRESSION: &str = "gzip:1";
-pub const DEFAULT_PIECE_BYTES: u64 = 4 << 20;
-pub const DEFAULT_BUFFER_ROWS: usize = 65_536;
+use crate::input::discover::DiscoverOptions;
+use crate::input::shard::Shard;
+use crate::output::h5::{Compression, WriterOptions};
+use crate::schema::Schema;
 
 /// Everything a `load` run needs, checked.
 #[derive(Clone, Debug)]
@@ -45,15 +40,10 @@ pub struct LoadSettings {
 impl LoadSettings {
     pub fn from_args(args: LoadArgs, command_line: String) -> Result<Self> {
         let threads = resolve_threads(args.threads)?;
-        if !(1..=MAX_CHR_WIDTH).contains(&args.chr_width) {
-            return Err(Error::usage(format!(
-                "--chr-width must be between 1 and {MAX_CHR_WIDTH}, not {}",
-                args.chr_width
-            )));
-        }
-        let schema = Schema::new(args.chr_width);
+        let schema = Schema::new(args.chr_width)
+            .map_err(|error| Error::usage(format!("--chr-width: {error}")))?;
         // HDF5 limits a chunk to 4 GiB; far smaller chunks read and compress better anyway.
-        let chunk_rows = args.chunk_rows.unwrap_or(DEFAULT_CHUNK_ROWS);
+        let chunk_rows = args.chunk_rows.unwrap_or(defaults::CHUNK_ROWS);
         if chunk_rows == 0 || chunk_rows.saturating_mul(schema.record_size()) >= 1 << 32 {
             return Err(Error::usage(format!(
                 "--chunk-rows must be at least 1 and make chunks under 4 GiB, not {chunk_rows}"
@@ -94,7 +84,7 @@ impl LoadSettings {
                 chunk_rows,
                 compression: match compression {
                     Some(compression) => compression,
-                    None => parse_compression(DEFAULT_COMPRESSION)?,
+                    None => parse_compression(defaults::COMPRESSION)?,
                 },
             },
             append: args.append,
@@ -105,7 +95,7 @@ impl LoadSettings {
             json: args.output.json,
             piece_bytes: args.piece_bytes,
             buffer_rows: args.buffer_rows,
-            buffers: args.buffers.unwrap_or(2 * threads + 2),
+            buffers: args.buffers.unwrap_or(defaults::buffers(threads)),
             shard: args
                 .shard
                 .as_deref()
@@ -114,6 +104,19 @@ impl LoadSettings {
             command_line,
         })
     }
+}
+
+/// A validated `merge` command.
+#[derive(Clone, Debug)]
+pub struct MergeSettings {
+    pub parts: Vec<PathBuf>,
+    pub output: PathBuf,
+    pub force: bool,
+    pub quiet: bool,
+    pub json: bool,
+    pub virtual_dataset: bool,
+    pub threads: usize,
+    pub command_line: String,
 }
 
 impl MergeSettings {
@@ -148,7 +151,7 @@ pub fn parse_compression(spec: &str) -> Result<Compression> {
     };
     match spec.split_once(':') {
         None if spec == "none" => Ok(Compression::None),
-        None if spec == "gzip" => Ok(Compression::Gzip(4)),
+        None if spec == "gzip" => Ok(Compression::Gzip(defaults::GZIP_LEVEL)),
         Some(("gzip", level)) => match level.parse::<u8>() {
             Ok(level @ 1..=9) => Ok(Compression::Gzip(level)),
             _ => Err(invalid()),

@@ -228,7 +228,7 @@ mod differential {
 
         #[test]
         fn fast_parser_agrees_with_reference(line in line(), width in 4usize..20) {
-            let schema = Schema::new(width);
+            let schema = Schema::new(width).unwrap();
             let mut slot = vec![0; schema.record_size()];
             let fast = fast_parse_line(&schema, &line, &mut slot);
             let reference = parse_line(&schema, &line);
@@ -242,7 +242,7 @@ mod differential {
 
         #[test]
         fn block_parser_agrees_with_reference(lines in proptest::collection::vec(line(), 0..40), final_newline: bool) {
-            let schema = Schema::new(10);
+            let schema = Schema::new(10).unwrap();
             let mut text = lines.join(&b'\n');
             if final_newline && !text.is_empty() {
                 text.push(b'\n');

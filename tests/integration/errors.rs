@@ -180,7 +180,7 @@ fn usage_errors_exit_2() {
         ),
         (
             &["in.txt", "--chr-width", "0"][..],
-            "--chr-width must be between 1 and 255",
+            "--chr-width: a chr field of 0 bytes is outside the supported 1 to 255",
         ),
         (&["in.txt", "-j", "0"][..], "--threads must be at least 1"),
         (&["in.txt", "./in.txt"][..], "are the same file"),

@@ -175,12 +175,15 @@ fn merge_refuses_parts_that_do_not_fit_together() {
     dir.write("notes.h5", b"not hdf5");
     for (parts, needle) in [
         (&["p1.h5"][..], "shard 2/2 is missing"),
-        (&["p1.h5", "p1.h5"][..], "given twice"),
+        (&["p1.h5", "p1.h5"][..], "are the same file"),
         (&["p1.h5", "o2.h5"][..], "different load"),
         (&["plain.h5", "wide.h5"][..], "different schemas"),
         (&["p1.h5", "plain.h5"][..], "some parts are shards"),
         (&["p1.h5", "missing.h5"][..], "no such part file"),
-        (&["notes.h5"][..], "cannot be merged"),
+        (
+            &["notes.h5"][..],
+            "cannot merge it: not a txt2h5 output: not an HDF5 file",
+        ),
     ] {
         let mut args = vec!["merge"];
         args.extend_from_slice(parts);

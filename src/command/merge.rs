@@ -9,31 +9,20 @@
 //! again; other rows go through the normal chunker. With `--virtual` the output holds an
 //! HDF5 virtual dataset that maps the parts' data instead of a copy.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::chunker::Chunker;
-use crate::copy::copy_rows;
 use crate::error::{Error, Result};
-use crate::h5::{ExistingOutput, OutputWriter, RunInfo, WriterOptions};
-use crate::output::{check_target, PendingOutput};
+use crate::output::chunker::Chunker;
+use crate::output::copy::{copy_rows, Copied};
+use crate::output::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
+use crate::output::pending::{check_target, PendingOutput};
 use crate::progress::group_thousands;
+use crate::settings::MergeSettings;
 use crate::signals::Interrupt;
-
-/// A validated `merge` command.
-#[derive(Clone, Debug)]
-pub struct MergeSettings {
-    pub parts: Vec<PathBuf>,
-    pub output: PathBuf,
-    pub force: bool,
-    pub quiet: bool,
-    pub json: bool,
-    pub virtual_dataset: bool,
-    pub threads: usize,
-    pub command_line: String,
-}
 
 #[derive(Debug, Serialize)]
 pub struct MergeReport {
@@ -70,82 +59,29 @@ impl MergeReport {
 pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeReport> {
     let started = Instant::now();
     check_target(&settings.output, settings.force)?;
-    let parts = open_parts(&settings.parts)?;
+    let parts = open_parts(&settings.parts, &settings.output)?;
     let parts = order_parts(parts)?;
-    let first = &parts[0];
-    let compression = first.compression.ok_or_else(|| {
-        Error::usage(format!(
-            "{}: its filters are not ones txt2h5 writes (none, or shuffle + deflate)",
-            first.path.display()
-        ))
-    })?;
-    let options = WriterOptions {
-        dataset: first.dataset_name.clone(),
-        schema: first.schema,
-        chunk_rows: first.chunk_rows,
-        compression,
-    };
-    let mut sources = Vec::new();
-    let mut base = 0u64;
-    for part in &parts {
-        for source in &part.sources {
-            let mut source = source.clone();
-            source.first_row += base;
-            sources.push(source);
-        }
-        base += part.rows;
-    }
+    refuse_shared_sources(&parts)?;
+    let options = parts[0].writer_options();
+    let (sources, rows) = rebased_sources(&parts);
     let pending = PendingOutput::new(&settings.output, settings.force)?;
-    let hdf5_error = |source| Error::Hdf5 {
-        path: settings.output.clone(),
-        source,
-    };
-    let (mut copied_chunks, mut rechunked_rows) = (0, 0);
-    let writer = if settings.virtual_dataset {
-        let mappings = parts
-            .iter()
-            .map(|part| {
-                Ok((
-                    relative_to(&part.path, &settings.output)?,
-                    part.dataset_name.clone(),
-                    part.rows,
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        OutputWriter::create_virtual(pending.path(), &options, &mappings).map_err(hdf5_error)?
+    let hdf5_error = |source| Error::hdf5(&settings.output, source);
+    let (writer, copied) = if settings.virtual_dataset {
+        let writer = write_virtual(&parts, &options, pending.path(), &settings.output)?;
+        (writer, Copied::default())
     } else {
         let mut writer = OutputWriter::create(pending.path(), &options).map_err(hdf5_error)?;
-        let level = compression.gzip_level();
-        let mut chunker = Chunker::new(
-            &mut writer,
-            options.schema.record_size(),
-            options.chunk_rows,
-            level,
-            settings.threads,
-        )
-        .map_err(|error| Error::io("thread pool", error))?;
-        for part in &parts {
-            let copied = copy_rows(part, &mut chunker, compression, interrupt, &settings.output)?;
-            copied_chunks += copied.stored_chunks;
-            rechunked_rows += copied.rechunked_rows;
-        }
-        chunker.finish().map_err(hdf5_error)?;
-        writer
+        let copied = copy_parts(&parts, &options, &mut writer, settings, interrupt)?;
+        (writer, copied)
     };
-    let input_sets: Vec<&Option<String>> = parts.iter().map(|part| &part.input_set).collect();
     let info = RunInfo {
         command_line: settings.command_line.clone(),
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
         schema: options.schema.describe(),
         dataset: options.dataset.clone(),
-        compression: compression.to_string(),
+        compression: options.compression.to_string(),
         shard: None,
-        input_set: match input_sets.first() {
-            Some(Some(set)) if input_sets.iter().all(|other| other.as_ref() == Some(set)) => {
-                set.clone()
-            }
-            _ => "merged from parts of different loads".to_string(),
-        },
+        input_set: common_input_set(&parts),
     };
     writer.finish(&sources, &info).map_err(hdf5_error)?;
     if let Some(signal) = interrupt.received() {
@@ -159,30 +95,169 @@ pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeRep
             .iter()
             .map(|part| part.path.to_string_lossy().into_owned())
             .collect(),
-        rows: base,
+        rows,
         files: sources.len(),
         seconds: started.elapsed().as_secs_f64(),
         virtual_dataset: settings.virtual_dataset,
-        copied_chunks,
-        rechunked_rows,
+        copied_chunks: copied.stored_chunks,
+        rechunked_rows: copied.rechunked_rows,
     })
 }
 
-fn open_parts(paths: &[PathBuf]) -> Result<Vec<ExistingOutput>> {
-    paths
+/// Every part's `/sources` rows, their `first_row` moved to where the part's rows land in
+/// the merged dataset; and the merged row count.
+fn rebased_sources(parts: &[ExistingOutput]) -> (Vec<SourceRow>, u64) {
+    let mut sources = Vec::new();
+    let mut base = 0u64;
+    for part in parts {
+        for source in &part.sources {
+            let mut source = source.clone();
+            source.first_row += base;
+            sources.push(source);
+        }
+        base += part.rows;
+    }
+    (sources, base)
+}
+
+/// The parts' rows copied into `writer`, as stored where chunks line up.
+fn copy_parts(
+    parts: &[ExistingOutput],
+    options: &WriterOptions,
+    writer: &mut OutputWriter,
+    settings: &MergeSettings,
+    interrupt: &Interrupt,
+) -> Result<Copied> {
+    let mut chunker = Chunker::new(
+        writer,
+        options.schema.record_size(),
+        options.chunk_rows,
+        options.compression.gzip_level(),
+        settings.threads,
+    )
+    .map_err(|error| Error::io("thread pool", error))?;
+    let mut total = Copied::default();
+    for part in parts {
+        let copied = copy_rows(
+            part,
+            &mut chunker,
+            options.compression,
+            interrupt,
+            &settings.output,
+        )?;
+        total.stored_chunks += copied.stored_chunks;
+        total.rechunked_rows += copied.rechunked_rows;
+    }
+    chunker
+        .finish()
+        .map_err(|source| Error::hdf5(&settings.output, source))?;
+    Ok(total)
+}
+
+/// A virtual dataset over the parts, mapped by paths relative to the output's directory.
+fn write_virtual(
+    parts: &[ExistingOutput],
+    options: &WriterOptions,
+    temporary: &Path,
+    output: &Path,
+) -> Result<OutputWriter> {
+    let mappings = parts
         .iter()
-        .map(|path| {
-            if !path.is_file() {
-                return Err(Error::usage(format!(
-                    "{}: no such part file",
-                    path.display()
-                )));
-            }
-            ExistingOutput::open(path).map_err(|error| {
-                Error::usage(format!("{}: cannot be merged: {error}", path.display()))
-            })
+        .map(|part| {
+            Ok((
+                relative_to(&part.path, output)?,
+                part.dataset_name.clone(),
+                part.rows,
+            ))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    OutputWriter::create_virtual(temporary, options, &mappings)
+        .map_err(|source| Error::hdf5(output, source))
+}
+
+/// The `input_set` of the merged file: the parts' own when they are the shards of one
+/// load (so the merged file is equivalent to that load), otherwise a note saying so.
+fn common_input_set(parts: &[ExistingOutput]) -> String {
+    match parts.first().map(|part| &part.input_set) {
+        Some(Some(set))
+            if parts
+                .iter()
+                .all(|part| part.input_set.as_ref() == Some(set)) =>
+        {
+            set.clone()
+        }
+        _ => "merged from parts of different loads".to_string(),
+    }
+}
+
+/// Opens every part, refusing missing files, the output itself and a part given twice.
+fn open_parts(paths: &[PathBuf], output: &Path) -> Result<Vec<ExistingOutput>> {
+    let output_identity = std::fs::metadata(output)
+        .ok()
+        .map(|metadata| file_identity(&metadata));
+    let mut seen: Vec<((u64, u64), &Path)> = Vec::new();
+    let mut parts = Vec::with_capacity(paths.len());
+    for path in paths {
+        let metadata = std::fs::metadata(path).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::usage(format!("{}: no such part file", path.display()))
+            }
+            _ => Error::io(path, error),
+        })?;
+        if !metadata.is_file() {
+            return Err(Error::usage(format!(
+                "{}: not a regular file",
+                path.display()
+            )));
+        }
+        let identity = file_identity(&metadata);
+        if output_identity == Some(identity) {
+            return Err(Error::usage(format!(
+                "{}: the output file is also a part; write the merged output elsewhere",
+                path.display()
+            )));
+        }
+        if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == identity) {
+            return Err(Error::usage(format!(
+                "{} and {} are the same file; merging it twice would duplicate its rows",
+                first.display(),
+                path.display()
+            )));
+        }
+        seen.push((identity, path));
+        let part = ExistingOutput::open(path).map_err(|error| error.into_error(path, "merge"))?;
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+fn file_identity(metadata: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (metadata.dev(), metadata.ino())
+}
+
+/// Two parts that record the same source file (same path, size and checksum) hold the same
+/// rows: a copy of one part given as another, or two loads of one file. Merging them would
+/// duplicate those rows, so it is refused.
+fn refuse_shared_sources(parts: &[ExistingOutput]) -> Result<()> {
+    let mut owner: HashMap<(&str, u64, &str), &Path> = HashMap::new();
+    for part in parts {
+        for source in &part.sources {
+            let key = (source.path.as_str(), source.size, source.xxh3_128.as_str());
+            if let Some(first) = owner.insert(key, &part.path) {
+                if first != part.path.as_path() {
+                    return Err(Error::usage(format!(
+                        "{} and {} both hold the rows of {} (same size and xxh3_128); merging \
+                         them would duplicate those rows: is one a copy of the other?",
+                        first.display(),
+                        part.path.display(),
+                        source.path.as_str()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Checks that the parts fit together and puts them in shard order.
@@ -214,7 +289,7 @@ fn order_parts(mut parts: Vec<ExistingOutput>) -> Result<Vec<ExistingOutput>> {
     let mut keyed = Vec::new();
     for part in parts.drain(..) {
         let spec = part.shard.clone().unwrap_or_default();
-        let shard = crate::shard::Shard::parse(&spec, |_| None).map_err(|_| {
+        let shard = crate::input::shard::Shard::parse(&spec, |_| None).map_err(|_| {
             Error::usage(format!(
                 "{}: unreadable shard attribute {spec:?}",
                 part.path.display()

@@ -20,7 +20,7 @@ pub struct ExistingOutput {
     pub schema: Schema,
     pub rows: u64,
     pub chunk_rows: usize,
-    pub compression: Option<Compression>,
+    pub compression: Compression,
     pub shard: Option<String>,
     pub input_set: Option<String>,
     pub sources: Vec<SourceRow>,
@@ -29,9 +29,65 @@ pub struct ExistingOutput {
     _file: File,
 }
 
-/// Why a file cannot be read as a txt2h5 output.
-pub fn not_ours(path: &Path, why: &str) -> hdf5::Error {
-    hdf5::Error::from(format!("{} is not a txt2h5 output: {why}", path.display()))
+/// Why a file cannot be read as a txt2h5 output. Each cause has its own exit code: a file
+/// that cannot be read is an I/O failure, a file that is not ours a usage error.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The file cannot be opened or read (permissions, a symlink loop, a disk error).
+    #[error("{0}")]
+    Io(#[source] std::io::Error),
+    /// Readable, but not an HDF5 file written by txt2h5.
+    #[error("not a txt2h5 output: {0}")]
+    NotOurs(String),
+    /// An HDF5 file the library fails to read (corrupt or truncated).
+    #[error("HDF5 error: {0}")]
+    Hdf5(#[from] hdf5::Error),
+}
+
+impl OpenError {
+    /// The run's error for `path`, which was opened to `purpose` ("merge", "append to").
+    pub fn into_error(self, path: &Path, purpose: &str) -> crate::error::Error {
+        use crate::error::Error;
+        match self {
+            OpenError::Io(source) => Error::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            OpenError::NotOurs(why) => Error::usage(format!(
+                "{}: cannot {purpose} it: not a txt2h5 output: {why}",
+                path.display()
+            )),
+            OpenError::Hdf5(source) => Error::Hdf5 {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
+    }
+}
+
+fn not_ours(why: &str) -> OpenError {
+    OpenError::NotOurs(why.to_string())
+}
+
+/// HDF5's format signature, at offset 0 or a power of two from 512 (HDF5 file format
+/// specification, "Format Signature").
+const HDF5_SIGNATURE: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
+
+/// Whether the file's bytes carry the HDF5 signature where the library looks for it.
+fn has_hdf5_signature(path: &Path) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut offset = 0u64;
+    while offset + 8 <= size {
+        let mut head = [0u8; 8];
+        file.read_exact_at(&mut head, offset)?;
+        if &head == HDF5_SIGNATURE {
+            return Ok(true);
+        }
+        offset = if offset == 0 { 512 } else { offset * 2 };
+    }
+    Ok(false)
 }
 
 fn string_attr(location: &hdf5::Location, name: &str) -> Option<String> {
@@ -41,44 +97,50 @@ fn string_attr(location: &hdf5::Location, name: &str) -> Option<String> {
 }
 
 impl ExistingOutput {
-    pub fn open(path: &Path) -> hdf5::Result<Self> {
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        // Tell "cannot read it" and "not HDF5" apart before the library reports either as
+        // its own error.
+        if !has_hdf5_signature(path).map_err(OpenError::Io)? {
+            return Err(not_ours("not an HDF5 file"));
+        }
         let file = File::open(path)?;
-        let dataset_name = string_attr(&file, "dataset")
-            .ok_or_else(|| not_ours(path, "no 'dataset' attribute"))?;
+        let dataset_name =
+            string_attr(&file, "dataset").ok_or_else(|| not_ours("no 'dataset' attribute"))?;
         let data = file.dataset(&dataset_name)?;
         let descriptor = data.dtype()?.to_descriptor()?;
         let chr_width = match &descriptor {
             TypeDescriptor::Compound(compound) => {
                 match compound.fields.first().map(|field| &field.ty) {
                     Some(TypeDescriptor::FixedAscii(width)) => *width,
-                    _ => {
-                        return Err(not_ours(
-                            path,
-                            "the first field is not a fixed-width string",
-                        ))
-                    }
+                    _ => return Err(not_ours("the first field is not a fixed-width string")),
                 }
             }
-            _ => return Err(not_ours(path, "the dataset is not a compound dataset")),
+            _ => return Err(not_ours("the dataset is not a compound dataset")),
         };
-        let schema = Schema::new(chr_width);
+        let schema = Schema::new(chr_width)
+            .map_err(|error| not_ours(&format!("its first field: {error}")))?;
         if descriptor != schema.type_descriptor() {
-            return Err(not_ours(path, "the record layout differs from txt2h5's"));
+            return Err(not_ours("the record layout differs from txt2h5's"));
         }
         let chunk_rows = match data.chunk().as_deref() {
             Some([rows]) => *rows,
             _ => {
                 return Err(not_ours(
-                    path,
                     "its dataset is not chunked in one dimension (a merge --virtual output \
                      can be read, not appended to or merged again)",
                 ))
             }
         };
-        let compression = match data.filters().as_slice() {
-            [] => Some(Compression::None),
-            [Filter::Shuffle, Filter::Deflate(level)] => Some(Compression::Gzip(*level)),
-            _ => None,
+        // Read the filters or fail: taking an unreadable pipeline for "no filters" would
+        // copy deflated chunks as raw records (hdf5-metno's `Dataset::filters` does that).
+        let compression = match data.dcpl()?.get_filters()?.as_slice() {
+            [] => Compression::None,
+            [Filter::Shuffle, Filter::Deflate(level)] => Compression::Gzip(*level),
+            other => {
+                return Err(not_ours(&format!(
+                    "its filters {other:?} are not ones txt2h5 writes (none, or shuffle + deflate)"
+                )))
+            }
         };
         let sources = file.dataset("sources")?.read_raw::<SourceRow>()?;
         Ok(Self {
@@ -95,6 +157,16 @@ impl ExistingOutput {
             data,
             _file: file,
         })
+    }
+
+    /// The layout of this file's dataset, for a file that continues it.
+    pub fn writer_options(&self) -> super::WriterOptions {
+        super::WriterOptions {
+            dataset: self.dataset_name.clone(),
+            schema: self.schema,
+            chunk_rows: self.chunk_rows,
+            compression: self.compression,
+        }
     }
 
     /// Reads `count` records from row `start` as packed bytes into `out`.

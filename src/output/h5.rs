@@ -9,6 +9,6 @@ mod sources;
 mod writer;
 
 pub use attributes::RunInfo;
-pub use reader::ExistingOutput;
+pub use reader::{ExistingOutput, OpenError};
 pub use sources::SourceRow;
 pub use writer::{Compression, OutputWriter, WriterOptions};

@@ -9,8 +9,8 @@
 //! list without talking to the others. `--shard slurm` reads K and N from a Slurm array
 //! job's environment.
 
-use crate::discover::Input;
 use crate::error::{Error, Result};
+use crate::input::discover::Input;
 
 /// Shard `index` (1-based) of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,7 +198,7 @@ mod tests {
                 path
             })
             .collect();
-        let inputs = crate::discover::discover(&paths, &Default::default()).unwrap();
+        let inputs = crate::input::discover::discover(&paths, &Default::default()).unwrap();
         (dir, inputs)
     }
 

@@ -12,15 +12,15 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 
-use crate::bgzf::Block;
-use crate::buffer::{AcquireError, BufferPool, RecordBuffer};
-use crate::discover::Input;
 use crate::error::Error;
+use crate::input::bgzf::Block;
+use crate::input::discover::Input;
 use crate::parse::{parse_block, LineError};
-use crate::plan::{Unit, UnitKind};
+use crate::pipeline::buffer::{AcquireError, BufferPool, RecordBuffer};
+use crate::pipeline::plan::{Unit, UnitKind};
+use crate::pipeline::spill::{Spill, SpilledRecords};
 use crate::progress::Progress;
 use crate::schema::Schema;
-use crate::spill::{Spill, SpilledRecords};
 use units::{checksum_file, parse_bgzf_piece, parse_gzip, parse_piece};
 
 /// A message from a worker to the writer.

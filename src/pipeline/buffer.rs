@@ -12,7 +12,7 @@
 //! buffer is reserved for the *head* unit, the one the writer needs next; the head always
 //! progresses because the writer returns its buffers at once. A unit ahead of the head
 //! that finds no buffer free does not wait: it spills its full buffer to a temporary file
-//! and goes on (see [`crate::spill`]), so every core keeps working.
+//! and goes on (see [`crate::pipeline::spill`]), so every core keeps working.
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;

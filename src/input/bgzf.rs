@@ -5,7 +5,7 @@
 //! 4.1). So its blocks can be listed by reading their headers, grouped into pieces, and each
 //! piece inflated (libdeflate, which also checks each block's CRC-32 and size) and parsed on
 //! its own core. Line ownership follows the same rule as plain files (see
-//! [`crate::split`]), applied to the decompressed bytes: a piece starts after the first
+//! [`crate::input::split`]), applied to the decompressed bytes: a piece starts after the first
 //! newline at or after the byte before it and runs to the first newline at or after its
 //! own last byte, inflating following blocks as needed. A file whose header chain is not
 //! clean BGZF is read as an ordinary gzip stream instead.

@@ -3,7 +3,7 @@
 //!
 //! The writer pushes each record buffer it takes in order; full chunks (`chunk_rows`
 //! records) are cut from that stream, compressed on a pool of their own threads (see
-//! [`crate::compress`]) and stored with `H5Dwrite_chunk` in chunk order, so the file's
+//! [`crate::output::compress`]) and stored with `H5Dwrite_chunk` in chunk order, so the file's
 //! layout, like its content, does not depend on timing. Without compression the chunks
 //! are stored directly from this thread. At most `2 * threads` chunks are in flight, which
 //! bounds memory at about `4 * threads` chunk sizes. The last chunk is zero-padded, as
@@ -12,9 +12,9 @@
 use std::cell::RefCell;
 use std::sync::mpsc::{channel, Receiver, Sender};
 
-use crate::compress::ChunkCompressor;
-use crate::h5::OutputWriter;
-use crate::reorder::Reorder;
+use crate::output::compress::ChunkCompressor;
+use crate::output::h5::OutputWriter;
+use crate::pipeline::reorder::Reorder;
 
 /// A chunk index with its raw buffer (to recycle) and its stored bytes.
 type Compressed = (u64, Vec<u8>, Vec<u8>);

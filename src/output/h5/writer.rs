@@ -1,5 +1,5 @@
 //! The `/data` compound dataset: created chunked and resizable, filled chunk by chunk in
-//! load order (see [`crate::chunker`]).
+//! load order (see [`crate::output::chunker`]).
 
 use std::path::Path;
 
@@ -138,7 +138,7 @@ impl OutputWriter {
             // SAFETY: the dataset id is valid while `self` lives; `offset` points to one
             // hsize_t (rank 1); HDF5 reads exactly `stored.len()` bytes from the pointer.
             // Filter mask 0 declares that every filter of the dataset was applied, which the
-            // caller guarantees (see crate::compress).
+            // caller guarantees (see crate::output::compress).
             check(unsafe {
                 H5Dwrite_chunk(
                     self.data.id(),

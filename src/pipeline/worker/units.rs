@@ -10,11 +10,11 @@ use std::path::Path;
 use flate2::bufread::MultiGzDecoder;
 
 use super::{Sink, UnitError};
-use crate::bgzf::{Block, BlockError, BlockReader};
-use crate::checksum::HashingReader;
-use crate::discover::Input;
 use crate::error::Error;
-use crate::split::{count_lines_before, grow, read_piece};
+use crate::input::bgzf::{Block, BlockError, BlockReader};
+use crate::input::checksum::HashingReader;
+use crate::input::discover::Input;
+use crate::input::split::{count_lines_before, grow, read_piece};
 
 /// A line longer than this cannot be a record; refusing it bounds memory.
 const MAX_LINE: usize = 64 << 20;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::h5::ExistingOutput;
+use crate::output::h5::ExistingOutput;
 use crate::settings::LoadSettings;
 
 use crate::progress::group_thousands;
@@ -58,10 +58,7 @@ impl LoadReport {
             seconds,
             rows_per_second: 0.0,
             threads: settings.threads,
-            compression: existing
-                .compression
-                .map(|c| c.to_string())
-                .unwrap_or_default(),
+            compression: existing.compression.to_string(),
             spilled_bytes: 0,
             sources: Vec::new(),
         }

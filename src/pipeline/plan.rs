@@ -1,22 +1,22 @@
 //! The run cut into ordered work units.
 //!
 //! Each input becomes one or more units, numbered in load order; the writer consumes units
-//! strictly in that order. A plain file becomes its pieces (see [`crate::split`]) followed
+//! strictly in that order. A plain file becomes its pieces (see [`crate::input::split`]) followed
 //! by a checksum unit; a gzip file, which can only be inflated from its start, becomes one
 //! streaming unit that also computes its checksum. The cut depends on the inputs and
 //! `piece_bytes` only, never on the thread count, so the output does not either.
 //!
-//! A BGZF file (bgzip) is split like a plain file, at block boundaries (see [`crate::bgzf`]).
+//! A BGZF file (bgzip) is split like a plain file, at block boundaries (see [`crate::input::bgzf`]).
 //!
 //! Workers take units in a slightly different order: a file's checksum unit first. Hashing
 //! a big file then runs beside the parsing of its first pieces instead of holding up the
 //! writer's head at the start, or leaving one thread to hash alone at the end.
 
-use crate::bgzf::{self, Block};
-use crate::discover::Input;
 use crate::error::{Error, Result};
-use crate::format::Format;
-use crate::split::nominal_pieces;
+use crate::input::bgzf::{self, Block};
+use crate::input::discover::Input;
+use crate::input::format::Format;
+use crate::input::split::nominal_pieces;
 
 /// What a unit does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +128,7 @@ mod tests {
         let b = dir.path().join("b.txt.gz");
         std::fs::write(&a, vec![b'\n'; 25]).unwrap();
         std::fs::write(&b, b"").unwrap();
-        let inputs = crate::discover::discover(&[a, b], &Default::default()).unwrap();
+        let inputs = crate::input::discover::discover(&[a, b], &Default::default()).unwrap();
         let plan = plan(&inputs, &[Format::Plain, Format::Gzip { bgzf: false }], 10).unwrap();
         let kinds: Vec<UnitKind> = plan.units.iter().map(|unit| unit.kind).collect();
         assert_eq!(

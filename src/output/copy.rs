@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
-use crate::chunker::Chunker;
 use crate::error::{Error, Result};
-use crate::h5::{Compression, ExistingOutput};
+use crate::output::chunker::Chunker;
+use crate::output::h5::{Compression, ExistingOutput};
 use crate::signals::Interrupt;
 
 /// How rows were copied.
@@ -36,7 +36,7 @@ pub fn copy_rows(
         source: error,
     };
     let chunk = chunker.chunk_rows() as u64;
-    let same_layout = source.chunk_rows as u64 == chunk && source.compression == Some(compression);
+    let same_layout = source.chunk_rows as u64 == chunk && source.compression == compression;
     let mut copied = Copied::default();
     let mut buffer = Vec::new();
     let mut row = 0;

@@ -1,0 +1,223 @@
+//! `txt2h5 load`: discover the inputs, run the pipeline into a temporary file, write the
+//! metadata, and rename the file into place.
+//!
+//! The steps, in order: [`select_inputs`] (discover, shard, refuse the output as an
+//! input), [`append::open`] (with `--append`: what the output already holds),
+//! [`run_pipeline`] (parse and write the records into the pending file), [`finish`]
+//! (`/sources` and the attributes, then the rename).
+
+mod append;
+
+use std::time::Instant;
+
+use crate::command::report::{LoadReport, SourceReport};
+use crate::error::{Error, Result};
+use crate::input::discover::{discover, Input};
+use crate::input::format::Format;
+use crate::output::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
+use crate::output::pending::{check_target, PendingOutput};
+use crate::pipeline::plan::plan;
+use crate::pipeline::{self, FileTally, PipelineOptions, PipelineReport};
+use crate::progress::Progress;
+use crate::settings::LoadSettings;
+use crate::signals::Interrupt;
+
+pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport> {
+    let started = Instant::now();
+    // With --append an existing output is expected; it is replaced only by the rename.
+    let replace = settings.force || settings.append;
+    check_target(&settings.output, replace)?;
+    let (inputs, input_set) = select_inputs(settings)?;
+    let existing = append::open(settings)?;
+    let (inputs, skipped) = match &existing {
+        Some(existing) => append::split_already_loaded(inputs, existing)?,
+        None => (inputs, Vec::new()),
+    };
+    if let (Some(existing), true) = (&existing, inputs.is_empty()) {
+        // Nothing new: the output stays exactly as it is.
+        let seconds = started.elapsed().as_secs_f64();
+        return Ok(LoadReport::unchanged(settings, existing, skipped, seconds));
+    }
+    let writer_options = match &existing {
+        Some(existing) => existing.writer_options(),
+        None => settings.writer.clone(),
+    };
+    let formats = inputs
+        .iter()
+        .map(|input| Format::detect(&input.path))
+        .collect::<Result<Vec<_>>>()?;
+    let pending = PendingOutput::new(&settings.output, replace)?;
+    let mut writer = OutputWriter::create(pending.path(), &writer_options)
+        .map_err(|source| Error::hdf5(&settings.output, source))?;
+    let run = Run {
+        settings,
+        inputs: &inputs,
+        writer_options: &writer_options,
+        existing: existing.as_ref(),
+    };
+    let pipeline = run.run_pipeline(&formats, &mut writer, interrupt)?;
+    run.finish(writer, &pipeline.tallies, input_set, interrupt)?;
+    pending.commit()?;
+    Ok(run.report(
+        &formats,
+        &pipeline,
+        skipped,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+/// The inputs this run loads, in load order, and the identity of the whole input set
+/// (before sharding, so that every part of a sharded load records the same one).
+fn select_inputs(settings: &LoadSettings) -> Result<(Vec<Input>, String)> {
+    let all_inputs = discover(&settings.operands, &settings.discover)?;
+    let input_set = input_set(&all_inputs);
+    let inputs = match settings.shard {
+        Some(shard) => shard.select(all_inputs),
+        None => all_inputs,
+    };
+    if let Ok(metadata) = std::fs::metadata(&settings.output) {
+        if let Some(input) = inputs.iter().find(|input| input.is_same_file(&metadata)) {
+            return Err(Error::usage(format!(
+                "{}: the output file is also an input; write the output elsewhere",
+                input.path.display()
+            )));
+        }
+    }
+    Ok((inputs, input_set))
+}
+
+/// XXH3-128 over every input's path and size, in load order, before sharding: parts of the
+/// same sharded load share it.
+fn input_set(inputs: &[Input]) -> String {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for input in inputs {
+        hasher.update(input.path.as_os_str().as_encoded_bytes());
+        hasher.update(&[0]);
+        hasher.update(&input.size.to_le_bytes());
+    }
+    format!("{:032x}", hasher.digest128())
+}
+
+/// One load once its inputs and layout are settled.
+struct Run<'a> {
+    settings: &'a LoadSettings,
+    inputs: &'a [Input],
+    writer_options: &'a WriterOptions,
+    /// The output an append adds to; its rows come first.
+    existing: Option<&'a ExistingOutput>,
+}
+
+impl Run<'_> {
+    /// Parses every input and writes the records, after any existing rows, to `writer`.
+    fn run_pipeline(
+        &self,
+        formats: &[Format],
+        writer: &mut OutputWriter,
+        interrupt: &Interrupt,
+    ) -> Result<PipelineReport> {
+        let settings = self.settings;
+        let plan = plan(self.inputs, formats, settings.piece_bytes)?;
+        let total_bytes = self.inputs.iter().map(|input| input.size).sum();
+        let progress = Progress::new(!settings.quiet, total_bytes);
+        let options = PipelineOptions {
+            output: &settings.output,
+            threads: settings.threads,
+            buffer_rows: settings.buffer_rows,
+            buffers: settings.buffers,
+            schema: self.writer_options.schema,
+            chunk_rows: self.writer_options.chunk_rows,
+            compression: self.writer_options.compression,
+            prefix: self.existing,
+        };
+        let result = pipeline::run(self.inputs, &plan, options, writer, &progress, interrupt);
+        progress.finish();
+        result
+    }
+
+    /// Writes `/sources` and the provenance attributes and closes the file.
+    fn finish(
+        &self,
+        writer: OutputWriter,
+        tallies: &[FileTally],
+        input_set: String,
+        interrupt: &Interrupt,
+    ) -> Result<()> {
+        let earlier_sources = self
+            .existing
+            .iter()
+            .flat_map(|existing| existing.sources.iter().cloned());
+        let new_sources = self.inputs.iter().zip(tallies).map(|(input, tally)| {
+            SourceRow::new(
+                &input.path.to_string_lossy(),
+                input.size,
+                input.mtime_ns,
+                tally.checksum,
+                tally.first_row,
+                tally.rows,
+            )
+        });
+        let sources: Vec<SourceRow> = earlier_sources.chain(new_sources).collect();
+        let options = self.writer_options;
+        let info = RunInfo {
+            command_line: self.settings.command_line.clone(),
+            created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            schema: options.schema.describe(),
+            dataset: options.dataset.clone(),
+            compression: options.compression.to_string(),
+            shard: self.settings.shard.map(|shard| shard.to_string()),
+            input_set,
+        };
+        writer
+            .finish(&sources, &info)
+            .map_err(|source| Error::hdf5(&self.settings.output, source))?;
+        match interrupt.received() {
+            Some(signal) => Err(Error::Interrupted { signal }),
+            None => Ok(()),
+        }
+    }
+
+    /// What the run did, for the summary line and `--json`.
+    fn report(
+        &self,
+        formats: &[Format],
+        pipeline: &PipelineReport,
+        skipped: Vec<String>,
+        seconds: f64,
+    ) -> LoadReport {
+        let rows: u64 = pipeline.tallies.iter().map(|tally| tally.rows).sum();
+        let existing_rows = self.existing.map_or(0, |existing| existing.rows);
+        let sources = self
+            .inputs
+            .iter()
+            .zip(&pipeline.tallies)
+            .zip(formats)
+            .map(|((input, tally), format)| SourceReport {
+                path: input.path.to_string_lossy().into_owned(),
+                format: format.name(),
+                bytes: input.size,
+                first_row: tally.first_row,
+                rows: tally.rows,
+                xxh3_128: format!("{:032x}", tally.checksum),
+            })
+            .collect();
+        LoadReport {
+            output: self.settings.output.to_string_lossy().into_owned(),
+            dataset: self.writer_options.dataset.clone(),
+            files: self.inputs.len(),
+            rows,
+            total_rows: existing_rows + rows,
+            skipped,
+            bytes: self.inputs.iter().map(|input| input.size).sum(),
+            seconds,
+            rows_per_second: if seconds > 0.0 {
+                rows as f64 / seconds
+            } else {
+                0.0
+            },
+            threads: self.settings.threads,
+            compression: self.writer_options.compression.to_string(),
+            spilled_bytes: pipeline.spilled_bytes,
+            sources,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! `load --append`: what the existing output holds, and which inputs it already has.
+//!
+//! The existing file is only read here. Its rows are copied into the new file by the
+//! pipeline, and the new file replaces it by rename, so an interrupted append leaves the
+//! old file as it was and a re-run resumes by skipping the inputs already recorded.
+
+use crate::error::{Error, Result};
+use crate::input::checksum::HashingReader;
+use crate::input::discover::Input;
+use crate::output::h5::ExistingOutput;
+use crate::settings::LoadSettings;
+
+/// Opens the output an append adds to and checks that this command fits it.
+pub(super) fn open(settings: &LoadSettings) -> Result<Option<ExistingOutput>> {
+    if !(settings.append && settings.output.exists()) {
+        return Ok(None);
+    }
+    let output = &settings.output;
+    let existing =
+        ExistingOutput::open(output).map_err(|error| error.into_error(output, "append to"))?;
+    let mismatch = |what: String| {
+        Error::usage(format!(
+            "{}: cannot append: {what}; repeat the options of the load that made it",
+            output.display()
+        ))
+    };
+    if existing.dataset_name != settings.writer.dataset {
+        return Err(mismatch(format!(
+            "its dataset is {:?}, this command writes {:?} (--dataset)",
+            existing.dataset_name, settings.writer.dataset
+        )));
+    }
+    if existing.schema != settings.writer.schema {
+        return Err(mismatch(format!(
+            "its chr field is {} bytes, this command's is {} (--chr-width)",
+            existing.schema.chr_width(),
+            settings.writer.schema.chr_width()
+        )));
+    }
+    let compression = existing.compression;
+    let (chunk_rows, explicit_compression) = settings.explicit_layout;
+    if chunk_rows.is_some_and(|rows| rows != existing.chunk_rows) {
+        return Err(mismatch(format!(
+            "its chunks are {} rows (--chunk-rows)",
+            existing.chunk_rows
+        )));
+    }
+    if explicit_compression.is_some_and(|given| given != compression) {
+        return Err(mismatch(format!(
+            "its compression is {compression} (--compression)"
+        )));
+    }
+    Ok(Some(existing))
+}
+
+/// Splits the inputs into those to load and those the output already holds (same path,
+/// size and checksum). A recorded path whose content changed is an error: loading it again
+/// would duplicate or contradict rows.
+pub(super) fn split_already_loaded(
+    inputs: Vec<Input>,
+    existing: &ExistingOutput,
+) -> Result<(Vec<Input>, Vec<String>)> {
+    let mut new = Vec::new();
+    let mut skipped = Vec::new();
+    for input in inputs {
+        let path = input.path.to_string_lossy().into_owned();
+        let Some(recorded) = existing
+            .sources
+            .iter()
+            .find(|row| row.path.as_str() == path)
+        else {
+            new.push(input);
+            continue;
+        };
+        let checksum = if recorded.size == input.size {
+            Some(file_checksum(&input)?)
+        } else {
+            None
+        };
+        let recorded_checksum = recorded.xxh3_128.as_str();
+        if checksum.as_deref() != Some(recorded_checksum) {
+            return Err(Error::BadInput {
+                path: input.path.clone(),
+                message: format!(
+                    "changed since it was loaded into {} (then {} bytes, xxh3_128 {recorded_checksum}; \
+                     now {} bytes{}); load changed files into a new output",
+                    existing.path.display(),
+                    recorded.size,
+                    input.size,
+                    checksum.map(|sum| format!(", xxh3_128 {sum}")).unwrap_or_default()
+                ),
+            });
+        }
+        skipped.push(path);
+    }
+    Ok((new, skipped))
+}
+
+/// XXH3-128 of a file's bytes, as recorded in `/sources`.
+fn file_checksum(input: &Input) -> Result<String> {
+    let file = std::fs::File::open(&input.path).map_err(|error| Error::io(&input.path, error))?;
+    let mut reader = HashingReader::new(file);
+    let mut scratch = vec![0; 1 << 20];
+    reader
+        .finish(&mut scratch)
+        .map_err(|error| Error::io(&input.path, error))?;
+    Ok(format!("{:032x}", reader.digest()))
+}

@@ -1,0 +1,27 @@
+//! Every default of the command line, in one place that both the flag definitions
+//! ([`crate::cli`]) and their validation ([`crate::settings`]) read, so that neither
+//! depends on the other for a number.
+
+/// Bytes in the `chr` field: numpy's `S10` of the reference pipelines.
+pub const CHR_WIDTH: usize = 10;
+
+/// Rows per HDF5 chunk: 1.7 MB of 26-byte records, a good unit for deflate and for reads.
+pub const CHUNK_ROWS: usize = 65_536;
+
+/// Chunk compression: shuffle + deflate level 1 (README, "Compression", for the figures).
+pub const COMPRESSION: &str = "gzip:1";
+
+/// Level of a bare `--compression gzip`, h5py's default.
+pub const GZIP_LEVEL: u8 = 4;
+
+/// Bytes per piece of a large uncompressed file.
+pub const PIECE_BYTES: u64 = 4 << 20;
+
+/// Records per memory-mapped buffer.
+pub const BUFFER_ROWS: usize = 65_536;
+
+/// Buffers in the pool for `threads` workers: two each, plus the writer's head reservation
+/// and one in its hands.
+pub const fn buffers(threads: usize) -> usize {
+    2 * threads + 2
+}
