@@ -61,7 +61,8 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::from(exit_code::SUCCESS),
         Err(error) => {
-            eprintln!("txt2h5: error: {error}");
+            // Nothing to do if stderr itself fails; `eprintln!` would panic.
+            let _ = writeln!(std::io::stderr(), "txt2h5: error: {error}");
             ExitCode::from(error.exit_code())
         }
     }
@@ -74,11 +75,10 @@ fn run(cli: Cli) -> Result<(), Error> {
             let settings = LoadSettings::from_args(args, command_line())?;
             let report = command::load::load(&settings, &interrupt)?;
             if !settings.quiet {
-                eprintln!("txt2h5: {}", report.summary_line());
+                say(&report.summary_line());
             }
             if settings.json {
-                // A closed pipe (`| head`) is not a failure of the load, which has succeeded.
-                let _ = writeln!(std::io::stdout(), "{}", report.to_json());
+                print_stdout(&report.to_json())?;
             }
             Ok(())
         }
@@ -86,14 +86,32 @@ fn run(cli: Cli) -> Result<(), Error> {
             let settings = MergeSettings::from_args(args, command_line())?;
             let report = command::merge::merge(&settings, &interrupt)?;
             if !settings.quiet {
-                eprintln!("txt2h5: {}", report.summary_line());
+                say(&report.summary_line());
             }
             if settings.json {
-                let json = serde_json::to_string_pretty(&report).expect("a report serializes");
-                let _ = writeln!(std::io::stdout(), "{json}");
+                print_stdout(&serde_json::to_string_pretty(&report).expect("a report serializes"))?;
             }
             Ok(())
         }
+    }
+}
+
+/// A line for people on stderr. A failure to write it cannot be reported anywhere, and the
+/// run's outcome does not depend on it, so it is ignored (never a panic, as `eprintln!`).
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "txt2h5: {line}");
+}
+
+/// Output for programs on stdout, flushed. Failing to deliver it is an I/O error (exit 1):
+/// a script reading `--json` from a full disk must not take silence for success. A closed
+/// pipe (`| head`) means the reader has what it wants, so it ends quietly, as in ripgrep.
+fn print_stdout(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("standard output", error))
+        }
+        _ => Ok(()),
     }
 }
 

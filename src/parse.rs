@@ -18,6 +18,15 @@ pub use number::{parse_f32_via_f64, parse_i32, FloatError, IntError};
 
 use crate::schema::{Schema, FIELD_NAMES};
 
+/// The longest line accepted, in bytes, newline excluded. A methylation call line is under
+/// 200 bytes; a longer "line" is a file with no newlines (binary data, CR-only line ends).
+/// Every reader bounds the text it holds by this limit, so such a file is refused with its
+/// line number while memory stays flat, instead of being buffered whole.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// How much of an over-long line an error message quotes.
+const QUOTED_PREFIX: usize = 40;
+
 /// Byte classes of the field splitter.
 const FIELD: u8 = 0;
 const SPACE: u8 = 1;
@@ -66,6 +75,8 @@ pub enum LineError {
     TooFewFields { found: usize, text: String },
     #[error("expected 5 columns (chr pos pct c t) but found more: column 6 is {text:?}")]
     TooManyFields { text: String },
+    #[error("line is longer than the {} MiB limit; it starts {text:?}", MAX_LINE_BYTES >> 20)]
+    TooLong { text: String },
     #[error("column {column} ({}): {}: {text:?}", FIELD_NAMES[column - 1], describe_field_error(error))]
     Field {
         column: usize,
@@ -97,6 +108,7 @@ impl LineError {
         match self {
             LineError::TooFewFields { found, .. } => found + 1,
             LineError::TooManyFields { .. } => 6,
+            LineError::TooLong { .. } => 1,
             LineError::Field { column, .. } => *column,
         }
     }
@@ -106,6 +118,7 @@ impl LineError {
         match self {
             LineError::TooFewFields { text, .. }
             | LineError::TooManyFields { text }
+            | LineError::TooLong { text }
             | LineError::Field { text, .. } => text,
         }
     }
@@ -116,6 +129,11 @@ impl LineError {
             LineError::TooFewFields { .. } | LineError::TooManyFields { .. } => {
                 "every data line needs exactly 5 whitespace-separated columns: chr pos pct c t \
                  ('#' starts a comment)"
+                    .to_string()
+            }
+            LineError::TooLong { .. } => {
+                "is this a methylation call file? lines must end with \\n (files with CR-only \
+                 line ends, binary or corrupt files have no line breaks)"
                     .to_string()
             }
             LineError::Field { error, .. } => match error {
@@ -136,6 +154,15 @@ impl LineError {
                         .to_string()
                 }
             },
+        }
+    }
+}
+
+impl LineError {
+    /// The error for a line longer than [`MAX_LINE_BYTES`] that starts with `line`.
+    pub fn too_long(line: &[u8]) -> Self {
+        LineError::TooLong {
+            text: lossy(&line[..line.len().min(QUOTED_PREFIX)]),
         }
     }
 }
@@ -264,6 +291,14 @@ pub fn parse_block(
         };
         let rest = &text[progress.consumed..];
         let advance = match fast::parse(schema, rest, current) {
+            fast::Fast::Record { length, newline }
+                if length - usize::from(newline) > MAX_LINE_BYTES =>
+            {
+                return Err(BlockError {
+                    line_index: progress.lines,
+                    error: LineError::too_long(rest),
+                });
+            }
             fast::Fast::Record {
                 length,
                 newline: true,
@@ -277,6 +312,12 @@ pub fn parse_block(
                     None if at_end => (rest, rest.len()),
                     None => break,
                 };
+                if line.len() > MAX_LINE_BYTES {
+                    return Err(BlockError {
+                        line_index: progress.lines,
+                        error: LineError::too_long(line),
+                    });
+                }
                 if !parse_line_general(schema, line, current).map_err(|error| BlockError {
                     line_index: progress.lines,
                     error,

@@ -16,6 +16,8 @@ use std::os::unix::fs::FileExt;
 
 use libdeflater::Decompressor;
 
+use crate::parse::MAX_LINE_BYTES;
+
 /// One gzip member of a BGZF file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Block {
@@ -154,12 +156,21 @@ impl BlockReader {
         if begin == text.len() {
             return Ok(0..0);
         }
-        // The piece ends after the first newline at or after its own last byte.
-        let mut search_from = text.len() - 1;
+        // The piece ends after the first newline at or after its own last byte, looked for
+        // at most MAX_LINE_BYTES + 1 bytes further: a line still open there is over the
+        // limit, and the parser refuses the cut-off line that ends the piece. So a file
+        // without newlines costs one piece plus the limit, not its whole text.
+        let piece_len = text.len();
+        let tail_limit = piece_len + MAX_LINE_BYTES + 1;
+        let mut search_from = piece_len - 1;
         let mut next = piece.end;
         loop {
             if let Some(newline) = memchr::memchr(b'\n', &text[search_from..]) {
                 text.truncate(search_from + newline + 1);
+                break;
+            }
+            if text.len() >= tail_limit {
+                text.truncate(tail_limit);
                 break;
             }
             if next == blocks.len() {

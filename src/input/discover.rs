@@ -31,7 +31,7 @@ impl Input {
         Self {
             path,
             size: metadata.len(),
-            mtime_ns: metadata.mtime() * 1_000_000_000 + metadata.mtime_nsec(),
+            mtime_ns: mtime_ns(metadata.mtime(), metadata.mtime_nsec()),
             device: metadata.dev(),
             inode: metadata.ino(),
         }
@@ -41,6 +41,14 @@ impl Input {
     pub fn is_same_file(&self, metadata: &std::fs::Metadata) -> bool {
         self.device == metadata.dev() && self.inode == metadata.ino()
     }
+}
+
+/// A modification time in nanoseconds since the epoch, clamped to what an `i64` holds (the
+/// years 1677 to 2262). A file stamped outside that range (a wrong clock, a crafted archive)
+/// is still loaded; only its recorded `mtime_ns` saturates, never wrapping or panicking.
+fn mtime_ns(seconds: i64, nanoseconds: i64) -> i64 {
+    let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds);
+    nanos.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
 /// How directories are expanded.
@@ -138,6 +146,17 @@ fn reject_duplicates(inputs: &[Input]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: `mtime * 1_000_000_000` overflowed (a panic in debug builds, a wrong
+    /// value in release) for files stamped after 2262.
+    #[test]
+    fn modification_times_outside_the_i64_range_saturate() {
+        assert_eq!(mtime_ns(1_700_000_000, 5), 1_700_000_000_000_000_005);
+        assert_eq!(mtime_ns(-1, 999_999_999), -1);
+        assert_eq!(mtime_ns(10_000_000_000, 0), i64::MAX);
+        assert_eq!(mtime_ns(i64::MAX, 999_999_999), i64::MAX);
+        assert_eq!(mtime_ns(i64::MIN, 0), i64::MIN);
+    }
     use std::fs;
 
     fn names(inputs: &[Input], root: &Path) -> Vec<String> {

@@ -12,6 +12,8 @@ use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
+use crate::parse::MAX_LINE_BYTES;
+
 /// Extra bytes read at a time while looking for the newline that ends a piece.
 const TAIL_STEP: usize = 64 * 1024;
 
@@ -50,7 +52,10 @@ pub fn read_piece(
         // No line starts inside this range: it lies within a line an earlier piece owns.
         return Ok((end, 0..0));
     }
-    // The piece ends after the first newline at or after `end - 1`.
+    // The piece ends after the first newline at or after `end - 1`, looked for at most
+    // MAX_LINE_BYTES + 1 bytes past `end`: a line still open there is longer than the limit,
+    // and the parser refuses the cut-off line that ends the piece (see `tail_limit`).
+    let tail_limit = tail_limit(end, size);
     let mut search_from = len - 1;
     let mut next = end;
     loop {
@@ -58,17 +63,25 @@ pub fn read_piece(
             len = search_from + newline + 1;
             break;
         }
-        if next >= size {
+        if next >= tail_limit {
             break;
         }
         search_from = len;
-        let step = TAIL_STEP.min((size - next) as usize);
+        let step = TAIL_STEP.min((tail_limit - next) as usize);
         grow(text, len + step);
         file.read_exact_at(&mut text[len..len + step], next)?;
         len += step;
         next += step as u64;
     }
     Ok((from + begin as u64, begin..len))
+}
+
+/// Where a piece's search for its final newline stops: the end of the file, or
+/// [`MAX_LINE_BYTES`] + 1 bytes past the nominal end. A line that reaches that far without
+/// a newline is longer than the limit wherever it started, so the piece's text (and the
+/// memory it takes) stays under `piece_bytes + MAX_LINE_BYTES + 1` for any input.
+fn tail_limit(end: u64, size: u64) -> u64 {
+    size.min(end + MAX_LINE_BYTES as u64 + 1)
 }
 
 /// Makes `buffer` at least `len` bytes long; zero-fills only what it adds.
@@ -162,5 +175,22 @@ mod tests {
         assert_eq!(count_lines_before(&file, 0).unwrap(), 0);
         assert_eq!(count_lines_before(&file, 2).unwrap(), 1);
         assert_eq!(count_lines_before(&file, 5).unwrap(), 3);
+    }
+
+    /// Regression: a 400 MB input with no newline grew the process to 764 MiB, because a
+    /// piece read on until it found one. The piece now stops one byte past the line limit.
+    #[test]
+    fn a_piece_never_reads_far_past_its_end_looking_for_a_newline() {
+        let text = vec![b'x'; 3 * MAX_LINE_BYTES];
+        let (_temp, file) = file_with(&text);
+        let size = text.len() as u64;
+        let mut buf = Vec::new();
+        let (offset, range) = read_piece(&file, size, 0, 1000, &mut buf).unwrap();
+        assert_eq!(offset, 0);
+        assert_eq!(range, 0..1000 + MAX_LINE_BYTES + 1);
+        assert!(buf.len() <= 1000 + MAX_LINE_BYTES + 1 + TAIL_STEP);
+        // A piece that starts inside the long line owns nothing and reads only its range.
+        let (_, range) = read_piece(&file, size, 1000, 2000, &mut buf).unwrap();
+        assert!(range.is_empty());
     }
 }

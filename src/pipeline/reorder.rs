@@ -30,6 +30,14 @@ impl<T> Reorder<T> {
         self.waiting.remove(&(unit, part))
     }
 
+    /// Takes the first held item, in key order, that `wanted` accepts. The writer uses it
+    /// when the workers have stopped: a failure can be held behind units that never started
+    /// (a file's checksum unit runs before its pieces but is consumed after them).
+    pub fn take_first(&mut self, wanted: impl Fn(&T) -> bool) -> Option<T> {
+        let key = *self.waiting.iter().find(|(_, item)| wanted(item))?.0;
+        self.waiting.remove(&key)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.waiting.is_empty()
     }
@@ -67,5 +75,18 @@ mod tests {
         }
         assert_eq!(taken, ["a0", "a1", "b0", "b1", "c0"]);
         assert!(reorder.is_empty());
+    }
+
+    #[test]
+    fn take_first_finds_the_earliest_match_in_key_order() {
+        let mut reorder = Reorder::default();
+        reorder.insert(5, 0, "failed late");
+        reorder.insert(3, 2, "rows");
+        reorder.insert(3, 7, "failed early");
+        let failed = |item: &&str| item.starts_with("failed");
+        assert_eq!(reorder.take_first(failed), Some("failed early"));
+        assert_eq!(reorder.take_first(failed), Some("failed late"));
+        assert_eq!(reorder.take_first(failed), None);
+        assert_eq!(reorder.take(3, 2), Some("rows"));
     }
 }

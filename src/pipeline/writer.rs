@@ -19,6 +19,19 @@ use crate::pipeline::FileTally;
 use crate::progress::Progress;
 use crate::signals::Interrupt;
 
+/// Why the workers stopped before the writer had every part: a failure they sent, held
+/// behind parts that never came because the failure stopped the run. The first such failure
+/// in load order is the run's error.
+fn stopped_early(waiting: &mut Reorder<Payload>) -> Error {
+    match waiting.take_first(|payload| matches!(payload, Payload::Failed(_))) {
+        Some(Payload::Failed(error)) => error,
+        _ => Error::io(
+            "worker threads",
+            std::io::Error::other("workers stopped before finishing (a bug: please report it)"),
+        ),
+    }
+}
+
 /// The writer's side: takes parts in `(unit, part)` order and feeds the chunker.
 pub struct OrderedWriter<'a> {
     pub units: &'a [Unit],
@@ -55,14 +68,7 @@ impl OrderedWriter<'_> {
                 match receiver.recv_timeout(Duration::from_millis(100)) {
                     Ok(part) => waiting.insert(part.unit, part.seq, part.payload),
                     Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => {
-                        return Err(Error::io(
-                            "worker threads",
-                            std::io::Error::other(
-                                "workers stopped before finishing (a bug: please report it)",
-                            ),
-                        ))
-                    }
+                    Err(RecvTimeoutError::Disconnected) => return Err(stopped_early(&mut waiting)),
                 }
                 continue;
             };
@@ -101,5 +107,76 @@ impl OrderedWriter<'_> {
         }
         chunker.finish().map_err(hdf5_error)?;
         Ok(tallies)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::sync_channel;
+
+    use super::*;
+    use crate::output::h5::{Compression, OutputWriter, WriterOptions};
+    use crate::pipeline::plan::UnitKind;
+    use crate::schema::Schema;
+
+    /// Regression: a file's checksum unit runs first and fails (the file changed); the run
+    /// stops before the file's pieces start, so the writer, waiting for the first piece,
+    /// saw the workers disconnect and reported "workers stopped before finishing (a bug)"
+    /// instead of the failure it was holding.
+    #[test]
+    fn a_held_failure_is_reported_when_the_workers_stop_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Schema::new(10).unwrap();
+        let options = WriterOptions {
+            dataset: "data".to_string(),
+            schema,
+            chunk_rows: 16,
+            compression: Compression::None,
+        };
+        let mut output = OutputWriter::create(&dir.path().join("out.h5"), &options).unwrap();
+        let chunker = Chunker::new(&mut output, schema.record_size(), 16, None, 1).unwrap();
+        let piece = |start| Unit {
+            file: 0,
+            kind: UnitKind::Piece {
+                start,
+                end: start + 10,
+            },
+        };
+        let units = [
+            piece(0),
+            piece(10),
+            Unit {
+                file: 0,
+                kind: UnitKind::Checksum,
+            },
+        ];
+        let pool = BufferPool::new(schema.record_size(), 4, 2);
+        let progress = Progress::new(false, 0);
+        let interrupt = Interrupt::never();
+        let writer = OrderedWriter {
+            units: &units,
+            pool: &pool,
+            progress: &progress,
+            interrupt: &interrupt,
+            output: dir.path(),
+        };
+        let (sender, receiver) = sync_channel(4);
+        let changed = Error::BadInput {
+            path: "in.txt".into(),
+            message: "the file changed size while it was being loaded".to_string(),
+        };
+        sender
+            .send(Part {
+                unit: 2,
+                seq: 0,
+                payload: Payload::Failed(changed),
+            })
+            .unwrap();
+        drop(sender);
+        let error = writer.run(receiver, chunker, 1).unwrap_err();
+        assert!(
+            matches!(&error, Error::BadInput { path, .. } if path.as_os_str() == "in.txt"),
+            "{error}"
+        );
     }
 }

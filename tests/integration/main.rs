@@ -6,4 +6,5 @@ mod errors;
 mod generate;
 mod load;
 mod merge;
+mod regressions;
 mod util;

@@ -54,8 +54,13 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The binary under test; `TXT2H5_BIN` points the suite at another build (for example the
+/// one before a fix, to see a regression test fail).
 pub fn txt2h5() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_txt2h5"));
+    let binary = std::env::var_os("TXT2H5_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_txt2h5")));
+    let mut command = Command::new(binary);
     command.env_remove("RUST_LOG");
     command
 }

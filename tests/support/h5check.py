@@ -96,7 +96,7 @@ def describe(out):
             chunks=list(d.chunks or []), compression=d.compression, compression_opts=d.compression_opts, shuffle=d.shuffle,
             data_attrs={k: str(v) for k, v in d.attrs.items()},
             sources=[{"path": r["path"].decode(), "size": int(r["size"]), "first_row": int(r["first_row"]), "rows": int(r["rows"]),
-                      "xxh3_128": r["xxh3_128"].decode()} for r in f["sources"][:]],
+                      "xxh3_128": r["xxh3_128"].decode(), "mtime_ns": int(r["mtime_ns"])} for r in f["sources"][:]],
             chr=[c.decode() for c in d["chr"][:50]],
         )
     print(json.dumps(report))

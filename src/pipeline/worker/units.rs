@@ -15,12 +15,11 @@ use crate::input::bgzf::{Block, BlockError, BlockReader};
 use crate::input::checksum::HashingReader;
 use crate::input::discover::Input;
 use crate::input::split::{count_lines_before, grow, read_piece};
+use crate::parse::{LineError, MAX_LINE_BYTES};
 
-/// A line longer than this cannot be a record; refusing it bounds memory.
-const MAX_LINE: usize = 64 << 20;
-
-/// Decompressed text is parsed in blocks of this size.
-const TEXT_BLOCK: usize = 1 << 20;
+/// Decompressed text is parsed in blocks of this size. Twice the line limit, so that a
+/// block always holds a whole line of the longest length accepted plus its newline.
+const TEXT_BLOCK: usize = 2 * MAX_LINE_BYTES;
 
 /// Hashes a plain file; its pieces are parsed by other units.
 pub(super) fn checksum_file(input: &Input, scratch: &mut Vec<u8>) -> Result<u128, UnitError> {
@@ -110,19 +109,15 @@ pub(super) fn parse_gzip(
         if at_end {
             break;
         }
-        if filled == text.len() {
-            if text.len() >= MAX_LINE {
-                return Err(Error::BadInput {
-                    path: path.clone(),
-                    message: format!(
-                        "line {} is longer than {} MiB; this is not a methylation call file",
-                        lines_before + 1,
-                        MAX_LINE >> 20
-                    ),
-                }
-                .into());
+        // What is left is the start of a line whose end has not been read yet; the block
+        // has room for MAX_LINE_BYTES more, so the buffer never grows.
+        if filled > MAX_LINE_BYTES {
+            return Err(Error::Data {
+                path: path.clone(),
+                line: lines_before + 1,
+                error: LineError::too_long(&text[..filled]),
             }
-            text.resize(text.len() * 2, 0);
+            .into());
         }
     }
     let reader = decoder.get_ref().get_ref();
