@@ -15,7 +15,6 @@
 //! and goes on (see [`crate::pipeline::spill`]), so every core keeps working.
 
 use std::sync::{Condvar, Mutex};
-use std::time::Duration;
 
 use memmap2::MmapMut;
 use ndarray::ArrayView2;
@@ -84,6 +83,8 @@ struct PoolState {
     mapped: usize,
     head: usize,
     cancelled: bool,
+    /// Threads blocked in [`BufferPool::acquire`] (lets tests see a waiter is waiting).
+    waiting: usize,
 }
 
 /// A bounded, recycling set of [`RecordBuffer`]s with the head-unit reservation.
@@ -107,6 +108,7 @@ impl BufferPool {
                 mapped: 0,
                 head: 0,
                 cancelled: false,
+                waiting: 0,
             }),
             returned: Condvar::new(),
         }
@@ -125,12 +127,11 @@ impl BufferPool {
                 drop(state);
                 return taken;
             }
-            // The timeout is a safety net only: every release and head change notifies.
-            state = self
-                .returned
-                .wait_timeout(state, Duration::from_millis(100))
-                .expect("buffer pool lock")
-                .0;
+            // Every change that can let a waiter through (release, head change, cancel)
+            // notifies under the lock, so an untimed wait cannot miss it.
+            state.waiting += 1;
+            state = self.returned.wait(state).expect("buffer pool lock");
+            state.waiting -= 1;
         }
     }
 
@@ -201,6 +202,7 @@ pub enum AcquireError {
 mod tests {
     use super::*;
     use std::sync::Arc;
+    use std::time::{Duration, Instant};
 
     #[test]
     fn buffer_fills_and_views_rows() {
@@ -228,22 +230,41 @@ mod tests {
         pool.release(c);
     }
 
+    /// Waits (without sleeping a guessed time) until `count` threads block in `acquire`.
+    fn wait_for_waiters(pool: &BufferPool, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pool.state.lock().unwrap().waiting != count {
+            assert!(Instant::now() < deadline, "no thread blocked in acquire");
+            std::thread::yield_now();
+        }
+    }
+
+    /// Joins `thread`, failing instead of hanging if it does not finish in time.
+    fn join_within<T>(thread: std::thread::JoinHandle<T>, what: &str) -> T {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !thread.is_finished() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::yield_now();
+        }
+        thread.join().unwrap()
+    }
+
     #[test]
     fn last_buffer_is_reserved_for_the_head_unit() {
         let pool = Arc::new(BufferPool::new(8, 16, 2));
         let later = pool.acquire(5).unwrap();
-        // Unit 5 is not the head and only one buffer is left: it must wait...
+        // Unit 5 is not the head and only one buffer is left: it blocks...
         let waiter = {
             let pool = Arc::clone(&pool);
             std::thread::spawn(move || pool.acquire(5).map(|_| ()).is_ok())
         };
-        std::thread::sleep(Duration::from_millis(50));
+        wait_for_waiters(&pool, 1);
+        // ...while the head unit gets the last one at once.
+        let head = pool.try_acquire(0).unwrap().unwrap();
         assert!(!waiter.is_finished());
-        // ...while the head unit gets it at once.
-        let head = pool.acquire(0).unwrap();
         pool.release(head);
         pool.release(later);
-        assert!(waiter.join().unwrap());
+        assert!(join_within(waiter, "a release did not wake the waiter"));
     }
 
     #[test]
@@ -261,13 +282,17 @@ mod tests {
     fn cancel_wakes_waiters() {
         let pool = Arc::new(BufferPool::new(8, 16, 1));
         let held = pool.acquire(0).unwrap();
-        let waiter = {
-            let pool = Arc::clone(&pool);
-            std::thread::spawn(move || matches!(pool.acquire(0), Err(AcquireError::Cancelled)))
-        };
-        std::thread::sleep(Duration::from_millis(20));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = Arc::clone(&pool);
+                std::thread::spawn(move || matches!(pool.acquire(0), Err(AcquireError::Cancelled)))
+            })
+            .collect();
+        wait_for_waiters(&pool, 2);
         pool.cancel();
-        assert!(waiter.join().unwrap());
+        for waiter in waiters {
+            assert!(join_within(waiter, "cancel did not wake a waiter"));
+        }
         drop(held);
     }
 }

@@ -3,7 +3,10 @@
 
 use std::process::Stdio;
 
+use rustix::process::Signal;
+
 use crate::generate::{bgzf, gzip, methylation_text};
+use crate::terminal::send_signal;
 use crate::util::{expect_code, repo, run, stderr, txt2h5, wait_for_partial_output, TestDir};
 
 const BAD_DATA: i32 = 3;
@@ -220,7 +223,7 @@ fn output_problems_are_usage_errors() {
 fn signals_stop_the_load_and_leave_nothing_behind() {
     let dir = TestDir::new();
     dir.write("big.txt", &methylation_text(10, 600_000));
-    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+    for (signal, code) in [(Signal::TERM, 143), (Signal::INT, 130)] {
         dir.write("out.h5", b"previous result");
         let mut child = txt2h5()
             .current_dir(dir.path())
@@ -239,11 +242,7 @@ fn signals_stop_the_load_and_leave_nothing_behind() {
             .spawn()
             .unwrap();
         wait_for_partial_output(&dir, &mut child);
-        let status = std::process::Command::new("kill")
-            .args([format!("-{signal}"), child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        send_signal(&child, signal);
         let output = child.wait_with_output().unwrap();
         expect_code(&output, code);
         assert!(

@@ -1,7 +1,8 @@
 //! Successful loads: values, order, layout and metadata, checked with h5py against numpy.
 
 use crate::generate::{bgzf, gzip, methylation_text};
-use crate::util::{describe, expect_code, h5check, repo, run, stderr, TestDir};
+use crate::terminal::output_on_terminal;
+use crate::util::{describe, expect_code, h5check, repo, run, stderr, txt2h5, TestDir};
 
 const NUMPY_DTYPE: &str =
     "[('chr', '|S10'), ('pos', '<i4'), ('pct', '<f4'), ('c', '<i4'), ('t', '<i4')]";
@@ -349,25 +350,31 @@ fn force_replaces_an_existing_output() {
     assert_eq!(dir.entries(), ["in.txt", "out.h5"]);
 }
 
-/// The progress bar is drawn when stderr is a terminal (here a pseudo-terminal from
-/// util-linux `script`), and never into a pipe or with --quiet.
+/// The progress bar is drawn when stderr is a terminal (here a pseudo-terminal the test
+/// opens itself), and never into a pipe or with --quiet.
 #[test]
 fn progress_is_drawn_only_on_a_terminal() {
     let dir = TestDir::new();
     dir.write("big.txt", &methylation_text(51, 400_000));
-    let binary = env!("CARGO_BIN_EXE_txt2h5");
-    let on_terminal = |extra: &str| {
-        let command =
-            format!("{binary} load big.txt -o out.h5 --force -j 1 --compression gzip:9 {extra}");
-        let output = std::process::Command::new("script")
-            .current_dir(dir.path())
-            .args(["-qec", &command, "/dev/null"])
-            .output()
-            .unwrap();
+    let on_terminal = |extra: &[&str]| {
+        let mut command = txt2h5();
+        command.current_dir(dir.path()).args([
+            "load",
+            "big.txt",
+            "-o",
+            "out.h5",
+            "--force",
+            "-j",
+            "1",
+            "--compression",
+            "gzip:9",
+        ]);
+        command.args(extra);
+        let output = output_on_terminal(command);
         expect_code(&output, 0);
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        stderr(&output)
     };
-    let shown = on_terminal("");
+    let shown = on_terminal(&[]);
     assert!(
         shown.contains(" rows") && shown.contains("ETA"),
         "no progress bar on a terminal:\n{shown}"
@@ -376,7 +383,7 @@ fn progress_is_drawn_only_on_a_terminal() {
         shown.contains("txt2h5: loaded 1 file, 400,000 rows"),
         "{shown}"
     );
-    let quiet = on_terminal("--quiet");
+    let quiet = on_terminal(&["--quiet"]);
     assert!(
         !quiet.contains("ETA"),
         "progress drawn despite --quiet:\n{quiet}"

@@ -7,4 +7,5 @@ mod generate;
 mod load;
 mod merge;
 mod regressions;
+mod terminal;
 mod util;
