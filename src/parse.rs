@@ -11,6 +11,8 @@
 //! and allocates nothing per line; only an error builds a `String`.
 
 mod fast;
+#[cfg(test)]
+mod fuzz;
 mod number;
 pub mod reference;
 

@@ -27,6 +27,9 @@ pub struct Row {
 /// (or txt2h5's stricter `chr` rules) would reject.
 #[allow(clippy::result_unit_err)]
 pub fn parse_line(schema: &Schema, line: &[u8]) -> Result<Option<Row>, ()> {
+    if line.len() > crate::parse::MAX_LINE_BYTES {
+        return Err(());
+    }
     let data = match line.iter().position(|&b| b == b'#') {
         Some(hash) => &line[..hash],
         None => line,
