@@ -37,6 +37,9 @@ pub fn copy_rows(
     };
     let chunk = chunker.chunk_rows() as u64;
     let same_layout = source.chunk_rows as u64 == chunk && source.compression == compression;
+    let reader = source
+        .rows_reader()
+        .map_err(|error| error.into_error(&source.path, "read"))?;
     let mut copied = Copied::default();
     let mut buffer = Vec::new();
     let mut row = 0;
@@ -49,8 +52,8 @@ pub fn copy_rows(
         let aligned =
             same_layout && count == chunk && chunker.at_chunk_boundary() && row % chunk == 0;
         if aligned
-            && source
-                .read_stored_chunk(row / chunk, &mut buffer)
+            && reader
+                .read_stored_chunk(row / chunk, source.chunk_rows, &mut buffer)
                 .map_err(source_error)?
         {
             chunker
@@ -58,7 +61,7 @@ pub fn copy_rows(
                 .map_err(output_error)?;
             copied.stored_chunks += 1;
         } else {
-            source
+            reader
                 .read_rows(row, count, &mut buffer)
                 .map_err(source_error)?;
             chunker.push(&buffer).map_err(output_error)?;

@@ -24,6 +24,12 @@ pub struct ExistingOutput {
     pub shard: Option<String>,
     pub input_set: Option<String>,
     pub sources: Vec<SourceRow>,
+}
+
+/// The rows of an [`ExistingOutput`], open for reading. Opened one file at a time: an open
+/// HDF5 file holds megabytes of caches, so a merge of thousands of parts keeps only their
+/// metadata in memory and reads their rows in turn.
+pub struct RowReader {
     data: Dataset,
     record_type: Datatype,
     _file: File,
@@ -146,7 +152,6 @@ impl ExistingOutput {
         Ok(Self {
             path: path.to_path_buf(),
             rows: data.shape().first().copied().unwrap_or(0) as u64,
-            record_type: Datatype::from_descriptor(&schema.type_descriptor())?,
             dataset_name,
             schema,
             chunk_rows,
@@ -154,8 +159,6 @@ impl ExistingOutput {
             shard: string_attr(&file, "shard"),
             input_set: string_attr(&file, "input_set"),
             sources,
-            data,
-            _file: file,
         })
     }
 
@@ -169,9 +172,23 @@ impl ExistingOutput {
         }
     }
 
+    /// Opens the file again to read its rows (see [`RowReader`]).
+    pub fn rows_reader(&self) -> Result<RowReader, OpenError> {
+        let file = File::open(&self.path)?;
+        let data = file.dataset(&self.dataset_name)?;
+        let record_type = Datatype::from_descriptor(&self.schema.type_descriptor())?;
+        Ok(RowReader {
+            data,
+            record_type,
+            _file: file,
+        })
+    }
+}
+
+impl RowReader {
     /// Reads `count` records from row `start` as packed bytes into `out`.
     pub fn read_rows(&self, start: u64, count: u64, out: &mut Vec<u8>) -> hdf5::Result<()> {
-        out.resize(count as usize * self.schema.record_size(), 0);
+        out.resize(count as usize * self.record_type.size(), 0);
         if count == 0 {
             return Ok(());
         }
@@ -211,8 +228,13 @@ impl ExistingOutput {
     }
 
     /// The stored (filtered) bytes of chunk `index`, if every filter was applied to it.
-    pub fn read_stored_chunk(&self, index: u64, out: &mut Vec<u8>) -> hdf5::Result<bool> {
-        let offset = index * self.chunk_rows as u64;
+    pub fn read_stored_chunk(
+        &self,
+        index: u64,
+        chunk_rows: usize,
+        out: &mut Vec<u8>,
+    ) -> hdf5::Result<bool> {
+        let offset = index * chunk_rows as u64;
         hdf5::sync::sync(|| {
             // SAFETY: the dataset id is valid; `offset` points to one hsize_t (rank 1); the
             // buffer is sized from the chunk's stored size and its size is passed to
