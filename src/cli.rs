@@ -28,8 +28,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// Part files written by `txt2h5 load --shard K/N` (any order) or other txt2h5 outputs.
-    #[arg(required = true, value_name = "PART.h5")]
+    /// Part files written by `txt2h5 load --shard K/N` (any order) or other txt2h5 outputs,
+    /// or directories of them (their `*.h5` files, sorted by name).
+    #[arg(required = true, value_name = "PART.h5|DIR")]
     pub parts: Vec<PathBuf>,
 
     #[command(flatten)]

@@ -190,14 +190,50 @@ fn common_input_set(parts: &[ExistingOutput]) -> String {
     }
 }
 
+/// The part files: operands in the order given, each directory replaced by its `*.h5`
+/// files sorted by name (hidden ones skipped), so that a merge of 100,000 parts needs no
+/// command line longer than the system allows.
+fn expand_parts(operands: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut parts = Vec::new();
+    for operand in operands {
+        if !operand.is_dir() {
+            parts.push(operand.clone());
+            continue;
+        }
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(operand).map_err(|error| Error::io(operand, error))? {
+            let entry = entry.map_err(|error| Error::io(operand, error))?;
+            let name = entry.file_name();
+            let name = name.as_encoded_bytes();
+            if !name.starts_with(b".") && name.ends_with(b".h5") {
+                found.push(entry.path());
+            }
+        }
+        if found.is_empty() {
+            return Err(Error::usage(format!(
+                "{}: directory has no .h5 part files",
+                operand.display()
+            )));
+        }
+        found.sort_by(|a, b| {
+            a.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.as_os_str().as_encoded_bytes())
+        });
+        parts.extend(found);
+    }
+    Ok(parts)
+}
+
 /// Opens every part, refusing missing files, the output itself and a part given twice.
-fn open_parts(paths: &[PathBuf], output: &Path) -> Result<Vec<ExistingOutput>> {
+fn open_parts(operands: &[PathBuf], output: &Path) -> Result<Vec<ExistingOutput>> {
+    let paths = expand_parts(operands)?;
     let output_identity = std::fs::metadata(output)
         .ok()
         .map(|metadata| file_identity(&metadata));
-    let mut seen: Vec<((u64, u64), &Path)> = Vec::new();
+    let mut seen: HashMap<(u64, u64), &Path> = HashMap::new();
     let mut parts = Vec::with_capacity(paths.len());
-    for path in paths {
+    for path in &paths {
         let metadata = std::fs::metadata(path).map_err(|error| match error.kind() {
             std::io::ErrorKind::NotFound => {
                 Error::usage(format!("{}: no such part file", path.display()))
@@ -217,14 +253,13 @@ fn open_parts(paths: &[PathBuf], output: &Path) -> Result<Vec<ExistingOutput>> {
                 path.display()
             )));
         }
-        if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == identity) {
+        if let Some(first) = seen.insert(identity, path) {
             return Err(Error::usage(format!(
                 "{} and {} are the same file; merging it twice would duplicate its rows",
                 first.display(),
                 path.display()
             )));
         }
-        seen.push((identity, path));
         let part = ExistingOutput::open(path).map_err(|error| error.into_error(path, "merge"))?;
         parts.push(part);
     }

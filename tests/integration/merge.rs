@@ -198,3 +198,38 @@ fn merge_refuses_parts_that_do_not_fit_together() {
         assert!(!dir.join("merged.h5").exists());
     }
 }
+
+/// A directory of parts stands for its `*.h5` files, so a merge of thousands of shards
+/// needs no command line past the system's limit.
+#[test]
+fn a_directory_of_parts_merges_like_the_parts_listed() {
+    let dir = TestDir::new();
+    study(&dir);
+    expect_code(&run(dir.path(), &["load", "in", "-o", "single.h5"]), 0);
+    dir.create_dir("parts");
+    for shard in ["1/3", "2/3", "3/3"] {
+        let name = format!("parts/part{}.h5", &shard[..1]);
+        expect_code(
+            &run(dir.path(), &["load", "in", "-o", &name, "--shard", shard]),
+            0,
+        );
+    }
+    dir.write("parts/notes.txt", b"not a part");
+    dir.write("parts/.hidden.h5", b"not a part either");
+    expect_code(&run(dir.path(), &["merge", "parts", "-o", "merged.h5"]), 0);
+    assert_eq!(
+        h5check(dir.path(), &["same", "single.h5", "merged.h5"]).trim(),
+        "equal rows=28501"
+    );
+    dir.create_dir("empty");
+    let output = run(dir.path(), &["merge", "empty", "-o", "none.h5"]);
+    expect_code(&output, 2);
+    assert!(stderr(&output).contains("empty: directory has no .h5 part files"));
+    // The output written into the parts directory is refused as a part next time.
+    let output = run(
+        dir.path(),
+        &["merge", "parts", "-o", "parts/part1.h5", "--force"],
+    );
+    expect_code(&output, 2);
+    assert!(stderr(&output).contains("the output file is also a part"));
+}
