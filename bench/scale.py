@@ -51,7 +51,7 @@ def main():
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--data", default=str(ROOT / "bench-data" / "scale"))
     args = parser.parse_args()
-    data = Path(args.data)
+    data = Path(args.data).resolve()
     inputs = make_inputs(data, args.parts, args.rows)
     work = data / "work"
     shutil.rmtree(work, ignore_errors=True)

@@ -351,13 +351,16 @@ fn force_replaces_an_existing_output() {
 }
 
 /// The progress bar is drawn when stderr is a terminal (here a pseudo-terminal the test
-/// opens itself), and never into a pipe or with --quiet.
+/// opens itself), and never into a pipe, on a dumb terminal or with --quiet.
 #[test]
 fn progress_is_drawn_only_on_a_terminal() {
     let dir = TestDir::new();
     dir.write("big.txt", &methylation_text(51, 400_000));
-    let on_terminal = |extra: &[&str]| {
+    let on_terminal = |extra: &[&str], term: Option<&str>| {
         let mut command = txt2h5();
+        if let Some(term) = term {
+            command.env("TERM", term);
+        }
         command.current_dir(dir.path()).args([
             "load",
             "big.txt",
@@ -374,7 +377,7 @@ fn progress_is_drawn_only_on_a_terminal() {
         expect_code(&output, 0);
         stderr(&output)
     };
-    let shown = on_terminal(&[]);
+    let shown = on_terminal(&[], None);
     assert!(
         shown.contains(" rows") && shown.contains("ETA"),
         "no progress bar on a terminal:\n{shown}"
@@ -383,10 +386,20 @@ fn progress_is_drawn_only_on_a_terminal() {
         shown.contains("txt2h5: loaded 1 file, 400,000 rows"),
         "{shown}"
     );
-    let quiet = on_terminal(&["--quiet"]);
+    let quiet = on_terminal(&["--quiet"], None);
     assert!(
         !quiet.contains("ETA"),
         "progress drawn despite --quiet:\n{quiet}"
+    );
+    // A terminal that cannot move the cursor gets the summary line only.
+    let dumb = on_terminal(&[], Some("dumb"));
+    assert!(
+        !dumb.contains("ETA"),
+        "progress drawn on TERM=dumb:\n{dumb}"
+    );
+    assert!(
+        dumb.contains("txt2h5: loaded 1 file, 400,000 rows"),
+        "{dumb}"
     );
     let piped = run(dir.path(), &["load", "big.txt", "-o", "out.h5", "--force"]);
     expect_code(&piped, 0);

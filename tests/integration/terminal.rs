@@ -9,8 +9,13 @@ use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
 use rustix::termios::{tcsetwinsize, Winsize};
 
 /// Runs `command` with its stderr on a fresh pseudo-terminal (stdout piped) and returns its
-/// output, with everything it wrote to the terminal in `stderr`.
+/// output, with everything it wrote to the terminal in `stderr`. The terminal says it is
+/// an `xterm`, as a terminal emulator does, unless `command` sets `TERM` itself: a run
+/// with `env -i` (CI, a minimal root) has no `TERM`, and progress bars need one.
 pub fn output_on_terminal(mut command: Command) -> Output {
+    if !command.get_envs().any(|(name, _)| name == "TERM") {
+        command.env("TERM", "xterm");
+    }
     let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
     grantpt(&master).unwrap();
     unlockpt(&master).unwrap();
