@@ -79,6 +79,14 @@ pub enum LineError {
     TooManyFields { text: String },
     #[error("line is longer than the {} MiB limit; it starts {text:?}", MAX_LINE_BYTES >> 20)]
     TooLong { text: String },
+    #[error("column {column}: a carriage return (\\r) that does not end the line: {text:?}")]
+    BareCarriageReturn { column: usize, text: String },
+    #[error("column {column}: non-ASCII byte 0x{byte:02x} in {text:?}")]
+    NonAscii {
+        column: usize,
+        byte: u8,
+        text: String,
+    },
     #[error("column {column} ({}): {}: {text:?}", FIELD_NAMES[column - 1], describe_field_error(error))]
     Field {
         column: usize,
@@ -111,6 +119,9 @@ impl LineError {
             LineError::TooFewFields { found, .. } => found + 1,
             LineError::TooManyFields { .. } => 6,
             LineError::TooLong { .. } => 1,
+            LineError::BareCarriageReturn { column, .. } | LineError::NonAscii { column, .. } => {
+                *column
+            }
             LineError::Field { column, .. } => *column,
         }
     }
@@ -121,6 +132,8 @@ impl LineError {
             LineError::TooFewFields { text, .. }
             | LineError::TooManyFields { text }
             | LineError::TooLong { text }
+            | LineError::BareCarriageReturn { text, .. }
+            | LineError::NonAscii { text, .. }
             | LineError::Field { text, .. } => text,
         }
     }
@@ -136,6 +149,17 @@ impl LineError {
             LineError::TooLong { .. } => {
                 "is this a methylation call file? lines must end with \\n (files with CR-only \
                  line ends, binary or corrupt files have no line breaks)"
+                    .to_string()
+            }
+            LineError::BareCarriageReturn { .. } => {
+                "lines must end with \\n or \\r\\n; a lone \\r (classic Mac line ends) is a line \
+                 break for numpy: convert the file, e.g. tr '\\r' '\\n'"
+                    .to_string()
+            }
+            LineError::NonAscii { .. } => {
+                "fields are ASCII: Unicode spaces such as U+00A0 (no-break space, bytes c2 a0) do \
+                 not separate fields here, though numpy reading UTF-8 text would take them for \
+                 spaces; replace them with tabs or spaces"
                     .to_string()
             }
             LineError::Field { error, .. } => match error {
@@ -187,6 +211,74 @@ pub fn parse_line(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool,
 
 /// The general parser: every accepted form and every error.
 fn parse_line_general(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
+    if let Some(error) = bare_carriage_return(line) {
+        return Err(error);
+    }
+    parse_fields(schema, line, slot).map_err(|error| explain_non_ascii(line, error))
+}
+
+/// A `\r` that does not end the line (the line arrives without its `\n`; a final `\r` is
+/// the first half of CRLF, or ends the file). numpy reads text files with universal
+/// newlines, so for it a lone `\r` is a line break; taking it for a space, as the field
+/// splitter would, could make one row of what numpy reads as two lines, or as an error.
+fn bare_carriage_return(line: &[u8]) -> Option<LineError> {
+    let at = memchr::memchr(b'\r', line)?;
+    if at + 1 == line.len() {
+        return None;
+    }
+    Some(LineError::BareCarriageReturn {
+        column: column_at(line, at),
+        text: lossy(&line[..line.len().min(QUOTED_PREFIX)]),
+    })
+}
+
+/// The 1-based column of the field that holds (or would hold) byte `at` of `line`.
+fn column_at(line: &[u8], at: usize) -> usize {
+    let mut column = 0;
+    let mut in_field = false;
+    for &byte in &line[..=at.min(line.len() - 1)] {
+        let field = CLASS[byte as usize] != SPACE;
+        if field && !in_field {
+            column += 1;
+        }
+        in_field = field;
+    }
+    column.max(1)
+}
+
+/// When a line with a non-ASCII byte outside its comment fails, that byte is why: most
+/// often a Unicode space (U+00A0 no-break space is `c2 a0`) that numpy, reading UTF-8
+/// text, takes for a separator and txt2h5 does not. Name it instead of the symptom (a
+/// missing column, a bad number). Bad names keep their own, more precise error.
+fn explain_non_ascii(line: &[u8], error: LineError) -> LineError {
+    if let LineError::Field {
+        error: FieldError::ChrInvalidByte { .. } | FieldError::ChrTooLong { .. },
+        ..
+    } = error
+    {
+        return error;
+    }
+    let data = &line[..memchr::memchr(b'#', line).unwrap_or(line.len())];
+    let Some(at) = data.iter().position(|&byte| byte >= 0x80) else {
+        return error;
+    };
+    let start = data[..at]
+        .iter()
+        .rposition(|&byte| is_field_separator(byte))
+        .map_or(0, |separator| separator + 1);
+    let end = data[at..]
+        .iter()
+        .position(|&byte| is_field_separator(byte))
+        .map_or(data.len(), |separator| at + separator);
+    LineError::NonAscii {
+        column: column_at(line, at),
+        byte: data[at],
+        text: lossy(&data[start..end]),
+    }
+}
+
+/// Splits a line into its five fields and parses them.
+fn parse_fields(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
     let mut fields = [(0usize, 0usize); 5];
     let mut count = 0;
     let mut i = 0;
@@ -462,11 +554,74 @@ mod tests {
             parse(b"chr1 1 2#3 4 5").unwrap_err(),
             LineError::TooFewFields { found: 3, .. }
         ));
-        // A lone carriage return is no line break: numpy rejects this line too.
+    }
+
+    /// Regression (CLI fuzzer, seeds 105036006197521, 110347389154085): a lone `\r` was
+    /// taken for a space, so `c\r1 2 3 4` loaded as one row where numpy, reading universal
+    /// newlines, sees two lines and rejects the first.
+    #[test]
+    fn a_carriage_return_that_does_not_end_the_line_is_refused() {
+        for line in [
+            &b"c\r1 2 3 4"[..],
+            b"c 1 2 3\r4",
+            b"chr1 1 2 3 4\rchr2 1 2 3 4",
+            b"c 1 2 3 4\r\r",
+            b"c 1 2 3 4\r ",
+            b"c 1 2 3 4 #x\ry",
+        ] {
+            assert!(
+                matches!(parse(line), Err(LineError::BareCarriageReturn { .. })),
+                "{line:?}: {:?}",
+                parse(line)
+            );
+        }
+        assert_eq!(
+            parse(b"c\r1 2 3 4").unwrap_err().to_string(),
+            "column 1: a carriage return (\\r) that does not end the line: \"c\\r1 2 3 4\""
+        );
+        // CRLF, and a final CR (a file cut after its CR), are line ends.
+        let record = record(b"c", 1, 2.0, 3, 4);
+        assert_eq!(parse(b"c 1 2 3 4\r").unwrap(), Some(record.clone()));
+        assert_eq!(parse(b"c 1 2 3 4 #x\r").unwrap(), Some(record.clone()));
+        let schema = schema();
+        let mut out = vec![0; 4 * schema.record_size()];
+        let text = b"c 1 2 3 4\r\nc 1 2 3 4 # note\r\nc 1 2 3 4\r";
+        let progress = parse_block(&schema, text, true, &mut out).unwrap();
+        assert_eq!(progress.rows, 3);
+        assert_eq!(&out[..schema.record_size()], &record[..]);
+        let error =
+            parse_block(&schema, b"c 1 2 3 4\r\nc 1 2 3 4\r\rx\n", true, &mut out).unwrap_err();
+        assert_eq!(error.line_index, 1);
+    }
+
+    /// Regression (CLI fuzzer, seeds 12879692155654, 4037318911846): a no-break space
+    /// between two numbers was reported as a missing column. The byte is named instead.
+    #[test]
+    fn a_non_ascii_byte_is_named_with_its_column() {
+        let error = parse(b"c 1 2 3\xc2\xa04").unwrap_err();
+        assert_eq!(
+            error,
+            LineError::NonAscii {
+                column: 4,
+                byte: 0xc2,
+                text: "3\u{a0}4".into()
+            }
+        );
+        assert!(error.hint().contains("U+00A0"));
         assert!(matches!(
-            parse(b"chr1 1 2 3 4\rchr2 1 2 3 4").unwrap_err(),
-            LineError::TooManyFields { .. }
+            parse(b"c 1 2\xe2\x80\x83 3 4").unwrap_err(),
+            LineError::NonAscii { column: 3, .. }
         ));
+        // A bad name keeps its own error; bytes in a comment are not looked at (numpy,
+        // reading UTF-8 text, fails on this one; README: What it reads).
+        assert!(matches!(
+            parse(b"chr\xc3\xa9 1 2 3 4").unwrap_err(),
+            LineError::Field {
+                error: FieldError::ChrInvalidByte { byte: 0xc3 },
+                ..
+            }
+        ));
+        assert!(parse(b"c 1 2 3 4 #\xff\xfe").unwrap().is_some());
     }
 
     #[test]

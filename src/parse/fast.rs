@@ -17,13 +17,16 @@ pub enum Fast {
     Fallback,
 }
 
-/// Blanks between fields: the parser's whitespace without `\n`, which ends a line here.
+/// Blanks between fields: the parser's whitespace without `\n`, which ends a line here, and
+/// without `\r`, which may only come right before it (a lone `\r` goes to the general
+/// parser, which refuses it).
 const fn blank_table() -> [bool; 256] {
     let classes = super::byte_classes();
     let mut table = [false; 256];
     let mut byte = 0;
     while byte < 256 {
-        table[byte] = classes[byte] == super::SPACE && byte != b'\n' as usize;
+        table[byte] =
+            classes[byte] == super::SPACE && byte != b'\n' as usize && byte != b'\r' as usize;
         byte += 1;
     }
     table
@@ -202,10 +205,26 @@ fn try_parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Option<Fast> {
     let (length, newline) = match text.get(i) {
         None => (i, false),
         Some(b'\n') => (i + 1, true),
-        Some(b'#') => match memchr::memchr(b'\n', &text[i..]) {
-            Some(end) => (i + end + 1, true),
-            None => (text.len(), false),
+        Some(b'\r') => match text.get(i + 1) {
+            Some(b'\n') => (i + 2, true),
+            // The end of the text so far: the parser waits for more, or the file ends.
+            None => (i + 1, false),
+            Some(_) => return None,
         },
+        Some(b'#') => {
+            let (end, newline) = match memchr::memchr(b'\n', &text[i..]) {
+                Some(end) => (i + end + 1, true),
+                None => (text.len(), false),
+            };
+            // A comment holding a lone `\r` is refused by the general parser.
+            let comment_end = if newline { end - 1 } else { end };
+            if memchr::memchr(b'\r', &text[i..comment_end])
+                .is_some_and(|at| i + at + 1 != comment_end)
+            {
+                return None;
+            }
+            (end, newline)
+        }
         Some(_) => return None,
     };
     write(schema, slot, text, chr_len, (pos, pct as f32, c, t));

@@ -30,6 +30,15 @@ pub fn parse_line(schema: &Schema, line: &[u8]) -> Result<Option<Row>, ()> {
     if line.len() > crate::parse::MAX_LINE_BYTES {
         return Err(());
     }
+    // A `\r` anywhere but at the end of the line (CRLF) is refused: numpy's universal
+    // newlines would read it as a line break.
+    if line
+        .iter()
+        .position(|&b| b == b'\r')
+        .is_some_and(|at| at + 1 != line.len())
+    {
+        return Err(());
+    }
     let data = match line.iter().position(|&b| b == b'#') {
         Some(hash) => &line[..hash],
         None => line,

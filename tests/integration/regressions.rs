@@ -261,3 +261,41 @@ fn a_file_stamped_after_2262_loads_with_a_saturated_mtime() {
     let info = describe(dir.path(), "out.h5");
     assert_eq!(info["sources"][0]["mtime_ns"], serde_json::json!(i64::MAX));
 }
+
+/// Found by the CLI fuzzer (`tests/support/fuzz.py`), minimized: a lone `\r` was taken for
+/// a space, so a file numpy rejects at line 1 (universal newlines make `T` a line of its
+/// own) loaded, or failed at the wrong line; a no-break space was reported as a missing
+/// column. Each must now stop at numpy's line, naming the real cause.
+#[test]
+fn fuzz_findings_lone_carriage_return_and_unicode_space() {
+    let dir = TestDir::new();
+    for (input, line, needle) in [
+        (
+            &b"c\r1 2 3 4\n"[..],
+            1,
+            "a carriage return (\\r) that does not end the line",
+        ),
+        (b"T\r8\t6\t0\t7#\nh", 1, "a carriage return"),
+        (b"chr1 1 2 3 4\nc 1 2 3 4 #x\ry\n", 2, "a carriage return"),
+        (b"c 1 2 3\xc2\xa04\n", 1, "column 4: non-ASCII byte 0xc2"),
+        (
+            b"X\xc2\x850 0\t0 0",
+            1,
+            "column 1: non-ASCII byte 0xc2 in \"X\\u{85}0\"",
+        ),
+    ] {
+        dir.write("in.txt", input);
+        let output = run(dir.path(), &["load", "in.txt", "-o", "out.h5"]);
+        expect_code(&output, BAD_DATA);
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!("in.txt:{line}: ")) && message.contains(needle),
+            "{input:?}: {message}"
+        );
+        assert!(!dir.join("out.h5").exists());
+    }
+    // Bytes that are not UTF-8 inside a comment are skipped like the rest of the comment.
+    dir.write("comment.txt", b"c 1 2 3 4 #\xff\nc 5 6 7 8\n");
+    load(&dir, "comment.txt", "comment.h5");
+    h5check(dir.path(), &["loadtxt", "comment.h5", "10", "comment.txt"]);
+}

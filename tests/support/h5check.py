@@ -17,9 +17,12 @@ def dtype(width):
 
 
 def open_text(path):
+    """The file as numpy reads text, UTF-8; bytes that are not UTF-8 survive as surrogates,
+    so a comment holding them is skipped as txt2h5 skips it (README: What it reads)."""
     with open(path, "rb") as f:
         magic = f.read(2)
-    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path, "rt")
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    return opener(path, "rt", encoding="utf-8", errors="surrogateescape")
 
 
 def loadtxt(path, width):
