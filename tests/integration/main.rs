@@ -3,6 +3,7 @@
 
 mod append;
 mod errors;
+mod fuzz;
 mod generate;
 mod load;
 mod merge;
