@@ -26,14 +26,13 @@ use crate::error::{Error, Result};
 use crate::input::discover::Input;
 use crate::output::chunker::Chunker;
 use crate::output::copy::copy_rows;
-use crate::output::h5::{Compression, ExistingOutput, OutputWriter};
+use crate::output::h5::{ExistingOutput, OutputWriter, WriterOptions};
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Plan;
 use crate::pipeline::spill::spill_dir;
 use crate::pipeline::worker::{work, Part, WorkContext};
 use crate::pipeline::writer::OrderedWriter;
 use crate::progress::Progress;
-use crate::schema::Schema;
 use crate::signals::Interrupt;
 
 /// How the pipeline is sized.
@@ -44,10 +43,8 @@ pub struct PipelineOptions<'a> {
     pub threads: usize,
     pub buffer_rows: usize,
     pub buffers: usize,
-    pub schema: Schema,
-    pub chunk_rows: usize,
-    /// The output's chunk filters.
-    pub compression: Compression,
+    /// The output dataset's record schema, chunk size and filters.
+    pub layout: &'a WriterOptions,
     /// An existing output whose rows come first (append).
     pub prefix: Option<&'a ExistingOutput>,
 }
@@ -79,7 +76,7 @@ pub fn run(
     interrupt: &Interrupt,
 ) -> Result<PipelineReport> {
     let pool = BufferPool::new(
-        options.schema.record_size(),
+        options.layout.schema.record_size(),
         options.buffer_rows,
         options.buffers,
     );
@@ -92,7 +89,7 @@ pub fn run(
         units: &plan.units,
         dispatch: &plan.dispatch,
         bgzf_blocks: &plan.bgzf_blocks,
-        schema: options.schema,
+        schema: options.layout.schema,
         pool: &pool,
         next_unit: &next_unit,
         stop: &stop,
@@ -145,19 +142,13 @@ fn write_in_order(
     file_count: usize,
     interrupt: &Interrupt,
 ) -> Result<Vec<FileTally>> {
-    let mut chunker = Chunker::new(
-        writer,
-        options.schema.record_size(),
-        options.chunk_rows,
-        options.compression.gzip_level(),
-        options.threads,
-    )
-    .map_err(|error| Error::io("thread pool", error))?;
+    let mut chunker = Chunker::for_layout(writer, options.layout, options.threads)
+        .map_err(|error| Error::io("thread pool", error))?;
     if let Some(prefix) = options.prefix {
         copy_rows(
             prefix,
             &mut chunker,
-            options.compression,
+            options.layout.compression,
             interrupt,
             options.output,
         )?;

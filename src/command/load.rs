@@ -124,9 +124,7 @@ impl Run<'_> {
             threads: settings.threads,
             buffer_rows: settings.buffer_rows,
             buffers: settings.buffers,
-            schema: self.writer_options.schema,
-            chunk_rows: self.writer_options.chunk_rows,
-            compression: self.writer_options.compression,
+            layout: self.writer_options,
             prefix: self.existing,
         };
         let result = pipeline::run(self.inputs, &plan, options, writer, &progress, interrupt);

@@ -130,14 +130,8 @@ fn copy_parts(
     settings: &MergeSettings,
     interrupt: &Interrupt,
 ) -> Result<Copied> {
-    let mut chunker = Chunker::new(
-        writer,
-        options.schema.record_size(),
-        options.chunk_rows,
-        options.compression.gzip_level(),
-        settings.threads,
-    )
-    .map_err(|error| Error::io("thread pool", error))?;
+    let mut chunker = Chunker::for_layout(writer, options, settings.threads)
+        .map_err(|error| Error::io("thread pool", error))?;
     let mut total = Copied::default();
     for part in parts {
         let copied = copy_rows(

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::sync::mpsc::{channel, Receiver, Sender};
 
 use crate::output::compress::ChunkCompressor;
-use crate::output::h5::OutputWriter;
+use crate::output::h5::{OutputWriter, WriterOptions};
 use crate::pipeline::reorder::Reorder;
 
 /// A chunk index with its raw buffer (to recycle) and its stored bytes.
@@ -47,6 +47,21 @@ thread_local! {
 }
 
 impl<'w> Chunker<'w> {
+    /// A chunker for a dataset laid out as `layout`, compressing on `threads` threads.
+    pub fn for_layout(
+        writer: &'w mut OutputWriter,
+        layout: &WriterOptions,
+        threads: usize,
+    ) -> std::io::Result<Self> {
+        Self::new(
+            writer,
+            layout.schema.record_size(),
+            layout.chunk_rows,
+            layout.compression.gzip_level(),
+            threads,
+        )
+    }
+
     /// `gzip_level` selects parallel shuffle + deflate on `threads` threads; `None` stores
     /// raw chunks.
     pub fn new(
