@@ -7,7 +7,9 @@ use rustix::process::Signal;
 
 use crate::generate::{bgzf, gzip, methylation_text};
 use crate::terminal::send_signal;
-use crate::util::{expect_code, repo, run, stderr, txt2h5, wait_for_partial_output, TestDir};
+use crate::util::{
+    expect_code, repo, run, stderr, txt2h5, wait_for_partial_output, TestDir, SLOW_LOAD,
+};
 
 const BAD_DATA: i32 = 3;
 const USAGE: i32 = 2;
@@ -227,17 +229,7 @@ fn signals_stop_the_load_and_leave_nothing_behind() {
         dir.write("out.h5", b"previous result");
         let mut child = txt2h5()
             .current_dir(dir.path())
-            .args([
-                "load",
-                "big.txt",
-                "-o",
-                "out.h5",
-                "--force",
-                "-j",
-                "1",
-                "--compression",
-                "gzip:9",
-            ])
+            .args(SLOW_LOAD)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();

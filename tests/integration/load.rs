@@ -2,7 +2,7 @@
 
 use crate::generate::{bgzf, gzip, methylation_text};
 use crate::terminal::output_on_terminal;
-use crate::util::{describe, expect_code, h5check, repo, run, stderr, txt2h5, TestDir};
+use crate::util::{describe, expect_code, h5check, repo, run, stderr, txt2h5, TestDir, SLOW_LOAD};
 
 const NUMPY_DTYPE: &str =
     "[('chr', '|S10'), ('pos', '<i4'), ('pct', '<f4'), ('c', '<i4'), ('t', '<i4')]";
@@ -361,17 +361,7 @@ fn progress_is_drawn_only_on_a_terminal() {
         if let Some(term) = term {
             command.env("TERM", term);
         }
-        command.current_dir(dir.path()).args([
-            "load",
-            "big.txt",
-            "-o",
-            "out.h5",
-            "--force",
-            "-j",
-            "1",
-            "--compression",
-            "gzip:9",
-        ]);
+        command.current_dir(dir.path()).args(SLOW_LOAD);
         command.args(extra);
         let output = output_on_terminal(command);
         expect_code(&output, 0);

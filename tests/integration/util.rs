@@ -49,6 +49,20 @@ impl TestDir {
     }
 }
 
+/// `load big.txt -o out.h5`, slowed down (one thread, deflate level 9) so that a test can
+/// act while it runs: send a signal, watch the progress bar.
+pub const SLOW_LOAD: [&str; 9] = [
+    "load",
+    "big.txt",
+    "-o",
+    "out.h5",
+    "--force",
+    "-j",
+    "1",
+    "--compression",
+    "gzip:9",
+];
+
 /// The repository root, where fixtures live.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
