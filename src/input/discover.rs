@@ -22,8 +22,24 @@ pub struct Input {
     pub path: PathBuf,
     pub size: u64,
     pub mtime_ns: i64,
+    id: FileId,
+}
+
+/// A file's identity (device and inode): the same file under two names, or through a link,
+/// has one. Inputs, merge parts and outputs are compared by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId {
     device: u64,
     inode: u64,
+}
+
+impl FileId {
+    pub fn of(metadata: &std::fs::Metadata) -> Self {
+        Self {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+        }
+    }
 }
 
 impl Input {
@@ -32,14 +48,13 @@ impl Input {
             path,
             size: metadata.len(),
             mtime_ns: mtime_ns(metadata.mtime(), metadata.mtime_nsec()),
-            device: metadata.dev(),
-            inode: metadata.ino(),
+            id: FileId::of(metadata),
         }
     }
 
     /// Whether this input is the file at `metadata` (same device and inode).
     pub fn is_same_file(&self, metadata: &std::fs::Metadata) -> bool {
-        self.device == metadata.dev() && self.inode == metadata.ino()
+        self.id == FileId::of(metadata)
     }
 }
 
@@ -103,16 +118,7 @@ pub fn discover(operands: &[PathBuf], options: &DiscoverOptions) -> Result<Vec<I
 }
 
 fn expand_directory(dir: &Path, options: &DiscoverOptions, inputs: &mut Vec<Input>) -> Result<()> {
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|error| Error::io(dir, error))? {
-        let entry = entry.map_err(|error| Error::io(dir, error))?;
-        if entry.file_name().as_bytes().starts_with(b".") {
-            continue;
-        }
-        entries.push(entry.path());
-    }
-    entries.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
-    for path in entries {
+    for path in sorted_entries(dir)? {
         // Follow symbolic links, as `ls` and the shell's globs do.
         let metadata = std::fs::metadata(&path).map_err(|error| Error::io(&path, error))?;
         if metadata.is_dir() {
@@ -129,10 +135,24 @@ fn expand_directory(dir: &Path, options: &DiscoverOptions, inputs: &mut Vec<Inpu
     Ok(())
 }
 
+/// The entries of `dir` that are not hidden (names starting with `.`), sorted by their
+/// bytes: the order of a load's directory inputs and of a merge's directory of parts.
+pub fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|error| Error::io(dir, error))? {
+        let entry = entry.map_err(|error| Error::io(dir, error))?;
+        if !entry.file_name().as_bytes().starts_with(b".") {
+            entries.push(entry.path());
+        }
+    }
+    entries.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    Ok(entries)
+}
+
 fn reject_duplicates(inputs: &[Input]) -> Result<()> {
-    let mut seen: HashMap<(u64, u64), &Path> = HashMap::new();
+    let mut seen: HashMap<FileId, &Path> = HashMap::new();
     for input in inputs {
-        if let Some(first) = seen.insert((input.device, input.inode), &input.path) {
+        if let Some(first) = seen.insert(input.id, &input.path) {
             return Err(Error::usage(format!(
                 "{} and {} are the same file; loading it twice would duplicate its rows",
                 first.display(),

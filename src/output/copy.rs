@@ -27,14 +27,8 @@ pub fn copy_rows(
     interrupt: &Interrupt,
     output: &Path,
 ) -> Result<Copied> {
-    let output_error = |source| Error::Hdf5 {
-        path: output.to_path_buf(),
-        source,
-    };
-    let source_error = |error| Error::Hdf5 {
-        path: source.path.clone(),
-        source: error,
-    };
+    let output_error = |error| Error::hdf5(output, error);
+    let source_error = |error| Error::hdf5(&source.path, error);
     let chunk = chunker.chunk_rows() as u64;
     let same_layout = source.chunk_rows as u64 == chunk && source.compression == compression;
     let reader = source

@@ -50,10 +50,7 @@ impl OrderedWriter<'_> {
     ) -> Result<Vec<FileTally>> {
         let (units, pool, progress, interrupt) =
             (self.units, self.pool, self.progress, self.interrupt);
-        let hdf5_error = |source| Error::Hdf5 {
-            path: self.output.to_path_buf(),
-            source,
-        };
+        let hdf5_error = |source| Error::hdf5(self.output, source);
         let mut tallies = vec![FileTally::default(); file_count];
         let record_size = chunker.record_size();
         let mut spilled = Vec::new();

@@ -6,16 +6,14 @@
 
 use std::process::Command;
 
-use crate::util::{python, repo};
+use crate::util::{binary, python, repo};
 
 #[test]
 fn cli_agrees_with_numpy_on_generated_and_corrupted_files() {
-    let binary =
-        std::env::var_os("TXT2H5_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_txt2h5").into());
     let output = Command::new(python())
         .arg(repo().join("tests/support/fuzz.py"))
         .arg("--binary")
-        .arg(binary)
+        .arg(binary())
         .args(["--seed", "20261123", "--cases", "120"])
         .output()
         .unwrap();

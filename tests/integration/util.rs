@@ -70,11 +70,14 @@ pub fn repo() -> PathBuf {
 
 /// The binary under test; `TXT2H5_BIN` points the suite at another build (for example the
 /// one before a fix, to see a regression test fail).
-pub fn txt2h5() -> Command {
-    let binary = std::env::var_os("TXT2H5_BIN")
+pub fn binary() -> PathBuf {
+    std::env::var_os("TXT2H5_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_txt2h5")));
-    let mut command = Command::new(binary);
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_txt2h5")))
+}
+
+pub fn txt2h5() -> Command {
+    let mut command = Command::new(binary());
     command.env_remove("RUST_LOG");
     command
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::input::discover::{sorted_entries, FileId};
 use crate::output::h5::ExistingOutput;
 
 /// The part files: operands in the order given, each directory replaced by its `*.h5`
@@ -18,26 +19,16 @@ fn expand_parts(operands: &[PathBuf]) -> Result<Vec<PathBuf>> {
             parts.push(operand.clone());
             continue;
         }
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(operand).map_err(|error| Error::io(operand, error))? {
-            let entry = entry.map_err(|error| Error::io(operand, error))?;
-            let name = entry.file_name();
-            let name = name.as_encoded_bytes();
-            if !name.starts_with(b".") && name.ends_with(b".h5") {
-                found.push(entry.path());
-            }
-        }
+        let found: Vec<PathBuf> = sorted_entries(operand)?
+            .into_iter()
+            .filter(|path| path.as_os_str().as_encoded_bytes().ends_with(b".h5"))
+            .collect();
         if found.is_empty() {
             return Err(Error::usage(format!(
                 "{}: directory has no .h5 part files",
                 operand.display()
             )));
         }
-        found.sort_by(|a, b| {
-            a.as_os_str()
-                .as_encoded_bytes()
-                .cmp(b.as_os_str().as_encoded_bytes())
-        });
         parts.extend(found);
     }
     Ok(parts)
@@ -48,8 +39,8 @@ pub(super) fn open_parts(operands: &[PathBuf], output: &Path) -> Result<Vec<Exis
     let paths = expand_parts(operands)?;
     let output_identity = std::fs::metadata(output)
         .ok()
-        .map(|metadata| file_identity(&metadata));
-    let mut seen: HashMap<(u64, u64), &Path> = HashMap::new();
+        .map(|metadata| FileId::of(&metadata));
+    let mut seen: HashMap<FileId, &Path> = HashMap::new();
     let mut parts = Vec::with_capacity(paths.len());
     for path in &paths {
         let metadata = std::fs::metadata(path).map_err(|error| match error.kind() {
@@ -64,7 +55,7 @@ pub(super) fn open_parts(operands: &[PathBuf], output: &Path) -> Result<Vec<Exis
                 path.display()
             )));
         }
-        let identity = file_identity(&metadata);
+        let identity = FileId::of(&metadata);
         if output_identity == Some(identity) {
             return Err(Error::usage(format!(
                 "{}: the output file is also a part; write the merged output elsewhere",
@@ -82,11 +73,6 @@ pub(super) fn open_parts(operands: &[PathBuf], output: &Path) -> Result<Vec<Exis
         parts.push(part);
     }
     Ok(parts)
-}
-
-fn file_identity(metadata: &std::fs::Metadata) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    (metadata.dev(), metadata.ino())
 }
 
 /// Two parts that record the same source file (same path, size and checksum) hold the same

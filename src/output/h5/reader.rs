@@ -1,4 +1,4 @@
-//! Reading txt2h5 files back: parts to merge (and, later, files to append to).
+//! Reading txt2h5 files back: the parts of a merge and the output an append adds to.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,8 @@ use super::writer::{check, Compression};
 use super::SourceRow;
 use crate::schema::Schema;
 
-/// An existing txt2h5 output, opened read-only.
+/// What an existing txt2h5 output holds: its layout, provenance and `/sources`, read once.
+/// The file is closed again; [`ExistingOutput::rows_reader`] reopens it to read the rows.
 pub struct ExistingOutput {
     pub path: PathBuf,
     pub dataset_name: String,
@@ -55,18 +56,12 @@ impl OpenError {
     pub fn into_error(self, path: &Path, purpose: &str) -> crate::error::Error {
         use crate::error::Error;
         match self {
-            OpenError::Io(source) => Error::Io {
-                path: path.to_path_buf(),
-                source,
-            },
+            OpenError::Io(source) => Error::io(path, source),
             OpenError::NotOurs(why) => Error::usage(format!(
                 "{}: cannot {purpose} it: not a txt2h5 output: {why}",
                 path.display()
             )),
-            OpenError::Hdf5(source) => Error::Hdf5 {
-                path: path.to_path_buf(),
-                source,
-            },
+            OpenError::Hdf5(source) => Error::hdf5(path, source),
         }
     }
 }
