@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "txt2h5",
     version,
-    about = "Load whitespace-delimited methylation call files (chr pos pct c t) into one HDF5 compound dataset",
+    about = "Load methylation call files (Bismark, MethylDackel, modkit, methylKit, ALLC, BSMAP, or chr pos pct c t) into one HDF5 compound dataset",
     after_help = "Exit status: 0 success, 1 I/O or HDF5 failure, 2 usage error, 3 bad input data, \
                   128+N killed by signal N (130 for Ctrl-C)."
 )]
@@ -89,6 +89,41 @@ pub struct LoadArgs {
     /// Name of the compound dataset.
     #[arg(long, default_value = "data", value_name = "NAME")]
     pub dataset: String,
+
+    /// Input layout: auto (a preset per file, from its header and first lines), native
+    /// (chr pos pct c t), bismark-cov, bismark-report, methylkit, bedmethyl, allc,
+    /// methyldackel or bsmap.
+    #[arg(long, default_value = "auto", value_name = "NAME")]
+    pub format: String,
+
+    /// Any other layout, by column number (from 1): names chr, pos (1-based) or start
+    /// (0-based), pct (0-100), beta (0-1), c, t, cov, strand, context; e.g.
+    /// chr=1,start=2,beta=4,cov=5.
+    #[arg(long, value_name = "SPEC", conflicts_with = "format")]
+    pub columns: Option<String>,
+
+    /// Lines to skip at the start of every file (a header), with --columns.
+    #[arg(long, value_name = "N", requires = "columns")]
+    pub skip_lines: Option<u64>,
+
+    /// Contexts to keep, for files with a context column: CG, CHG, CHH, CH (CHG and CHH)
+    /// or all [default: CG].
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: Option<String>,
+
+    /// modkit modification codes to keep, for bedMethyl files: a comma list, or all
+    /// [default: m,C (5mC, and modkit's combined C)].
+    #[arg(long, value_name = "LIST")]
+    pub mod_code: Option<String>,
+
+    /// Fields to add after the five: strand (S1: +, - or .) and context (S3: CG, CHG,
+    /// CHH, empty where unknown), comma-separated.
+    #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+    pub extra: Vec<String>,
+
+    /// Store pos as a 64-bit integer (<i8), for chromosomes longer than 2^31 - 1 bases.
+    #[arg(long)]
+    pub wide_pos: bool,
 
     /// Bytes in the chr field (longer names are an error, never truncated).
     #[arg(long, default_value_t = crate::defaults::CHR_WIDTH, value_name = "N")]

@@ -28,11 +28,14 @@ pub enum Error {
     Usage { message: String },
 
     /// A line that does not parse.
-    #[error("{}:{line}: {error}\n  hint: {}", path.display(), error.hint())]
+    #[error("{}:{line}: {error}\n  hint: {}{}", path.display(), error.hint(), read_as(layout))]
     Data {
         path: PathBuf,
         line: u64,
         error: LineError,
+        /// The layout the file was read with, unless `native` (`bismark-cov (6 columns:
+        /// chr start end ...)`).
+        layout: Option<String>,
     },
 
     /// An input that is not readable text: corrupt gzip, unsupported compression.
@@ -53,6 +56,15 @@ pub enum Error {
     /// SIGINT, SIGTERM or SIGHUP arrived.
     #[error("interrupted by signal {signal}; no output was written")]
     Interrupted { signal: i32 },
+}
+
+fn read_as(layout: &Option<String>) -> String {
+    match layout {
+        Some(layout) => {
+            format!("\n  read as: {layout}; --format or --columns chooses another layout")
+        }
+        None => String::new(),
+    }
 }
 
 impl Error {

@@ -1,13 +1,13 @@
 //! Everything about the input files before their bytes are parsed.
 //!
 //! Operands are expanded and ordered ([`discover`]), optionally cut to one shard of the
-//! whole set ([`shard`]); each file's storage is told by content ([`format`]); plain files
+//! whole set ([`shard`]); each file's storage is told by content ([`encoding`]); plain files
 //! are cut into newline-aligned pieces ([`split`]), BGZF files at block boundaries
 //! ([`bgzf`]); and every file's bytes are checksummed for `/sources` ([`checksum`]).
 
 pub mod bgzf;
 pub mod checksum;
 pub mod discover;
-pub mod format;
+pub mod encoding;
 pub mod shard;
 pub mod split;

@@ -23,6 +23,7 @@ pub mod command;
 pub mod defaults;
 pub mod error;
 pub mod input;
+pub mod layout;
 pub mod output;
 pub mod parse;
 pub mod pipeline;

@@ -13,11 +13,14 @@
 mod fast;
 #[cfg(test)]
 mod fuzz;
+pub mod layout;
 mod number;
 pub mod reference;
 
-pub use number::{parse_f32_via_f64, parse_i32, FloatError, IntError};
+pub use number::{parse_f32_via_f64, parse_f64, parse_i32, parse_i64, FloatError, IntError};
 
+use crate::layout::filter::{Filters, Skipped};
+use crate::layout::{Header, Layout};
 use crate::schema::{Schema, FIELD_NAMES};
 
 /// The longest line accepted, in bytes, newline excluded. A methylation call line is under
@@ -27,16 +30,16 @@ use crate::schema::{Schema, FIELD_NAMES};
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// How much of an over-long line an error message quotes.
-const QUOTED_PREFIX: usize = 40;
+pub(crate) const QUOTED_PREFIX: usize = 40;
 
 /// Byte classes of the field splitter.
-const FIELD: u8 = 0;
-const SPACE: u8 = 1;
-const COMMENT: u8 = 2;
+pub(crate) const FIELD: u8 = 0;
+pub(crate) const SPACE: u8 = 1;
+pub(crate) const COMMENT: u8 = 2;
 
 /// `\t \n \v \f \r`, `\x1c`..`\x1f` and space: the ASCII part of `Py_UNICODE_ISSPACE`.
 /// The one definition of whitespace; the fast path derives its table from it.
-const fn byte_classes() -> [u8; 256] {
+pub(crate) const fn byte_classes() -> [u8; 256] {
     let mut table = [FIELD; 256];
     let spaces = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ";
     let mut i = 0;
@@ -47,7 +50,7 @@ const fn byte_classes() -> [u8; 256] {
     table[b'#' as usize] = COMMENT;
     table
 }
-static CLASS: [u8; 256] = byte_classes();
+pub(crate) static CLASS: [u8; 256] = byte_classes();
 
 /// Whether `byte` separates fields (numpy's whitespace set restricted to ASCII).
 pub fn is_field_separator(byte: u8) -> bool {
@@ -68,6 +71,26 @@ pub enum FieldError {
     },
     Integer(IntError),
     Float(FloatError),
+    /// A position outside the `pos` field (`<i4`, or `<i8` with `--wide-pos`).
+    PosOutOfRange {
+        wide: bool,
+    },
+    /// A 0-based start below 0.
+    NegativeStart,
+    /// Not a strand the layout writes.
+    Strand {
+        forward_reverse: bool,
+    },
+    /// A count used to derive another value is negative.
+    NegativeCount,
+    /// The methylated count is larger than the coverage, so `t = cov - c` is negative.
+    CountAboveCoverage {
+        count: i64,
+        coverage: i64,
+    },
+    /// `round(cov * pct / 100)` (or `round(cov * beta)`) is not a count: the level is not a
+    /// finite number, or the result does not fit.
+    DerivedCount,
 }
 
 /// Why one line was rejected. Columns are 1-based, as in numpy's messages.
@@ -87,11 +110,20 @@ pub enum LineError {
         byte: u8,
         text: String,
     },
-    #[error("column {column} ({}): {}: {text:?}", FIELD_NAMES[column - 1], describe_field_error(error))]
+    #[error("column {column} ({name}): {}: {text:?}", describe_field_error(error))]
     Field {
         column: usize,
+        name: &'static str,
         text: String,
         error: FieldError,
+    },
+    /// A line of a layout other than `native` with the wrong number of fields.
+    #[error("expected {expected} but found {found}: {text:?}")]
+    FieldCount {
+        found: usize,
+        /// `6 columns (chr start end percent count_methylated count_unmethylated)`.
+        expected: String,
+        text: String,
     },
 }
 
@@ -108,6 +140,26 @@ fn describe_field_error(error: &FieldError) -> String {
             "whole number out of the 32-bit range -2147483648..2147483647".to_string()
         }
         FieldError::Float(FloatError) => "not a decimal number".to_string(),
+        FieldError::PosOutOfRange { wide: false } => {
+            "position out of the 32-bit pos field (at most 2147483647)".to_string()
+        }
+        FieldError::PosOutOfRange { wide: true } => {
+            "position out of the 64-bit pos field".to_string()
+        }
+        FieldError::NegativeStart => "a 0-based start below 0".to_string(),
+        FieldError::Strand {
+            forward_reverse: false,
+        } => "not a strand (+, - or .)".to_string(),
+        FieldError::Strand {
+            forward_reverse: true,
+        } => "not a strand (F or R)".to_string(),
+        FieldError::NegativeCount => "a negative count".to_string(),
+        FieldError::CountAboveCoverage { count, coverage } => {
+            format!("the coverage {coverage} is smaller than the methylated count {count}")
+        }
+        FieldError::DerivedCount => {
+            "the methylated count round(cov * level) is not a whole number of reads".to_string()
+        }
     }
 }
 
@@ -123,6 +175,7 @@ impl LineError {
                 *column
             }
             LineError::Field { column, .. } => *column,
+            LineError::FieldCount { found, .. } => found + 1,
         }
     }
 
@@ -134,13 +187,17 @@ impl LineError {
             | LineError::TooLong { text }
             | LineError::BareCarriageReturn { text, .. }
             | LineError::NonAscii { text, .. }
-            | LineError::Field { text, .. } => text,
+            | LineError::Field { text, .. }
+            | LineError::FieldCount { text, .. } => text,
         }
     }
 
     /// What the user can do about it.
     pub fn hint(&self) -> String {
         match self {
+            LineError::FieldCount { expected, .. } => format!(
+                "every data line needs {expected}, separated by whitespace ('#' starts a comment)"
+            ),
             LineError::TooFewFields { .. } | LineError::TooManyFields { .. } => {
                 "every data line needs exactly 5 whitespace-separated columns: chr pos pct c t \
                  ('#' starts a comment)"
@@ -179,6 +236,34 @@ impl LineError {
                     "expected a decimal number such as 57.1428571428571, 1e-3, nan or inf"
                         .to_string()
                 }
+                FieldError::PosOutOfRange { wide: false } => {
+                    "chromosomes longer than 2^31 - 1 bases (axolotl, lungfish, some conifers)                      need --wide-pos, which stores pos as <i8"
+                        .to_string()
+                }
+                FieldError::PosOutOfRange { wide: true } => {
+                    "positions must fit a signed 64-bit integer".to_string()
+                }
+                FieldError::NegativeStart => {
+                    "BED-like starts count from 0; is this the right --format?".to_string()
+                }
+                FieldError::Strand { .. } => {
+                    "is this the right --format? its strand column holds +, - or . (F or R in \
+                     methylKit text files)"
+                        .to_string()
+                }
+                FieldError::NegativeCount => {
+                    "read counts cannot be negative; pct is derived from them".to_string()
+                }
+                FieldError::CountAboveCoverage { .. } => {
+                    "t is derived as cov - c, which would be negative; is the coverage column \
+                     the right one?"
+                        .to_string()
+                }
+                FieldError::DerivedCount => {
+                    "c is derived as round(cov * pct / 100) or round(cov * beta), which needs a \
+                     finite level and coverage"
+                        .to_string()
+                }
             },
         }
     }
@@ -193,7 +278,7 @@ impl LineError {
     }
 }
 
-fn lossy(bytes: &[u8]) -> String {
+pub(crate) fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -221,7 +306,7 @@ fn parse_line_general(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<b
 /// the first half of CRLF, or ends the file). numpy reads text files with universal
 /// newlines, so for it a lone `\r` is a line break; taking it for a space, as the field
 /// splitter would, could make one row of what numpy reads as two lines, or as an error.
-fn bare_carriage_return(line: &[u8]) -> Option<LineError> {
+pub(crate) fn bare_carriage_return(line: &[u8]) -> Option<LineError> {
     let at = memchr::memchr(b'\r', line)?;
     if at + 1 == line.len() {
         return None;
@@ -250,7 +335,7 @@ fn column_at(line: &[u8], at: usize) -> usize {
 /// often a Unicode space (U+00A0 no-break space is `c2 a0`) that numpy, reading UTF-8
 /// text, takes for a separator and txt2h5 does not. Name it instead of the symptom (a
 /// missing column, a bad number). Bad names keep their own, more precise error.
-fn explain_non_ascii(line: &[u8], error: LineError) -> LineError {
+pub(crate) fn explain_non_ascii(line: &[u8], error: LineError) -> LineError {
     if let LineError::Field {
         error: FieldError::ChrInvalidByte { .. } | FieldError::ChrTooLong { .. },
         ..
@@ -319,6 +404,7 @@ fn parse_fields(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, L
     let field = |k: usize| &line[fields[k].0..fields[k].1];
     let fail = |k: usize, error: FieldError| LineError::Field {
         column: k + 1,
+        name: FIELD_NAMES[k],
         text: lossy(field(k)),
         error,
     };
@@ -354,6 +440,8 @@ pub struct BlockProgress {
     pub lines: u64,
     /// Records written to the front of the output slice.
     pub rows: usize,
+    /// Data lines left out on purpose, by reason (layouts other than `native` only).
+    pub skipped: Skipped,
 }
 
 /// A line of a block that failed to parse.
@@ -367,10 +455,58 @@ pub struct BlockError {
 /// The error for the over-long line at the start of `rest`, kept out of the hot loop.
 #[cold]
 #[inline(never)]
-fn too_long(rest: &[u8], line_index: u64) -> BlockError {
+pub(crate) fn too_long(rest: &[u8], line_index: u64) -> BlockError {
     BlockError {
         line_index,
         error: LineError::too_long(rest),
+    }
+}
+
+/// How one file's lines become records: the seed's fast path for `native` files into the
+/// seed's record, the layout parser for everything else.
+#[derive(Clone, Debug)]
+pub enum LineParser {
+    Native(Schema),
+    Layout(Box<layout::LineLayout>),
+}
+
+impl LineParser {
+    pub fn new(layout: Layout, schema: Schema, filters: &Filters) -> Self {
+        if layout.is_native() && schema.is_plain() {
+            LineParser::Native(schema)
+        } else {
+            LineParser::Layout(Box::new(layout::LineLayout::new(layout, schema, filters)))
+        }
+    }
+
+    /// What may precede the data.
+    pub fn header(&self) -> &Header {
+        match self {
+            LineParser::Native(_) => &Header::None,
+            LineParser::Layout(layout) => &layout.layout.header,
+        }
+    }
+
+    /// The layout's name for messages, `None` for `native` (whose messages predate presets).
+    pub fn layout(&self) -> Option<&Layout> {
+        match self {
+            LineParser::Native(_) => None,
+            LineParser::Layout(layout) => Some(&layout.layout),
+        }
+    }
+
+    /// [`parse_block`] with this file's parser.
+    #[inline]
+    pub fn parse_block(
+        &self,
+        text: &[u8],
+        at_end: bool,
+        out: &mut [u8],
+    ) -> Result<BlockProgress, BlockError> {
+        match self {
+            LineParser::Native(schema) => parse_block(schema, text, at_end, out),
+            LineParser::Layout(layout) => layout::parse_block(layout, text, at_end, out),
+        }
     }
 }
 
@@ -518,6 +654,7 @@ mod tests {
             error,
             LineError::Field {
                 column: 1,
+                name: "chr",
                 text: "chrUn_KI270302v1".into(),
                 error: FieldError::ChrTooLong {
                     length: 16,
@@ -538,6 +675,7 @@ mod tests {
                 parse(line).unwrap_err(),
                 LineError::Field {
                     column: 1,
+                    name: "chr",
                     text: String::from_utf8_lossy(
                         &line[..line.iter().position(|&b| b == b' ').unwrap()]
                     )
@@ -656,7 +794,8 @@ mod tests {
             BlockProgress {
                 consumed: 21,
                 lines: 3,
-                rows: 1
+                rows: 1,
+                skipped: Skipped::default(),
             }
         );
         let progress = parse_block(&schema(), text, true, &mut out).unwrap();

@@ -24,9 +24,11 @@ use std::sync::mpsc::{sync_channel, Receiver};
 
 use crate::error::{Error, Result};
 use crate::input::discover::Input;
+use crate::layout::filter::Skipped;
 use crate::output::chunker::Chunker;
 use crate::output::copy::copy_rows;
 use crate::output::h5::{ExistingOutput, OutputWriter, WriterOptions};
+use crate::parse::LineParser;
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Plan;
 use crate::pipeline::spill::spill_dir;
@@ -47,6 +49,8 @@ pub struct PipelineOptions<'a> {
     pub layout: &'a WriterOptions,
     /// An existing output whose rows come first (append).
     pub prefix: Option<&'a ExistingOutput>,
+    /// How each input's lines become records.
+    pub parsers: &'a [LineParser],
 }
 
 /// What the run learned about one input.
@@ -55,6 +59,8 @@ pub struct FileTally {
     pub first_row: u64,
     pub rows: u64,
     pub checksum: u128,
+    /// Rows left out on purpose, by reason.
+    pub skipped: Skipped,
     started: bool,
 }
 
@@ -89,7 +95,7 @@ pub fn run(
         units: &plan.units,
         dispatch: &plan.dispatch,
         bgzf_blocks: &plan.bgzf_blocks,
-        schema: options.layout.schema,
+        parsers: options.parsers,
         pool: &pool,
         next_unit: &next_unit,
         stop: &stop,

@@ -12,8 +12,10 @@ use crate::defaults;
 use crate::error::{Error, Result};
 use crate::input::discover::DiscoverOptions;
 use crate::input::shard::Shard;
+use crate::layout::filter::{ContextFilter, Filters};
+use crate::layout::{FormatChoice, Layout, Preset};
 use crate::output::h5::{Compression, WriterOptions};
-use crate::schema::Schema;
+use crate::schema::{Schema, Shape};
 
 /// Everything a `load` run needs, checked.
 #[derive(Clone, Debug)]
@@ -35,13 +37,36 @@ pub struct LoadSettings {
     pub buffers: usize,
     pub shard: Option<Shard>,
     pub command_line: String,
+    /// `--format`, or the layout of `--columns`.
+    pub format: FormatChoice,
+    pub filters: Filters,
+    /// Whether `--context` and `--mod-code` were given (a filter given for files that lack
+    /// its column is an error; the defaults apply where they can).
+    pub explicit_filters: ExplicitFilters,
+}
+
+/// Which filters were asked for on the command line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExplicitFilters {
+    pub context: bool,
+    pub mod_code: bool,
 }
 
 impl LoadSettings {
     pub fn from_args(args: LoadArgs, command_line: String) -> Result<Self> {
         let threads = resolve_threads(args.threads)?;
-        let schema = Schema::new(args.chr_width)
+        let shape = parse_extras(&args.extra, args.wide_pos)?;
+        let schema = Schema::with_shape(args.chr_width, shape)
             .map_err(|error| Error::usage(format!("--chr-width: {error}")))?;
+        let format = parse_format(&args.format, args.columns.as_deref(), args.skip_lines)?;
+        let explicit_filters = ExplicitFilters {
+            context: args
+                .context
+                .as_deref()
+                .is_some_and(|context| context != "all"),
+            mod_code: args.mod_code.as_deref().is_some_and(|codes| codes != "all"),
+        };
+        let filters = parse_filters(args.context.as_deref(), args.mod_code.as_deref())?;
         // HDF5 limits a chunk to 4 GiB; far smaller chunks read and compress better anyway.
         let chunk_rows = args.chunk_rows.unwrap_or(defaults::CHUNK_ROWS);
         if chunk_rows == 0 || chunk_rows.saturating_mul(schema.record_size()) >= 1 << 32 {
@@ -102,8 +127,86 @@ impl LoadSettings {
                 .map(|spec| Shard::parse(spec, |name| std::env::var(name).ok()))
                 .transpose()?,
             command_line,
+            format,
+            filters,
+            explicit_filters,
         })
     }
+}
+
+fn parse_format(
+    name: &str,
+    columns: Option<&str>,
+    skip_lines: Option<u64>,
+) -> Result<FormatChoice> {
+    if let Some(spec) = columns {
+        return Layout::from_spec(spec, skip_lines.unwrap_or(0))
+            .map(FormatChoice::Columns)
+            .map_err(|why| Error::usage(format!("--columns: {why}")));
+    }
+    if name == "auto" {
+        return Ok(FormatChoice::Auto);
+    }
+    Preset::from_name(name)
+        .map(FormatChoice::Preset)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "--format {name:?}: expected auto or one of {} (or --columns SPEC for another \
+                 layout)",
+                Preset::ALL.map(Preset::name).join(", ")
+            ))
+        })
+}
+
+fn parse_filters(context: Option<&str>, mod_code: Option<&str>) -> Result<Filters> {
+    let mut filters = Filters::default();
+    if let Some(context) = context {
+        filters.context = ContextFilter::parse(context).ok_or_else(|| {
+            Error::usage(format!(
+                "--context {context:?}: expected CG, CHG, CHH, CH (CHG and CHH) or all"
+            ))
+        })?;
+    }
+    if let Some(codes) = mod_code {
+        filters.mod_codes = if codes == "all" {
+            None
+        } else {
+            let codes: Vec<Vec<u8>> = codes
+                .split(',')
+                .map(|code| code.trim().as_bytes().to_vec())
+                .collect();
+            if codes
+                .iter()
+                .any(|code| code.is_empty() || code.contains(&b' '))
+            {
+                return Err(Error::usage(format!(
+                    "--mod-code {codes:?}: expected a comma list of codes such as m,h or \
+                     m,C,17596, or all"
+                )));
+            }
+            Some(codes)
+        };
+    }
+    Ok(filters)
+}
+
+fn parse_extras(extras: &[String], wide_pos: bool) -> Result<Shape> {
+    let mut shape = Shape {
+        wide_pos,
+        ..Shape::default()
+    };
+    for extra in extras {
+        match extra.trim() {
+            "strand" => shape.strand = true,
+            "context" => shape.context = true,
+            other => {
+                return Err(Error::usage(format!(
+                    "--extra {other:?}: the extra fields are strand and context"
+                )))
+            }
+        }
+    }
+    Ok(shape)
 }
 
 /// A validated `merge` command.

@@ -7,15 +7,21 @@
 //! (`/sources` and the attributes, then the rename).
 
 mod append;
+mod layouts;
 
 use std::time::Instant;
 
 use crate::command::report::{LoadReport, SourceReport};
 use crate::error::{Error, Result};
 use crate::input::discover::{discover, Input};
-use crate::input::format::Format;
-use crate::output::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
+use crate::input::encoding::Encoding;
+use crate::layout::filter::Skipped;
+use crate::layout::Layout;
+use crate::output::h5::{
+    ExistingOutput, OutputWriter, RunInfo, SourceFacts, SourceRow, WriterOptions,
+};
 use crate::output::pending::{check_target, PendingOutput};
+use crate::parse::LineParser;
 use crate::pipeline::plan::plan;
 use crate::pipeline::{self, FileTally, PipelineOptions, PipelineReport};
 use crate::progress::Progress;
@@ -42,28 +48,30 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         Some(existing) => existing.writer_options(),
         None => settings.writer.clone(),
     };
-    let formats = inputs
+    let encodings = inputs
         .iter()
-        .map(|input| Format::detect(&input.path))
+        .map(|input| Encoding::detect(&input.path))
         .collect::<Result<Vec<_>>>()?;
+    let layouts = layouts::resolve(settings, &inputs, &encodings)?;
+    let parsers: Vec<LineParser> = layouts
+        .iter()
+        .map(|layout| LineParser::new(layout.clone(), writer_options.schema, &settings.filters))
+        .collect();
     let pending = PendingOutput::new(&settings.output, replace)?;
     let mut writer = OutputWriter::create(pending.path(), &writer_options)
         .map_err(|source| Error::hdf5(&settings.output, source))?;
     let run = Run {
         settings,
         inputs: &inputs,
+        encodings: &encodings,
+        layouts: &layouts,
         writer_options: &writer_options,
         existing: existing.as_ref(),
     };
-    let pipeline = run.run_pipeline(&formats, &mut writer, interrupt)?;
+    let pipeline = run.run_pipeline(&parsers, &mut writer, interrupt)?;
     run.finish(writer, &pipeline.tallies, input_set, interrupt)?;
     pending.commit()?;
-    Ok(run.report(
-        &formats,
-        &pipeline,
-        skipped,
-        started.elapsed().as_secs_f64(),
-    ))
+    Ok(run.report(&pipeline, skipped, started.elapsed().as_secs_f64()))
 }
 
 /// The inputs this run loads, in load order, and the identity of the whole input set
@@ -102,6 +110,9 @@ fn input_set(inputs: &[Input]) -> String {
 struct Run<'a> {
     settings: &'a LoadSettings,
     inputs: &'a [Input],
+    /// How each input is stored, and the layout it is read with.
+    encodings: &'a [Encoding],
+    layouts: &'a [Layout],
     writer_options: &'a WriterOptions,
     /// The output an append adds to; its rows come first.
     existing: Option<&'a ExistingOutput>,
@@ -111,12 +122,12 @@ impl Run<'_> {
     /// Parses every input and writes the records, after any existing rows, to `writer`.
     fn run_pipeline(
         &self,
-        formats: &[Format],
+        parsers: &[LineParser],
         writer: &mut OutputWriter,
         interrupt: &Interrupt,
     ) -> Result<PipelineReport> {
         let settings = self.settings;
-        let plan = plan(self.inputs, formats, settings.piece_bytes)?;
+        let plan = plan(self.inputs, self.encodings, settings.piece_bytes)?;
         let total_bytes = self.inputs.iter().map(|input| input.size).sum();
         let progress = Progress::new(!settings.quiet, total_bytes);
         let options = PipelineOptions {
@@ -126,6 +137,7 @@ impl Run<'_> {
             buffers: settings.buffers,
             layout: self.writer_options,
             prefix: self.existing,
+            parsers,
         };
         let result = pipeline::run(self.inputs, &plan, options, writer, &progress, interrupt);
         progress.finish();
@@ -144,22 +156,32 @@ impl Run<'_> {
             .existing
             .iter()
             .flat_map(|existing| existing.sources.iter().cloned());
-        let new_sources = self.inputs.iter().zip(tallies).map(|(input, tally)| {
-            SourceRow::new(
-                &input.path.to_string_lossy(),
-                input.size,
-                input.mtime_ns,
-                tally.checksum,
-                tally.first_row,
-                tally.rows,
-            )
-        });
+        let new_sources =
+            self.inputs
+                .iter()
+                .zip(tallies)
+                .zip(self.layouts)
+                .map(|((input, tally), layout)| {
+                    SourceRow::new(SourceFacts {
+                        path: &input.path.to_string_lossy(),
+                        size: input.size,
+                        mtime_ns: input.mtime_ns,
+                        checksum: tally.checksum,
+                        first_row: tally.first_row,
+                        rows: tally.rows,
+                        format: &layout.format,
+                        skipped: tally.skipped,
+                    })
+                });
         let sources: Vec<SourceRow> = earlier_sources.chain(new_sources).collect();
+        let presets = sources
+            .iter()
+            .any(|source| !matches!(source.format.as_str(), "native" | layouts::EMPTY));
         let options = self.writer_options;
         let info = RunInfo {
             command_line: self.settings.command_line.clone(),
             created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-            schema: options.schema.describe(),
+            schema: options.schema.describe(presets),
             dataset: options.dataset.clone(),
             compression: options.compression.to_string(),
             shard: self.settings.shard.map(|shard| shard.to_string()),
@@ -175,26 +197,22 @@ impl Run<'_> {
     }
 
     /// What the run did, for the summary line and `--json`.
-    fn report(
-        &self,
-        formats: &[Format],
-        pipeline: &PipelineReport,
-        skipped: Vec<String>,
-        seconds: f64,
-    ) -> LoadReport {
+    fn report(&self, pipeline: &PipelineReport, skipped: Vec<String>, seconds: f64) -> LoadReport {
         let rows: u64 = pipeline.tallies.iter().map(|tally| tally.rows).sum();
         let existing_rows = self.existing.map_or(0, |existing| existing.rows);
         let sources = self
             .inputs
             .iter()
             .zip(&pipeline.tallies)
-            .zip(formats)
-            .map(|((input, tally), format)| SourceReport {
+            .zip(self.encodings.iter().zip(self.layouts))
+            .map(|((input, tally), (encoding, layout))| SourceReport {
                 path: input.path.to_string_lossy().into_owned(),
-                format: format.name(),
+                format: layout.format.clone(),
+                encoding: encoding.name(),
                 bytes: input.size,
                 first_row: tally.first_row,
                 rows: tally.rows,
+                skipped: tally.skipped.into(),
                 xxh3_128: format!("{:032x}", tally.checksum),
             })
             .collect();
@@ -215,6 +233,14 @@ impl Run<'_> {
             threads: self.settings.threads,
             compression: self.writer_options.compression.to_string(),
             spilled_bytes: pipeline.spilled_bytes,
+            rows_skipped: pipeline
+                .tallies
+                .iter()
+                .fold(Skipped::default(), |mut total, tally| {
+                    total.add(tally.skipped);
+                    total
+                })
+                .into(),
             sources,
         }
     }

@@ -79,7 +79,11 @@ pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeRep
     let info = RunInfo {
         command_line: settings.command_line.clone(),
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-        schema: options.schema.describe(),
+        schema: options.schema.describe(
+            sources
+                .iter()
+                .any(|source| !matches!(source.format.as_str(), "native" | "empty")),
+        ),
         dataset: options.dataset.clone(),
         compression: options.compression.to_string(),
         shard: None,

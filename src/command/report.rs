@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::output::h5::ExistingOutput;
+use crate::output::h5::{ExistingOutput, SkippedRow};
 use crate::settings::LoadSettings;
 
 use crate::progress::group_thousands;
@@ -26,16 +26,23 @@ pub struct LoadReport {
     pub compression: String,
     /// Record bytes written to and read back from temporary spill files.
     pub spilled_bytes: u64,
+    /// Data lines of this run's files left out on purpose, by reason.
+    pub rows_skipped: SkippedRow,
     pub sources: Vec<SourceReport>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct SourceReport {
     pub path: String,
-    pub format: &'static str,
+    /// The layout the file was read with (`/sources` column `format`).
+    pub format: String,
+    /// How it is stored: `text`, `gzip` or `bgzf`.
+    pub encoding: &'static str,
     pub bytes: u64,
     pub first_row: u64,
     pub rows: u64,
+    /// Data lines left out on purpose, by reason.
+    pub skipped: SkippedRow,
     pub xxh3_128: String,
 }
 
@@ -60,6 +67,7 @@ impl LoadReport {
             threads: settings.threads,
             compression: existing.compression.to_string(),
             spilled_bytes: 0,
+            rows_skipped: SkippedRow::default(),
             sources: Vec::new(),
         }
     }
@@ -78,17 +86,59 @@ impl LoadReport {
     }
 
     fn load_line(&self) -> String {
-        format!(
-            "loaded {} file{}, {} rows, {} in {:.2} s ({}) -> {}:/{}",
+        let mut line = format!(
+            "loaded {} file{}{}, {} rows, {} in {:.2} s ({}) -> {}:/{}",
             self.files,
             if self.files == 1 { "" } else { "s" },
+            self.formats_clause(),
             group_thousands(self.rows),
             human_bytes(self.bytes),
             self.seconds,
             human_rate(self.rows_per_second),
             self.output,
             self.dataset
-        )
+        );
+        let skipped = &self.rows_skipped;
+        let reasons: Vec<String> = [
+            (skipped.zero_coverage, "zero coverage"),
+            (skipped.context, "context"),
+            (skipped.mod_code, "mod code"),
+        ]
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, reason)| format!("{reason} {}", group_thousands(*count)))
+        .collect();
+        if !reasons.is_empty() {
+            let total = skipped.zero_coverage + skipped.context + skipped.mod_code;
+            line.push_str(&format!(
+                "; left out {} rows ({})",
+                group_thousands(total),
+                reasons.join(", ")
+            ));
+        }
+        line
+    }
+
+    /// ` (bismark-cov 2, allc 1)`: the formats read, unless every file was `native`.
+    fn formats_clause(&self) -> String {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for source in &self.sources {
+            match counts
+                .iter_mut()
+                .find(|(format, _)| *format == source.format)
+            {
+                Some((_, count)) => *count += 1,
+                None => counts.push((&source.format, 1)),
+            }
+        }
+        if counts.iter().all(|(format, _)| *format == "native") {
+            return String::new();
+        }
+        let list: Vec<String> = counts
+            .iter()
+            .map(|(format, count)| format!("{format} {count}"))
+            .collect();
+        format!(" ({})", list.join(", "))
     }
 
     pub fn to_json(&self) -> String {

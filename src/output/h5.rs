@@ -10,5 +10,5 @@ mod writer;
 
 pub use attributes::RunInfo;
 pub use reader::{ExistingOutput, OpenError};
-pub use sources::SourceRow;
+pub use sources::{LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
 pub use writer::{Compression, OutputWriter, WriterOptions};

@@ -31,7 +31,7 @@ const fn blank_table() -> [bool; 256] {
     }
     table
 }
-static BLANK: [bool; 256] = blank_table();
+pub(in crate::parse) static BLANK: [bool; 256] = blank_table();
 
 /// Bytes a chromosome name may hold: printable ASCII except `#` (which starts a comment).
 const fn chr_table() -> [bool; 256] {
@@ -43,11 +43,11 @@ const fn chr_table() -> [bool; 256] {
     }
     table
 }
-static CHR: [bool; 256] = chr_table();
+pub(in crate::parse) static CHR: [bool; 256] = chr_table();
 
 /// Skips one or more blanks; `None` if there is none at `i`.
 #[inline(always)]
-fn blanks(text: &[u8], mut i: usize) -> Option<usize> {
+pub(in crate::parse) fn blanks(text: &[u8], mut i: usize) -> Option<usize> {
     let start = i;
     while i < text.len() && BLANK[text[i] as usize] {
         i += 1;
@@ -68,7 +68,7 @@ fn sign(text: &[u8], i: usize) -> (bool, usize) {
 /// An integer of at most 10 digits with an optional sign; returns it and the index after.
 /// Digits are accumulated while they are scanned: one pass over the field.
 #[inline(always)]
-fn integer(text: &[u8], i: usize) -> Option<(i32, usize)> {
+pub(in crate::parse) fn integer(text: &[u8], i: usize) -> Option<(i32, usize)> {
     let (negative, mut j) = sign(text, i);
     let digits_start = j;
     let mut magnitude: i64 = 0;
@@ -103,7 +103,7 @@ const POW10: [f64; 23] = [
 /// scale `10^k` with `k <= 15` are both exact doubles, and IEEE division rounds their exact
 /// quotient, the decimal's value, correctly to nearest.
 #[inline(always)]
-fn plain_decimal(text: &[u8], i: usize) -> Option<(f64, usize)> {
+pub(in crate::parse) fn plain_decimal(text: &[u8], i: usize) -> Option<(f64, usize)> {
     let (negative, mut j) = sign(text, i);
     let mut mantissa: u64 = 0;
     let mut digits = 0usize;

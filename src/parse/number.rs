@@ -45,6 +45,37 @@ pub fn parse_i32(field: &[u8]) -> Result<i32, IntError> {
     i32::try_from(value).map_err(|_| IntError::OutOfRange)
 }
 
+/// Parses a signed 64-bit integer with the same rules as [`parse_i32`] (positions of
+/// `--wide-pos`, and positions before their range check).
+#[inline]
+pub fn parse_i64(field: &[u8]) -> Result<i64, IntError> {
+    let (negative, digits) = match field.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, field),
+    };
+    if digits.is_empty() {
+        return Err(IntError::Invalid);
+    }
+    let mut magnitude: i128 = 0;
+    const LIMIT: i128 = 1 << 63;
+    for &byte in digits {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return Err(IntError::Invalid);
+        }
+        magnitude = (magnitude * 10 + i128::from(digit)).min(LIMIT + 1);
+    }
+    let value = if negative { -magnitude } else { magnitude };
+    i64::try_from(value).map_err(|_| IntError::OutOfRange)
+}
+
+/// Parses a float field to the nearest `f64` (numpy's double).
+#[inline]
+pub fn parse_f64(field: &[u8]) -> Result<f64, FloatError> {
+    fast_float2::parse(field).map_err(|_| FloatError)
+}
+
 /// Parses a float field to the nearest `f64`, then rounds that to `f32`, as numpy does.
 #[inline]
 pub fn parse_f32_via_f64(field: &[u8]) -> Result<f32, FloatError> {
@@ -66,6 +97,14 @@ mod tests {
         assert_eq!(parse_i32(b"2147483647"), Ok(i32::MAX));
         assert_eq!(parse_i32(b"-2147483648"), Ok(i32::MIN));
         assert_eq!(parse_i32(b"0000000000002147483647"), Ok(i32::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(parse_i64(b"+0009223372036854775807"), Ok(i64::MAX));
+        assert_eq!(parse_i64(b"9223372036854775808"), Err(IntError::OutOfRange));
+        assert_eq!(
+            parse_i64(b"99999999999999999999999x"),
+            Err(IntError::Invalid)
+        );
+        assert_eq!(parse_i64(b"1.0"), Err(IntError::Invalid));
     }
 
     #[test]

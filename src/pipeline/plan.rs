@@ -15,7 +15,7 @@
 use crate::error::{Error, Result};
 use crate::input::bgzf::{self, Block};
 use crate::input::discover::Input;
-use crate::input::format::Format;
+use crate::input::encoding::Encoding;
 use crate::input::split::nominal_pieces;
 
 /// What a unit does.
@@ -52,13 +52,13 @@ pub struct Plan {
 
 /// Cuts the inputs into units. BGZF inputs are split at block boundaries, in pieces of
 /// about a quarter of `piece_bytes` compressed (about `piece_bytes` of text).
-pub fn plan(inputs: &[Input], formats: &[Format], piece_bytes: u64) -> Result<Plan> {
+pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Result<Plan> {
     let mut units = Vec::new();
     let mut dispatch = Vec::new();
     let mut bgzf_blocks = vec![Vec::new(); inputs.len()];
-    for (file, (input, format)) in inputs.iter().zip(formats).enumerate() {
-        let blocks = match format {
-            Format::Gzip { bgzf: true } => {
+    for (file, (input, encoding)) in inputs.iter().zip(encodings).enumerate() {
+        let blocks = match encoding {
+            Encoding::Gzip { bgzf: true } => {
                 let handle = std::fs::File::open(&input.path)
                     .map_err(|error| Error::io(&input.path, error))?;
                 bgzf::blocks(&handle, input.size).map_err(|error| Error::io(&input.path, error))?
@@ -85,15 +85,15 @@ pub fn plan(inputs: &[Input], formats: &[Format], piece_bytes: u64) -> Result<Pl
             bgzf_blocks[file] = blocks;
             continue;
         }
-        match format {
-            Format::Gzip { .. } => {
+        match encoding {
+            Encoding::Gzip { .. } => {
                 dispatch.push(units.len());
                 units.push(Unit {
                     file,
                     kind: UnitKind::Gzip,
                 });
             }
-            Format::Plain => {
+            Encoding::Plain => {
                 let pieces = nominal_pieces(input.size, piece_bytes);
                 dispatch.push(units.len() + pieces.len());
                 for (start, end) in pieces {
@@ -129,7 +129,12 @@ mod tests {
         std::fs::write(&a, vec![b'\n'; 25]).unwrap();
         std::fs::write(&b, b"").unwrap();
         let inputs = crate::input::discover::discover(&[a, b], &Default::default()).unwrap();
-        let plan = plan(&inputs, &[Format::Plain, Format::Gzip { bgzf: false }], 10).unwrap();
+        let plan = plan(
+            &inputs,
+            &[Encoding::Plain, Encoding::Gzip { bgzf: false }],
+            10,
+        )
+        .unwrap();
         let kinds: Vec<UnitKind> = plan.units.iter().map(|unit| unit.kind).collect();
         assert_eq!(
             kinds,

@@ -15,12 +15,13 @@ use std::sync::mpsc::SyncSender;
 use crate::error::Error;
 use crate::input::bgzf::Block;
 use crate::input::discover::Input;
-use crate::parse::{parse_block, LineError};
+use crate::layout::filter::Skipped;
+use crate::layout::Header;
+use crate::parse::{LineError, LineParser};
 use crate::pipeline::buffer::{AcquireError, BufferPool, RecordBuffer};
 use crate::pipeline::plan::{Unit, UnitKind};
 use crate::pipeline::spill::{Spill, SpilledRecords};
 use crate::progress::Progress;
-use crate::schema::Schema;
 use units::{checksum_file, parse_bgzf_piece, parse_gzip, parse_piece};
 
 /// A message from a worker to the writer.
@@ -35,8 +36,12 @@ pub enum Payload {
     Rows(RecordBuffer),
     /// Records spilled to a temporary file, in order; more parts follow.
     Spilled(SpilledRecords),
-    /// Terminal: the unit parsed its text.
-    Done,
+    /// Terminal: the unit parsed its text, leaving out `skipped` rows; a gzip unit also
+    /// hashed the file.
+    Done {
+        skipped: Skipped,
+        checksum: Option<u128>,
+    },
     /// Terminal: the file's content checksum.
     Checksum(u128),
     /// Terminal: the unit failed.
@@ -57,7 +62,8 @@ pub struct WorkContext<'a> {
     pub dispatch: &'a [usize],
     /// The blocks of BGZF inputs read in pieces, by file.
     pub bgzf_blocks: &'a [Vec<Block>],
-    pub schema: Schema,
+    /// How each input's lines become records, by file.
+    pub parsers: &'a [LineParser],
     pub pool: &'a BufferPool,
     pub next_unit: &'a AtomicUsize,
     pub stop: &'a AtomicBool,
@@ -101,14 +107,7 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
         else {
             return;
         };
-        let mut sink = Sink {
-            context,
-            sender: &sender,
-            unit,
-            seq: 0,
-            buffer: None,
-            spill: None,
-        };
+        let mut sink = Sink::new(context, &sender, unit);
         let terminal = match run_unit(&mut sink, &mut text) {
             Ok(payload) => payload,
             Err(UnitError::Failed(error)) => {
@@ -137,16 +136,19 @@ fn run_unit(sink: &mut Sink<'_, '_>, text: &mut Vec<u8>) -> Result<Payload, Unit
         UnitKind::Checksum => checksum_file(input, text).map(Payload::Checksum),
         UnitKind::Piece { start, end } => {
             parse_piece(sink, input, start, end, text)?;
-            Ok(Payload::Done)
+            sink.done(None)
         }
-        UnitKind::Gzip => parse_gzip(sink, input, text).map(Payload::Checksum),
+        UnitKind::Gzip => {
+            let checksum = parse_gzip(sink, input, text)?;
+            sink.done(Some(checksum))
+        }
         UnitKind::BgzfPiece {
             first_block,
             end_block,
         } => {
             let blocks = &sink.context.bgzf_blocks[unit.file];
             parse_bgzf_piece(sink, input, blocks, first_block..end_block, text)?;
-            Ok(Payload::Done)
+            sink.done(None)
         }
     }
 }
@@ -159,11 +161,33 @@ struct Sink<'c, 's> {
     seq: u32,
     buffer: Option<RecordBuffer>,
     spill: Option<Spill>,
+    /// This file's parser.
+    parser: &'c LineParser,
+    /// Rows left out so far.
+    skipped: Skipped,
+    /// Header lines still to skip (units that start at the start of their file).
+    header: HeaderSkip,
+    /// Whether this unit's text runs to the end of the file.
+    ends_file: bool,
+}
+
+/// The header lines a unit that starts at its file's start skips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HeaderSkip {
+    None,
+    /// Line 1 is skipped if it is the layout's header.
+    Optional,
+    /// `--skip-lines`: this many lines are skipped, whatever they hold.
+    Lines(u64),
 }
 
 /// A parse failure inside [`Sink::parse`].
 enum ParseFailure {
-    Line { line_index: u64, error: LineError },
+    Line {
+        line_index: u64,
+        error: LineError,
+        layout: Option<String>,
+    },
     Stopped,
     Resource(Error),
 }
@@ -177,11 +201,16 @@ impl ParseFailure {
         lines_before: impl FnOnce() -> Result<u64, Error>,
     ) -> UnitError {
         match self {
-            ParseFailure::Line { line_index, error } => match lines_before() {
+            ParseFailure::Line {
+                line_index,
+                error,
+                layout,
+            } => match lines_before() {
                 Ok(before) => UnitError::Failed(Error::Data {
                     path: path.to_path_buf(),
                     line: before + line_index + 1,
                     error,
+                    layout,
                 }),
                 Err(error) => UnitError::Failed(error),
             },
@@ -191,13 +220,109 @@ impl ParseFailure {
     }
 }
 
-impl Sink<'_, '_> {
+impl<'c, 's> Sink<'c, 's> {
+    fn new(context: &'c WorkContext<'c>, sender: &'s SyncSender<Part>, unit: usize) -> Self {
+        let Unit { file, kind } = context.units[unit];
+        let parser = &context.parsers[file];
+        let (at_file_start, ends_file) = match kind {
+            UnitKind::Piece { start, end } => (start == 0, end == context.inputs[file].size),
+            UnitKind::BgzfPiece {
+                first_block,
+                end_block,
+            } => (
+                first_block == 0,
+                end_block == context.bgzf_blocks[file].len(),
+            ),
+            UnitKind::Gzip => (true, true),
+            UnitKind::Checksum => (false, false),
+        };
+        let header = match parser.header() {
+            _ if !at_file_start => HeaderSkip::None,
+            Header::None => HeaderSkip::None,
+            Header::Names(_) | Header::Track => HeaderSkip::Optional,
+            Header::Lines(lines) => HeaderSkip::Lines(*lines),
+        };
+        Self {
+            context,
+            sender,
+            unit,
+            seq: 0,
+            buffer: None,
+            spill: None,
+            parser,
+            skipped: Skipped::default(),
+            header,
+            ends_file,
+        }
+    }
+
+    /// The terminal payload of a parsing unit.
+    fn done(&self, checksum: Option<u128>) -> Result<Payload, UnitError> {
+        if let HeaderSkip::Lines(left) = self.header {
+            // Only a plain or BGZF file read in pieces can get here: a gzip stream is read
+            // to its end, and the lines of a shorter file are all skipped.
+            return Err(UnitError::Failed(Error::usage(format!(
+                "{}: --skip-lines reaches past the first piece of the file ({left} lines were                  still to skip); skip fewer lines, or decompress and cut the header off",
+                self.context.inputs[self.context.units[self.unit].file]
+                    .path
+                    .display()
+            ))));
+        }
+        Ok(Payload::Done {
+            skipped: self.skipped,
+            checksum,
+        })
+    }
+
+    /// Skips header lines at the start of `text`: returns the bytes and lines skipped.
+    fn skip_header(&mut self, text: &[u8], at_end: bool) -> (usize, u64) {
+        match self.header {
+            HeaderSkip::None => (0, 0),
+            HeaderSkip::Optional => {
+                let line_end = memchr::memchr(b'\n', text);
+                if line_end.is_none() && !at_end {
+                    // Not a whole line yet (a header is never this long): parse it as data,
+                    // which reports it.
+                    self.header = HeaderSkip::None;
+                    return (0, 0);
+                }
+                self.header = HeaderSkip::None;
+                let end = line_end.unwrap_or(text.len());
+                let line = text[..end].strip_suffix(b"\r").unwrap_or(&text[..end]);
+                if self.parser.header().matches(line) {
+                    (line_end.map_or(end, |end| end + 1), 1)
+                } else {
+                    (0, 0)
+                }
+            }
+            HeaderSkip::Lines(mut left) => {
+                let mut consumed = 0;
+                let mut lines = 0;
+                while left > 0 && consumed < text.len() {
+                    match memchr::memchr(b'\n', &text[consumed..]) {
+                        Some(end) => consumed += end + 1,
+                        None if at_end => consumed = text.len(),
+                        None => break,
+                    }
+                    left -= 1;
+                    lines += 1;
+                }
+                // A file shorter than its header has no data lines: nothing is left to skip.
+                let file_ended = at_end && consumed == text.len() && self.ends_file;
+                self.header = if left == 0 || file_ended {
+                    HeaderSkip::None
+                } else {
+                    HeaderSkip::Lines(left)
+                };
+                (consumed, lines)
+            }
+        }
+    }
+
     /// Parses whole lines of `text` (and a final partial line when `at_end`), sending full
     /// buffers on. Returns the bytes and lines consumed.
     fn parse(&mut self, text: &[u8], at_end: bool) -> Result<(usize, u64), ParseFailure> {
-        let schema = self.context.schema;
-        let mut consumed = 0;
-        let mut lines = 0;
+        let (mut consumed, mut lines) = self.skip_header(text, at_end);
         loop {
             if self.buffer.is_none() {
                 let buffer = self
@@ -214,12 +339,16 @@ impl Sink<'_, '_> {
                 self.buffer = Some(buffer);
             }
             let buffer = self.buffer.as_mut().expect("just filled");
-            let progress = parse_block(&schema, &text[consumed..], at_end, buffer.spare_mut())
+            let progress = self
+                .parser
+                .parse_block(&text[consumed..], at_end, buffer.spare_mut())
                 .map_err(|failure| ParseFailure::Line {
                     line_index: lines + failure.line_index,
                     error: failure.error,
+                    layout: self.parser.layout().map(|layout| layout.describe()),
                 })?;
             buffer.commit(progress.rows);
+            self.skipped.add(progress.skipped);
             consumed += progress.consumed;
             lines += progress.lines;
             if !buffer.is_full() {
@@ -268,7 +397,7 @@ impl Sink<'_, '_> {
     }
 
     fn send(&mut self, payload: Payload) -> Result<(), Stopped> {
-        if matches!(payload, Payload::Done | Payload::Checksum(_)) {
+        if matches!(payload, Payload::Done { .. } | Payload::Checksum(_)) {
             if let Some(buffer) = self.buffer.take() {
                 if buffer.rows() > 0 {
                     self.send(Payload::Rows(buffer))?;

@@ -91,7 +91,12 @@ impl OrderedWriter<'_> {
                     progress.set_rows(chunker.rows());
                 }
                 Payload::Checksum(checksum) => tally.checksum = checksum,
-                Payload::Done => {}
+                Payload::Done { skipped, checksum } => {
+                    tally.skipped.add(skipped);
+                    if let Some(checksum) = checksum {
+                        tally.checksum = checksum;
+                    }
+                }
                 Payload::Failed(error) => return Err(error),
             }
             if last {

@@ -34,9 +34,9 @@ pub(super) fn open(settings: &LoadSettings) -> Result<Option<ExistingOutput>> {
     }
     if existing.schema != settings.writer.schema {
         return Err(mismatch(format!(
-            "its chr field is {} bytes, this command's is {} (--chr-width)",
-            existing.schema.chr_width(),
-            settings.writer.schema.chr_width()
+            "its records are ({}), this command's are ({}) (--chr-width, --wide-pos, --extra)",
+            existing.schema.summary(),
+            settings.writer.schema.summary()
         )));
     }
     let compression = existing.compression;

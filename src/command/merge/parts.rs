@@ -105,14 +105,15 @@ pub(super) fn order_parts(mut parts: Vec<ExistingOutput>) -> Result<Vec<Existing
     for part in &parts[1..] {
         if part.dataset_name != first.dataset_name || part.schema != first.schema {
             return Err(Error::usage(format!(
-                "{} and {} have different schemas (dataset {:?} with chr width {} vs {:?} with {}); \
-                 parts must come from loads with the same --dataset and --chr-width",
+                "{} and {} have different schemas (dataset {:?} with {} vs {:?} with {}); \
+                 parts must come from loads with the same --dataset, --chr-width, --wide-pos \
+                 and --extra",
                 first.path.display(),
                 part.path.display(),
                 first.dataset_name,
-                first.schema.chr_width(),
+                first.schema.summary(),
                 part.dataset_name,
-                part.schema.chr_width()
+                part.schema.summary()
             )));
         }
     }

@@ -10,7 +10,7 @@ use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
 
 use super::writer::{check, Compression};
-use super::SourceRow;
+use super::{LegacySourceRow, SourceRow};
 use crate::schema::Schema;
 
 /// What an existing txt2h5 output holds: its layout, provenance and `/sources`, read once.
@@ -97,6 +97,25 @@ fn string_attr(location: &hdf5::Location, name: &str) -> Option<String> {
     Some(value.as_str().to_string())
 }
 
+/// `/sources`, from outputs written before or after format presets (by field names).
+fn read_sources(sources: &Dataset) -> Result<Vec<SourceRow>, OpenError> {
+    let has_format = match sources.dtype()?.to_descriptor()? {
+        TypeDescriptor::Compound(compound) => {
+            compound.fields.iter().any(|field| field.name == "format")
+        }
+        _ => return Err(not_ours("its sources table is not a compound dataset")),
+    };
+    Ok(if has_format {
+        sources.read_raw::<SourceRow>()?
+    } else {
+        sources
+            .read_raw::<LegacySourceRow>()?
+            .into_iter()
+            .map(SourceRow::from)
+            .collect()
+    })
+}
+
 impl ExistingOutput {
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         // Tell "cannot read it" and "not HDF5" apart before the library reports either as
@@ -109,20 +128,7 @@ impl ExistingOutput {
             string_attr(&file, "dataset").ok_or_else(|| not_ours("no 'dataset' attribute"))?;
         let data = file.dataset(&dataset_name)?;
         let descriptor = data.dtype()?.to_descriptor()?;
-        let chr_width = match &descriptor {
-            TypeDescriptor::Compound(compound) => {
-                match compound.fields.first().map(|field| &field.ty) {
-                    Some(TypeDescriptor::FixedAscii(width)) => *width,
-                    _ => return Err(not_ours("the first field is not a fixed-width string")),
-                }
-            }
-            _ => return Err(not_ours("the dataset is not a compound dataset")),
-        };
-        let schema = Schema::new(chr_width)
-            .map_err(|error| not_ours(&format!("its first field: {error}")))?;
-        if descriptor != schema.type_descriptor() {
-            return Err(not_ours("the record layout differs from txt2h5's"));
-        }
+        let schema = Schema::from_descriptor(&descriptor).map_err(|why| not_ours(&why))?;
         let chunk_rows = match data.chunk().as_deref() {
             Some([rows]) => *rows,
             _ => {
@@ -143,7 +149,7 @@ impl ExistingOutput {
                 )))
             }
         };
-        let sources = file.dataset("sources")?.read_raw::<SourceRow>()?;
+        let sources = read_sources(&file.dataset("sources")?)?;
         Ok(Self {
             path: path.to_path_buf(),
             rows: data.shape().first().copied().unwrap_or(0) as u64,

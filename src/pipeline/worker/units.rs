@@ -116,6 +116,7 @@ pub(super) fn parse_gzip(
                 path: path.clone(),
                 line: lines_before + 1,
                 error: LineError::too_long(&text[..filled]),
+                layout: sink.parser.layout().map(|layout| layout.describe()),
             }
             .into());
         }

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 /// How an input is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub enum Encoding {
     /// Uncompressed text: read in parallel, newline-aligned pieces.
     Plain,
     /// gzip, single- or multi-member; `bgzf` when the first member carries the BGZF `BC`
@@ -15,17 +15,17 @@ pub enum Format {
     Gzip { bgzf: bool },
 }
 
-impl Format {
+impl Encoding {
     pub fn name(&self) -> &'static str {
         match self {
-            Format::Plain => "text",
-            Format::Gzip { bgzf: false } => "gzip",
-            Format::Gzip { bgzf: true } => "bgzf",
+            Encoding::Plain => "text",
+            Encoding::Gzip { bgzf: false } => "gzip",
+            Encoding::Gzip { bgzf: true } => "bgzf",
         }
     }
 
     /// Looks at the first bytes of `path`.
-    pub fn detect(path: &Path) -> Result<Format> {
+    pub fn detect(path: &Path) -> Result<Encoding> {
         let mut head = [0u8; 18];
         let mut file = std::fs::File::open(path).map_err(|error| Error::io(path, error))?;
         let mut filled = 0;
@@ -47,13 +47,13 @@ impl Format {
     }
 
     /// Classifies a file by its leading bytes; `Err` names an unsupported compression.
-    pub fn from_magic(head: &[u8]) -> std::result::Result<Format, &'static str> {
+    pub fn from_magic(head: &[u8]) -> std::result::Result<Encoding, &'static str> {
         const GZIP: &[u8] = &[0x1f, 0x8b];
         if head.starts_with(GZIP) {
             // RFC 1952 header: FLG bit 2 is FEXTRA; BGZF puts SI1='B', SI2='C' first.
             let bgzf =
                 head.len() >= 14 && head[3] & 0x04 != 0 && head[12] == b'B' && head[13] == b'C';
-            return Ok(Format::Gzip { bgzf });
+            return Ok(Encoding::Gzip { bgzf });
         }
         for (magic, name) in [
             (&[0x28, 0xb5, 0x2f, 0xfd][..], "zstd"),
@@ -65,7 +65,7 @@ impl Format {
                 return Err(name);
             }
         }
-        Ok(Format::Plain)
+        Ok(Encoding::Plain)
     }
 }
 
@@ -75,20 +75,23 @@ mod tests {
 
     #[test]
     fn magic_numbers() {
-        assert_eq!(Format::from_magic(b"chr1\t1"), Ok(Format::Plain));
-        assert_eq!(Format::from_magic(b""), Ok(Format::Plain));
+        assert_eq!(Encoding::from_magic(b"chr1\t1"), Ok(Encoding::Plain));
+        assert_eq!(Encoding::from_magic(b""), Ok(Encoding::Plain));
         assert_eq!(
-            Format::from_magic(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
-            Ok(Format::Gzip { bgzf: false })
+            Encoding::from_magic(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
+            Ok(Encoding::Gzip { bgzf: false })
         );
         let bgzf = [
             0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0,
         ];
-        assert_eq!(Format::from_magic(&bgzf), Ok(Format::Gzip { bgzf: true }));
         assert_eq!(
-            Format::from_magic(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
+            Encoding::from_magic(&bgzf),
+            Ok(Encoding::Gzip { bgzf: true })
+        );
+        assert_eq!(
+            Encoding::from_magic(&[0x28, 0xb5, 0x2f, 0xfd, 0]),
             Err("zstd")
         );
-        assert_eq!(Format::from_magic(b"BZh91AY"), Err("bzip2"));
+        assert_eq!(Encoding::from_magic(b"BZh91AY"), Err("bzip2"));
     }
 }
