@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parse input files in parallel and write them, in order, to one HDF5 dataset.
-    Load(LoadArgs),
+    Load(Box<LoadArgs>),
     /// Concatenate the parts of a sharded load (txt2h5 outputs) into one dataset.
     Merge(MergeArgs),
 }

@@ -32,7 +32,7 @@ pub enum Error {
     Data {
         path: PathBuf,
         line: u64,
-        error: LineError,
+        error: Box<LineError>,
         /// The layout the file was read with, unless `native` (`bismark-cov (6 columns:
         /// chr start end ...)`).
         layout: Option<String>,

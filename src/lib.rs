@@ -73,7 +73,7 @@ fn run(cli: Cli) -> Result<(), Error> {
     let interrupt = Interrupt::install().map_err(|error| Error::io("signal handlers", error))?;
     match cli.command {
         Command::Load(args) => {
-            let settings = LoadSettings::from_args(args, command_line())?;
+            let settings = LoadSettings::from_args(*args, command_line())?;
             let report = command::load::load(&settings, &interrupt)?;
             if !settings.quiet {
                 say(&report.summary_line());

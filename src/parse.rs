@@ -317,6 +317,23 @@ pub(crate) fn bare_carriage_return(line: &[u8]) -> Option<LineError> {
     })
 }
 
+/// Why a line no layout can read is unreadable, when the reason is one every layout shares:
+/// a lone `\r`, or a non-ASCII byte outside a comment (most often a Unicode space). `auto`
+/// reports these as the parser would.
+pub fn explain_unplaceable(line: &[u8]) -> Option<LineError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if let Some(error) = bare_carriage_return(line) {
+        return Some(error);
+    }
+    let placeholder = LineError::TooLong {
+        text: String::new(),
+    };
+    match explain_non_ascii(line, placeholder) {
+        error @ LineError::NonAscii { .. } => Some(error),
+        _ => None,
+    }
+}
+
 /// The 1-based column of the field that holds (or would hold) byte `at` of `line`.
 fn column_at(line: &[u8], at: usize) -> usize {
     let mut column = 0;
@@ -484,14 +501,6 @@ impl LineParser {
         match self {
             LineParser::Native(_) => &Header::None,
             LineParser::Layout(layout) => &layout.layout.header,
-        }
-    }
-
-    /// The layout's name for messages, `None` for `native` (whose messages predate presets).
-    pub fn layout(&self) -> Option<&Layout> {
-        match self {
-            LineParser::Native(_) => None,
-            LineParser::Layout(layout) => Some(&layout.layout),
         }
     }
 

@@ -28,11 +28,10 @@ use crate::layout::filter::Skipped;
 use crate::output::chunker::Chunker;
 use crate::output::copy::copy_rows;
 use crate::output::h5::{ExistingOutput, OutputWriter, WriterOptions};
-use crate::parse::LineParser;
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Plan;
 use crate::pipeline::spill::spill_dir;
-use crate::pipeline::worker::{work, Part, WorkContext};
+use crate::pipeline::worker::{work, FileReading, Part, WorkContext};
 use crate::pipeline::writer::OrderedWriter;
 use crate::progress::Progress;
 use crate::signals::Interrupt;
@@ -49,8 +48,8 @@ pub struct PipelineOptions<'a> {
     pub layout: &'a WriterOptions,
     /// An existing output whose rows come first (append).
     pub prefix: Option<&'a ExistingOutput>,
-    /// How each input's lines become records.
-    pub parsers: &'a [LineParser],
+    /// How each input is read.
+    pub readings: &'a [FileReading],
 }
 
 /// What the run learned about one input.
@@ -95,7 +94,7 @@ pub fn run(
         units: &plan.units,
         dispatch: &plan.dispatch,
         bgzf_blocks: &plan.bgzf_blocks,
-        parsers: options.parsers,
+        readings: options.readings,
         pool: &pool,
         next_unit: &next_unit,
         stop: &stop,

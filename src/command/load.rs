@@ -23,6 +23,7 @@ use crate::output::h5::{
 use crate::output::pending::{check_target, PendingOutput};
 use crate::parse::LineParser;
 use crate::pipeline::plan::plan;
+use crate::pipeline::worker::FileReading;
 use crate::pipeline::{self, FileTally, PipelineOptions, PipelineReport};
 use crate::progress::Progress;
 use crate::settings::LoadSettings;
@@ -52,10 +53,22 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         .iter()
         .map(|input| Encoding::detect(&input.path))
         .collect::<Result<Vec<_>>>()?;
-    let layouts = layouts::resolve(settings, &inputs, &encodings)?;
-    let parsers: Vec<LineParser> = layouts
+    let resolved = layouts::resolve(settings, &inputs, &encodings)?;
+    let readings: Vec<FileReading> = resolved
         .iter()
-        .map(|layout| LineParser::new(layout.clone(), writer_options.schema, &settings.filters))
+        .map(|resolved| FileReading {
+            parser: LineParser::new(
+                resolved.layout.clone(),
+                writer_options.schema,
+                &settings.filters,
+            ),
+            read_as: resolved.read_as(),
+            undecided: resolved.undecided.clone(),
+        })
+        .collect();
+    let layouts: Vec<Layout> = resolved
+        .into_iter()
+        .map(|resolved| resolved.layout)
         .collect();
     let pending = PendingOutput::new(&settings.output, replace)?;
     let mut writer = OutputWriter::create(pending.path(), &writer_options)
@@ -68,7 +81,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         writer_options: &writer_options,
         existing: existing.as_ref(),
     };
-    let pipeline = run.run_pipeline(&parsers, &mut writer, interrupt)?;
+    let pipeline = run.run_pipeline(&readings, &mut writer, interrupt)?;
     run.finish(writer, &pipeline.tallies, input_set, interrupt)?;
     pending.commit()?;
     Ok(run.report(&pipeline, skipped, started.elapsed().as_secs_f64()))
@@ -122,7 +135,7 @@ impl Run<'_> {
     /// Parses every input and writes the records, after any existing rows, to `writer`.
     fn run_pipeline(
         &self,
-        parsers: &[LineParser],
+        readings: &[FileReading],
         writer: &mut OutputWriter,
         interrupt: &Interrupt,
     ) -> Result<PipelineReport> {
@@ -137,7 +150,7 @@ impl Run<'_> {
             buffers: settings.buffers,
             layout: self.writer_options,
             prefix: self.existing,
-            parsers,
+            readings,
         };
         let result = pipeline::run(self.inputs, &plan, options, writer, &progress, interrupt);
         progress.finish();

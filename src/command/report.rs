@@ -131,7 +131,10 @@ impl LoadReport {
                 None => counts.push((&source.format, 1)),
             }
         }
-        if counts.iter().all(|(format, _)| *format == "native") {
+        if counts
+            .iter()
+            .all(|(format, _)| matches!(*format, "native" | "empty"))
+        {
             return String::new();
         }
         let list: Vec<String> = counts

@@ -18,7 +18,7 @@ use std::path::Path;
 use super::{Header, Preset};
 use crate::error::{Error, Result};
 use crate::input::encoding::Encoding;
-use crate::parse::is_field_separator;
+use crate::parse::{is_field_separator, LineError};
 
 /// Text looked at per file (inflated, for compressed files).
 pub const HEAD_BYTES: usize = 64 << 10;
@@ -47,6 +47,9 @@ pub enum Undecided {
     Several { line: u64, presets: Vec<Preset> },
     /// The first 64 KiB hold no complete data line.
     NoLine,
+    /// The 1-based line fits no preset, for a reason every layout rejects (a lone `\r`, a
+    /// non-ASCII byte where fields are): reported as the parser reports it.
+    BadLine { line: u64, error: LineError },
 }
 
 /// Reads the first [`HEAD_BYTES`] of text; the flag says whether that is the whole file.
@@ -59,17 +62,23 @@ pub fn read_head(path: &Path, encoding: Encoding) -> Result<(Vec<u8>, bool)> {
         )),
     };
     let mut head = Vec::with_capacity(HEAD_BYTES);
-    reader
+    if let Err(error) = reader
         .by_ref()
         .take(HEAD_BYTES as u64 + 1)
         .read_to_end(&mut head)
-        .map_err(|error| match encoding {
-            Encoding::Plain => Error::io(path, error),
-            Encoding::Gzip { .. } => Error::BadInput {
-                path: path.to_path_buf(),
-                message: format!("gzip data is corrupt or truncated: {error}"),
-            },
-        })?;
+    {
+        let corrupt = || Error::BadInput {
+            path: path.to_path_buf(),
+            message: format!("gzip data is corrupt or truncated: {error}"),
+        };
+        return match encoding {
+            Encoding::Plain => Err(Error::io(path, error)),
+            // Damage past the first line is the load's to report, with its position (a
+            // BGZF block's offset, a line number): decide from the lines before it.
+            Encoding::Gzip { .. } if head.contains(&b'\n') => Ok((head, false)),
+            Encoding::Gzip { .. } => Err(corrupt()),
+        };
+    }
     let complete = head.len() <= HEAD_BYTES;
     head.truncate(HEAD_BYTES);
     Ok((head, complete))
@@ -162,11 +171,29 @@ pub fn detect(head: &[u8], complete: bool) -> Result<Detected, Undecided> {
             .collect();
         match first_line {
             None if fitting.is_empty() => {
+                let text = lines[number as usize - 1];
+                if let Some(error) = crate::parse::explain_unplaceable(text) {
+                    return Err(Undecided::BadLine {
+                        line: number,
+                        error,
+                    });
+                }
+                // One preset has this many columns: its parser reports what is wrong with
+                // the line, with the column and the text (every feature checked here is
+                // one the parser requires, so it cannot accept the line).
+                let same_count: Vec<Preset> = candidates
+                    .iter()
+                    .copied()
+                    .filter(|preset| preset.layout(b"").field_counts.allows(fields.len()))
+                    .collect();
+                if let ([preset], None) = (same_count.as_slice(), header) {
+                    return Ok(Detected::Preset(*preset));
+                }
                 return Err(Undecided::NoFit {
                     line: number,
                     fields: fields.len(),
                     why: no_fit_reason(header, &fields),
-                })
+                });
             }
             None => first_line = Some(number),
             // A later line that fits none of the remaining presets is the parser's to
@@ -263,6 +290,12 @@ impl Undecided {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
+            Undecided::BadLine { line, error } => Error::Data {
+                path: path.to_path_buf(),
+                line,
+                error: Box::new(error),
+                layout: None,
+            },
             Undecided::NoLine => Error::BadInput {
                 path: path.to_path_buf(),
                 message: format!(
@@ -347,6 +380,20 @@ mod tests {
             panic!()
         };
         assert!(why.contains("bismark-cov, methyldackel"), "{why}");
+    }
+
+    #[test]
+    fn a_line_only_one_preset_could_hold_is_left_to_its_parser() {
+        // A beta bedGraph has native's five columns but a fraction in column 4: the native
+        // parser refuses it with the column and the text.
+        assert_eq!(
+            detected("chr1\t100\t101\t0.5\t12\n"),
+            Ok(Detected::Preset(Preset::Native))
+        );
+        assert!(matches!(
+            detected("c 1 2 3\u{a0}4\n"),
+            Err(Undecided::BadLine { line: 1, .. })
+        ));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::sync::mpsc::SyncSender;
 use crate::error::Error;
 use crate::input::bgzf::Block;
 use crate::input::discover::Input;
+use crate::layout::detect::Undecided;
 use crate::layout::filter::Skipped;
 use crate::layout::Header;
 use crate::parse::{LineError, LineParser};
@@ -62,8 +63,8 @@ pub struct WorkContext<'a> {
     pub dispatch: &'a [usize],
     /// The blocks of BGZF inputs read in pieces, by file.
     pub bgzf_blocks: &'a [Vec<Block>],
-    /// How each input's lines become records, by file.
-    pub parsers: &'a [LineParser],
+    /// How each input is read, by file.
+    pub readings: &'a [FileReading],
     pub pool: &'a BufferPool,
     pub next_unit: &'a AtomicUsize,
     pub stop: &'a AtomicBool,
@@ -72,6 +73,17 @@ pub struct WorkContext<'a> {
     pub spill_dir: &'a Path,
     /// Bytes spilled so far, for the report.
     pub spilled_bytes: &'a AtomicU64,
+}
+
+/// How one input is read.
+pub struct FileReading {
+    pub parser: LineParser,
+    /// The layout data errors name (`bismark-cov (6 columns: ...)`); `None` for a file
+    /// read as `native` because `--format native` said so.
+    pub read_as: Option<String>,
+    /// Why `auto` could not pick the file's layout. Its units fail with this error when
+    /// they run, so the run reports the first error in load order, as for data errors.
+    pub undecided: Option<Undecided>,
 }
 
 /// The writer is gone or the run was cancelled: stop quietly, the writer reports why.
@@ -132,6 +144,9 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
 fn run_unit(sink: &mut Sink<'_, '_>, text: &mut Vec<u8>) -> Result<Payload, UnitError> {
     let unit = sink.context.units[sink.unit];
     let input = &sink.context.inputs[unit.file];
+    if let Some(undecided) = &sink.context.readings[unit.file].undecided {
+        return Err(UnitError::Failed(undecided.clone().into_error(&input.path)));
+    }
     match unit.kind {
         UnitKind::Checksum => checksum_file(input, text).map(Payload::Checksum),
         UnitKind::Piece { start, end } => {
@@ -161,8 +176,9 @@ struct Sink<'c, 's> {
     seq: u32,
     buffer: Option<RecordBuffer>,
     spill: Option<Spill>,
-    /// This file's parser.
+    /// This file's parser, and the layout its errors name.
     parser: &'c LineParser,
+    read_as: &'c Option<String>,
     /// Rows left out so far.
     skipped: Skipped,
     /// Header lines still to skip (units that start at the start of their file).
@@ -209,7 +225,7 @@ impl ParseFailure {
                 Ok(before) => UnitError::Failed(Error::Data {
                     path: path.to_path_buf(),
                     line: before + line_index + 1,
-                    error,
+                    error: Box::new(error),
                     layout,
                 }),
                 Err(error) => UnitError::Failed(error),
@@ -223,7 +239,8 @@ impl ParseFailure {
 impl<'c, 's> Sink<'c, 's> {
     fn new(context: &'c WorkContext<'c>, sender: &'s SyncSender<Part>, unit: usize) -> Self {
         let Unit { file, kind } = context.units[unit];
-        let parser = &context.parsers[file];
+        let parser = &context.readings[file].parser;
+        let read_as = &context.readings[file].read_as;
         let (at_file_start, ends_file) = match kind {
             UnitKind::Piece { start, end } => (start == 0, end == context.inputs[file].size),
             UnitKind::BgzfPiece {
@@ -250,6 +267,7 @@ impl<'c, 's> Sink<'c, 's> {
             buffer: None,
             spill: None,
             parser,
+            read_as,
             skipped: Skipped::default(),
             header,
             ends_file,
@@ -345,7 +363,7 @@ impl<'c, 's> Sink<'c, 's> {
                 .map_err(|failure| ParseFailure::Line {
                     line_index: lines + failure.line_index,
                     error: failure.error,
-                    layout: self.parser.layout().map(|layout| layout.describe()),
+                    layout: self.read_as.clone(),
                 })?;
             buffer.commit(progress.rows);
             self.skipped.add(progress.skipped);

@@ -295,7 +295,8 @@ fn quiet_prints_nothing_and_json_prints_a_summary() {
     assert_eq!(summary["files"], 2);
     assert_eq!(summary["rows"], 3);
     assert_eq!(summary["output"], "out.h5");
-    assert_eq!(summary["sources"][1]["format"], "gzip");
+    assert_eq!(summary["sources"][1]["encoding"], "gzip");
+    assert_eq!(summary["sources"][1]["format"], "native");
     assert_eq!(summary["sources"][1]["first_row"], 2);
     assert_eq!(summary["sources"][0]["bytes"], 27);
 

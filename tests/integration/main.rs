@@ -3,6 +3,7 @@
 
 mod append;
 mod errors;
+mod formats;
 mod fuzz;
 mod generate;
 mod load;

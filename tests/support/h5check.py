@@ -85,6 +85,19 @@ def check_same(a, b):
         return problems, fa["data"].shape[0]
 
 
+def source_row(r):
+    """One /sources row as JSON; `format` and `skipped` only in outputs that have them."""
+    row = {"path": r["path"].decode(), "size": int(r["size"]), "first_row": int(r["first_row"]), "rows": int(r["rows"]),
+           "xxh3_128": r["xxh3_128"].decode(), "mtime_ns": int(r["mtime_ns"])}
+    names = r.dtype.names
+    if "format" in names:
+        value = r["format"]
+        row["format"] = value.decode() if isinstance(value, bytes) else value
+    if "skipped" in names:
+        row["skipped"] = {k: int(r["skipped"][k]) for k in r["skipped"].dtype.names}
+    return row
+
+
 def describe(out):
     with h5py.File(out, "r") as f:
         d = f["data"] if "data" in f else None
@@ -98,8 +111,7 @@ def describe(out):
             equals_numpy_dtype=bool(d.dtype == dtype(d.dtype["chr"].itemsize)), itemsize=d.dtype.itemsize, shape=list(d.shape), maxshape=[m if m is not None else -1 for m in d.maxshape],
             chunks=list(d.chunks or []), compression=d.compression, compression_opts=d.compression_opts, shuffle=d.shuffle,
             data_attrs={k: str(v) for k, v in d.attrs.items()},
-            sources=[{"path": r["path"].decode(), "size": int(r["size"]), "first_row": int(r["first_row"]), "rows": int(r["rows"]),
-                      "xxh3_128": r["xxh3_128"].decode(), "mtime_ns": int(r["mtime_ns"])} for r in f["sources"][:]],
+            sources=[source_row(r) for r in f["sources"][:]],
             chr=[c.decode() for c in d["chr"][:50]],
         )
     print(json.dumps(report))

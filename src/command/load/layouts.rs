@@ -6,54 +6,93 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::input::discover::Input;
 use crate::input::encoding::Encoding;
-use crate::layout::detect::{detect, read_head, Detected};
+use crate::layout::detect::{detect, read_head, Detected, Undecided};
 use crate::layout::{FormatChoice, Layout, Preset, Role};
 use crate::settings::LoadSettings;
 
 /// The format recorded for a file `auto` found no data line in.
 pub const EMPTY: &str = "empty";
 
+/// One input's layout, or why `auto` could not pick one.
+pub struct Resolved {
+    pub layout: Layout,
+    pub undecided: Option<Undecided>,
+    /// Whether `auto` picked the layout.
+    pub auto: bool,
+}
+
+impl Resolved {
+    /// The layout data errors name: all but files read as `native` because the command
+    /// said so (their messages predate presets).
+    pub fn read_as(&self) -> Option<String> {
+        if self.layout.is_native() && !self.auto {
+            None
+        } else if self.auto {
+            Some(format!(
+                "{}, picked by --format auto",
+                self.layout.describe()
+            ))
+        } else {
+            Some(self.layout.describe())
+        }
+    }
+}
+
 /// Resolves each input's layout (in parallel: `auto` and methylKit read each file's start).
+/// A file `auto` cannot place is not an error yet: its units fail when they run, so the
+/// run reports the first error in load order.
 pub fn resolve(
     settings: &LoadSettings,
     inputs: &[Input],
     encodings: &[Encoding],
-) -> Result<Vec<Layout>> {
-    let layouts: Vec<Layout> = inputs
+) -> Result<Vec<Resolved>> {
+    let resolved: Vec<Resolved> = inputs
         .par_iter()
         .zip(encodings)
         .map(|(input, &encoding)| layout_of(&settings.format, input, encoding))
         .collect::<Result<_>>()?;
-    for (input, layout) in inputs.iter().zip(&layouts) {
-        check_filters(settings, input, layout)?;
+    for (input, resolved) in inputs.iter().zip(&resolved) {
+        if resolved.undecided.is_none() {
+            check_filters(settings, input, &resolved.layout)?;
+        }
     }
-    Ok(layouts)
+    Ok(resolved)
 }
 
-fn layout_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result<Layout> {
+fn layout_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result<Resolved> {
     let first_line = |head: &[u8]| -> Vec<u8> {
         let line = head.split(|&byte| byte == b'\n').next().unwrap_or(b"");
         line.strip_suffix(b"\r").unwrap_or(line).to_vec()
     };
+    let chosen = |layout| Resolved {
+        layout,
+        undecided: None,
+        auto: false,
+    };
     match choice {
-        FormatChoice::Columns(layout) => Ok(layout.clone()),
+        FormatChoice::Columns(layout) => Ok(chosen(layout.clone())),
         FormatChoice::Preset(Preset::MethylKit) => {
             // Its text layout has a header; its flat-file layout does not.
             let (head, _) = read_head(&input.path, encoding)?;
-            Ok(Preset::MethylKit.layout(&first_line(&head)))
+            Ok(chosen(Preset::MethylKit.layout(&first_line(&head))))
         }
-        FormatChoice::Preset(preset) => Ok(preset.layout(b"")),
+        FormatChoice::Preset(preset) => Ok(chosen(preset.layout(b""))),
         FormatChoice::Auto => {
             let (head, complete) = read_head(&input.path, encoding)?;
-            match detect(&head, complete) {
-                Ok(Detected::Preset(preset)) => Ok(preset.layout(&first_line(&head))),
+            let (layout, undecided) = match detect(&head, complete) {
+                Ok(Detected::Preset(preset)) => (preset.layout(&first_line(&head)), None),
                 Ok(Detected::Empty) => {
                     let mut layout = Preset::Native.layout(b"");
                     layout.format = EMPTY.to_string();
-                    Ok(layout)
+                    (layout, None)
                 }
-                Err(undecided) => Err(undecided.into_error(&input.path)),
-            }
+                Err(undecided) => (Preset::Native.layout(b""), Some(undecided)),
+            };
+            Ok(Resolved {
+                layout,
+                undecided,
+                auto: true,
+            })
         }
     }
 }

@@ -115,8 +115,8 @@ pub(super) fn parse_gzip(
             return Err(Error::Data {
                 path: path.clone(),
                 line: lines_before + 1,
-                error: LineError::too_long(&text[..filled]),
-                layout: sink.parser.layout().map(|layout| layout.describe()),
+                error: Box::new(LineError::too_long(&text[..filled])),
+                layout: sink.read_as.clone(),
             }
             .into());
         }
