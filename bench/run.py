@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = (ROOT / ".." / "shared" / "bench").resolve()
 PY = sys.executable
 TXT2H5 = str(ROOT / "target" / "release" / "txt2h5")
-CASES = ["text-none", "text-gzip4", "gz-inputs", "one-file", "memory"]
+CASES = ["text-none", "text-gzip4", "gz-inputs", "one-file", "memory", "presets"]
 
 
 def sh(cmd, **kw):
@@ -106,6 +106,19 @@ def main():
         add("one 865 MB file -> uncompressed", "seed_pool.py", seed + [str(out / "seed-one.h5"), big], out / "seed-one.h5", None)
         add("one 865 MB file -> uncompressed", "txt2h5 -j 1", tool + ["-o", str(out / "t-one-j1.h5"), "--compression", "none", "-j", "1", big], out / "t-one-j1.h5", out / "seed-one.h5")
         add("one 865 MB file -> uncompressed", "txt2h5 -j 2", tool + ["-o", str(out / "t-one-j2.h5"), "--compression", "none", "-j", "2", big], out / "t-one-j2.h5", out / "seed-one.h5")
+    preset_inputs = {}
+    if "presets" in cases:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import presets
+        preset_inputs = {"native": texts}
+        for preset in presets.CONVERTERS:
+            preset_inputs[preset] = presets.ensure(data, texts, preset)
+        for preset, files in preset_inputs.items():
+            add("presets, I/O floor", f"cat {preset} files", ["sh", "-c", 'cat "$@" > /dev/null', "sh"] + files,
+                None, None)
+            add("presets, per MiB of text", f"txt2h5 --format {preset}",
+                tool + ["-o", str(out / f"t-{preset}.h5"), "--compression", "none", "--format", preset] + files,
+                out / f"t-{preset}.h5", out / "t-native.h5" if preset == "bismark-cov" else None)
     if "memory" in cases:
         add("memory, default options", "txt2h5, one file (1x)", tool + ["-o", str(out / "t-mem1.h5"), big], out / "t-mem1.h5", None)
         add("memory, default options", "txt2h5, one file (4x)", tool + ["-o", str(out / "t-mem4.h5"), big4], out / "t-mem4.h5", None)
@@ -114,7 +127,7 @@ def main():
     best = {}
     for round_ in range(a.repeat):
         for case, name, cmd, output, ref in plan:
-            inputs = [p for p in cmd if p.endswith((".txt", ".gz"))]
+            inputs = [p for p in cmd if p.endswith((".txt", ".gz", ".cov", ".bed"))]
             warm(inputs)
             wall, peak = measure(cmd)
             w, p = best.get((case, name), (float("inf"), 0.0))
@@ -132,7 +145,20 @@ def main():
             seed_wall[case] = wall
         ratio = f"{wall / seed_wall[case]:.2f}" if case in seed_wall else ""
         same = "" if ref is None else ("yes" if equal(ref, output) else "**NO**")
-        print(f"| {case} | {name} | {wall:.2f} | {ratio} | {peak:.0f} | {os.path.getsize(output) / 1e6:.1f} | {same} |")
+        size = f"{os.path.getsize(output) / 1e6:.1f}" if output != "None" else ""
+        print(f"| {case} | {name} | {wall:.2f} | {ratio} | {peak:.0f} | {size} | {same} |")
+    if preset_inputs:
+        mib = {preset: sum(os.path.getsize(f) for f in files) / 2**20 for preset, files in preset_inputs.items()}
+        per_mib = {preset: best[("presets, per MiB of text", f"txt2h5 --format {preset}")][0] / mib[preset]
+                   for preset in preset_inputs}
+        print("\n| preset | MiB of text | cat s | wall s | s per MiB | ratio to native per MiB | ratio to native per row |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for preset in preset_inputs:
+            wall = best[("presets, per MiB of text", f"txt2h5 --format {preset}")][0]
+            native_wall = best[("presets, per MiB of text", "txt2h5 --format native")][0]
+            floor = best[("presets, I/O floor", f"cat {preset} files")][0]
+            print(f"| {preset} | {mib[preset]:.0f} | {floor:.2f} | {wall:.2f} | {per_mib[preset]:.4f} | "
+                  f"{per_mib[preset] / per_mib['native']:.2f} | {wall / native_wall:.2f} |")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ pub struct LineLayout {
     pub schema: Schema,
     /// Kept contexts, when the layout has a context column.
     context_filter: Option<crate::layout::filter::ContextFilter>,
+    /// Which roles the layout has, looked up once (the hot loop asks for every line).
+    has: Has,
     filters: Filters,
     /// `6 columns (chr start end ...)`, for errors (leaked once per run: errors may outlive
     /// the layout, and a `&'static str` keeps [`LineError`] cheap to build).
@@ -89,6 +91,16 @@ impl Default for Values<'_> {
     }
 }
 
+/// The roles a layout has.
+#[derive(Clone, Copy, Debug)]
+struct Has {
+    mod_code: bool,
+    context: bool,
+    c: bool,
+    t: bool,
+    pct: bool,
+}
+
 /// A failed rule, by role: the caller turns it into a [`LineError`] for its column.
 type RoleError = (Role, FieldError);
 
@@ -103,7 +115,15 @@ impl LineLayout {
             )
             .into_boxed_str(),
         );
+        let has = Has {
+            mod_code: layout.has(Role::ModCode),
+            context: layout.has(Role::Context),
+            c: layout.has(Role::C),
+            t: layout.has(Role::T),
+            pct: layout.has(Role::Pct),
+        };
         Self {
+            has,
             context_filter: layout.has(Role::Context).then_some(filters.context),
             filters: filters.clone(),
             schema,
@@ -192,11 +212,11 @@ impl LineLayout {
     /// Applies the filters and the derivation rules, and writes the record.
     #[inline]
     fn assemble(&self, values: &Values<'_>, slot: &mut [u8]) -> Result<Outcome, RoleError> {
-        let layout = &self.layout;
-        if layout.has(Role::ModCode) && !self.filters.keeps_mod_code(values.mod_code) {
+        let has = self.has;
+        if has.mod_code && !self.filters.keeps_mod_code(values.mod_code) {
             return Ok(Outcome::Skipped(SkipReason::ModCode));
         }
-        let context = if layout.has(Role::Context) {
+        let context = if has.context {
             Context::classify(values.context)
         } else {
             Context::Unknown
@@ -206,30 +226,25 @@ impl LineLayout {
                 return Ok(Outcome::Skipped(SkipReason::Context));
             }
         }
-        let has = |role| layout.has(role);
-        let c = if has(Role::C) {
+        let c = if has.c {
             values.c
         } else {
             if values.cov < 0 {
                 return Err((Role::Cov, FieldError::NegativeCount));
             }
-            let level = if has(Role::Pct) {
+            let level = if has.pct {
                 (values.cov as f64 * values.pct) / 100.0
             } else {
                 values.cov as f64 * values.beta
             };
             let rounded = level.round_ties_even();
             if !(rounded.is_finite() && (0.0..=f64::from(i32::MAX)).contains(&rounded)) {
-                let role = if has(Role::Pct) {
-                    Role::Pct
-                } else {
-                    Role::Beta
-                };
+                let role = if has.pct { Role::Pct } else { Role::Beta };
                 return Err((role, FieldError::DerivedCount));
             }
             rounded as i64
         };
-        let t = if has(Role::T) {
+        let t = if has.t {
             values.t
         } else {
             if values.cov < 0 || c < 0 {
@@ -247,7 +262,7 @@ impl LineLayout {
             }
             values.cov - c
         };
-        let pct = if has(Role::Pct) {
+        let pct = if has.pct {
             values.pct as f32
         } else {
             if c < 0 || t < 0 {
