@@ -5,14 +5,16 @@
 //! ```text
 //! cli ─► settings ─► command::{load, merge}
 //!                      │
-//!   input/     discover ─► shard ─► format ─► split / bgzf  (+ checksum)
+//!   input/     discover ─► shard ─► encoding ─► split / bgzf  (+ checksum)
+//!   layout/    preset / --columns / auto (detect) ─► the parser for each file
 //!   pipeline/  plan ─► worker (parse/) ─► buffer (spill) ─► reorder ─► writer
 //!   output/    chunker ─► compress ─► h5/  inside pending (renamed into place on success)
 //! ```
 //!
 //! [`cli`] holds the flags as typed and [`settings`] the validated run they become, with
 //! every default in [`defaults`]. A [`command`] strings the stages together: [`input`]
-//! finds and cuts the files, the [`pipeline`] parses the pieces in parallel ([`parse`])
+//! finds and cuts the files, [`layout`] says which column holds what in each, the
+//! [`pipeline`] parses the pieces in parallel ([`parse`])
 //! into pooled mmap buffers and puts them back in load order on one writer thread, and
 //! [`output`] turns the ordered records into HDF5 chunks in a temporary file renamed into
 //! place only on success. The record layout lives in [`schema`]; [`error`] maps failures
