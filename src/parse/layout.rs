@@ -43,9 +43,8 @@ pub struct LineLayout {
     /// Which roles the layout has, looked up once (the hot loop asks for every line).
     has: Has,
     filters: Filters,
-    /// `6 columns (chr start end ...)`, for errors (leaked once per run: errors may outlive
-    /// the layout, and a `&'static str` keeps [`LineError`] cheap to build).
-    expected: &'static str,
+    /// `6 columns (bismark-cov: chr start end ...)`, for errors.
+    expected: String,
 }
 
 /// What a line gave.
@@ -106,14 +105,11 @@ type RoleError = (Role, FieldError);
 
 impl LineLayout {
     pub fn new(layout: Layout, schema: Schema, filters: &Filters) -> Self {
-        let expected: &'static str = Box::leak(
-            format!(
-                "{} columns ({}: {})",
-                layout.field_counts.describe(),
-                layout.format,
-                layout.column_names()
-            )
-            .into_boxed_str(),
+        let expected = format!(
+            "{} columns ({}: {})",
+            layout.field_counts.describe(),
+            layout.format,
+            layout.column_names()
         );
         let has = Has {
             mod_code: layout.has(Role::ModCode),
@@ -337,7 +333,7 @@ impl LineLayout {
         if !self.layout.field_counts.allows(count) {
             return Err(LineError::FieldCount {
                 found: count,
-                expected: self.expected.to_string(),
+                expected: self.expected.clone(),
                 text: lossy(&line[..line.len().min(200)]),
             });
         }
