@@ -147,11 +147,6 @@ impl Layout {
         self.format == Preset::Native.name()
     }
 
-    /// Whether `pct` is computed from the counts (the layout has no percent column).
-    pub fn derives_pct(&self) -> bool {
-        !self.has(Role::Pct)
-    }
-
     /// `chr start end pct meth unmeth`: the column names, for hints.
     pub fn column_names(&self) -> String {
         self.names.join(" ")

@@ -30,16 +30,16 @@ use crate::schema::{Schema, FIELD_NAMES};
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// How much of an over-long line an error message quotes.
-pub(crate) const QUOTED_PREFIX: usize = 40;
+const QUOTED_PREFIX: usize = 40;
 
 /// Byte classes of the field splitter.
-pub(crate) const FIELD: u8 = 0;
-pub(crate) const SPACE: u8 = 1;
-pub(crate) const COMMENT: u8 = 2;
+const FIELD: u8 = 0;
+const SPACE: u8 = 1;
+const COMMENT: u8 = 2;
 
 /// `\t \n \v \f \r`, `\x1c`..`\x1f` and space: the ASCII part of `Py_UNICODE_ISSPACE`.
 /// The one definition of whitespace; the fast path derives its table from it.
-pub(crate) const fn byte_classes() -> [u8; 256] {
+const fn byte_classes() -> [u8; 256] {
     let mut table = [FIELD; 256];
     let spaces = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ";
     let mut i = 0;
@@ -50,7 +50,7 @@ pub(crate) const fn byte_classes() -> [u8; 256] {
     table[b'#' as usize] = COMMENT;
     table
 }
-pub(crate) static CLASS: [u8; 256] = byte_classes();
+static CLASS: [u8; 256] = byte_classes();
 
 /// Whether `byte` separates fields (numpy's whitespace set restricted to ASCII).
 pub fn is_field_separator(byte: u8) -> bool {
@@ -278,7 +278,7 @@ impl LineError {
     }
 }
 
-pub(crate) fn lossy(bytes: &[u8]) -> String {
+fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -306,7 +306,7 @@ fn parse_line_general(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<b
 /// the first half of CRLF, or ends the file). numpy reads text files with universal
 /// newlines, so for it a lone `\r` is a line break; taking it for a space, as the field
 /// splitter would, could make one row of what numpy reads as two lines, or as an error.
-pub(crate) fn bare_carriage_return(line: &[u8]) -> Option<LineError> {
+fn bare_carriage_return(line: &[u8]) -> Option<LineError> {
     let at = memchr::memchr(b'\r', line)?;
     if at + 1 == line.len() {
         return None;
@@ -352,7 +352,7 @@ fn column_at(line: &[u8], at: usize) -> usize {
 /// often a Unicode space (U+00A0 no-break space is `c2 a0`) that numpy, reading UTF-8
 /// text, takes for a separator and txt2h5 does not. Name it instead of the symptom (a
 /// missing column, a bad number). Bad names keep their own, more precise error.
-pub(crate) fn explain_non_ascii(line: &[u8], error: LineError) -> LineError {
+fn explain_non_ascii(line: &[u8], error: LineError) -> LineError {
     if let LineError::Field {
         error: FieldError::ChrInvalidByte { .. } | FieldError::ChrTooLong { .. },
         ..
@@ -379,9 +379,10 @@ pub(crate) fn explain_non_ascii(line: &[u8], error: LineError) -> LineError {
     }
 }
 
-/// Splits a line into its five fields and parses them.
-fn parse_fields(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
-    let mut fields = [(0usize, 0usize); 5];
+/// Splits a line into fields (runs of non-whitespace before any `#`): stores the bounds of
+/// the first `fields.len()` in `fields` and returns how many the line has in all. The one
+/// splitter of the general parsers, native and layout alike.
+fn split_fields(line: &[u8], fields: &mut [(usize, usize)]) -> usize {
     let mut count = 0;
     let mut i = 0;
     let len = line.len();
@@ -400,17 +401,26 @@ fn parse_fields(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, L
         while i < len && CLASS[line[i] as usize] == FIELD {
             i += 1;
         }
-        if count == fields.len() {
-            return Err(LineError::TooManyFields {
-                text: lossy(&line[start..i]),
-            });
+        if let Some(slot) = fields.get_mut(count) {
+            *slot = (start, i);
         }
-        fields[count] = (start, i);
         count += 1;
     }
-    match count {
+    count
+}
+
+/// Splits a line into its five fields and parses them.
+fn parse_fields(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
+    // Room for a sixth, to quote it when there are too many.
+    let mut fields = [(0usize, 0usize); 6];
+    match split_fields(line, &mut fields) {
         0 => return Ok(false),
         5 => {}
+        found if found > 5 => {
+            return Err(LineError::TooManyFields {
+                text: lossy(&line[fields[5].0..fields[5].1]),
+            })
+        }
         found => {
             return Err(LineError::TooFewFields {
                 found,
@@ -472,7 +482,7 @@ pub struct BlockError {
 /// The error for the over-long line at the start of `rest`, kept out of the hot loop.
 #[cold]
 #[inline(never)]
-pub(crate) fn too_long(rest: &[u8], line_index: u64) -> BlockError {
+fn too_long(rest: &[u8], line_index: u64) -> BlockError {
     BlockError {
         line_index,
         error: LineError::too_long(rest),

@@ -129,15 +129,6 @@ impl Schema {
         self.pct_offset() + 12
     }
 
-    /// The largest `pos` the record holds.
-    pub fn max_pos(&self) -> i64 {
-        if self.shape.wide_pos {
-            i64::MAX
-        } else {
-            i64::from(i32::MAX)
-        }
-    }
-
     /// The HDF5 compound type, packed, little-endian; h5py maps it to the numpy dtype above.
     pub fn type_descriptor(&self) -> TypeDescriptor {
         let int = || TypeDescriptor::Integer(IntSize::U4);

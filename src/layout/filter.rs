@@ -40,10 +40,6 @@ impl Skipped {
     pub fn mod_code(&self) -> u64 {
         self.0[SkipReason::ModCode as usize]
     }
-
-    pub fn total(&self) -> u64 {
-        self.0.iter().sum()
-    }
 }
 
 /// A cytosine's sequence context.

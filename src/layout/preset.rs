@@ -259,6 +259,6 @@ mod tests {
         assert_eq!(text.column(Pct), Some(5));
         let flat = Preset::MethylKit.layout(b"chr21\t9764513\t9764513\t-\t12\t3\t9");
         assert_eq!(flat.column(C), Some(5));
-        assert!(flat.derives_pct());
+        assert!(!flat.has(Pct));
     }
 }

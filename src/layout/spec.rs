@@ -112,7 +112,7 @@ mod tests {
         );
         assert_eq!(layout.field_counts, FieldCounts::AtLeast(5));
         assert_eq!(layout.header, Header::Lines(1));
-        assert!(layout.derives_pct());
+        assert!(!layout.has(Role::Pct));
         assert_eq!(layout.format, "columns:chr=1,start=2,beta=4,cov=5");
     }
 

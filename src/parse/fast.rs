@@ -65,10 +65,15 @@ fn sign(text: &[u8], i: usize) -> (bool, usize) {
     }
 }
 
-/// An integer of at most 10 digits with an optional sign; returns it and the index after.
-/// Digits are accumulated while they are scanned: one pass over the field.
+/// An integer of at most `max_digits` (at most 18) digits with an optional sign; returns it
+/// and the index after. Digits are accumulated while they are scanned: one pass over the
+/// field. More digits (leading zeros, overflow) are the general parser's business.
 #[inline(always)]
-pub(in crate::parse) fn integer(text: &[u8], i: usize) -> Option<(i32, usize)> {
+pub(in crate::parse) fn integer_digits(
+    text: &[u8],
+    i: usize,
+    max_digits: usize,
+) -> Option<(i64, usize)> {
     let (negative, mut j) = sign(text, i);
     let digits_start = j;
     let mut magnitude: i64 = 0;
@@ -81,12 +86,53 @@ pub(in crate::parse) fn integer(text: &[u8], i: usize) -> Option<(i32, usize)> {
         magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(digit));
         j += 1;
     }
-    // More than 10 digits (leading zeros, overflow) is the general parser's business.
-    if j == digits_start || j - digits_start > 10 {
+    if j == digits_start || j - digits_start > max_digits {
         return None;
     }
-    let value = if negative { -magnitude } else { magnitude };
+    Some((if negative { -magnitude } else { magnitude }, j))
+}
+
+/// An `i32` of at most 10 digits with an optional sign, and the index after it.
+#[inline(always)]
+pub(in crate::parse) fn integer(text: &[u8], i: usize) -> Option<(i32, usize)> {
+    let (value, j) = integer_digits(text, i, 10)?;
     i32::try_from(value).ok().map(|value| (value, j))
+}
+
+/// The end of a data line whose last field ends at `i`: trailing blanks, then `\n`, CRLF,
+/// a `# comment`, or the end of the text. Returns the line's length (with its `\n`, if
+/// `newline`), or `None` for anything else (a lone `\r`, a field glued on), which the
+/// general parser decides.
+#[inline(always)]
+pub(in crate::parse) fn line_end(text: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    while i < text.len() && BLANK[text[i] as usize] {
+        i += 1;
+    }
+    Some(match text.get(i) {
+        None => (i, false),
+        Some(b'\n') => (i + 1, true),
+        Some(b'\r') => match text.get(i + 1) {
+            Some(b'\n') => (i + 2, true),
+            // The end of the text so far: the parser waits for more, or the file ends.
+            None => (i + 1, false),
+            Some(_) => return None,
+        },
+        Some(b'#') => {
+            let (end, newline) = match memchr::memchr(b'\n', &text[i..]) {
+                Some(end) => (i + end + 1, true),
+                None => (text.len(), false),
+            };
+            // A comment holding a lone `\r` is refused by the general parser.
+            let comment_end = if newline { end - 1 } else { end };
+            if memchr::memchr(b'\r', &text[i..comment_end])
+                .is_some_and(|at| i + at + 1 != comment_end)
+            {
+                return None;
+            }
+            (end, newline)
+        }
+        Some(_) => return None,
+    })
 }
 
 /// Powers of ten exactly representable as `f64`.
@@ -198,35 +244,8 @@ fn try_parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Option<Fast> {
     let i = blanks(text, i)?;
     let (c, i) = integer(text, i)?;
     let i = blanks(text, i)?;
-    let (t, mut i) = integer(text, i)?;
-    while i < text.len() && BLANK[text[i] as usize] {
-        i += 1;
-    }
-    let (length, newline) = match text.get(i) {
-        None => (i, false),
-        Some(b'\n') => (i + 1, true),
-        Some(b'\r') => match text.get(i + 1) {
-            Some(b'\n') => (i + 2, true),
-            // The end of the text so far: the parser waits for more, or the file ends.
-            None => (i + 1, false),
-            Some(_) => return None,
-        },
-        Some(b'#') => {
-            let (end, newline) = match memchr::memchr(b'\n', &text[i..]) {
-                Some(end) => (i + end + 1, true),
-                None => (text.len(), false),
-            };
-            // A comment holding a lone `\r` is refused by the general parser.
-            let comment_end = if newline { end - 1 } else { end };
-            if memchr::memchr(b'\r', &text[i..comment_end])
-                .is_some_and(|at| i + at + 1 != comment_end)
-            {
-                return None;
-            }
-            (end, newline)
-        }
-        Some(_) => return None,
-    };
+    let (t, i) = integer(text, i)?;
+    let (length, newline) = line_end(text, i)?;
     write(schema, slot, text, chr_len, (pos, pct as f32, c, t));
     Some(Fast::Record { length, newline })
 }

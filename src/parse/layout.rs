@@ -22,8 +22,8 @@
 mod fast;
 
 use super::{
-    bare_carriage_return, explain_non_ascii, lossy, parse_f64, parse_i32, parse_i64, FieldError,
-    LineError, CLASS, COMMENT, FIELD,
+    bare_carriage_return, explain_non_ascii, lossy, parse_f64, parse_i32, parse_i64, split_fields,
+    FieldError, LineError,
 };
 use crate::layout::filter::{Context, Filters, SkipReason};
 use crate::layout::{Layout, Role, StrandLetters};
@@ -304,29 +304,7 @@ impl LineLayout {
 
     fn parse_fields(&self, line: &[u8], slot: &mut [u8]) -> Result<Outcome, LineError> {
         let mut fields = [(0usize, 0usize); MAX_FIELDS];
-        let mut count = 0;
-        let mut i = 0;
-        let len = line.len();
-        'split: loop {
-            while i < len {
-                match CLASS[line[i] as usize] {
-                    FIELD => break,
-                    COMMENT => break 'split,
-                    _ => i += 1,
-                }
-            }
-            if i == len {
-                break;
-            }
-            let start = i;
-            while i < len && CLASS[line[i] as usize] == FIELD {
-                i += 1;
-            }
-            if count < MAX_FIELDS {
-                fields[count] = (start, i);
-            }
-            count += 1;
-        }
+        let count = split_fields(line, &mut fields);
         if count == 0 {
             return Ok(Outcome::Blank);
         }

@@ -22,27 +22,7 @@ pub struct FloatError;
 /// Parses a signed 32-bit integer: `[+-]?[0-9]+`, leading zeros allowed.
 #[inline]
 pub fn parse_i32(field: &[u8]) -> Result<i32, IntError> {
-    let (negative, digits) = match field.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        Some((b'+', rest)) => (false, rest),
-        _ => (false, field),
-    };
-    if digits.is_empty() {
-        return Err(IntError::Invalid);
-    }
-    // Saturate instead of overflowing so that a long run of digits followed by a letter is
-    // still reported as invalid rather than out of range.
-    const LIMIT: i64 = 1 << 31;
-    let mut magnitude: i64 = 0;
-    for &byte in digits {
-        let digit = byte.wrapping_sub(b'0');
-        if digit > 9 {
-            return Err(IntError::Invalid);
-        }
-        magnitude = (magnitude * 10 + i64::from(digit)).min(LIMIT + 1);
-    }
-    let value = if negative { -magnitude } else { magnitude };
-    i32::try_from(value).map_err(|_| IntError::OutOfRange)
+    i32::try_from(parse_i64(field)?).map_err(|_| IntError::OutOfRange)
 }
 
 /// Parses a signed 64-bit integer with the same rules as [`parse_i32`] (positions of
@@ -57,8 +37,10 @@ pub fn parse_i64(field: &[u8]) -> Result<i64, IntError> {
     if digits.is_empty() {
         return Err(IntError::Invalid);
     }
-    let mut magnitude: i128 = 0;
+    // Saturate instead of overflowing so that a long run of digits followed by a letter is
+    // still reported as invalid rather than out of range.
     const LIMIT: i128 = 1 << 63;
+    let mut magnitude: i128 = 0;
     for &byte in digits {
         let digit = byte.wrapping_sub(b'0');
         if digit > 9 {

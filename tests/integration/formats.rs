@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::util::{describe, expect_code, python, repo, run, stderr, TestDir};
+use crate::util::{describe, expect_code, python, repo, run, stderr, support_script, TestDir};
 
 fn fixture(relative: &str) -> String {
     repo()
@@ -17,21 +17,9 @@ fn fixture(relative: &str) -> String {
         .into_owned()
 }
 
-/// Runs `presets.py ARGS...`; returns stdout, panicking with its report on a difference.
+/// Runs `presets.py ARGS...` (the numpy reference; see the module doc).
 fn presets(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(python())
-        .current_dir(dir)
-        .arg(repo().join("tests/support/presets.py"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "\npresets.py {args:?} failed\n--- stdout ---\n{stdout}\n--- stderr ---\n{}\n---",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    support_script(dir, "presets.py", args)
 }
 
 /// Loads `inputs` with `options` (flag name to value; `true` for a bare flag) and compares

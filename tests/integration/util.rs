@@ -116,22 +116,27 @@ pub fn python() -> PathBuf {
     python
 }
 
-/// Runs `tests/support/h5check.py ARGS...` in `dir`; returns its stdout, panicking with
-/// its report when it finds a difference.
-pub fn h5check(dir: &Path, args: &[&str]) -> String {
+/// Runs `tests/support/SCRIPT ARGS...` in `dir`; returns its stdout, panicking with its
+/// report when it fails (finds a difference).
+pub fn support_script(dir: &Path, script: &str, args: &[&str]) -> String {
     let output = Command::new(python())
         .current_dir(dir)
-        .arg(repo().join("tests/support/h5check.py"))
+        .arg(repo().join("tests/support").join(script))
         .args(args)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "\nh5check {args:?} found differences\n--- stdout ---\n{stdout}\n--- stderr ---\n{}\n---",
+        "\n{script} {args:?} found differences\n--- stdout ---\n{stdout}\n--- stderr ---\n{}\n---",
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// Runs `tests/support/h5check.py ARGS...` (see [`support_script`]).
+pub fn h5check(dir: &Path, args: &[&str]) -> String {
+    support_script(dir, "h5check.py", args)
 }
 
 /// `h5check describe`, parsed.

@@ -8,7 +8,7 @@
 
 use super::{LineLayout, Outcome, Values};
 use crate::layout::Role;
-use crate::parse::fast::{blanks, integer, plain_decimal, BLANK, CHR};
+use crate::parse::fast::{blanks, integer, integer_digits, line_end, plain_decimal, BLANK, CHR};
 use crate::parse::{CLASS, FIELD};
 
 /// A line the fast path took.
@@ -17,30 +17,6 @@ pub struct Line {
     /// Bytes of the line, with its `\n` if `newline`.
     pub length: usize,
     pub newline: bool,
-}
-
-/// A 64-bit integer of at most 18 digits with an optional sign, and the index after it.
-#[inline(always)]
-fn integer64(text: &[u8], i: usize) -> Option<(i64, usize)> {
-    let (negative, mut j) = match text.get(i) {
-        Some(b'-') => (true, i + 1),
-        Some(b'+') => (false, i + 1),
-        _ => (false, i),
-    };
-    let digits_start = j;
-    let mut magnitude: i64 = 0;
-    while j < text.len() {
-        let digit = text[j].wrapping_sub(b'0');
-        if digit > 9 {
-            break;
-        }
-        magnitude = magnitude.wrapping_mul(10).wrapping_add(i64::from(digit));
-        j += 1;
-    }
-    if j == digits_start || j - digits_start > 18 {
-        return None;
-    }
-    Some((if negative { -magnitude } else { magnitude }, j))
 }
 
 /// Scans a field of any bytes but whitespace and `#`; `None` if empty.
@@ -74,7 +50,7 @@ pub fn parse(layout: &LineLayout, text: &[u8], slot: &mut [u8]) -> Option<Line> 
                 values.chr = &text[start..i];
             }
             Role::Pos | Role::Start => {
-                let (value, end) = integer64(text, i)?;
+                let (value, end) = integer_digits(text, i, 18)?;
                 values.pos = layout.position(role, value).ok()?;
                 i = end;
             }
@@ -139,29 +115,7 @@ pub fn parse(layout: &LineLayout, text: &[u8], slot: &mut [u8]) -> Option<Line> 
     if !layout.layout.field_counts.allows(count) {
         return None;
     }
-    let (length, newline) = match text.get(i) {
-        None => (i, false),
-        Some(b'\n') => (i + 1, true),
-        Some(b'\r') => match text.get(i + 1) {
-            Some(b'\n') => (i + 2, true),
-            None => (i + 1, false),
-            Some(_) => return None,
-        },
-        Some(b'#') => {
-            let (end, newline) = match memchr::memchr(b'\n', &text[i..]) {
-                Some(end) => (i + end + 1, true),
-                None => (text.len(), false),
-            };
-            let comment_end = if newline { end - 1 } else { end };
-            if memchr::memchr(b'\r', &text[i..comment_end])
-                .is_some_and(|at| i + at + 1 != comment_end)
-            {
-                return None;
-            }
-            (end, newline)
-        }
-        Some(_) => return None,
-    };
+    let (length, newline) = line_end(text, i)?;
     let outcome = layout.assemble(&values, slot).ok()?;
     Some(Line {
         outcome,
