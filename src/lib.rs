@@ -24,6 +24,7 @@ pub mod cli;
 pub mod command;
 pub mod defaults;
 pub mod error;
+pub mod index;
 pub mod input;
 pub mod layout;
 pub mod output;

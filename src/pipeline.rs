@@ -23,10 +23,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use crate::error::{Error, Result};
+use crate::index::build::IndexBuilder;
+use crate::index::scan::Fields;
+use crate::index::PositionIndex;
 use crate::input::discover::Input;
 use crate::layout::filter::Skipped;
 use crate::output::chunker::Chunker;
-use crate::output::copy::copy_rows;
+use crate::output::copy::{copy_rows, index_of, CopyTarget};
 use crate::output::h5::{ExistingOutput, OutputWriter, WriterOptions};
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Plan;
@@ -69,6 +72,8 @@ pub struct PipelineReport {
     pub tallies: Vec<FileTally>,
     /// Record bytes that went through spill files (units finished ahead of the writer).
     pub spilled_bytes: u64,
+    /// The position index of every row of the output.
+    pub index: PositionIndex,
 }
 
 /// Parses the units of `inputs` and appends their records to `writer` in order.
@@ -95,6 +100,7 @@ pub fn run(
         dispatch: &plan.dispatch,
         bgzf_blocks: &plan.bgzf_blocks,
         readings: options.readings,
+        fields: Fields::of(&options.layout.schema),
         pool: &pool,
         next_unit: &next_unit,
         stop: &stop,
@@ -109,7 +115,7 @@ pub fn run(
         .map_err(|error| Error::io("thread pool", std::io::Error::other(error)))?;
     // Buffers bound the parts in flight; the slack covers terminal parts, which hold none.
     let (sender, receiver) = sync_channel(options.buffers + 2 * options.threads);
-    let tallies = threads.in_place_scope(|scope| {
+    let (tallies, index) = threads.in_place_scope(|scope| {
         for _ in 0..options.threads {
             let sender = sender.clone();
             let context = &context;
@@ -122,6 +128,10 @@ pub fn run(
             progress,
             interrupt,
             output: options.output,
+            fields: Fields::of(&options.layout.schema),
+            source_base: options
+                .prefix
+                .map_or(0, |prefix| prefix.sources.len() as u32),
         };
         let result = write_in_order(&options, writer, ordered, receiver, inputs.len(), interrupt);
         if result.is_err() {
@@ -134,6 +144,7 @@ pub fn run(
     Ok(PipelineReport {
         tallies,
         spilled_bytes: spilled_bytes.load(Ordering::Relaxed),
+        index,
     })
 }
 
@@ -146,17 +157,20 @@ fn write_in_order(
     receiver: Receiver<Part>,
     file_count: usize,
     interrupt: &Interrupt,
-) -> Result<Vec<FileTally>> {
+) -> Result<(Vec<FileTally>, PositionIndex)> {
     let mut chunker = Chunker::for_layout(writer, options.layout, options.threads)
         .map_err(|error| Error::io("thread pool", error))?;
+    let mut index = IndexBuilder::default();
     if let Some(prefix) = options.prefix {
-        copy_rows(
-            prefix,
-            &mut chunker,
-            options.layout.compression,
-            interrupt,
-            options.output,
-        )?;
+        let prefix_index = index_of(prefix, interrupt)?;
+        let target = CopyTarget {
+            chunker: &mut chunker,
+            index: &mut index,
+            compression: options.layout.compression,
+            source_base: 0,
+            output: options.output,
+        };
+        copy_rows(prefix, &prefix_index, target, interrupt)?;
     }
-    ordered.run(receiver, chunker, file_count)
+    ordered.run(receiver, chunker, file_count, index)
 }

@@ -24,7 +24,7 @@ use crate::output::pending::{check_target, PendingOutput};
 use crate::parse::LineParser;
 use crate::pipeline::plan::plan;
 use crate::pipeline::worker::FileReading;
-use crate::pipeline::{self, FileTally, PipelineOptions, PipelineReport};
+use crate::pipeline::{self, PipelineOptions, PipelineReport};
 use crate::progress::Progress;
 use crate::settings::LoadSettings;
 use crate::signals::Interrupt;
@@ -82,7 +82,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         existing: existing.as_ref(),
     };
     let pipeline = run.run_pipeline(&readings, &mut writer, interrupt)?;
-    run.finish(writer, &pipeline.tallies, input_set, interrupt)?;
+    run.finish(writer, &pipeline, input_set, interrupt)?;
     pending.commit()?;
     Ok(run.report(&pipeline, skipped, started.elapsed().as_secs_f64()))
 }
@@ -161,7 +161,7 @@ impl Run<'_> {
     fn finish(
         &self,
         writer: OutputWriter,
-        tallies: &[FileTally],
+        pipeline: &PipelineReport,
         input_set: String,
         interrupt: &Interrupt,
     ) -> Result<()> {
@@ -169,23 +169,23 @@ impl Run<'_> {
             .existing
             .iter()
             .flat_map(|existing| existing.sources.iter().cloned());
-        let new_sources =
-            self.inputs
-                .iter()
-                .zip(tallies)
-                .zip(self.layouts)
-                .map(|((input, tally), layout)| {
-                    SourceRow::new(SourceFacts {
-                        path: &input.path.to_string_lossy(),
-                        size: input.size,
-                        mtime_ns: input.mtime_ns,
-                        checksum: tally.checksum,
-                        first_row: tally.first_row,
-                        rows: tally.rows,
-                        format: &layout.format,
-                        skipped: tally.skipped,
-                    })
-                });
+        let new_sources = self
+            .inputs
+            .iter()
+            .zip(&pipeline.tallies)
+            .zip(self.layouts)
+            .map(|((input, tally), layout)| {
+                SourceRow::new(SourceFacts {
+                    path: &input.path.to_string_lossy(),
+                    size: input.size,
+                    mtime_ns: input.mtime_ns,
+                    checksum: tally.checksum,
+                    first_row: tally.first_row,
+                    rows: tally.rows,
+                    format: &layout.format,
+                    skipped: tally.skipped,
+                })
+            });
         let sources: Vec<SourceRow> = earlier_sources.chain(new_sources).collect();
         let presets = sources
             .iter()
@@ -201,7 +201,7 @@ impl Run<'_> {
             input_set,
         };
         writer
-            .finish(&sources, &info)
+            .finish(&sources, &pipeline.index, &info)
             .map_err(|source| Error::hdf5(&self.settings.output, source))?;
         match interrupt.received() {
             Some(signal) => Err(Error::Interrupted { signal }),

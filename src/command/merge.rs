@@ -17,8 +17,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::index::build::IndexBuilder;
+use crate::index::PositionIndex;
 use crate::output::chunker::Chunker;
-use crate::output::copy::{copy_rows, Copied};
+use crate::output::copy::{copy_rows, index_of, Copied, CopyTarget};
 use crate::output::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
 use crate::output::pending::{check_target, PendingOutput};
 use crate::progress::group_thousands;
@@ -68,13 +70,14 @@ pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeRep
     let (sources, rows) = rebased_sources(&parts);
     let pending = PendingOutput::new(&settings.output, settings.force)?;
     let hdf5_error = |source| Error::hdf5(&settings.output, source);
-    let (writer, copied) = if settings.virtual_dataset {
+    let (writer, copied, index) = if settings.virtual_dataset {
         let writer = write_virtual(&parts, &options, pending.path(), &settings.output)?;
-        (writer, Copied::default())
+        let index = virtual_index(&parts, interrupt)?;
+        (writer, Copied::default(), index)
     } else {
         let mut writer = OutputWriter::create(pending.path(), &options).map_err(hdf5_error)?;
-        let copied = copy_parts(&parts, &options, &mut writer, settings, interrupt)?;
-        (writer, copied)
+        let (copied, index) = copy_parts(&parts, &options, &mut writer, settings, interrupt)?;
+        (writer, copied, index)
     };
     let info = RunInfo {
         command_line: settings.command_line.clone(),
@@ -89,7 +92,7 @@ pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeRep
         shard: None,
         input_set: common_input_set(&parts),
     };
-    writer.finish(&sources, &info).map_err(hdf5_error)?;
+    writer.finish(&sources, &index, &info).map_err(hdf5_error)?;
     if let Some(signal) = interrupt.received() {
         return Err(Error::Interrupted { signal });
     }
@@ -126,32 +129,54 @@ fn rebased_sources(parts: &[ExistingOutput]) -> (Vec<SourceRow>, u64) {
     (sources, base)
 }
 
-/// The parts' rows copied into `writer`, as stored where chunks line up.
+/// The parts' rows copied into `writer`, as stored where chunks line up, and the merged
+/// position index.
 fn copy_parts(
     parts: &[ExistingOutput],
     options: &WriterOptions,
     writer: &mut OutputWriter,
     settings: &MergeSettings,
     interrupt: &Interrupt,
-) -> Result<Copied> {
+) -> Result<(Copied, PositionIndex)> {
     let mut chunker = Chunker::for_layout(writer, options, settings.threads)
         .map_err(|error| Error::io("thread pool", error))?;
+    let mut index = IndexBuilder::default();
     let mut total = Copied::default();
+    let mut source_base = 0u32;
     for part in parts {
-        let copied = copy_rows(
-            part,
-            &mut chunker,
-            options.compression,
-            interrupt,
-            &settings.output,
-        )?;
+        let part_index = index_of(part, interrupt)?;
+        let target = CopyTarget {
+            chunker: &mut chunker,
+            index: &mut index,
+            compression: options.compression,
+            source_base,
+            output: &settings.output,
+        };
+        let copied = copy_rows(part, &part_index, target, interrupt)?;
         total.stored_chunks += copied.stored_chunks;
         total.rechunked_rows += copied.rechunked_rows;
+        source_base += part.sources.len() as u32;
     }
-    chunker
+    let anchors = chunker
         .finish()
         .map_err(|source| Error::hdf5(&settings.output, source))?;
-    Ok(total)
+    index.add_anchors(anchors);
+    Ok((total, index.finish()))
+}
+
+/// The index of a virtual dataset over `parts`: theirs, moved to where their rows and
+/// sources land. Its anchors are the parts' chunk starts, which is where reads happen.
+fn virtual_index(parts: &[ExistingOutput], interrupt: &Interrupt) -> Result<PositionIndex> {
+    let mut index = IndexBuilder::default();
+    let (mut row_base, mut source_base) = (0u64, 0u32);
+    for part in parts {
+        let rebased = index_of(part, interrupt)?.rebased(row_base, source_base);
+        index.add_runs(rebased.runs);
+        index.add_anchors(rebased.anchors);
+        row_base += part.rows;
+        source_base += part.sources.len() as u32;
+    }
+    Ok(index.finish())
 }
 
 /// A virtual dataset over the parts, mapped by paths relative to the output's directory.

@@ -7,11 +7,14 @@
 //! layout, like its content, does not depend on timing. Without compression the chunks
 //! are stored directly from this thread. At most `2 * threads` chunks are in flight, which
 //! bounds memory at about `4 * threads` chunk sizes. The last chunk is zero-padded, as
-//! HDF5 stores every chunk whole; the dataset extent hides the padding.
+//! HDF5 stores every chunk whole; the dataset extent hides the padding. The pos of each
+//! chunk's first row is noted as an anchor of the position index ([`crate::index`]).
 
 use std::cell::RefCell;
 use std::sync::mpsc::{channel, Receiver, Sender};
 
+use crate::index::scan::Fields;
+use crate::index::Anchor;
 use crate::output::compress::ChunkCompressor;
 use crate::output::h5::{OutputWriter, WriterOptions};
 use crate::pipeline::reorder::Reorder;
@@ -21,12 +24,14 @@ type Compressed = (u64, Vec<u8>, Vec<u8>);
 
 pub struct Chunker<'w> {
     writer: &'w mut OutputWriter,
+    fields: Fields,
     record_size: usize,
     current: Vec<u8>,
     filled: usize,
     rows: u64,
     next_index: u64,
     parallel: Option<Parallel>,
+    anchors: Vec<Anchor>,
 }
 
 struct Parallel {
@@ -55,7 +60,7 @@ impl<'w> Chunker<'w> {
     ) -> std::io::Result<Self> {
         Self::new(
             writer,
-            layout.schema.record_size(),
+            Fields::of(&layout.schema),
             layout.chunk_rows,
             layout.compression.gzip_level(),
             threads,
@@ -66,7 +71,7 @@ impl<'w> Chunker<'w> {
     /// raw chunks.
     pub fn new(
         writer: &'w mut OutputWriter,
-        record_size: usize,
+        fields: Fields,
         chunk_rows: usize,
         gzip_level: Option<u8>,
         threads: usize,
@@ -93,14 +98,17 @@ impl<'w> Chunker<'w> {
                 })
             }
         };
+        let record_size = fields.record_size;
         Ok(Self {
             writer,
+            fields,
             record_size,
             current: vec![0; chunk_rows * record_size],
             filled: 0,
             rows: 0,
             next_index: 0,
             parallel,
+            anchors: Vec::new(),
         })
     }
 
@@ -139,10 +147,14 @@ impl<'w> Chunker<'w> {
     }
 
     /// Appends a full chunk already in stored form (filtered like this dataset's chunks),
-    /// as merge copies it from a part without inflating and deflating it again. Only at a
-    /// chunk boundary.
-    pub fn push_stored(&mut self, stored: Vec<u8>) -> hdf5::Result<()> {
+    /// as merge copies it from a part without inflating and deflating it again; `first_pos`
+    /// is the pos of its first row. Only at a chunk boundary.
+    pub fn push_stored(&mut self, stored: Vec<u8>, first_pos: i64) -> hdf5::Result<()> {
         assert!(self.at_chunk_boundary());
+        self.anchors.push(Anchor {
+            row: self.rows,
+            pos: first_pos,
+        });
         self.rows += (self.current.len() / self.record_size) as u64;
         let index = self.next_index;
         self.next_index += 1;
@@ -159,7 +171,8 @@ impl<'w> Chunker<'w> {
     }
 
     /// Stores the last, partial chunk and everything still in flight; sets the final extent.
-    pub fn finish(mut self) -> hdf5::Result<()> {
+    /// Returns the anchors: the pos of every chunk's first row.
+    pub fn finish(mut self) -> hdf5::Result<Vec<Anchor>> {
         if self.filled > 0 {
             self.current[self.filled..].fill(0);
             self.emit()?;
@@ -169,11 +182,17 @@ impl<'w> Chunker<'w> {
                 parallel.receive_one(self.writer, self.rows)?;
             }
         }
-        self.writer.set_extent(self.rows)
+        self.writer.set_extent(self.rows)?;
+        Ok(self.anchors)
     }
 
     fn emit(&mut self) -> hdf5::Result<()> {
         let index = self.next_index;
+        let chunk_rows = (self.current.len() / self.record_size) as u64;
+        self.anchors.push(Anchor {
+            row: index * chunk_rows,
+            pos: self.fields.pos(&self.current),
+        });
         self.next_index += 1;
         self.filled = 0;
         let Some(parallel) = &mut self.parallel else {

@@ -4,10 +4,15 @@
 //! chunk boundary, the source's chunk is whole, and chunk size and filters agree) its stored
 //! bytes are copied as they are; everything else is read as records and re-chunked. An
 //! append always starts at row 0, so all of the existing file's whole chunks copy as stored.
+//! The source's position index moves along with its rows; a source written before the
+//! index existed is indexed first by reading its rows ([`index_of`]).
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::index::build::IndexBuilder;
+use crate::index::scan::{segments, Fields};
+use crate::index::PositionIndex;
 use crate::output::chunker::Chunker;
 use crate::output::h5::{Compression, ExistingOutput};
 use crate::signals::Interrupt;
@@ -19,17 +24,35 @@ pub struct Copied {
     pub rechunked_rows: u64,
 }
 
-/// Appends every row of `source` to `chunker`, whose output has `compression`.
+/// Where copied rows go: the output's chunker and index, and the row of `/sources` the
+/// source's first source becomes.
+pub struct CopyTarget<'a, 'w> {
+    pub chunker: &'a mut Chunker<'w>,
+    pub index: &'a mut IndexBuilder,
+    pub compression: Compression,
+    pub source_base: u32,
+    pub output: &'a Path,
+}
+
+/// Appends every row of `source`, whose index is `source_index` (see [`index_of`]).
 pub fn copy_rows(
     source: &ExistingOutput,
-    chunker: &mut Chunker<'_>,
-    compression: Compression,
+    source_index: &PositionIndex,
+    target: CopyTarget<'_, '_>,
     interrupt: &Interrupt,
-    output: &Path,
 ) -> Result<Copied> {
+    let CopyTarget {
+        chunker,
+        index,
+        compression,
+        source_base,
+        output,
+    } = target;
     let output_error = |error| Error::hdf5(output, error);
     let source_error = |error| Error::hdf5(&source.path, error);
     let chunk = chunker.chunk_rows() as u64;
+    // The chunker notes the anchors of the output's own chunks.
+    index.add_runs(source_index.rebased(chunker.rows(), source_base).runs);
     let same_layout = source.chunk_rows as u64 == chunk && source.compression == compression;
     let reader = source
         .rows_reader()
@@ -42,16 +65,21 @@ pub fn copy_rows(
             return Err(Error::Interrupted { signal });
         }
         let count = chunk.min(source.rows - row);
-        // A whole chunk of the source that lands on a whole chunk of the output.
-        let aligned =
-            same_layout && count == chunk && chunker.at_chunk_boundary() && row % chunk == 0;
+        // A whole chunk of the source that lands on a whole chunk of the output, whose
+        // first pos the source's index gives.
+        let first_pos = source_index.anchor_at(row).map(|anchor| anchor.pos);
+        let aligned = same_layout
+            && count == chunk
+            && chunker.at_chunk_boundary()
+            && row % chunk == 0
+            && first_pos.is_some();
         if aligned
             && reader
                 .read_stored_chunk(row / chunk, source.chunk_rows, &mut buffer)
                 .map_err(source_error)?
         {
             chunker
-                .push_stored(std::mem::take(&mut buffer))
+                .push_stored(std::mem::take(&mut buffer), first_pos.expect("aligned"))
                 .map_err(output_error)?;
             copied.stored_chunks += 1;
         } else {
@@ -64,4 +92,45 @@ pub fn copy_rows(
         row += count;
     }
     Ok(copied)
+}
+
+/// The position index of `source`: its own, or, for an output written before the index
+/// existed, one built by reading its rows, source by source.
+pub fn index_of(source: &ExistingOutput, interrupt: &Interrupt) -> Result<PositionIndex> {
+    if let Some(index) = &source.index {
+        return Ok(index.clone());
+    }
+    let source_error = |error| Error::hdf5(&source.path, error);
+    let reader = source
+        .rows_reader()
+        .map_err(|error| error.into_error(&source.path, "read"))?;
+    let fields = Fields::of(&source.schema);
+    let chunk = source.chunk_rows as u64;
+    let mut builder = IndexBuilder::default();
+    let (mut buffer, mut found) = (Vec::new(), Vec::new());
+    for (number, file) in source.sources.iter().enumerate() {
+        let mut row = file.first_row;
+        let end = file.first_row + file.rows;
+        while row < end {
+            if let Some(signal) = interrupt.received() {
+                return Err(Error::Interrupted { signal });
+            }
+            // Up to the next chunk start, so that every chunk's first row is read.
+            let count = (chunk - row % chunk).min(end - row);
+            reader
+                .read_rows(row, count, &mut buffer)
+                .map_err(source_error)?;
+            if row % chunk == 0 {
+                builder.add_anchor(crate::index::Anchor {
+                    row,
+                    pos: fields.pos(&buffer),
+                });
+            }
+            found.clear();
+            segments(&buffer, &fields, &mut found);
+            builder.add_segments(number as u32, row, &buffer, &fields, &found);
+            row += count;
+        }
+    }
+    Ok(builder.finish())
 }

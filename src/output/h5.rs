@@ -4,11 +4,13 @@
 //! global lock anyway, so there is nothing to gain from calling it from several threads.
 
 mod attributes;
+mod index;
 mod reader;
 mod sources;
 mod writer;
 
 pub use attributes::RunInfo;
+pub use index::{read_index, IndexError, INDEX_VERSION};
 pub use reader::{ExistingOutput, OpenError};
 pub use sources::{LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
 pub use writer::{Compression, OutputWriter, WriterOptions};

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::SyncSender;
 
 use crate::error::Error;
+use crate::index::scan::{segments, Fields, Segment};
 use crate::input::bgzf::Block;
 use crate::input::discover::Input;
 use crate::layout::detect::Undecided;
@@ -33,10 +34,17 @@ pub struct Part {
 }
 
 pub enum Payload {
-    /// Records, in order; more parts of the same unit follow.
-    Rows(RecordBuffer),
-    /// Records spilled to a temporary file, in order; more parts follow.
-    Spilled(SpilledRecords),
+    /// Records, in order, with where `chr` changes in them; more parts of the same unit
+    /// follow.
+    Rows {
+        buffer: RecordBuffer,
+        segments: Vec<Segment>,
+    },
+    /// Records spilled to a temporary file, in order, and their segments; more parts follow.
+    Spilled {
+        records: SpilledRecords,
+        segments: Vec<Segment>,
+    },
     /// Terminal: the unit parsed its text, leaving out `skipped` rows; a gzip unit also
     /// hashed the file.
     Done {
@@ -51,7 +59,7 @@ pub enum Payload {
 
 impl Payload {
     pub fn is_last(&self) -> bool {
-        !matches!(self, Payload::Rows(_) | Payload::Spilled(_))
+        !matches!(self, Payload::Rows { .. } | Payload::Spilled { .. })
     }
 }
 
@@ -65,6 +73,8 @@ pub struct WorkContext<'a> {
     pub bgzf_blocks: &'a [Vec<Block>],
     /// How each input is read, by file.
     pub readings: &'a [FileReading],
+    /// Where the index finds `chr` and `pos` in a record.
+    pub fields: Fields,
     pub pool: &'a BufferPool,
     pub next_unit: &'a AtomicUsize,
     pub stop: &'a AtomicBool,
@@ -386,8 +396,12 @@ impl<'c, 's> Sink<'c, 's> {
         match self.context.pool.try_acquire(self.unit) {
             Some(Ok(empty)) => {
                 self.buffer = Some(empty);
-                self.send(Payload::Rows(full))
-                    .map_err(|Stopped| ParseFailure::Stopped)
+                let segments = self.segments(&full);
+                self.send(Payload::Rows {
+                    buffer: full,
+                    segments,
+                })
+                .map_err(|Stopped| ParseFailure::Stopped)
             }
             Some(Err(AcquireError::Cancelled)) => Err(ParseFailure::Stopped),
             Some(Err(AcquireError::Map(error))) => Err(ParseFailure::Resource(Error::io(
@@ -406,19 +420,29 @@ impl<'c, 's> Sink<'c, 's> {
                 self.context
                     .spilled_bytes
                     .fetch_add(records.bytes as u64, Ordering::Relaxed);
+                let segments = self.segments(&full);
                 full.clear();
                 self.buffer = Some(full);
-                self.send(Payload::Spilled(records))
+                self.send(Payload::Spilled { records, segments })
                     .map_err(|Stopped| ParseFailure::Stopped)
             }
         }
+    }
+
+    /// Where `chr` changes in `buffer`, for the position index: scanned here, on the
+    /// worker's thread, while the records are still in cache.
+    fn segments(&self, buffer: &RecordBuffer) -> Vec<Segment> {
+        let mut found = Vec::new();
+        segments(buffer.as_bytes(), &self.context.fields, &mut found);
+        found
     }
 
     fn send(&mut self, payload: Payload) -> Result<(), Stopped> {
         if matches!(payload, Payload::Done { .. } | Payload::Checksum(_)) {
             if let Some(buffer) = self.buffer.take() {
                 if buffer.rows() > 0 {
-                    self.send(Payload::Rows(buffer))?;
+                    let segments = self.segments(&buffer);
+                    self.send(Payload::Rows { buffer, segments })?;
                 } else {
                     self.context.pool.release(buffer);
                 }

@@ -10,6 +10,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::index::build::IndexBuilder;
+use crate::index::scan::Fields;
+use crate::index::PositionIndex;
 use crate::output::chunker::Chunker;
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Unit;
@@ -39,15 +42,22 @@ pub struct OrderedWriter<'a> {
     pub progress: &'a Progress,
     pub interrupt: &'a Interrupt,
     pub output: &'a Path,
+    /// Where the index finds `chr` and `pos` in a record.
+    pub fields: Fields,
+    /// The row of `/sources` of the first input (after an append's earlier sources).
+    pub source_base: u32,
 }
 
 impl OrderedWriter<'_> {
+    /// Writes every part; returns each file's tally and the output's position index
+    /// (`index` holds that of rows written before, as by an append).
     pub fn run(
         &self,
         receiver: Receiver<Part>,
         mut chunker: Chunker<'_>,
         file_count: usize,
-    ) -> Result<Vec<FileTally>> {
+        mut index: IndexBuilder,
+    ) -> Result<(Vec<FileTally>, PositionIndex)> {
         let (units, pool, progress, interrupt) =
             (self.units, self.pool, self.progress, self.interrupt);
         let hdf5_error = |source| Error::hdf5(self.output, source);
@@ -69,23 +79,28 @@ impl OrderedWriter<'_> {
                 }
                 continue;
             };
-            let tally = &mut tallies[units[head].file];
+            let file = units[head].file;
+            let source = self.source_base + file as u32;
+            let tally = &mut tallies[file];
             if !tally.started {
                 tally.started = true;
                 tally.first_row = chunker.rows();
             }
             let last = payload.is_last();
             match payload {
-                Payload::Rows(buffer) => {
-                    chunker.push(buffer.as_bytes()).map_err(hdf5_error)?;
+                Payload::Rows { buffer, segments } => {
+                    let records = buffer.as_bytes();
+                    index.add_segments(source, chunker.rows(), records, &self.fields, &segments);
+                    chunker.push(records).map_err(hdf5_error)?;
                     tally.rows += buffer.rows() as u64;
                     pool.release(buffer);
                     progress.set_rows(chunker.rows());
                 }
-                Payload::Spilled(records) => {
+                Payload::Spilled { records, segments } => {
                     records
                         .read_into(&mut spilled)
                         .map_err(|error| Error::io("spill file", error))?;
+                    index.add_segments(source, chunker.rows(), &spilled, &self.fields, &segments);
                     chunker.push(&spilled).map_err(hdf5_error)?;
                     tally.rows += (spilled.len() / record_size) as u64;
                     progress.set_rows(chunker.rows());
@@ -107,8 +122,8 @@ impl OrderedWriter<'_> {
                 seq += 1;
             }
         }
-        chunker.finish().map_err(hdf5_error)?;
-        Ok(tallies)
+        index.add_anchors(chunker.finish().map_err(hdf5_error)?);
+        Ok((tallies, index.finish()))
     }
 }
 
@@ -136,7 +151,8 @@ mod tests {
             compression: Compression::None,
         };
         let mut output = OutputWriter::create(&dir.path().join("out.h5"), &options).unwrap();
-        let chunker = Chunker::new(&mut output, schema.record_size(), 16, None, 1).unwrap();
+        let fields = Fields::of(&schema);
+        let chunker = Chunker::new(&mut output, fields, 16, None, 1).unwrap();
         let piece = |start| Unit {
             file: 0,
             kind: UnitKind::Piece {
@@ -161,6 +177,8 @@ mod tests {
             progress: &progress,
             interrupt: &interrupt,
             output: dir.path(),
+            fields,
+            source_base: 0,
         };
         let (sender, receiver) = sync_channel(4);
         let changed = Error::BadInput {
@@ -175,7 +193,9 @@ mod tests {
             })
             .unwrap();
         drop(sender);
-        let error = writer.run(receiver, chunker, 1).unwrap_err();
+        let error = writer
+            .run(receiver, chunker, 1, IndexBuilder::default())
+            .unwrap_err();
         assert!(
             matches!(&error, Error::BadInput { path, .. } if path.as_os_str() == "in.txt"),
             "{error}"

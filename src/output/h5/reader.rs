@@ -9,8 +9,10 @@ use hdf5_sys::h5d::{H5Dget_chunk_info_by_coord, H5Dget_space, H5Dread, H5Dread_c
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
 
+use super::index::{read_index, IndexError};
 use super::writer::{check, Compression};
 use super::{LegacySourceRow, SourceRow};
+use crate::index::PositionIndex;
 use crate::schema::Schema;
 
 /// What an existing txt2h5 output holds: its layout, provenance and `/sources`, read once.
@@ -25,6 +27,8 @@ pub struct ExistingOutput {
     pub shard: Option<String>,
     pub input_set: Option<String>,
     pub sources: Vec<SourceRow>,
+    /// The position index; `None` for outputs written before it existed.
+    pub index: Option<PositionIndex>,
 }
 
 /// The rows of an [`ExistingOutput`], open for reading. Opened one file at a time: an open
@@ -150,6 +154,10 @@ impl ExistingOutput {
             }
         };
         let sources = read_sources(&file.dataset("sources")?)?;
+        let index = read_index(&file, schema.chr_width()).map_err(|error| match error {
+            error @ IndexError::Foreign(_) => OpenError::NotOurs(error.to_string()),
+            IndexError::Hdf5(error) => OpenError::Hdf5(error),
+        })?;
         Ok(Self {
             path: path.to_path_buf(),
             rows: data.shape().first().copied().unwrap_or(0) as u64,
@@ -160,6 +168,7 @@ impl ExistingOutput {
             shard: string_attr(&file, "shard"),
             input_set: string_attr(&file, "input_set"),
             sources,
+            index,
         })
     }
 

@@ -9,7 +9,9 @@ use hdf5_sys::h5d::{H5Dset_extent, H5Dwrite_chunk};
 use hdf5_sys::h5p::H5P_DEFAULT;
 
 use super::attributes::{write_string_attr, RunInfo};
+use super::index::write_index;
 use super::sources::{write_sources, SourceRow};
+use crate::index::PositionIndex;
 use crate::schema::Schema;
 
 /// Filters applied to the stored chunks.
@@ -54,6 +56,7 @@ pub struct OutputWriter {
     data: Dataset,
     chunk_rows: u64,
     extent: u64,
+    chr_width: usize,
 }
 
 impl OutputWriter {
@@ -77,6 +80,7 @@ impl OutputWriter {
             data,
             chunk_rows: options.chunk_rows as u64,
             extent: 0,
+            chr_width: options.schema.chr_width(),
         })
     }
 
@@ -114,6 +118,7 @@ impl OutputWriter {
             data,
             chunk_rows: options.chunk_rows as u64,
             extent: total,
+            chr_width: options.schema.chr_width(),
         })
     }
 
@@ -153,9 +158,15 @@ impl OutputWriter {
         Ok(())
     }
 
-    /// Writes `/sources` and the attributes, then flushes and closes the file.
-    pub fn finish(self, sources: &[SourceRow], info: &RunInfo) -> hdf5::Result<()> {
+    /// Writes `/sources`, `/index` and the attributes, then flushes and closes the file.
+    pub fn finish(
+        self,
+        sources: &[SourceRow],
+        index: &PositionIndex,
+        info: &RunInfo,
+    ) -> hdf5::Result<()> {
         write_sources(&self.file, sources)?;
+        write_index(&self.file, index, self.chr_width)?;
         info.write(&self.file, &self.data)?;
         write_string_attr(
             &self.data,

@@ -1,0 +1,230 @@
+//! One pass over packed records: where `chr` changes, and each stretch's positions.
+//!
+//! Workers run this over every buffer they fill, while it is still in cache; the writer
+//! only joins the few segments per buffer into runs.
+
+use crate::schema::Schema;
+
+/// Consecutive records of one buffer with the same `chr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// Index of the segment's first record in the buffer.
+    pub start: usize,
+    pub rows: usize,
+    pub first_pos: i64,
+    pub last_pos: i64,
+    pub min_pos: i64,
+    pub max_pos: i64,
+    /// Whether pos never decreases inside the segment.
+    pub sorted: bool,
+}
+
+/// Where the fields the index needs lie in a record.
+#[derive(Clone, Copy, Debug)]
+pub struct Fields {
+    pub record_size: usize,
+    pub chr_width: usize,
+    pub pos_offset: usize,
+    pub wide_pos: bool,
+}
+
+impl Fields {
+    pub fn of(schema: &Schema) -> Self {
+        Self {
+            record_size: schema.record_size(),
+            chr_width: schema.chr_width(),
+            pos_offset: schema.pos_offset(),
+            wide_pos: schema.shape().wide_pos,
+        }
+    }
+
+    /// The `pos` of `record`.
+    #[inline]
+    pub fn pos(&self, record: &[u8]) -> i64 {
+        let at = self.pos_offset;
+        if self.wide_pos {
+            i64::from_le_bytes(record[at..at + 8].try_into().expect("8 bytes"))
+        } else {
+            i64::from(i32::from_le_bytes(
+                record[at..at + 4].try_into().expect("4 bytes"),
+            ))
+        }
+    }
+
+    /// The `chr` of `record` without its NUL padding.
+    pub fn chr<'r>(&self, record: &'r [u8]) -> &'r [u8] {
+        let field = &record[..self.chr_width];
+        let len = field
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |last| last + 1);
+        &field[..len]
+    }
+}
+
+/// Appends to `out` the segments of `records` (whole records of `fields.record_size`).
+pub fn segments(records: &[u8], fields: &Fields, out: &mut Vec<Segment>) {
+    if fields.wide_pos {
+        scan::<true>(records, fields, out)
+    } else {
+        scan::<false>(records, fields, out)
+    }
+}
+
+#[inline(always)]
+fn pos_of<const WIDE: bool>(record: &[u8], at: usize) -> i64 {
+    if WIDE {
+        i64::from_le_bytes(record[at..at + 8].try_into().expect("8 bytes"))
+    } else {
+        i64::from(i32::from_le_bytes(
+            record[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    }
+}
+
+/// Whether two `chr` fields of `width` bytes are equal: two overlapping 8-byte loads for
+/// the usual widths (8 to 16), a slice comparison otherwise.
+#[inline(always)]
+fn same_chr(a: &[u8], b: &[u8], width: usize) -> bool {
+    if (8..=16).contains(&width) {
+        let word = |field: &[u8], at: usize| {
+            u64::from_ne_bytes(field[at..at + 8].try_into().expect("8 bytes"))
+        };
+        word(a, 0) == word(b, 0) && word(a, width - 8) == word(b, width - 8)
+    } else {
+        a[..width] == b[..width]
+    }
+}
+
+fn scan<const WIDE: bool>(records: &[u8], fields: &Fields, out: &mut Vec<Segment>) {
+    let (size, width, at) = (fields.record_size, fields.chr_width, fields.pos_offset);
+    let mut rows = records.chunks_exact(size).enumerate();
+    let Some((_, first)) = rows.next() else {
+        return;
+    };
+    let mut chr = first;
+    let pos = pos_of::<WIDE>(first, at);
+    let mut segment = Segment {
+        start: 0,
+        rows: 1,
+        first_pos: pos,
+        last_pos: pos,
+        min_pos: pos,
+        max_pos: pos,
+        sorted: true,
+    };
+    for (index, record) in rows {
+        let pos = pos_of::<WIDE>(record, at);
+        if same_chr(record, chr, width) {
+            segment.sorted &= pos >= segment.last_pos;
+            segment.min_pos = segment.min_pos.min(pos);
+            segment.max_pos = segment.max_pos.max(pos);
+            segment.last_pos = pos;
+            segment.rows += 1;
+        } else {
+            out.push(segment);
+            chr = record;
+            segment = Segment {
+                start: index,
+                rows: 1,
+                first_pos: pos,
+                last_pos: pos,
+                min_pos: pos,
+                max_pos: pos,
+                sorted: true,
+            };
+        }
+    }
+    out.push(segment);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Shape;
+
+    fn records(schema: &Schema, rows: &[(&str, i64)]) -> Vec<u8> {
+        let size = schema.record_size();
+        let mut out = vec![0; rows.len() * size];
+        for (record, (chr, pos)) in out.chunks_exact_mut(size).zip(rows) {
+            record[..chr.len()].copy_from_slice(chr.as_bytes());
+            let at = schema.pos_offset();
+            if schema.shape().wide_pos {
+                record[at..at + 8].copy_from_slice(&pos.to_le_bytes());
+            } else {
+                record[at..at + 4].copy_from_slice(&(*pos as i32).to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// The segments by a plain loop over rows, to check the scan against.
+    fn reference(rows: &[(&str, i64)]) -> Vec<(usize, usize, i64, i64, bool)> {
+        let mut out: Vec<(usize, usize, i64, i64, bool)> = Vec::new();
+        for (index, (chr, pos)) in rows.iter().enumerate() {
+            match out.last_mut() {
+                Some(last) if rows[last.0].0 == *chr => {
+                    last.4 &= *pos >= rows[index - 1].1;
+                    last.1 += 1;
+                    last.2 = last.2.min(*pos);
+                    last.3 = last.3.max(*pos);
+                }
+                _ => out.push((index, 1, *pos, *pos, true)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn segments_match_a_plain_loop_for_every_width() {
+        let rows: Vec<(&str, i64)> = vec![
+            ("chr1", 5),
+            ("chr1", 9),
+            ("chr1", 9),
+            ("chr1", 3),
+            ("chr10", 1),
+            ("chr1", 7),
+            ("chr1", 8),
+            ("chrUn_KI270", 4),
+            ("chrUn_KI270", 4),
+            ("chrUn_KI271", 2),
+            ("chr2", -1),
+        ];
+        for width in [11, 12, 16, 17, 40] {
+            for wide_pos in [false, true] {
+                let shape = Shape {
+                    wide_pos,
+                    strand: true,
+                    context: false,
+                };
+                let schema = Schema::with_shape(width, shape).unwrap();
+                let mut out = Vec::new();
+                segments(&records(&schema, &rows), &Fields::of(&schema), &mut out);
+                let got: Vec<_> = out
+                    .iter()
+                    .map(|s| (s.start, s.rows, s.min_pos, s.max_pos, s.sorted))
+                    .collect();
+                assert_eq!(got, reference(&rows), "width {width}, wide {wide_pos}");
+                assert_eq!((out[0].first_pos, out[0].last_pos), (5, 3));
+            }
+        }
+        let schema = Schema::new(4).unwrap();
+        let mut out = Vec::new();
+        segments(
+            &records(&schema, &[("chr1", 1), ("chr2", 1)]),
+            &Fields::of(&schema),
+            &mut out,
+        );
+        assert_eq!(out.len(), 2);
+        segments(&[], &Fields::of(&schema), &mut out);
+        assert_eq!(out.len(), 2);
+    }
+
+    #[test]
+    fn chr_drops_only_the_padding() {
+        let schema = Schema::new(10).unwrap();
+        let fields = Fields::of(&schema);
+        let record = records(&schema, &[("chrX", 1)]);
+        assert_eq!(fields.chr(&record), b"chrX");
+    }
+}
