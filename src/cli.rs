@@ -24,6 +24,96 @@ pub enum Command {
     Load(Box<LoadArgs>),
     /// Concatenate the parts of a sharded load (txt2h5 outputs) into one dataset.
     Merge(MergeArgs),
+    /// Show what a txt2h5 output holds: rows, fields, storage, provenance, sources,
+    /// chromosomes and index.
+    Inspect(InspectArgs),
+    /// Write rows of a txt2h5 output back as text: all, or the rows of some regions or
+    /// sources (read through the position index).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A txt2h5 output (plain, appended, merged or merge --virtual).
+    #[arg(value_name = "FILE.h5")]
+    pub file: PathBuf,
+
+    /// Print the facts as JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Text layouts `export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Tab-separated `chr pos pct c t`, no header: what `load` reads back as native.
+    Tsv,
+    /// Comma-separated, with a header line.
+    Csv,
+}
+
+/// How `--with-source` names a row's source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceName {
+    /// The path as recorded in /sources.
+    Path,
+    /// The file name only.
+    Basename,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A txt2h5 output (plain, appended, merged or merge --virtual).
+    #[arg(value_name = "FILE.h5")]
+    pub file: PathBuf,
+
+    /// Where to write: a file (a name ending in .gz is written BGZF-compressed, which gzip
+    /// and txt2h5 read) or - for standard output [default: standard output].
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+
+    /// Replace OUT if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Text layout.
+    #[arg(long, value_enum, default_value = "tsv")]
+    pub format: ExportFormat,
+
+    /// Add the row's source file as a first column.
+    #[arg(long)]
+    pub with_source: bool,
+
+    /// How --with-source names the source.
+    #[arg(long, value_enum, default_value = "path", requires = "with_source")]
+    pub source_name: SourceName,
+
+    /// Only rows in this region: CHR, CHR:POS, CHR:START-END or CHR:START- (1-based,
+    /// inclusive; commas allowed). Repeatable.
+    #[arg(long = "region", value_name = "CHR:START-END")]
+    pub regions: Vec<String>,
+
+    /// Only rows in the regions of a BED file (0-based, end excluded). Repeatable.
+    #[arg(long = "regions", value_name = "FILE.bed")]
+    pub bed_files: Vec<PathBuf>,
+
+    /// Only rows from sources whose recorded path matches this glob (a glob without '/'
+    /// also matches the file name alone). Repeatable.
+    #[arg(long = "source", value_name = "GLOB")]
+    pub sources: Vec<String>,
+
+    /// Only rows from the source in this row of /sources (from 0, as inspect lists them).
+    /// Repeatable.
+    #[arg(long = "source-index", value_name = "N")]
+    pub source_indices: Vec<usize>,
+
+    /// Decompression and formatting threads [default: the CPUs available].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,8 @@
 //! that span them: what an append skips, how merged parts are ordered. The [`report`] is
 //! what a command hands back to `main` to print.
 
+pub mod export;
+pub mod inspect;
 pub mod load;
 pub mod merge;
 pub mod report;

@@ -31,6 +31,7 @@ pub mod output;
 pub mod parse;
 pub mod pipeline;
 pub mod progress;
+pub mod query;
 pub mod schema;
 pub mod settings;
 pub mod signals;
@@ -94,6 +95,34 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             if settings.json {
                 print_stdout(&serde_json::to_string_pretty(&report).expect("a report serializes"))?;
+            }
+            Ok(())
+        }
+        Command::Inspect(args) => {
+            let study = output::h5::Study::open(&args.file)
+                .map_err(|error| error.into_error(&args.file, "inspect"))?;
+            let report = command::inspect::inspect(&study)?;
+            if args.json {
+                print_stdout(&serde_json::to_string_pretty(&report).expect("a report serializes"))
+            } else {
+                print_stdout(report.to_text().trim_end())
+            }
+        }
+        Command::Export(args) => {
+            let quiet = args.quiet;
+            let note = |line: &str| {
+                if !quiet {
+                    say(&format!("note: {line}"));
+                }
+            };
+            let report = command::export::export(&args, &interrupt, &note)?;
+            if !quiet
+                && args
+                    .output
+                    .as_ref()
+                    .is_some_and(|path| path.as_os_str() != "-")
+            {
+                say(&report.summary_line());
             }
             Ok(())
         }

@@ -30,6 +30,30 @@ impl Progress {
         Self { bar: Some(bar) }
     }
 
+    /// A bar over `total_rows` rows (reading back), shown if `wanted` and stderr is a
+    /// terminal.
+    pub fn rows(wanted: bool, total_rows: u64) -> Self {
+        if !wanted || !std::io::stderr().is_terminal() {
+            return Self::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total_rows), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Self { bar: Some(bar) }
+    }
+
+    pub fn add_rows(&self, rows: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(rows);
+        }
+    }
+
     pub fn hidden() -> Self {
         Self { bar: None }
     }

@@ -237,7 +237,7 @@ impl MergeSettings {
     }
 }
 
-fn resolve_threads(threads: Option<usize>) -> Result<usize> {
+pub(crate) fn resolve_threads(threads: Option<usize>) -> Result<usize> {
     match threads {
         Some(0) => Err(Error::usage("--threads must be at least 1")),
         Some(threads) => Ok(threads),

@@ -7,7 +7,7 @@
 //! reader inflates these chunks exactly as if HDF5 had written them. libdeflate compresses
 //! several times faster than zlib at the same level and ratio.
 
-use libdeflater::{CompressionLvl, Compressor};
+use libdeflater::{CompressionLvl, Compressor, Decompressor};
 
 /// HDF5's shuffle filter: transposes `raw` from records of `element_size` bytes to byte
 /// planes. `raw.len()` must be a multiple of `element_size` (a full chunk always is).
@@ -28,6 +28,65 @@ pub fn shuffle(raw: &[u8], element_size: usize, out: &mut Vec<u8>) {
                 *slot = record[byte];
             }
         }
+    }
+}
+
+/// The inverse of [`shuffle`]: byte planes of `elements` records back to records.
+pub fn unshuffle(planes: &[u8], element_size: usize, out: &mut [u8]) {
+    assert_eq!(planes.len(), out.len());
+    assert_eq!(planes.len() % element_size, 0);
+    let elements = planes.len() / element_size;
+    const BLOCK: usize = 64;
+    for block_start in (0..elements).step_by(BLOCK) {
+        let block_end = (block_start + BLOCK).min(elements);
+        let records = &mut out[block_start * element_size..block_end * element_size];
+        for byte in 0..element_size {
+            let plane = &planes[byte * elements + block_start..byte * elements + block_end];
+            for (value, record) in plane.iter().zip(records.chunks_exact_mut(element_size)) {
+                record[byte] = *value;
+            }
+        }
+    }
+}
+
+/// Inflates and unshuffles one stored chunk, as HDF5 would on reading it.
+pub struct ChunkDecompressor {
+    decompressor: Decompressor,
+    shuffled: Vec<u8>,
+}
+
+impl Default for ChunkDecompressor {
+    fn default() -> Self {
+        Self {
+            decompressor: Decompressor::new(),
+            shuffled: Vec::new(),
+        }
+    }
+}
+
+impl ChunkDecompressor {
+    /// Fills `out` (exactly one chunk of records of `element_size`) from the zlib stream
+    /// `stored`; an error if the stream is corrupt or does not fill it exactly.
+    pub fn decompress(
+        &mut self,
+        stored: &[u8],
+        element_size: usize,
+        out: &mut [u8],
+    ) -> Result<(), String> {
+        // One byte of room to tell a stream that is too long.
+        self.shuffled.resize(out.len() + 1, 0);
+        let inflated = self
+            .decompressor
+            .zlib_decompress(stored, &mut self.shuffled)
+            .map_err(|error| format!("it does not inflate ({error})"))?;
+        if inflated != out.len() {
+            return Err(format!(
+                "it inflates to {inflated} bytes, not the chunk's {}",
+                out.len()
+            ));
+        }
+        unshuffle(&self.shuffled[..inflated], element_size, out);
+        Ok(())
     }
 }
 
@@ -71,6 +130,27 @@ mod tests {
         let mut out = Vec::new();
         shuffle(&raw, 3, &mut out);
         assert_eq!(out, [1, 11, 21, 31, 2, 12, 22, 32, 3, 13, 23, 33]);
+    }
+
+    #[test]
+    fn chunk_decompressor_undoes_the_compressor() {
+        let raw: Vec<u8> = (0..22 * 700)
+            .map(|i| (i * 13 % 11 + i / 22) as u8)
+            .collect();
+        let mut stored = Vec::new();
+        ChunkCompressor::new(1, 22).compress(&raw, &mut stored);
+        let mut back = vec![0; raw.len()];
+        ChunkDecompressor::default()
+            .decompress(&stored, 22, &mut back)
+            .unwrap();
+        assert_eq!(back, raw);
+        let mut short = vec![0; raw.len() - 22];
+        assert!(ChunkDecompressor::default()
+            .decompress(&stored, 22, &mut short)
+            .is_err());
+        assert!(ChunkDecompressor::default()
+            .decompress(&stored[..stored.len() / 2], 22, &mut back)
+            .is_err());
     }
 
     #[test]

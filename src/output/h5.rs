@@ -7,10 +7,12 @@ mod attributes;
 mod index;
 mod reader;
 mod sources;
+mod study;
 mod writer;
 
 pub use attributes::RunInfo;
 pub use index::{read_index, IndexError, INDEX_VERSION};
-pub use reader::{ExistingOutput, OpenError};
+pub use reader::{ExistingOutput, OpenError, RowReader};
 pub use sources::{LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
+pub use study::{Provenance, Segment, Storage, Study, VirtualPart};
 pub use writer::{Compression, OutputWriter, WriterOptions};

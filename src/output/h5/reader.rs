@@ -70,7 +70,61 @@ impl OpenError {
     }
 }
 
-fn not_ours(why: &str) -> OpenError {
+/// Opens `path` as a txt2h5 output: the file, its dataset's name, the dataset, the schema.
+/// Tells "cannot read it" and "not HDF5" apart before the library reports either as its
+/// own error.
+pub(super) fn open_ours(path: &Path) -> Result<(File, String, Dataset, Schema), OpenError> {
+    if !has_hdf5_signature(path).map_err(OpenError::Io)? {
+        return Err(not_ours("not an HDF5 file"));
+    }
+    let file = File::open(path)?;
+    let dataset_name =
+        string_attr(&file, "dataset").ok_or_else(|| not_ours("no 'dataset' attribute"))?;
+    let data = file.dataset(&dataset_name)?;
+    let schema = schema_of(&data)?;
+    Ok((file, dataset_name, data, schema))
+}
+
+/// The schema of a txt2h5 dataset.
+pub(super) fn schema_of(data: &Dataset) -> Result<Schema, OpenError> {
+    let descriptor = data.dtype()?.to_descriptor()?;
+    Schema::from_descriptor(&descriptor).map_err(|why| not_ours(&why))
+}
+
+/// Rows per chunk and filters of a chunked txt2h5 dataset.
+pub(super) fn chunk_layout(data: &Dataset) -> Result<(usize, Compression), OpenError> {
+    let chunk_rows = match data.chunk().as_deref() {
+        Some([rows]) => *rows,
+        _ => {
+            return Err(not_ours(
+                "its dataset is not chunked in one dimension (a merge --virtual output \
+                 can be read, not appended to or merged again)",
+            ))
+        }
+    };
+    // Read the filters or fail: taking an unreadable pipeline for "no filters" would
+    // copy deflated chunks as raw records (hdf5-metno's `Dataset::filters` does that).
+    let compression = match data.dcpl()?.get_filters()?.as_slice() {
+        [] => Compression::None,
+        [Filter::Shuffle, Filter::Deflate(level)] => Compression::Gzip(*level),
+        other => {
+            return Err(not_ours(&format!(
+                "its filters {other:?} are not ones txt2h5 writes (none, or shuffle + deflate)"
+            )))
+        }
+    };
+    Ok((chunk_rows, compression))
+}
+
+/// The position index of a txt2h5 output, if it has one.
+pub(super) fn index_of(file: &File, schema: &Schema) -> Result<Option<PositionIndex>, OpenError> {
+    read_index(file, schema.chr_width()).map_err(|error| match error {
+        error @ IndexError::Foreign(_) => OpenError::NotOurs(error.to_string()),
+        IndexError::Hdf5(error) => OpenError::Hdf5(error),
+    })
+}
+
+pub(super) fn not_ours(why: &str) -> OpenError {
     OpenError::NotOurs(why.to_string())
 }
 
@@ -95,14 +149,14 @@ fn has_hdf5_signature(path: &Path) -> std::io::Result<bool> {
     Ok(false)
 }
 
-fn string_attr(location: &hdf5::Location, name: &str) -> Option<String> {
+pub(super) fn string_attr(location: &hdf5::Location, name: &str) -> Option<String> {
     let attr = location.attr(name).ok()?;
     let value: VarLenUnicode = attr.read_scalar().ok()?;
     Some(value.as_str().to_string())
 }
 
 /// `/sources`, from outputs written before or after format presets (by field names).
-fn read_sources(sources: &Dataset) -> Result<Vec<SourceRow>, OpenError> {
+pub(super) fn read_sources(sources: &Dataset) -> Result<Vec<SourceRow>, OpenError> {
     let has_format = match sources.dtype()?.to_descriptor()? {
         TypeDescriptor::Compound(compound) => {
             compound.fields.iter().any(|field| field.name == "format")
@@ -124,40 +178,10 @@ impl ExistingOutput {
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         // Tell "cannot read it" and "not HDF5" apart before the library reports either as
         // its own error.
-        if !has_hdf5_signature(path).map_err(OpenError::Io)? {
-            return Err(not_ours("not an HDF5 file"));
-        }
-        let file = File::open(path)?;
-        let dataset_name =
-            string_attr(&file, "dataset").ok_or_else(|| not_ours("no 'dataset' attribute"))?;
-        let data = file.dataset(&dataset_name)?;
-        let descriptor = data.dtype()?.to_descriptor()?;
-        let schema = Schema::from_descriptor(&descriptor).map_err(|why| not_ours(&why))?;
-        let chunk_rows = match data.chunk().as_deref() {
-            Some([rows]) => *rows,
-            _ => {
-                return Err(not_ours(
-                    "its dataset is not chunked in one dimension (a merge --virtual output \
-                     can be read, not appended to or merged again)",
-                ))
-            }
-        };
-        // Read the filters or fail: taking an unreadable pipeline for "no filters" would
-        // copy deflated chunks as raw records (hdf5-metno's `Dataset::filters` does that).
-        let compression = match data.dcpl()?.get_filters()?.as_slice() {
-            [] => Compression::None,
-            [Filter::Shuffle, Filter::Deflate(level)] => Compression::Gzip(*level),
-            other => {
-                return Err(not_ours(&format!(
-                    "its filters {other:?} are not ones txt2h5 writes (none, or shuffle + deflate)"
-                )))
-            }
-        };
+        let (file, dataset_name, data, schema) = open_ours(path)?;
+        let (chunk_rows, compression) = chunk_layout(&data)?;
         let sources = read_sources(&file.dataset("sources")?)?;
-        let index = read_index(&file, schema.chr_width()).map_err(|error| match error {
-            error @ IndexError::Foreign(_) => OpenError::NotOurs(error.to_string()),
-            IndexError::Hdf5(error) => OpenError::Hdf5(error),
-        })?;
+        let index = index_of(&file, &schema)?;
         Ok(Self {
             path: path.to_path_buf(),
             rows: data.shape().first().copied().unwrap_or(0) as u64,
@@ -184,18 +208,23 @@ impl ExistingOutput {
 
     /// Opens the file again to read its rows (see [`RowReader`]).
     pub fn rows_reader(&self) -> Result<RowReader, OpenError> {
-        let file = File::open(&self.path)?;
-        let data = file.dataset(&self.dataset_name)?;
-        let record_type = Datatype::from_descriptor(&self.schema.type_descriptor())?;
+        RowReader::open(&self.path, &self.dataset_name, &self.schema)
+    }
+}
+
+impl RowReader {
+    /// Opens `dataset` of the file at `path` to read records of `schema`.
+    pub fn open(path: &Path, dataset: &str, schema: &Schema) -> Result<Self, OpenError> {
+        let file = File::open(path)?;
+        let data = file.dataset(dataset)?;
+        let record_type = Datatype::from_descriptor(&schema.type_descriptor())?;
         Ok(RowReader {
             data,
             record_type,
             _file: file,
         })
     }
-}
 
-impl RowReader {
     /// Reads `count` records from row `start` as packed bytes into `out`.
     pub fn read_rows(&self, start: u64, count: u64, out: &mut Vec<u8>) -> hdf5::Result<()> {
         out.resize(count as usize * self.record_type.size(), 0);

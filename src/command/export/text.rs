@@ -1,0 +1,240 @@
+//! Records as text lines, written with the csv crate.
+//!
+//! Columns: the source (with `--with-source`), `chr pos pct c t`, then `strand` and
+//! `context` when the file has them. `pct` is the shortest decimal that reads back to the
+//! same float32 through numpy's (and txt2h5's) parse-as-double-then-round, so that `load`
+//! of an export gives back the same records bit for bit.
+
+use crate::cli::ExportFormat;
+use crate::schema::{Schema, CONTEXT_WIDTH};
+
+/// How records become lines.
+#[derive(Clone, Debug)]
+pub struct TextLayout {
+    pub format: ExportFormat,
+    pub schema: Schema,
+    pub with_source: bool,
+}
+
+impl TextLayout {
+    fn writer(&self, capacity: usize) -> csv::Writer<Vec<u8>> {
+        let (delimiter, quoting) = match self.format {
+            // TSV is what `load` reads: whitespace-separated, never quoted.
+            ExportFormat::Tsv => (b'\t', csv::QuoteStyle::Never),
+            ExportFormat::Csv => (b',', csv::QuoteStyle::Necessary),
+        };
+        csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .quote_style(quoting)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::with_capacity(capacity))
+    }
+
+    /// The column names, in order.
+    pub fn columns(&self) -> Vec<&'static str> {
+        let shape = self.schema.shape();
+        let mut names = Vec::new();
+        if self.with_source {
+            names.push("source");
+        }
+        names.extend(crate::schema::FIELD_NAMES);
+        if shape.strand {
+            names.push("strand");
+        }
+        if shape.context {
+            names.push("context");
+        }
+        names
+    }
+
+    /// The header line (CSV only).
+    pub fn header(&self) -> Option<Vec<u8>> {
+        if self.format != ExportFormat::Csv {
+            return None;
+        }
+        let mut writer = self.writer(64);
+        writer
+            .write_record(self.columns())
+            .expect("writing to memory cannot fail");
+        Some(writer.into_inner().expect("writing to memory cannot fail"))
+    }
+
+    /// A line writer for about `rows` lines.
+    pub fn lines(&self, rows: usize) -> Lines<'_> {
+        Lines {
+            layout: self,
+            writer: self.writer(rows * 40),
+            rows: 0,
+        }
+    }
+}
+
+/// Lines being written into memory.
+pub struct Lines<'a> {
+    layout: &'a TextLayout,
+    writer: csv::Writer<Vec<u8>>,
+    rows: u64,
+}
+
+impl Lines<'_> {
+    /// Writes one record, after its source's name if the layout has that column.
+    pub fn push(&mut self, record: &[u8], source: &[u8]) {
+        let schema = &self.layout.schema;
+        let writer = &mut self.writer;
+        // Writing to a Vec cannot fail.
+        let mut field = |bytes: &[u8]| writer.write_field(bytes).expect("in memory");
+        if self.layout.with_source {
+            field(source);
+        }
+        field(trim_nul(&record[..schema.chr_width()]));
+        let mut integers = itoa::Buffer::new();
+        let pos_at = schema.pos_offset();
+        let pos = if schema.shape().wide_pos {
+            i64::from_le_bytes(record[pos_at..pos_at + 8].try_into().expect("8 bytes"))
+        } else {
+            i64::from(i32::from_le_bytes(
+                record[pos_at..pos_at + 4].try_into().expect("4 bytes"),
+            ))
+        };
+        field(integers.format(pos).as_bytes());
+        let pct_at = schema.pct_offset();
+        let pct = f32::from_le_bytes(record[pct_at..pct_at + 4].try_into().expect("4 bytes"));
+        let mut floats = ryu::Buffer::new();
+        field(shortest_f32(pct, &mut floats).as_bytes());
+        for at in [schema.c_offset(), schema.t_offset()] {
+            let count = i32::from_le_bytes(record[at..at + 4].try_into().expect("4 bytes"));
+            field(integers.format(count).as_bytes());
+        }
+        let mut extra = schema.t_offset() + 4;
+        let shape = schema.shape();
+        if shape.strand {
+            field(or_dot(trim_nul(&record[extra..extra + 1])));
+            extra += 1;
+        }
+        if shape.context {
+            field(or_dot(trim_nul(&record[extra..extra + CONTEXT_WIDTH])));
+        }
+        writer
+            .write_record(None::<&[u8]>)
+            .expect("writing to memory cannot fail");
+        self.rows += 1;
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The text written.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.writer
+            .into_inner()
+            .expect("writing to memory cannot fail")
+    }
+}
+
+/// The field without its NUL padding.
+fn trim_nul(field: &[u8]) -> &[u8] {
+    let len = field
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |last| last + 1);
+    &field[..len]
+}
+
+/// An empty extra field as `.`, so that every line has every column.
+fn or_dot(field: &[u8]) -> &[u8] {
+    if field.is_empty() {
+        b"."
+    } else {
+        field
+    }
+}
+
+/// The shortest decimal that reads back, as a double rounded to float32, to `value`.
+///
+/// ryu gives the shortest text that reads back to the float32 directly; numpy and txt2h5
+/// read it as a double first. For every finite float32 the two agree (checked over all
+/// 2^32 bit patterns, see the README), so only the `.0` ryu adds is trimmed.
+pub fn shortest_f32(value: f32, buffer: &mut ryu::Buffer) -> &str {
+    if value.is_nan() {
+        return if value.is_sign_negative() {
+            "-nan"
+        } else {
+            "nan"
+        };
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf" } else { "-inf" };
+    }
+    let text = buffer.format_finite(value);
+    text.strip_suffix(".0").unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_f32_via_f64;
+    use crate::schema::Shape;
+    use proptest::prelude::*;
+
+    #[test]
+    fn shortest_text_for_typical_levels() {
+        let mut buffer = ryu::Buffer::new();
+        let mut text = |value: f32| shortest_f32(value, &mut buffer).to_string();
+        assert_eq!(text(100.0), "100");
+        assert_eq!(text(0.0), "0");
+        assert_eq!(text(66.666664), "66.666664");
+        assert_eq!(text(5.5555553), "5.5555553");
+        assert_eq!(text(1e-7), "1e-7");
+        assert_eq!(text(f32::NAN), "nan");
+        assert_eq!(text(f32::NEG_INFINITY), "-inf");
+    }
+
+    proptest! {
+        /// Any float32 reads back through the loader's parser to the same bits.
+        #[test]
+        fn shortest_text_reads_back_bit_for_bit(bits in any::<u32>()) {
+            let value = f32::from_bits(bits);
+            let mut buffer = ryu::Buffer::new();
+            let text = shortest_f32(value, &mut buffer);
+            let back = parse_f32_via_f64(text.as_bytes()).unwrap();
+            if value.is_nan() {
+                prop_assert!(back.is_nan());
+            } else {
+                prop_assert_eq!(back.to_bits(), bits, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn lines_hold_every_field() {
+        let shape = Shape {
+            wide_pos: true,
+            strand: true,
+            context: true,
+        };
+        let schema = Schema::with_shape(6, shape).unwrap();
+        let mut record = vec![0u8; schema.record_size()];
+        record[..4].copy_from_slice(b"chr1");
+        record[6..14].copy_from_slice(&3_000_000_000i64.to_le_bytes());
+        record[14..18].copy_from_slice(&12.5f32.to_le_bytes());
+        record[18..22].copy_from_slice(&1i32.to_le_bytes());
+        record[22..26].copy_from_slice(&7i32.to_le_bytes());
+        record[26] = b'-';
+        let layout = TextLayout {
+            format: ExportFormat::Csv,
+            schema,
+            with_source: true,
+        };
+        let mut lines = layout.lines(1);
+        lines.push(&record, b"a,b.txt");
+        assert_eq!(
+            String::from_utf8(lines.into_bytes()).unwrap(),
+            "\"a,b.txt\",chr1,3000000000,12.5,1,7,-,.\n"
+        );
+        assert_eq!(
+            String::from_utf8(layout.header().unwrap()).unwrap(),
+            "source,chr,pos,pct,c,t,strand,context\n"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! A txt2h5 output opened for reading back (`inspect`, `export`): plain, appended, merged,
+//! or a `merge --virtual` dataset whose rows live in its parts.
+
+use std::path::{Path, PathBuf};
+
+use hdf5::dataset::Layout;
+use hdf5::Dataset;
+
+use super::reader::{
+    chunk_layout, index_of, not_ours, open_ours, read_sources, schema_of, string_attr,
+};
+use super::{Compression, OpenError, RowReader, SourceRow};
+use crate::index::PositionIndex;
+use crate::schema::Schema;
+
+/// Where the rows of a study are stored.
+#[derive(Clone, Debug)]
+pub enum Storage {
+    /// In the file itself, in chunks.
+    Chunked {
+        chunk_rows: usize,
+        compression: Compression,
+        /// Bytes the dataset's chunks take in the file.
+        stored_bytes: u64,
+    },
+    /// In other files (`merge --virtual`), mapped in order.
+    Virtual { parts: Vec<VirtualPart> },
+}
+
+/// One source dataset of a virtual dataset.
+#[derive(Clone, Debug)]
+pub struct VirtualPart {
+    /// The file name as the mapping records it (relative to the output's directory).
+    pub recorded: String,
+    /// Where that is from here.
+    pub path: PathBuf,
+    pub dataset: String,
+    /// Rows of the virtual dataset it holds, from `first_row`.
+    pub first_row: u64,
+    pub rows: u64,
+    /// Its layout if it can be read with the virtual dataset's schema, else why not.
+    pub status: Result<(usize, Compression), String>,
+}
+
+/// Who wrote the file, when and how (the root group's attributes).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Provenance {
+    pub tool_version: Option<String>,
+    pub created: Option<String>,
+    pub command_line: Option<String>,
+    pub shard: Option<String>,
+    pub input_set: Option<String>,
+}
+
+/// A txt2h5 output, opened for reading.
+#[derive(Clone, Debug)]
+pub struct Study {
+    pub path: PathBuf,
+    pub dataset_name: String,
+    pub schema: Schema,
+    pub rows: u64,
+    pub sources: Vec<SourceRow>,
+    pub index: Option<PositionIndex>,
+    pub provenance: Provenance,
+    pub storage: Storage,
+    /// Size of the file itself.
+    pub file_bytes: u64,
+}
+
+/// Rows `first_row..first_row + rows` of a study, stored chunked in one dataset.
+pub struct Segment {
+    pub path: PathBuf,
+    pub first_row: u64,
+    pub rows: u64,
+    pub chunk_rows: usize,
+    pub compression: Compression,
+    pub reader: RowReader,
+}
+
+impl Study {
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let (file, dataset_name, data, schema) = open_ours(path)?;
+        let rows = data.shape().first().copied().unwrap_or(0) as u64;
+        let storage = if data.dcpl()?.layout() == Layout::Virtual {
+            Storage::Virtual {
+                parts: virtual_parts(path, &data, &schema, rows)?,
+            }
+        } else {
+            let (chunk_rows, compression) = chunk_layout(&data)?;
+            Storage::Chunked {
+                chunk_rows,
+                compression,
+                stored_bytes: data.storage_size(),
+            }
+        };
+        let provenance = Provenance {
+            tool_version: string_attr(&file, "tool_version"),
+            created: string_attr(&file, "created"),
+            command_line: string_attr(&file, "command_line"),
+            shard: string_attr(&file, "shard"),
+            input_set: string_attr(&file, "input_set"),
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            rows,
+            sources: read_sources(&file.dataset("sources")?)?,
+            index: index_of(&file, &schema)?,
+            provenance,
+            storage,
+            dataset_name,
+            schema,
+            file_bytes: std::fs::metadata(path).map_err(OpenError::Io)?.len(),
+        })
+    }
+
+    /// The stored pieces of the rows, opened for reading, in row order. A virtual
+    /// dataset's part that is missing or unreadable is an error naming it: HDF5 would
+    /// read its rows as fill values.
+    pub fn segments(&self) -> Result<Vec<Segment>, (PathBuf, OpenError)> {
+        match &self.storage {
+            Storage::Chunked {
+                chunk_rows,
+                compression,
+                ..
+            } => {
+                let reader = RowReader::open(&self.path, &self.dataset_name, &self.schema)
+                    .map_err(|error| (self.path.clone(), error))?;
+                Ok(vec![Segment {
+                    path: self.path.clone(),
+                    first_row: 0,
+                    rows: self.rows,
+                    chunk_rows: *chunk_rows,
+                    compression: *compression,
+                    reader,
+                }])
+            }
+            Storage::Virtual { parts } => parts
+                .iter()
+                .map(|part| {
+                    let (chunk_rows, compression) = part.status.clone().map_err(|why| {
+                        (
+                            part.path.clone(),
+                            not_ours(&format!(
+                                "a part of the virtual dataset {}, rows {}..{}: {why}",
+                                self.path.display(),
+                                part.first_row,
+                                part.first_row + part.rows
+                            )),
+                        )
+                    })?;
+                    let reader = RowReader::open(&part.path, &part.dataset, &self.schema)
+                        .map_err(|error| (part.path.clone(), error))?;
+                    Ok(Segment {
+                        path: part.path.clone(),
+                        first_row: part.first_row,
+                        rows: part.rows,
+                        chunk_rows,
+                        compression,
+                        reader,
+                    })
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The parts a virtual dataset maps, in row order, each checked.
+fn virtual_parts(
+    path: &Path,
+    data: &Dataset,
+    schema: &Schema,
+    rows: u64,
+) -> Result<Vec<VirtualPart>, OpenError> {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut parts = Vec::new();
+    let mut first_row = 0u64;
+    for mapping in data.dcpl()?.virtual_map() {
+        let part_rows = mapping.src_extents.dims().first().copied().unwrap_or(0) as u64;
+        let part_path = if mapping.src_filename == "." {
+            path.to_path_buf()
+        } else {
+            dir.join(&mapping.src_filename)
+        };
+        let status = check_part(&part_path, &mapping.src_dataset, schema, part_rows);
+        parts.push(VirtualPart {
+            recorded: mapping.src_filename,
+            path: part_path,
+            dataset: mapping.src_dataset,
+            first_row,
+            rows: part_rows,
+            status,
+        });
+        first_row += part_rows;
+    }
+    if first_row != rows {
+        return Err(not_ours(&format!(
+            "its virtual dataset maps {first_row} rows of {rows}, not in one row order"
+        )));
+    }
+    Ok(parts)
+}
+
+/// Whether a part can be read: present, HDF5, with the dataset, rows and schema mapped.
+fn check_part(
+    path: &Path,
+    dataset: &str,
+    schema: &Schema,
+    rows: u64,
+) -> Result<(usize, Compression), String> {
+    if !path.exists() {
+        return Err("missing".to_string());
+    }
+    let file = hdf5::File::open(path).map_err(|error| format!("cannot open it: {error}"))?;
+    let data = file
+        .dataset(dataset)
+        .map_err(|_| format!("it has no dataset {dataset:?}"))?;
+    let found_rows = data.shape().first().copied().unwrap_or(0) as u64;
+    if found_rows < rows {
+        return Err(format!("it has {found_rows} rows, the mapping {rows}"));
+    }
+    match schema_of(&data) {
+        Ok(found) if found == *schema => {}
+        Ok(found) => {
+            return Err(format!(
+                "its records are ({}), the virtual dataset's ({})",
+                found.summary(),
+                schema.summary()
+            ))
+        }
+        Err(error) => return Err(error.to_string()),
+    }
+    chunk_layout(&data).map_err(|error| error.to_string())
+}

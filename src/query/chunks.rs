@@ -1,0 +1,192 @@
+//! The stored chunks that hold some rows, decompressed on a pool and handed on in row
+//! order.
+//!
+//! One thread (the caller's) reads stored chunk bytes through HDF5, which serializes every
+//! call anyway; the pool inflates and unshuffles them with libdeflate and runs the
+//! command's work on the records (filter, format, compress) while they are in cache. The
+//! results are consumed in row order. At most `2 * threads + 2` chunks are in flight,
+//! which bounds memory whatever the selection.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::mpsc::channel;
+
+use crate::error::{Error, Result};
+use crate::output::compress::ChunkDecompressor;
+use crate::output::h5::{Compression, Segment};
+use crate::signals::Interrupt;
+
+/// One stored chunk to read: chunk `chunk` of segment `segment`, which holds rows
+/// `first_row..first_row + rows` of the study.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkTask {
+    pub segment: usize,
+    pub chunk: u64,
+    pub first_row: u64,
+    pub rows: u64,
+}
+
+/// The chunks that hold rows of `ranges` (sorted, disjoint), in row order, each once.
+pub fn chunk_tasks(segments: &[Segment], ranges: &[(u64, u64)]) -> Vec<ChunkTask> {
+    let mut tasks: Vec<ChunkTask> = Vec::new();
+    for &(lo, hi) in ranges {
+        for (number, segment) in segments.iter().enumerate() {
+            let (start, end) = (segment.first_row, segment.first_row + segment.rows);
+            if hi <= start || lo >= end {
+                continue;
+            }
+            let size = segment.chunk_rows as u64;
+            let first_chunk = (lo.max(start) - start) / size;
+            let last_chunk = (hi.min(end) - start - 1) / size;
+            for chunk in first_chunk..=last_chunk {
+                let task = ChunkTask {
+                    segment: number,
+                    chunk,
+                    first_row: start + chunk * size,
+                    rows: size.min(segment.rows - chunk * size),
+                };
+                if tasks.last() != Some(&task) {
+                    tasks.push(task);
+                }
+            }
+        }
+    }
+    tasks
+}
+
+/// Whether to go on after consuming a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// The consumer has what it wants (a closed pipe): stop reading.
+    Stop,
+}
+
+/// A chunk as read: stored bytes to decompress, or records HDF5 already decoded.
+enum Stored {
+    Filtered(Vec<u8>),
+    Records(Vec<u8>),
+}
+
+thread_local! {
+    static DECOMPRESSOR: RefCell<ChunkDecompressor> = RefCell::new(ChunkDecompressor::default());
+    static RECORDS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads every task's chunk, runs `work` on its records (the task's rows only) on
+/// `threads` threads, and gives `consume` the results in task order.
+pub fn run_in_order<T: Send>(
+    segments: &[Segment],
+    tasks: &[ChunkTask],
+    record_size: usize,
+    threads: usize,
+    interrupt: &Interrupt,
+    work: &(dyn Fn(&ChunkTask, &[u8]) -> Result<T> + Sync),
+    mut consume: impl FnMut(T) -> Result<Flow>,
+) -> Result<()> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|index| format!("txt2h5-read-{index}"))
+        .build()
+        .map_err(|error| Error::io("thread pool", std::io::Error::other(error)))?;
+    let max_in_flight = 2 * threads + 2;
+    let (sender, receiver) = channel::<(usize, Result<T>)>();
+    pool.in_place_scope(|scope| {
+        let mut waiting = BTreeMap::new();
+        let (mut next_read, mut next_out, mut in_flight) = (0usize, 0usize, 0usize);
+        loop {
+            if let Some(signal) = interrupt.received() {
+                return Err(Error::Interrupted { signal });
+            }
+            while next_read < tasks.len() && in_flight < max_in_flight {
+                let task = tasks[next_read];
+                let segment = &segments[task.segment];
+                let stored = read_stored(segment, &task, record_size)?;
+                let sender = sender.clone();
+                let number = next_read;
+                scope.spawn(move |_| {
+                    let result = decode_and_work(segment, &task, record_size, stored, work);
+                    // The reader may have stopped; then nobody needs the result.
+                    let _ = sender.send((number, result));
+                });
+                next_read += 1;
+                in_flight += 1;
+            }
+            if in_flight == 0 {
+                return Ok(());
+            }
+            let (number, result) = receiver
+                .recv()
+                .expect("the sender lives in this scope, so the channel cannot close");
+            in_flight -= 1;
+            waiting.insert(number, result);
+            while let Some(result) = waiting.remove(&next_out) {
+                next_out += 1;
+                if consume(result?)? == Flow::Stop {
+                    return Ok(());
+                }
+            }
+        }
+    })
+}
+
+/// The stored bytes of a task's chunk (or its records, if a filter was skipped on it).
+fn read_stored(segment: &Segment, task: &ChunkTask, record_size: usize) -> Result<Stored> {
+    let hdf5_error = |error| Error::hdf5(&segment.path, error);
+    let local_row = task.first_row - segment.first_row;
+    let mut bytes = Vec::new();
+    if segment.compression == Compression::None {
+        segment
+            .reader
+            .read_rows(local_row, task.rows, &mut bytes)
+            .map_err(hdf5_error)?;
+        return Ok(Stored::Records(bytes));
+    }
+    if segment
+        .reader
+        .read_stored_chunk(task.chunk, segment.chunk_rows, &mut bytes)
+        .map_err(hdf5_error)?
+    {
+        Ok(Stored::Filtered(bytes))
+    } else {
+        segment
+            .reader
+            .read_rows(local_row, task.rows, &mut bytes)
+            .map_err(hdf5_error)?;
+        debug_assert_eq!(bytes.len(), task.rows as usize * record_size);
+        Ok(Stored::Records(bytes))
+    }
+}
+
+fn decode_and_work<T>(
+    segment: &Segment,
+    task: &ChunkTask,
+    record_size: usize,
+    stored: Stored,
+    work: &(dyn Fn(&ChunkTask, &[u8]) -> Result<T> + Sync),
+) -> Result<T> {
+    let valid = task.rows as usize * record_size;
+    match stored {
+        Stored::Records(records) => work(task, &records[..valid]),
+        Stored::Filtered(bytes) => RECORDS.with(|records| {
+            let mut records = records.borrow_mut();
+            records.resize(segment.chunk_rows * record_size, 0);
+            DECOMPRESSOR
+                .with(|decompressor| {
+                    decompressor
+                        .borrow_mut()
+                        .decompress(&bytes, record_size, &mut records)
+                })
+                .map_err(|why| Error::BadInput {
+                    path: segment.path.clone(),
+                    message: format!(
+                        "stored chunk {} (rows {}..{}) is damaged: {why}",
+                        task.chunk,
+                        task.first_row,
+                        task.first_row + task.rows
+                    ),
+                })?;
+            work(task, &records[..valid])
+        }),
+    }
+}
