@@ -8,6 +8,7 @@ and prints a Markdown table of wall times, ratios to the seed pipeline, peak mem
 result: the machine is shared and absolute times drift.
 
 Usage: bench/run.py [--files 16] [--rows 2000000] [--repeat 3] [--cases ...] [--anchors]
+                   [--baseline OLD-TXT2H5]
 Run through scripts/bench, which builds txt2h5 and installs the Python requirements.
 """
 import argparse, os, re, shutil, subprocess, sys, time
@@ -17,14 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = (ROOT / ".." / "shared" / "bench").resolve()
 PY = sys.executable
 TXT2H5 = str(ROOT / "target" / "release" / "txt2h5")
-CASES = ["text-none", "text-gzip4", "gz-inputs", "one-file", "memory", "presets"]
+CASES = ["text-none", "text-gzip4", "gz-inputs", "one-file", "memory", "presets", "readback"]
 
 
 def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, **kw)
 
 
-def ensure_data(data, files, rows):
+def ensure_data(data, files, rows, big_files=True):
     text = data / f"{files}x{rows}"
     if not (text / f"sample_{files - 1:03d}.txt").exists():
         print(f"generating {files} x {rows} rows in {text}", file=sys.stderr)
@@ -39,7 +40,7 @@ def ensure_data(data, files, rows):
     big = data / f"one-{files}x{rows}.txt"
     big4 = data / f"one-4x-{files}x{rows}.txt"
     for target, copies in ((big, 1), (big4, 4)):
-        if not target.exists():
+        if big_files and not target.exists():
             with open(target, "wb") as out:
                 for _ in range(copies):
                     for f in sorted(text.glob("*.txt")):
@@ -76,12 +77,14 @@ def main():
     ap.add_argument("--anchors", action="store_true", help="also run the polars and pandas pipelines")
     ap.add_argument("--data", default=str(ROOT / "bench-data"))
     ap.add_argument("--out", default=None, help="scratch directory for outputs")
+    ap.add_argument("--baseline", default=None,
+                    help="another txt2h5 binary (an earlier build) to compare load times with (readback case)")
     a = ap.parse_args()
     data = Path(a.data)
     out = Path(a.out or data / "out")
     out.mkdir(parents=True, exist_ok=True)
-    texts, gzs, big, big4 = ensure_data(data, a.files, a.rows)
     cases = a.cases.split(",")
+    texts, gzs, big, big4 = ensure_data(data, a.files, a.rows, big_files=bool({"one-file", "memory"} & set(cases)))
     seed = [PY, str(SHARED / "anchors" / "seed_pool.py")]
     tool = [TXT2H5, "load", "--force", "--quiet"]
 
@@ -124,10 +127,16 @@ def main():
         add("memory, default options", "txt2h5, one file (4x)", tool + ["-o", str(out / "t-mem4.h5"), big4], out / "t-mem4.h5", None)
         add("memory, default options", "txt2h5, 16 files", tool + ["-o", str(out / "t-mem16.h5")] + texts, out / "t-mem16.h5", None)
 
+    if "readback" in cases:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import readback
+        readback.plan(add, TXT2H5, a.baseline, texts, out, PY, seed)
+
     best = {}
     for round_ in range(a.repeat):
         for case, name, cmd, output, ref in plan:
-            inputs = [p for p in cmd if p.endswith((".txt", ".gz", ".cov", ".bed"))]
+            inputs = [p for p in cmd if p.endswith((".txt", ".gz", ".cov", ".bed", ".h5"))
+                      and os.path.exists(p)]
             warm(inputs)
             wall, peak = measure(cmd)
             w, p = best.get((case, name), (float("inf"), 0.0))
@@ -159,6 +168,10 @@ def main():
             floor = best[("presets, I/O floor", f"cat {preset} files")][0]
             print(f"| {preset} | {mib[preset]:.0f} | {floor:.2f} | {wall:.2f} | {per_mib[preset]:.4f} | "
                   f"{per_mib[preset] / per_mib['native']:.2f} | {wall / native_wall:.2f} |")
+
+
+    if "readback" in cases:
+        readback.report(best, out, a.baseline, PY)
 
 
 if __name__ == "__main__":
