@@ -21,7 +21,10 @@ fn the_readme_region_snippet_reads_what_a_mask_reads() {
     }
     dir.write("in/c.txt", &interleaved);
     expect_code(
-        &run(dir.path(), &["load", "in", "-o", "out.h5", "--chunk-rows", "64"]),
+        &run(
+            dir.path(),
+            &["load", "in", "-o", "out.h5", "--chunk-rows", "64"],
+        ),
         0,
     );
     let mut rng = Rng::new(9);

@@ -160,7 +160,11 @@ fn or_dot(field: &[u8]) -> &[u8] {
 pub fn shortest_f32(value: f32, buffer: &mut ryu::Buffer) -> &str {
     const DOUBLE_ROUNDING: u32 = 0x15ae_43fd;
     if value.is_nan() {
-        return if value.is_sign_negative() { "-nan" } else { "nan" };
+        return if value.is_sign_negative() {
+            "-nan"
+        } else {
+            "nan"
+        };
     }
     if value.is_infinite() {
         return if value > 0.0 { "inf" } else { "-inf" };
