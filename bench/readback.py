@@ -22,11 +22,15 @@ def plan(add, tool_bin, baseline_bin, texts, out, py, seed_cmd):
     study = out / "rb-study.h5"
     here = __file__
     load = [tool_bin, "load", "--force", "--quiet", "-o", str(study)] + texts
-    case = "load, default options (index cost)"
-    if baseline_bin:
-        add(case, "txt2h5 before the index", [baseline_bin, "load", "--force", "--quiet", "-o",
-                                                str(out / "rb-base.h5")] + texts, out / "rb-base.h5", None)
-    add(case, "txt2h5 (with the index)", load, study, out / "rb-base.h5" if baseline_bin else None)
+    for case, options, suffix in (("load, default options (index cost)", [], ""),
+                                  ("load, --compression none (index cost)", ["--compression", "none"], "-none")):
+        if baseline_bin:
+            add(case, "txt2h5 before the index", [baseline_bin, "load", "--force", "--quiet", "-o",
+                                                    str(out / f"rb-base{suffix}.h5")] + options + texts,
+                out / f"rb-base{suffix}.h5", None)
+        target = study if not suffix else out / "rb-study-none.h5"
+        command = load if not suffix else [tool_bin, "load", "--force", "--quiet", "-o", str(target)] + options + texts
+        add(case, "txt2h5 (with the index)", command, target, out / f"rb-base{suffix}.h5" if baseline_bin else None)
     chr_, start, end = REGION
     case = "10 kb region in every source"
     add(case, "h5py: read /data, mask", [py, here, "h5py-region", str(study), chr_, str(start), str(end),
@@ -48,14 +52,15 @@ def report(best, out, baseline_bin, py):
     """Prints the ratios the issue asks for, from the best times of one session."""
     import subprocess
     wall = {name: times[0] for (case, name), times in best.items()}
+    load_wall = {(case, name): times[0] for (case, name), times in best.items() if case.startswith("load")}
     region_same = subprocess.run([py, __file__, "same-rows", str(out / "rb-region-h5py.tsv"),
                                   str(out / "rb-region.tsv")], capture_output=True, text=True)
     print("\n| read-back measure | ratio | from |")
     print("| --- | ---: | --- |")
     if baseline_bin:
-        ratio = wall["txt2h5 (with the index)"] / wall["txt2h5 before the index"]
-        print(f"| load time, with the index / before it | {ratio:.3f} | "
-              f"{wall['txt2h5 (with the index)']:.2f} s / {wall['txt2h5 before the index']:.2f} s |")
+        for case in ("load, default options (index cost)", "load, --compression none (index cost)"):
+            new, old = load_wall[(case, "txt2h5 (with the index)")], load_wall[(case, "txt2h5 before the index")]
+            print(f"| {case}: with the index / before it | {new / old:.3f} | {new:.2f} s / {old:.2f} s |")
     ratio = wall["h5py: read /data, mask"] / wall["txt2h5 export --region"]
     print(f"| 10 kb region in every source: h5py / txt2h5 | {ratio:.0f}x | "
           f"{wall['h5py: read /data, mask']:.2f} s / {wall['txt2h5 export --region']:.3f} s; "

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::index::scan::Fields;
 use crate::output::h5::Study;
 use crate::progress::{group_thousands, Progress};
-use crate::query::chunks::{chunk_tasks, run_in_order, ChunkTask, Flow};
+use crate::query::chunks::{chunk_tasks, run_in_order, ChunkTask, Flow, Span};
 use crate::query::region::Regions;
 use crate::query::select::plan;
 use crate::settings::resolve_threads;
@@ -76,7 +76,8 @@ pub fn export(
     let segments = study
         .segments()
         .map_err(|(path, error)| error.into_error(&path, "read"))?;
-    let tasks = chunk_tasks(&segments, &plan.ranges);
+    let spans: Vec<Span> = segments.iter().map(Span::from).collect();
+    let tasks = chunk_tasks(&spans, &plan.ranges);
     let names = source_names(args, &study)?;
     let layout = TextLayout {
         format: args.format,

@@ -26,13 +26,37 @@ pub struct ChunkTask {
     pub rows: u64,
 }
 
-/// The chunks that hold rows of `ranges` (sorted, disjoint), in row order, each once.
-pub fn chunk_tasks(segments: &[Segment], ranges: &[(u64, u64)]) -> Vec<ChunkTask> {
+/// Where a segment's rows lie and how they are chunked.
+#[derive(Clone, Copy, Debug)]
+pub struct Span {
+    pub first_row: u64,
+    pub rows: u64,
+    pub chunk_rows: usize,
+}
+
+impl From<&Segment> for Span {
+    fn from(segment: &Segment) -> Self {
+        Span {
+            first_row: segment.first_row,
+            rows: segment.rows,
+            chunk_rows: segment.chunk_rows,
+        }
+    }
+}
+
+/// The chunks that hold rows of `ranges` (sorted, disjoint) in `segments` (in row order),
+/// in row order, each once.
+pub fn chunk_tasks(segments: &[Span], ranges: &[(u64, u64)]) -> Vec<ChunkTask> {
     let mut tasks: Vec<ChunkTask> = Vec::new();
     for &(lo, hi) in ranges {
-        for (number, segment) in segments.iter().enumerate() {
+        // Segments are in row order: start at the first that ends after `lo`.
+        let first = segments.partition_point(|segment| segment.first_row + segment.rows <= lo);
+        for (number, segment) in segments.iter().enumerate().skip(first) {
             let (start, end) = (segment.first_row, segment.first_row + segment.rows);
-            if hi <= start || lo >= end {
+            if start >= hi {
+                break;
+            }
+            if end <= lo || segment.rows == 0 {
                 continue;
             }
             let size = segment.chunk_rows as u64;
@@ -52,6 +76,69 @@ pub fn chunk_tasks(segments: &[Segment], ranges: &[(u64, u64)]) -> Vec<ChunkTask
         }
     }
     tasks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row of every range is in exactly one task, and no task holds none of them.
+    #[test]
+    fn tasks_cover_the_ranges_once() {
+        let spans = [
+            Span {
+                first_row: 0,
+                rows: 100,
+                chunk_rows: 16,
+            },
+            Span {
+                first_row: 100,
+                rows: 0,
+                chunk_rows: 16,
+            },
+            Span {
+                first_row: 100,
+                rows: 37,
+                chunk_rows: 10,
+            },
+            Span {
+                first_row: 137,
+                rows: 64,
+                chunk_rows: 64,
+            },
+        ];
+        let cases: [&[(u64, u64)]; 4] = [
+            &[(0, 201)],
+            &[(5, 6), (7, 8), (15, 17), (99, 101), (136, 138)],
+            &[(200, 201)],
+            &[],
+        ];
+        for ranges in cases {
+            let tasks = chunk_tasks(&spans, ranges);
+            for &(lo, hi) in ranges {
+                for row in lo..hi {
+                    let holding = tasks
+                        .iter()
+                        .filter(|task| (task.first_row..task.first_row + task.rows).contains(&row))
+                        .count();
+                    assert_eq!(holding, 1, "row {row} of {ranges:?}");
+                }
+            }
+            for task in &tasks {
+                let span = spans[task.segment];
+                assert_eq!(
+                    task.first_row,
+                    span.first_row + task.chunk * span.chunk_rows as u64
+                );
+                assert!(ranges
+                    .iter()
+                    .any(|&(lo, hi)| lo < task.first_row + task.rows && task.first_row < hi));
+            }
+            assert!(tasks
+                .windows(2)
+                .all(|pair| pair[0].first_row < pair[1].first_row));
+        }
+    }
 }
 
 /// Whether to go on after consuming a result.

@@ -5,6 +5,8 @@
 //! same float32 through numpy's (and txt2h5's) parse-as-double-then-round, so that `load`
 //! of an export gives back the same records bit for bit.
 
+use std::cell::RefCell;
+
 use crate::cli::ExportFormat;
 use crate::schema::{Schema, CONTEXT_WIDTH};
 
@@ -69,6 +71,41 @@ impl TextLayout {
     }
 }
 
+thread_local! {
+    static PCT_TEXT: RefCell<PctCache> = RefCell::new(PctCache::default());
+}
+
+/// The text of recent pct values. Levels are ratios of small counts, so a study holds a few
+/// thousand distinct values: remembering them skips most float formatting.
+struct PctCache {
+    /// By a hash of the bits: the bits, the text's length (0: empty slot) and the text.
+    slots: Vec<(u32, u8, [u8; 24])>,
+}
+
+impl Default for PctCache {
+    fn default() -> Self {
+        Self {
+            slots: vec![(0, 0, [0; 24]); 1 << 12],
+        }
+    }
+}
+
+impl PctCache {
+    fn text(&mut self, value: f32) -> &[u8] {
+        let bits = value.to_bits();
+        let slot = (bits.wrapping_mul(0x9e37_79b1) >> 20) as usize;
+        let entry = &mut self.slots[slot];
+        if entry.1 == 0 || entry.0 != bits {
+            let mut buffer = ryu::Buffer::new();
+            let text = shortest_f32(value, &mut buffer).as_bytes();
+            entry.0 = bits;
+            entry.1 = text.len() as u8;
+            entry.2[..text.len()].copy_from_slice(text);
+        }
+        &entry.2[..usize::from(entry.1)]
+    }
+}
+
 /// Lines being written into memory.
 pub struct Lines<'a> {
     layout: &'a TextLayout,
@@ -99,8 +136,7 @@ impl Lines<'_> {
         field(integers.format(pos).as_bytes());
         let pct_at = schema.pct_offset();
         let pct = f32::from_le_bytes(record[pct_at..pct_at + 4].try_into().expect("4 bytes"));
-        let mut floats = ryu::Buffer::new();
-        field(shortest_f32(pct, &mut floats).as_bytes());
+        PCT_TEXT.with(|cache| field(cache.borrow_mut().text(pct)));
         for at in [schema.c_offset(), schema.t_offset()] {
             let count = i32::from_le_bytes(record[at..at + 4].try_into().expect("4 bytes"));
             field(integers.format(count).as_bytes());
@@ -241,6 +277,28 @@ mod tests {
                 prop_assert!(back.is_nan());
             } else {
                 prop_assert_eq!(back.to_bits(), bits, "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_cache_gives_each_value_its_own_text() {
+        let mut cache = PctCache::default();
+        let mut rng = 0x1234_5678u32;
+        let values: Vec<f32> = (0..20_000)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 17;
+                rng ^= rng << 5;
+                f32::from_bits(rng)
+            })
+            .chain([f32::from_bits(0x95ae_43fd), -0.0, 0.0, 100.0])
+            .collect();
+        for _ in 0..2 {
+            for &value in &values {
+                let mut buffer = ryu::Buffer::new();
+                let want = shortest_f32(value, &mut buffer).to_string();
+                assert_eq!(cache.text(value), want.as_bytes());
             }
         }
     }
