@@ -3,12 +3,14 @@
 //! The tree follows the data:
 //!
 //! ```text
-//! cli ─► settings ─► command::{load, merge}
+//! cli ─► settings ─► command::{load, merge, inspect, export}
 //!                      │
 //!   input/     discover ─► shard ─► encoding ─► split / bgzf  (+ checksum)
 //!   layout/    preset / --columns / auto (detect) ─► the parser for each file
-//!   pipeline/  plan ─► worker (parse/) ─► buffer (spill) ─► reorder ─► writer
+//!   pipeline/  plan ─► worker (parse/; index::scan) ─► buffer (spill) ─► reorder ─► writer
 //!   output/    chunker ─► compress ─► h5/  inside pending (renamed into place on success)
+//!   index/     segments of each buffer ─► runs + chunk anchors ─► /index
+//!   query/     region / select (through /index) ─► chunks (inflate on all cores, in order)
 //! ```
 //!
 //! [`cli`] holds the flags as typed and [`settings`] the validated run they become, with
@@ -18,7 +20,10 @@
 //! into pooled mmap buffers and puts them back in load order on one writer thread, and
 //! [`output`] turns the ordered records into HDF5 chunks in a temporary file renamed into
 //! place only on success. The record layout lives in [`schema`]; [`error`] maps failures
-//! to exit codes; [`signals`] and [`progress`] are the terminal's side of a run.
+//! to exit codes; [`signals`] and [`progress`] are the terminal's side of a run. Reading
+//! back goes the other way: [`query`] turns regions and sources into row ranges through
+//! the position [`index`] and hands the chunks that hold them, decompressed, to `inspect`
+//! and `export`.
 
 pub mod cli;
 pub mod command;
