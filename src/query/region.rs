@@ -23,9 +23,11 @@ const SYNTAX: &str = "expected CHR, CHR:POS, CHR:START-END or CHR:START- (1-base
 /// start with a digit.
 pub fn parse_region(text: &str, known: impl Fn(&[u8]) -> bool) -> Result<Region> {
     let bad = |why: &str| Error::usage(format!("--region {text:?}: {why}; {SYNTAX}"));
+    // A whole chromosome holds every stored pos, also 0 or below (native files keep the
+    // input's positions as they are).
     let whole = |chr: &str| Region {
         chr: chr.as_bytes().to_vec(),
-        start: 1,
+        start: i64::MIN,
         end: i64::MAX,
     };
     if known(text.as_bytes()) {
@@ -205,13 +207,13 @@ mod tests {
         );
         assert_eq!(parse("chr7:5"), region("chr7", 5, 5));
         assert_eq!(parse("chr7:5-"), region("chr7", 5, i64::MAX));
-        assert_eq!(parse("chr7"), region("chr7", 1, i64::MAX));
+        assert_eq!(parse("chr7"), region("chr7", i64::MIN, i64::MAX));
         assert_eq!(parse("HLA-A*01:01"), region("HLA-A*01", 1, 1));
         assert_eq!(
             parse("HLA-A*01:01:01:01"),
-            region("HLA-A*01:01:01:01", 1, i64::MAX)
+            region("HLA-A*01:01:01:01", i64::MIN, i64::MAX)
         );
-        assert_eq!(parse("chr1:abc"), region("chr1:abc", 1, i64::MAX));
+        assert_eq!(parse("chr1:abc"), region("chr1:abc", i64::MIN, i64::MAX));
         for bad in [
             "",
             ":5-10",

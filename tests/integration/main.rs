@@ -8,6 +8,7 @@ mod fuzz;
 mod generate;
 mod load;
 mod merge;
+mod readback;
 mod readme;
 mod regressions;
 mod terminal;

@@ -9,6 +9,7 @@ use hdf5::Dataset;
 use super::reader::{
     chunk_layout, index_of, not_ours, open_ours, read_sources, schema_of, string_attr,
 };
+use super::writer::check;
 use super::{Compression, OpenError, RowReader, SourceRow};
 use crate::index::PositionIndex;
 use crate::schema::Schema;
@@ -173,31 +174,106 @@ fn virtual_parts(
 ) -> Result<Vec<VirtualPart>, OpenError> {
     let dir = path.parent().unwrap_or(Path::new(""));
     let mut parts = Vec::new();
-    let mut first_row = 0u64;
-    for mapping in data.dcpl()?.virtual_map() {
-        let part_rows = mapping.src_extents.dims().first().copied().unwrap_or(0) as u64;
-        let part_path = if mapping.src_filename == "." {
+    let mut next_row = 0u64;
+    for mapping in virtual_mappings(data)? {
+        if mapping.first_row != next_row || mapping.source_first_row != 0 {
+            return Err(not_ours(
+                "its virtual dataset does not map whole parts, one after another",
+            ));
+        }
+        let part_path = if mapping.file == "." {
             path.to_path_buf()
         } else {
-            dir.join(&mapping.src_filename)
+            dir.join(&mapping.file)
         };
-        let status = check_part(&part_path, &mapping.src_dataset, schema, part_rows);
+        let status = check_part(&part_path, &mapping.dataset, schema, mapping.rows);
         parts.push(VirtualPart {
-            recorded: mapping.src_filename,
+            recorded: mapping.file,
             path: part_path,
-            dataset: mapping.src_dataset,
-            first_row,
-            rows: part_rows,
+            dataset: mapping.dataset,
+            first_row: mapping.first_row,
+            rows: mapping.rows,
             status,
         });
-        first_row += part_rows;
+        next_row += mapping.rows;
     }
-    if first_row != rows {
+    if next_row != rows {
         return Err(not_ours(&format!(
-            "its virtual dataset maps {first_row} rows of {rows}, not in one row order"
+            "its virtual dataset maps {next_row} rows of {rows}"
         )));
     }
     Ok(parts)
+}
+
+/// One mapping of a one-dimensional virtual dataset, as stored.
+struct Mapping {
+    file: String,
+    dataset: String,
+    /// Rows `first_row..first_row + rows` of the virtual dataset...
+    first_row: u64,
+    rows: u64,
+    /// ...are rows from `source_first_row` of the source dataset.
+    source_first_row: u64,
+}
+
+/// The mappings of a virtual dataset, read with the C API: hdf5-metno's `virtual_map`
+/// returns none for a dataset read back from a file (it cannot describe the selections).
+fn virtual_mappings(data: &Dataset) -> Result<Vec<Mapping>, OpenError> {
+    use hdf5_sys::h5i::hid_t;
+    use hdf5_sys::h5p::{
+        H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename,
+        H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
+    };
+    use hdf5_sys::h5s::{H5Sclose, H5Sget_select_bounds};
+
+    let dcpl = data.dcpl()?;
+    let id = dcpl.id();
+    /// `(start, end)` of a space's selection, inclusive; the space is closed.
+    fn bounds(space: hid_t) -> hdf5::Result<(u64, u64)> {
+        let space = check(space)?;
+        let (mut start, mut end) = (0u64, 0u64);
+        // SAFETY: `space` is a valid dataspace id (checked above) of rank 1, so one
+        // hsize_t each is written through the pointers; it is closed once, here.
+        let status = unsafe { H5Sget_select_bounds(space, &mut start, &mut end) };
+        unsafe { H5Sclose(space) };
+        check(status)?;
+        Ok((start, end))
+    }
+    /// A string property of mapping `index`, asked for its length first.
+    fn text(
+        get: unsafe extern "C" fn(hid_t, usize, *mut std::ffi::c_char, usize) -> isize,
+        id: hid_t,
+        index: usize,
+    ) -> hdf5::Result<String> {
+        // SAFETY: with a null buffer HDF5 only returns the length; then the buffer holds
+        // that many bytes and the NUL HDF5 writes after them.
+        let length = check(unsafe { get(id, index, std::ptr::null_mut(), 0) })? as usize;
+        let mut buffer = vec![0u8; length + 1];
+        check(unsafe { get(id, index, buffer.as_mut_ptr().cast(), buffer.len()) })?;
+        buffer.truncate(length);
+        Ok(String::from_utf8_lossy(&buffer).into_owned())
+    }
+    hdf5::sync::sync(|| {
+        let mut count = 0usize;
+        // SAFETY: `id` is a valid dataset creation property list; one size_t is written.
+        check(unsafe { H5Pget_virtual_count(id, &mut count) })?;
+        (0..count)
+            .map(|index| {
+                // SAFETY: `index` is below the mapping count; each call returns a new
+                // dataspace id, which `bounds` checks and closes.
+                let (start, end) = bounds(unsafe { H5Pget_virtual_vspace(id, index) })?;
+                let (source_start, _) = bounds(unsafe { H5Pget_virtual_srcspace(id, index) })?;
+                Ok(Mapping {
+                    file: text(H5Pget_virtual_filename, id, index)?,
+                    dataset: text(H5Pget_virtual_dsetname, id, index)?,
+                    first_row: start,
+                    rows: end - start + 1,
+                    source_first_row: source_start,
+                })
+            })
+            .collect::<hdf5::Result<Vec<_>>>()
+    })
+    .map_err(OpenError::Hdf5)
 }
 
 /// Whether a part can be read: present, HDF5, with the dataset, rows and schema mapped.
