@@ -968,7 +968,10 @@ fn a_whole_file_export_shows_progress_on_a_terminal() {
     use crate::terminal::output_on_terminal;
     let dir = TestDir::new();
     dir.write("big.txt", &methylation_text(61, 300_000));
-    ok(&dir, &["load", "big.txt", "-o", "out.h5", "--chunk-rows", "4096"]);
+    ok(
+        &dir,
+        &["load", "big.txt", "-o", "out.h5", "--chunk-rows", "4096"],
+    );
     let on_terminal = |extra: &[&str]| {
         let mut command = txt2h5();
         command
@@ -991,5 +994,8 @@ fn a_whole_file_export_shows_progress_on_a_terminal() {
     let (_, quiet) = on_terminal(&["--quiet"]);
     assert!(!quiet.contains("ETA"), "progress despite --quiet:\n{quiet}");
     let (_, selection) = on_terminal(&["--region", "chr1"]);
-    assert!(!selection.contains("ETA"), "progress for a selection:\n{selection}");
+    assert!(
+        !selection.contains("ETA"),
+        "progress for a selection:\n{selection}"
+    );
 }
