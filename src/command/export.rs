@@ -104,7 +104,7 @@ pub fn export(
             .collect(),
     };
     let work = |task: &ChunkTask, records: &[u8]| -> Result<(Vec<u8>, u64)> {
-        let mut lines = layout.lines(task.rows as usize);
+        let mut lines = layout.lines((task.to - task.from) as usize);
         rows_of.each(task, records, |record, source| {
             lines.push(record, names.get(source).map_or(b"", Vec::as_slice));
         });
@@ -200,14 +200,17 @@ struct RowFilter<'a> {
 }
 
 impl RowFilter<'_> {
-    /// Calls `row` with each selected record of `task` and its source, in row order.
+    /// Calls `row` with each selected record of `task` (`records` holds its rows
+    /// `from..to`) and its source, in row order.
     fn each(&self, task: &ChunkTask, records: &[u8], mut row: impl FnMut(&[u8], usize)) {
-        let (first, end) = (task.first_row, task.first_row + task.rows);
+        let (first, end) = (task.from, task.to);
         let size = self.fields.record_size;
         let from = self.ranges.partition_point(|&(_, hi)| hi <= first);
         let mut source = self
             .source_ends
             .partition_point(|&source_end| source_end <= first);
+        // The intervals of the chromosome of the last row: rows come in runs of one chr.
+        let (mut last_chr, mut intervals): (Option<&[u8]>, &[(i64, i64)]) = (None, &[]);
         for &(lo, hi) in &self.ranges[from..] {
             if lo >= end {
                 break;
@@ -215,7 +218,11 @@ impl RowFilter<'_> {
             for number in lo.max(first)..hi.min(end) {
                 let record = &records[(number - first) as usize * size..][..size];
                 if let Some(regions) = self.regions {
-                    if !regions.contains(self.fields.chr(record), self.fields.pos(record)) {
+                    let chr = self.fields.chr(record);
+                    if last_chr != Some(chr) {
+                        (last_chr, intervals) = (Some(chr), regions.on(chr));
+                    }
+                    if !Regions::within(intervals, self.fields.pos(record)) {
                         continue;
                     }
                 }

@@ -31,15 +31,23 @@ pub fn shuffle(raw: &[u8], element_size: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// The inverse of [`shuffle`]: byte planes of `elements` records back to records.
-pub fn unshuffle(planes: &[u8], element_size: usize, out: &mut [u8]) {
-    assert_eq!(planes.len(), out.len());
+/// The inverse of [`shuffle`] for records `rows` of the `planes.len() / element_size`
+/// records the planes hold: `out` receives exactly those records.
+pub fn unshuffle_rows(
+    planes: &[u8],
+    element_size: usize,
+    rows: std::ops::Range<usize>,
+    out: &mut [u8],
+) {
     assert_eq!(planes.len() % element_size, 0);
     let elements = planes.len() / element_size;
+    assert!(rows.end <= elements);
+    assert_eq!(out.len(), rows.len() * element_size);
     const BLOCK: usize = 64;
-    for block_start in (0..elements).step_by(BLOCK) {
-        let block_end = (block_start + BLOCK).min(elements);
-        let records = &mut out[block_start * element_size..block_end * element_size];
+    for block_start in rows.clone().step_by(BLOCK) {
+        let block_end = (block_start + BLOCK).min(rows.end);
+        let first = block_start - rows.start;
+        let records = &mut out[first * element_size..(block_end - rows.start) * element_size];
         for byte in 0..element_size {
             let plane = &planes[byte * elements + block_start..byte * elements + block_end];
             for (value, record) in plane.iter().zip(records.chunks_exact_mut(element_size)) {
@@ -65,27 +73,30 @@ impl Default for ChunkDecompressor {
 }
 
 impl ChunkDecompressor {
-    /// Fills `out` (exactly one chunk of records of `element_size`) from the zlib stream
-    /// `stored`; an error if the stream is corrupt or does not fill it exactly.
-    pub fn decompress(
+    /// Inflates the zlib stream `stored` (one chunk of `chunk_rows` records of
+    /// `element_size` bytes, shuffled) and fills `out` with its records `rows`; an error if
+    /// the stream is corrupt or not exactly one chunk long.
+    pub fn decompress_rows(
         &mut self,
         stored: &[u8],
         element_size: usize,
+        chunk_rows: usize,
+        rows: std::ops::Range<usize>,
         out: &mut [u8],
     ) -> Result<(), String> {
+        let chunk_bytes = chunk_rows * element_size;
         // One byte of room to tell a stream that is too long.
-        self.shuffled.resize(out.len() + 1, 0);
+        self.shuffled.resize(chunk_bytes + 1, 0);
         let inflated = self
             .decompressor
             .zlib_decompress(stored, &mut self.shuffled)
             .map_err(|error| format!("it does not inflate ({error})"))?;
-        if inflated != out.len() {
+        if inflated != chunk_bytes {
             return Err(format!(
-                "it inflates to {inflated} bytes, not the chunk's {}",
-                out.len()
+                "it inflates to {inflated} bytes, not the chunk's {chunk_bytes}"
             ));
         }
-        unshuffle(&self.shuffled[..inflated], element_size, out);
+        unshuffle_rows(&self.shuffled[..inflated], element_size, rows, out);
         Ok(())
     }
 }
@@ -139,17 +150,20 @@ mod tests {
             .collect();
         let mut stored = Vec::new();
         ChunkCompressor::new(1, 22).compress(&raw, &mut stored);
-        let mut back = vec![0; raw.len()];
-        ChunkDecompressor::default()
-            .decompress(&stored, 22, &mut back)
-            .unwrap();
-        assert_eq!(back, raw);
-        let mut short = vec![0; raw.len() - 22];
-        assert!(ChunkDecompressor::default()
-            .decompress(&stored, 22, &mut short)
+        let mut decompressor = ChunkDecompressor::default();
+        for rows in [0..700, 0..1, 63..65, 100..699, 699..700, 5..5] {
+            let mut back = vec![0; rows.len() * 22];
+            decompressor
+                .decompress_rows(&stored, 22, 700, rows.clone(), &mut back)
+                .unwrap();
+            assert_eq!(back, raw[rows.start * 22..rows.end * 22], "{rows:?}");
+        }
+        let mut back = vec![0; 22];
+        assert!(decompressor
+            .decompress_rows(&stored, 22, 699, 0..1, &mut back)
             .is_err());
-        assert!(ChunkDecompressor::default()
-            .decompress(&stored[..stored.len() / 2], 22, &mut back)
+        assert!(decompressor
+            .decompress_rows(&stored[..stored.len() / 2], 22, 700, 0..1, &mut back)
             .is_err());
     }
 

@@ -17,13 +17,16 @@ use crate::output::h5::{Compression, Segment};
 use crate::signals::Interrupt;
 
 /// One stored chunk to read: chunk `chunk` of segment `segment`, which holds rows
-/// `first_row..first_row + rows` of the study.
+/// `first_row..first_row + rows` of the study, of which rows `from..to` hold every
+/// selected row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChunkTask {
     pub segment: usize,
     pub chunk: u64,
     pub first_row: u64,
     pub rows: u64,
+    pub from: u64,
+    pub to: u64,
 }
 
 /// Where a segment's rows lie and how they are chunked.
@@ -63,82 +66,24 @@ pub fn chunk_tasks(segments: &[Span], ranges: &[(u64, u64)]) -> Vec<ChunkTask> {
             let first_chunk = (lo.max(start) - start) / size;
             let last_chunk = (hi.min(end) - start - 1) / size;
             for chunk in first_chunk..=last_chunk {
-                let task = ChunkTask {
-                    segment: number,
-                    chunk,
-                    first_row: start + chunk * size,
-                    rows: size.min(segment.rows - chunk * size),
-                };
-                if tasks.last() != Some(&task) {
-                    tasks.push(task);
+                let first_row = start + chunk * size;
+                let rows = size.min(segment.rows - chunk * size);
+                let (from, to) = (lo.max(first_row), hi.min(first_row + rows));
+                match tasks.last_mut() {
+                    Some(last) if last.segment == number && last.chunk == chunk => last.to = to,
+                    _ => tasks.push(ChunkTask {
+                        segment: number,
+                        chunk,
+                        first_row,
+                        rows,
+                        from,
+                        to,
+                    }),
                 }
             }
         }
     }
     tasks
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every row of every range is in exactly one task, and no task holds none of them.
-    #[test]
-    fn tasks_cover_the_ranges_once() {
-        let spans = [
-            Span {
-                first_row: 0,
-                rows: 100,
-                chunk_rows: 16,
-            },
-            Span {
-                first_row: 100,
-                rows: 0,
-                chunk_rows: 16,
-            },
-            Span {
-                first_row: 100,
-                rows: 37,
-                chunk_rows: 10,
-            },
-            Span {
-                first_row: 137,
-                rows: 64,
-                chunk_rows: 64,
-            },
-        ];
-        let cases: [&[(u64, u64)]; 4] = [
-            &[(0, 201)],
-            &[(5, 6), (7, 8), (15, 17), (99, 101), (136, 138)],
-            &[(200, 201)],
-            &[],
-        ];
-        for ranges in cases {
-            let tasks = chunk_tasks(&spans, ranges);
-            for &(lo, hi) in ranges {
-                for row in lo..hi {
-                    let holding = tasks
-                        .iter()
-                        .filter(|task| (task.first_row..task.first_row + task.rows).contains(&row))
-                        .count();
-                    assert_eq!(holding, 1, "row {row} of {ranges:?}");
-                }
-            }
-            for task in &tasks {
-                let span = spans[task.segment];
-                assert_eq!(
-                    task.first_row,
-                    span.first_row + task.chunk * span.chunk_rows as u64
-                );
-                assert!(ranges
-                    .iter()
-                    .any(|&(lo, hi)| lo < task.first_row + task.rows && task.first_row < hi));
-            }
-            assert!(tasks
-                .windows(2)
-                .all(|pair| pair[0].first_row < pair[1].first_row));
-        }
-    }
 }
 
 /// Whether to go on after consuming a result.
@@ -160,7 +105,7 @@ thread_local! {
     static RECORDS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Reads every task's chunk, runs `work` on its records (the task's rows only) on
+/// Reads every task's chunk, runs `work` on the records of its rows `from..to` on
 /// `threads` threads, and gives `consume` the results in task order.
 pub fn run_in_order<T: Send>(
     segments: &[Segment],
@@ -217,16 +162,19 @@ pub fn run_in_order<T: Send>(
     })
 }
 
-/// The stored bytes of a task's chunk (or its records, if a filter was skipped on it).
+/// The stored bytes of a task's chunk, or the records of its rows `from..to` where they
+/// are stored raw or a filter was skipped on the chunk.
 fn read_stored(segment: &Segment, task: &ChunkTask, record_size: usize) -> Result<Stored> {
     let hdf5_error = |error| Error::hdf5(&segment.path, error);
-    let local_row = task.first_row - segment.first_row;
-    let mut bytes = Vec::new();
-    if segment.compression == Compression::None {
+    let records = |bytes: &mut Vec<u8>| {
         segment
             .reader
-            .read_rows(local_row, task.rows, &mut bytes)
-            .map_err(hdf5_error)?;
+            .read_rows(task.from - segment.first_row, task.to - task.from, bytes)
+            .map_err(hdf5_error)
+    };
+    let mut bytes = Vec::new();
+    if segment.compression == Compression::None {
+        records(&mut bytes)?;
         return Ok(Stored::Records(bytes));
     }
     if segment
@@ -236,11 +184,8 @@ fn read_stored(segment: &Segment, task: &ChunkTask, record_size: usize) -> Resul
     {
         Ok(Stored::Filtered(bytes))
     } else {
-        segment
-            .reader
-            .read_rows(local_row, task.rows, &mut bytes)
-            .map_err(hdf5_error)?;
-        debug_assert_eq!(bytes.len(), task.rows as usize * record_size);
+        records(&mut bytes)?;
+        debug_assert_eq!(bytes.len(), (task.to - task.from) as usize * record_size);
         Ok(Stored::Records(bytes))
     }
 }
@@ -252,17 +197,21 @@ fn decode_and_work<T>(
     stored: Stored,
     work: &(dyn Fn(&ChunkTask, &[u8]) -> Result<T> + Sync),
 ) -> Result<T> {
-    let valid = task.rows as usize * record_size;
     match stored {
-        Stored::Records(records) => work(task, &records[..valid]),
+        Stored::Records(records) => work(task, &records),
         Stored::Filtered(bytes) => RECORDS.with(|records| {
             let mut records = records.borrow_mut();
-            records.resize(segment.chunk_rows * record_size, 0);
+            let rows = (task.from - task.first_row) as usize..(task.to - task.first_row) as usize;
+            records.resize(rows.len() * record_size, 0);
             DECOMPRESSOR
                 .with(|decompressor| {
-                    decompressor
-                        .borrow_mut()
-                        .decompress(&bytes, record_size, &mut records)
+                    decompressor.borrow_mut().decompress_rows(
+                        &bytes,
+                        record_size,
+                        segment.chunk_rows,
+                        rows,
+                        &mut records,
+                    )
                 })
                 .map_err(|why| Error::BadInput {
                     path: segment.path.clone(),
@@ -273,7 +222,72 @@ fn decode_and_work<T>(
                         task.first_row + task.rows
                     ),
                 })?;
-            work(task, &records[..valid])
+            work(task, &records)
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every row of every range is in exactly one task, and no task holds none of them.
+    #[test]
+    fn tasks_cover_the_ranges_once() {
+        let spans = [
+            Span {
+                first_row: 0,
+                rows: 100,
+                chunk_rows: 16,
+            },
+            Span {
+                first_row: 100,
+                rows: 0,
+                chunk_rows: 16,
+            },
+            Span {
+                first_row: 100,
+                rows: 37,
+                chunk_rows: 10,
+            },
+            Span {
+                first_row: 137,
+                rows: 64,
+                chunk_rows: 64,
+            },
+        ];
+        let cases: [&[(u64, u64)]; 4] = [
+            &[(0, 201)],
+            &[(5, 6), (7, 8), (15, 17), (99, 101), (136, 138)],
+            &[(200, 201)],
+            &[],
+        ];
+        for ranges in cases {
+            let tasks = chunk_tasks(&spans, ranges);
+            for &(lo, hi) in ranges {
+                for row in lo..hi {
+                    let holding = tasks
+                        .iter()
+                        .filter(|task| (task.from..task.to).contains(&row))
+                        .count();
+                    assert_eq!(holding, 1, "row {row} of {ranges:?}");
+                }
+            }
+            for task in &tasks {
+                let span = spans[task.segment];
+                assert_eq!(
+                    task.first_row,
+                    span.first_row + task.chunk * span.chunk_rows as u64
+                );
+                assert!(task.first_row <= task.from && task.from < task.to);
+                assert!(task.to <= task.first_row + task.rows);
+                assert!(ranges
+                    .iter()
+                    .any(|&(lo, hi)| lo < task.to && task.from < hi));
+            }
+            assert!(tasks
+                .windows(2)
+                .all(|pair| pair[0].first_row < pair[1].first_row));
+        }
     }
 }

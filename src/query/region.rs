@@ -179,7 +179,11 @@ impl Regions {
 
     /// Whether `pos` on `chr` lies in a region.
     pub fn contains(&self, chr: &[u8], pos: i64) -> bool {
-        let intervals = self.on(chr);
+        Self::within(self.on(chr), pos)
+    }
+
+    /// Whether `pos` lies in one of `intervals` (as [`Regions::on`] gives them).
+    pub fn within(intervals: &[(i64, i64)], pos: i64) -> bool {
         let after = intervals.partition_point(|&(start, _)| start <= pos);
         after > 0 && pos <= intervals[after - 1].1
     }
