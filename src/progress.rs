@@ -15,34 +15,32 @@ pub struct Progress {
 impl Progress {
     /// A bar over `total_bytes` of input, shown if `wanted` and stderr is a terminal.
     pub fn new(wanted: bool, total_bytes: u64) -> Self {
-        if !wanted || !std::io::stderr().is_terminal() {
-            return Self::hidden();
-        }
-        let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        Self { bar: Some(bar) }
+        Self::bar(
+            wanted,
+            total_bytes,
+            "{spinner} {elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}",
+        )
     }
 
     /// A bar over `total_rows` rows (reading back), shown if `wanted` and stderr is a
     /// terminal.
     pub fn rows(wanted: bool, total_rows: u64) -> Self {
+        Self::bar(
+            wanted,
+            total_rows,
+            "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
+        )
+    }
+
+    fn bar(wanted: bool, total: u64, template: &str) -> Self {
         if !wanted || !std::io::stderr().is_terminal() {
             return Self::hidden();
         }
-        let bar = ProgressBar::with_draw_target(Some(total_rows), ProgressDrawTarget::stderr());
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} rows {per_sec} ETA {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template(template)
+                .expect("valid template")
+                .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
         Self { bar: Some(bar) }

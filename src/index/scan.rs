@@ -19,6 +19,21 @@ pub struct Segment {
     pub sorted: bool,
 }
 
+impl Segment {
+    /// The segment of the one record `start`, at `pos`.
+    fn one(start: usize, pos: i64) -> Self {
+        Self {
+            start,
+            rows: 1,
+            first_pos: pos,
+            last_pos: pos,
+            min_pos: pos,
+            max_pos: pos,
+            sorted: true,
+        }
+    }
+}
+
 /// Where the fields the index needs lie in a record.
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
@@ -41,13 +56,10 @@ impl Fields {
     /// The `pos` of `record`.
     #[inline]
     pub fn pos(&self, record: &[u8]) -> i64 {
-        let at = self.pos_offset;
         if self.wide_pos {
-            i64::from_le_bytes(record[at..at + 8].try_into().expect("8 bytes"))
+            pos_of::<true>(record, self.pos_offset)
         } else {
-            i64::from(i32::from_le_bytes(
-                record[at..at + 4].try_into().expect("4 bytes"),
-            ))
+            pos_of::<false>(record, self.pos_offset)
         }
     }
 
@@ -103,16 +115,7 @@ fn scan<const WIDE: bool>(records: &[u8], fields: &Fields, out: &mut Vec<Segment
         return;
     };
     let mut chr = first;
-    let pos = pos_of::<WIDE>(first, at);
-    let mut segment = Segment {
-        start: 0,
-        rows: 1,
-        first_pos: pos,
-        last_pos: pos,
-        min_pos: pos,
-        max_pos: pos,
-        sorted: true,
-    };
+    let mut segment = Segment::one(0, pos_of::<WIDE>(first, at));
     for (index, record) in rows {
         let pos = pos_of::<WIDE>(record, at);
         if same_chr(record, chr, width) {
@@ -124,15 +127,7 @@ fn scan<const WIDE: bool>(records: &[u8], fields: &Fields, out: &mut Vec<Segment
         } else {
             out.push(segment);
             chr = record;
-            segment = Segment {
-                start: index,
-                rows: 1,
-                first_pos: pos,
-                last_pos: pos,
-                min_pos: pos,
-                max_pos: pos,
-                sorted: true,
-            };
+            segment = Segment::one(index, pos);
         }
     }
     out.push(segment);

@@ -31,20 +31,16 @@ pub fn shuffle(raw: &[u8], element_size: usize, out: &mut Vec<u8>) {
 const BLOCK: usize = 64;
 
 fn shuffle_sized<const SIZE: usize>(raw: &[u8], out: &mut [u8]) {
-    let elements = raw.len() / SIZE;
-    for block_start in (0..elements).step_by(BLOCK) {
-        let block_end = (block_start + BLOCK).min(elements);
-        let block = &raw[block_start * SIZE..block_end * SIZE];
-        for byte in 0..SIZE {
-            let plane = &mut out[byte * elements + block_start..byte * elements + block_end];
-            for (slot, record) in plane.iter_mut().zip(block.chunks_exact(SIZE)) {
-                *slot = record[byte];
-            }
-        }
-    }
+    shuffle_blocks(raw, SIZE, out)
 }
 
 fn shuffle_any(raw: &[u8], element_size: usize, out: &mut [u8]) {
+    shuffle_blocks(raw, element_size, out)
+}
+
+/// The shuffle loop, inlined into each caller so that a constant size stays constant.
+#[inline(always)]
+fn shuffle_blocks(raw: &[u8], element_size: usize, out: &mut [u8]) {
     let elements = raw.len() / element_size;
     for block_start in (0..elements).step_by(BLOCK) {
         let block_end = (block_start + BLOCK).min(elements);
