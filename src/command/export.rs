@@ -22,7 +22,7 @@ use crate::output::h5::Study;
 use crate::progress::{group_thousands, Progress};
 use crate::query::chunks::{chunk_tasks, run_in_order, ChunkTask, Flow, Span};
 use crate::query::region::Regions;
-use crate::query::select::plan;
+use crate::query::select::{plan, Selection};
 use crate::settings::resolve_threads;
 use crate::signals::Interrupt;
 use sink::{bgzf_compress, compressor, Sink, Written};
@@ -78,7 +78,7 @@ pub fn export(
         .map_err(|(path, error)| error.into_error(&path, "read"))?;
     let spans: Vec<Span> = segments.iter().map(Span::from).collect();
     let tasks = chunk_tasks(&spans, &plan.ranges);
-    let names = source_names(args, &study)?;
+    let names = source_names(args, &study, &selection)?;
     let layout = TextLayout {
         format: args.format,
         schema: study.schema,
@@ -166,21 +166,23 @@ fn compressed(text: Vec<u8>, bgzf: bool) -> Vec<u8> {
 }
 
 /// The name of each source for `--with-source` (empty without it). In TSV a name with a
-/// tab or line break would shift columns, so it is refused.
-fn source_names(args: &ExportArgs, study: &Study) -> Result<Vec<Vec<u8>>> {
+/// tab or line break would shift columns, so a selected source with one is refused.
+fn source_names(args: &ExportArgs, study: &Study, selection: &Selection) -> Result<Vec<Vec<u8>>> {
     if !args.with_source {
         return Ok(Vec::new());
     }
     study
         .sources
         .iter()
-        .map(|source| {
+        .enumerate()
+        .map(|(number, source)| {
             let path = source.path.as_str();
             let name = match args.source_name {
                 SourceName::Path => path,
                 SourceName::Basename => path.rsplit_once('/').map_or(path, |(_, name)| name),
             };
-            if args.format == ExportFormat::Tsv && name.contains(['\t', '\n', '\r']) {
+            let selected = selection.has_source(number) && source.rows > 0;
+            if selected && args.format == ExportFormat::Tsv && name.contains(['\t', '\n', '\r']) {
                 return Err(Error::usage(format!(
                     "source {path:?} holds a tab or line break, which TSV cannot carry; use --format csv"
                 )));

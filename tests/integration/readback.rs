@@ -999,3 +999,37 @@ fn a_whole_file_export_shows_progress_on_a_terminal() {
         "progress for a selection:\n{selection}"
     );
 }
+
+/// In TSV a source path holding a tab would shift every column after it: exporting that
+/// source with `--with-source` is a usage error naming it, while other sources of the same
+/// file export, and CSV carries the name as it is.
+#[test]
+fn tsv_refuses_a_selected_source_name_with_a_tab() {
+    let dir = TestDir::new();
+    dir.write("in/a\tb.txt", b"chr1\t5\t50\t1\t1\n");
+    dir.write("in/c.txt", b"chr1\t7\t50\t1\t1\n");
+    ok(&dir, &["load", "in", "-o", "out.h5"]);
+    let refused = run(dir.path(), &["export", "out.h5", "--with-source"]);
+    expect_code(&refused, USAGE);
+    assert!(
+        stderr(&refused).contains("in/a\\tb.txt"),
+        "{}",
+        stderr(&refused)
+    );
+    let other = run(
+        dir.path(),
+        &["export", "out.h5", "--with-source", "--source-index", "1"],
+    );
+    expect_code(&other, 0);
+    assert_eq!(other.stdout, b"in/c.txt\tchr1\t7\t50\t1\t1\n");
+    let csv = run(
+        dir.path(),
+        &["export", "out.h5", "--with-source", "--format", "csv"],
+    );
+    expect_code(&csv, 0);
+    assert_eq!(
+        String::from_utf8(csv.stdout).unwrap(),
+        // A tab is an ordinary character in CSV: no quotes needed.
+        "source,chr,pos,pct,c,t\nin/a\tb.txt,chr1,5,50,1,1\nin/c.txt,chr1,7,50,1,1\n"
+    );
+}
