@@ -254,10 +254,12 @@ impl InspectReport {
                 line(
                     "",
                     format!(
-                        "{} stored for {} of records (ratio {:.2})",
+                        "{} stored for {} of records (ratio {})",
                         human_bytes(storage.stored_bytes.unwrap_or(0)),
                         human_bytes(storage.record_bytes),
-                        storage.compression_ratio.unwrap_or(0.0)
+                        storage
+                            .compression_ratio
+                            .map_or("-".to_string(), |ratio| format!("{ratio:.2}"))
                     ),
                 );
             }
