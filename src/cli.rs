@@ -43,6 +43,15 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
+/// When record buffers are spilled to disk (see `pipeline::buffer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SpillPolicy {
+    /// Only while the writer waits for the workers.
+    Auto,
+    /// Whenever a unit ahead of the writer finds no free buffer.
+    Always,
+}
+
 /// Text layouts `export` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -249,4 +258,9 @@ pub struct LoadArgs {
     /// Buffers in the pool [default: 2 per thread + 2] (tuning and tests).
     #[arg(long, hide = true)]
     pub buffers: Option<usize>,
+
+    /// When units ahead of the writer spill records: auto (only while the writer waits for
+    /// work) or always (whenever no buffer is free) (tests and measurements).
+    #[arg(long, hide = true, value_enum, default_value = "auto")]
+    pub spill: SpillPolicy,
 }

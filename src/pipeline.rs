@@ -22,6 +22,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 
+use crate::cli::SpillPolicy;
 use crate::error::{Error, Result};
 use crate::index::build::IndexBuilder;
 use crate::index::scan::Fields;
@@ -47,6 +48,8 @@ pub struct PipelineOptions<'a> {
     pub threads: usize,
     pub buffer_rows: usize,
     pub buffers: usize,
+    /// When units ahead of the writer spill.
+    pub spill: SpillPolicy,
     /// The output dataset's record schema, chunk size and filters.
     pub layout: &'a WriterOptions,
     /// An existing output whose rows come first (append).
@@ -90,6 +93,9 @@ pub fn run(
         options.buffer_rows,
         options.buffers,
     );
+    if options.spill == SpillPolicy::Always {
+        pool.always_spill();
+    }
     let next_unit = AtomicUsize::new(0);
     let spilled_bytes = AtomicU64::new(0);
     let stop = AtomicBool::new(false);

@@ -35,6 +35,7 @@ pub struct LoadSettings {
     pub piece_bytes: u64,
     pub buffer_rows: usize,
     pub buffers: usize,
+    pub spill: crate::cli::SpillPolicy,
     pub shard: Option<Shard>,
     pub command_line: String,
     /// `--format`, or the layout of `--columns`.
@@ -121,6 +122,7 @@ impl LoadSettings {
             piece_bytes: args.piece_bytes,
             buffer_rows: args.buffer_rows,
             buffers: args.buffers.unwrap_or(defaults::buffers(threads)),
+            spill: args.spill,
             shard: args
                 .shard
                 .as_deref()

@@ -148,6 +148,7 @@ impl Run<'_> {
             threads: settings.threads,
             buffer_rows: settings.buffer_rows,
             buffers: settings.buffers,
+            spill: settings.spill,
             layout: self.writer_options,
             prefix: self.existing,
             readings,

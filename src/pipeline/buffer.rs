@@ -11,8 +11,11 @@
 //! take every buffer, the unit the writer waits for could never get one. So the last free
 //! buffer is reserved for the *head* unit, the one the writer needs next; the head always
 //! progresses because the writer returns its buffers at once. A unit ahead of the head
-//! that finds no buffer free does not wait: it spills its full buffer to a temporary file
-//! and goes on (see [`crate::pipeline::spill`]), so every core keeps working.
+//! that finds no buffer free waits for one while the writer is busy: spilling then would
+//! only write the records twice where the writer is the slowest stage. When the writer has
+//! waited a while for the head unit (it is *starved*: parsing is the slowest stage, or the
+//! head unit is not started yet), waiting units spill their full buffer to a temporary file
+//! instead and go on (see [`crate::pipeline::spill`]), so every core keeps working.
 
 use std::sync::{Condvar, Mutex};
 
@@ -85,6 +88,11 @@ struct PoolState {
     cancelled: bool,
     /// Threads blocked in [`BufferPool::acquire`] (lets tests see a waiter is waiting).
     waiting: usize,
+    /// The writer has waited for the head unit for a while: units ahead of it should spill
+    /// rather than wait.
+    writer_starved: bool,
+    /// Spill whenever no buffer is free, starved writer or not (tests, measurements).
+    always_spill: bool,
 }
 
 /// A bounded, recycling set of [`RecordBuffer`]s with the head-unit reservation.
@@ -109,6 +117,8 @@ impl BufferPool {
                 head: 0,
                 cancelled: false,
                 waiting: 0,
+                writer_starved: false,
+                always_spill: false,
             }),
             returned: Condvar::new(),
         }
@@ -135,13 +145,44 @@ impl BufferPool {
         }
     }
 
-    /// Takes an empty buffer for `unit` if one may be had now; never waits.
-    pub fn try_acquire(&self, unit: usize) -> Option<Result<RecordBuffer, AcquireError>> {
+    /// Takes an empty buffer for `unit`, waiting while none may be had and the writer is
+    /// not starved; `None` when the writer is starved (or with [`BufferPool::always_spill`])
+    /// and no buffer is free: then the caller spills.
+    pub fn acquire_unless_starved(
+        &self,
+        unit: usize,
+    ) -> Option<Result<RecordBuffer, AcquireError>> {
         let mut state = self.state.lock().expect("buffer pool lock");
-        if state.cancelled {
-            return Some(Err(AcquireError::Cancelled));
+        loop {
+            if state.cancelled {
+                return Some(Err(AcquireError::Cancelled));
+            }
+            if let Some(taken) = self.take(&mut state, unit) {
+                return Some(taken);
+            }
+            if state.writer_starved || state.always_spill {
+                return None;
+            }
+            state.waiting += 1;
+            state = self.returned.wait(state).expect("buffer pool lock");
+            state.waiting -= 1;
         }
-        self.take(&mut state, unit)
+    }
+
+    /// Tells the pool whether the writer is starved (see the module documentation).
+    pub fn set_writer_starved(&self, starved: bool) {
+        let mut state = self.state.lock().expect("buffer pool lock");
+        if state.writer_starved != starved {
+            state.writer_starved = starved;
+            drop(state);
+            self.returned.notify_all();
+        }
+    }
+
+    /// Units spill whenever no buffer is free, as before the starved-writer rule (the
+    /// hidden `--spill always`, for tests and measurements).
+    pub fn always_spill(&self) {
+        self.state.lock().expect("buffer pool lock").always_spill = true;
     }
 
     /// The reservation rule; maps a new buffer (outside the lock's critical work) if needed.
@@ -260,7 +301,7 @@ mod tests {
         };
         wait_for_waiters(&pool, 1);
         // ...while the head unit gets the last one at once.
-        let head = pool.try_acquire(0).unwrap().unwrap();
+        let head = pool.acquire_unless_starved(0).unwrap().unwrap();
         assert!(!waiter.is_finished());
         pool.release(head);
         pool.release(later);
@@ -268,14 +309,40 @@ mod tests {
     }
 
     #[test]
-    fn try_acquire_applies_the_reservation_without_waiting() {
+    fn always_spill_applies_the_reservation_without_waiting() {
         let pool = BufferPool::new(8, 16, 2);
-        let held = pool.try_acquire(3).unwrap().unwrap();
-        assert!(pool.try_acquire(3).is_none());
-        let head = pool.try_acquire(0).unwrap().unwrap();
-        assert!(pool.try_acquire(0).is_none());
+        pool.always_spill();
+        let held = pool.acquire_unless_starved(3).unwrap().unwrap();
+        assert!(pool.acquire_unless_starved(3).is_none());
+        let head = pool.acquire_unless_starved(0).unwrap().unwrap();
+        assert!(pool.acquire_unless_starved(0).is_none());
         pool.release(held);
         pool.release(head);
+    }
+
+    /// A unit ahead of the head waits for a buffer while the writer is busy, and is told
+    /// to spill (gets `None`) as soon as the writer is starved; a release while it waits
+    /// hands it the buffer instead.
+    #[test]
+    fn units_ahead_wait_until_the_writer_is_starved() {
+        let pool = Arc::new(BufferPool::new(8, 16, 2));
+        let held = pool.acquire(0).unwrap();
+        let waiter = |pool: &Arc<BufferPool>| {
+            let pool = Arc::clone(pool);
+            std::thread::spawn(move || pool.acquire_unless_starved(4).map(|got| got.is_ok()))
+        };
+        let first = waiter(&pool);
+        wait_for_waiters(&pool, 1);
+        pool.set_writer_starved(true);
+        assert_eq!(join_within(first, "starving did not wake the waiter"), None);
+        pool.set_writer_starved(false);
+        let second = waiter(&pool);
+        wait_for_waiters(&pool, 1);
+        pool.release(held);
+        assert_eq!(
+            join_within(second, "a release did not wake the waiter"),
+            Some(true)
+        );
     }
 
     #[test]

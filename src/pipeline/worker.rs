@@ -389,11 +389,12 @@ impl<'c, 's> Sink<'c, 's> {
         }
     }
 
-    /// Sends the full current buffer on and gets an empty one: a fresh buffer from the pool
-    /// if one may be had now, else the same buffer after spilling its records.
+    /// Sends the full current buffer on and gets an empty one: a buffer from the pool,
+    /// waited for while the writer is busy, else (the writer is starved) the same buffer
+    /// after spilling its records.
     fn hand_on_full_buffer(&mut self) -> Result<(), ParseFailure> {
         let mut full = self.buffer.take().expect("a full buffer");
-        match self.context.pool.try_acquire(self.unit) {
+        match self.context.pool.acquire_unless_starved(self.unit) {
             Some(Ok(empty)) => {
                 self.buffer = Some(empty);
                 let segments = self.segments(&full);

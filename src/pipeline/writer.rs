@@ -35,6 +35,14 @@ fn stopped_early(waiting: &mut Reorder<Payload>) -> Error {
     }
 }
 
+/// How long the writer waits for the head unit's next part before it counts as starved
+/// (see [`crate::pipeline::buffer`]): longer than a worker takes to fill a buffer's worth of
+/// a chunk when it is keeping up, short against a run.
+const STARVED_AFTER: Duration = Duration::from_millis(2);
+
+/// How long the writer waits between checks for a signal.
+const WAIT: Duration = Duration::from_millis(100);
+
 /// The writer's side: takes parts in `(unit, part)` order and feeds the chunker.
 pub struct OrderedWriter<'a> {
     pub units: &'a [Unit],
@@ -66,19 +74,31 @@ impl OrderedWriter<'_> {
         let mut spilled = Vec::new();
         let mut waiting = Reorder::default();
         let (mut head, mut seq) = (0usize, 0u32);
+        let mut starved = false;
         pool.set_head(0);
         while head < units.len() {
             if let Some(signal) = interrupt.received() {
                 return Err(Error::Interrupted { signal });
             }
             let Some(payload) = waiting.take(head, seq) else {
-                match receiver.recv_timeout(Duration::from_millis(100)) {
+                // A short wait is the head worker finishing a buffer; a longer one means
+                // the workers are the slowest stage, and those ahead may spill.
+                let timeout = if starved { WAIT } else { STARVED_AFTER };
+                match receiver.recv_timeout(timeout) {
                     Ok(part) => waiting.insert(part.unit, part.seq, part.payload),
+                    Err(RecvTimeoutError::Timeout) if !starved => {
+                        starved = true;
+                        pool.set_writer_starved(true);
+                    }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => return Err(stopped_early(&mut waiting)),
                 }
                 continue;
             };
+            if starved {
+                starved = false;
+                pool.set_writer_starved(false);
+            }
             let file = units[head].file;
             let source = self.source_base + file as u32;
             let tally = &mut tallies[file];
