@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = (ROOT / ".." / "shared" / "bench").resolve()
 PY = sys.executable
 TXT2H5 = str(ROOT / "target" / "release" / "txt2h5")
-CASES = ["text-none", "text-gzip4", "gz-inputs", "one-file", "memory", "presets", "readback"]
+CASES = ["floor", "text-none", "text-gzip4", "gz-inputs", "one-file", "memory", "presets", "spill", "readback"]
 
 
 def sh(cmd, **kw):
@@ -127,8 +127,13 @@ def main():
         add("memory, default options", "txt2h5, one file (4x)", tool + ["-o", str(out / "t-mem4.h5"), big4], out / "t-mem4.h5", None)
         add("memory, default options", "txt2h5, 16 files", tool + ["-o", str(out / "t-mem16.h5")] + texts, out / "t-mem16.h5", None)
 
+    sys.path.insert(0, str(ROOT / "bench"))
+    import spill
+    if "floor" in cases:
+        spill.plan_floor(add, TXT2H5, texts, out, a.rows)
+    if "spill" in cases:
+        spill.plan_spill(add, TXT2H5, texts, gzs, out)
     if "readback" in cases:
-        sys.path.insert(0, str(ROOT / "bench"))
         import readback
         readback.plan(add, TXT2H5, a.baseline, texts, out, PY, seed)
 
@@ -170,6 +175,8 @@ def main():
                   f"{per_mib[preset] / per_mib['native']:.2f} | {wall / native_wall:.2f} |")
 
 
+    spill.report_floor(best)
+    spill.report_spill(best)
     if "readback" in cases:
         readback.report(best, out, a.baseline, PY)
 
