@@ -13,7 +13,7 @@ use libdeflater::{CompressionLvl, Compressor, Decompressor};
 /// planes. `raw.len()` must be a multiple of `element_size` (a full chunk always is).
 pub fn shuffle(raw: &[u8], element_size: usize, out: &mut Vec<u8>) {
     assert_eq!(raw.len() % element_size, 0);
-    out.clear();
+    // Every byte is written below: keep what is there rather than zero-fill a chunk again.
     out.resize(raw.len(), 0);
     // The record sizes of the default schema and its usual variants get a copy of the loop
     // with the size known, which the compiler turns into fixed-stride loads.
@@ -128,6 +128,7 @@ pub struct ChunkCompressor {
     compressor: Compressor,
     element_size: usize,
     shuffled: Vec<u8>,
+    deflated: Vec<u8>,
 }
 
 impl ChunkCompressor {
@@ -137,18 +138,22 @@ impl ChunkCompressor {
             compressor: Compressor::new(level),
             element_size,
             shuffled: Vec::new(),
+            deflated: Vec::new(),
         }
     }
 
     pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) {
         shuffle(raw, self.element_size, &mut self.shuffled);
-        out.clear();
-        out.resize(self.compressor.zlib_compress_bound(raw.len()), 0);
+        // Deflate into a buffer that keeps the bound's length from chunk to chunk, then copy
+        // the few bytes written: cheaper than zero-filling the bound for every chunk.
+        let bound = self.compressor.zlib_compress_bound(raw.len());
+        self.deflated.resize(bound, 0);
         let written = self
             .compressor
-            .zlib_compress(&self.shuffled, out)
+            .zlib_compress(&self.shuffled, &mut self.deflated)
             .expect("the output holds the compress bound");
-        out.truncate(written);
+        out.clear();
+        out.extend_from_slice(&self.deflated[..written]);
     }
 }
 
