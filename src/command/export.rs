@@ -13,8 +13,6 @@ mod text;
 use std::cell::RefCell;
 use std::time::Instant;
 
-use serde::Serialize;
-
 use crate::cli::{ExportArgs, ExportFormat, SourceName};
 use crate::error::{Error, Result};
 use crate::index::scan::Fields;
@@ -28,18 +26,15 @@ use crate::signals::Interrupt;
 use sink::{bgzf_compress, compressor, Sink, Written};
 use text::TextLayout;
 
-#[derive(Debug, Serialize)]
+/// What an export did, for its summary line.
+#[derive(Debug)]
 pub struct ExportReport {
     /// The output file, or `-` for standard output.
     pub output: String,
     pub rows: u64,
-    /// Chunks read, of all the dataset's chunks.
+    /// Chunks read.
     pub chunks_read: usize,
     pub seconds: f64,
-    /// Standard output was closed before everything was written (`| head`).
-    pub closed_early: bool,
-    /// Notes for people (unknown chromosomes, no index).
-    pub notes: Vec<String>,
 }
 
 impl ExportReport {
@@ -146,8 +141,6 @@ pub fn export(
         rows,
         chunks_read: tasks.len(),
         seconds: started.elapsed().as_secs_f64(),
-        closed_early,
-        notes: plan.notes,
     })
 }
 

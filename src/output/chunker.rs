@@ -25,7 +25,6 @@ type Compressed = (u64, Vec<u8>, Vec<u8>);
 pub struct Chunker<'w> {
     writer: &'w mut OutputWriter,
     fields: Fields,
-    record_size: usize,
     current: Vec<u8>,
     filled: usize,
     rows: u64,
@@ -98,12 +97,10 @@ impl<'w> Chunker<'w> {
                 })
             }
         };
-        let record_size = fields.record_size;
         Ok(Self {
             writer,
+            current: vec![0; chunk_rows * fields.record_size],
             fields,
-            record_size,
-            current: vec![0; chunk_rows * record_size],
             filled: 0,
             rows: 0,
             next_index: 0,
@@ -113,11 +110,11 @@ impl<'w> Chunker<'w> {
     }
 
     pub fn chunk_rows(&self) -> usize {
-        self.current.len() / self.record_size
+        self.current.len() / self.fields.record_size
     }
 
     pub fn record_size(&self) -> usize {
-        self.record_size
+        self.fields.record_size
     }
 
     /// Rows pushed so far.
@@ -127,8 +124,8 @@ impl<'w> Chunker<'w> {
 
     /// Appends whole records.
     pub fn push(&mut self, mut records: &[u8]) -> hdf5::Result<()> {
-        debug_assert_eq!(records.len() % self.record_size, 0);
-        self.rows += (records.len() / self.record_size) as u64;
+        debug_assert_eq!(records.len() % self.record_size(), 0);
+        self.rows += (records.len() / self.record_size()) as u64;
         while !records.is_empty() {
             let take = (self.current.len() - self.filled).min(records.len());
             self.current[self.filled..self.filled + take].copy_from_slice(&records[..take]);
@@ -155,7 +152,7 @@ impl<'w> Chunker<'w> {
             row: self.rows,
             pos: first_pos,
         });
-        self.rows += (self.current.len() / self.record_size) as u64;
+        self.rows += self.chunk_rows() as u64;
         let index = self.next_index;
         self.next_index += 1;
         let Some(parallel) = &mut self.parallel else {
@@ -188,7 +185,7 @@ impl<'w> Chunker<'w> {
 
     fn emit(&mut self) -> hdf5::Result<()> {
         let index = self.next_index;
-        let chunk_rows = (self.current.len() / self.record_size) as u64;
+        let chunk_rows = self.chunk_rows() as u64;
         self.anchors.push(Anchor {
             row: index * chunk_rows,
             pos: self.fields.pos(&self.current),
@@ -209,7 +206,7 @@ impl<'w> Chunker<'w> {
         let raw = std::mem::replace(&mut self.current, fresh);
         let mut stored = parallel.spare_stored.pop().unwrap_or_default();
         let sender = parallel.sender.clone();
-        let (level, record_size) = (parallel.level, self.record_size);
+        let (level, record_size) = (parallel.level, self.fields.record_size);
         parallel.in_flight += 1;
         parallel.threads.spawn(move || {
             COMPRESSOR.with(|cell| {

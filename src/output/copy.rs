@@ -7,6 +7,7 @@
 //! The source's position index moves along with its rows; a source written before the
 //! index existed is indexed first by reading its rows ([`index_of`]).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -96,9 +97,12 @@ pub fn copy_rows(
 
 /// The position index of `source`: its own, or, for an output written before the index
 /// existed, one built by reading its rows, source by source.
-pub fn index_of(source: &ExistingOutput, interrupt: &Interrupt) -> Result<PositionIndex> {
+pub fn index_of<'s>(
+    source: &'s ExistingOutput,
+    interrupt: &Interrupt,
+) -> Result<Cow<'s, PositionIndex>> {
     if let Some(index) = &source.index {
-        return Ok(index.clone());
+        return Ok(Cow::Borrowed(index));
     }
     let source_error = |error| Error::hdf5(&source.path, error);
     let reader = source
@@ -132,5 +136,5 @@ pub fn index_of(source: &ExistingOutput, interrupt: &Interrupt) -> Result<Positi
             row += count;
         }
     }
-    Ok(builder.finish())
+    Ok(Cow::Owned(builder.finish()))
 }

@@ -50,7 +50,7 @@ class Case:
     operands: str = "files"  # files (sorted), reversed (txt2h5 must sort them), dir (in/)
 
 
-def bgzf(data, block, empty_blocks=False):
+def bgzf(data, block=65280, empty_blocks=False):
     """BGZF as bgzip writes it: gzip members of at most `block` bytes carrying the BC extra
     subfield (member size - 1), then the standard 28-byte empty EOF member (generate.rs)."""
     chunks = [data[i:i + block] for i in range(0, len(data), block)]

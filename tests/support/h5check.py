@@ -34,21 +34,26 @@ def loadtxt(path, width):
 
 
 def same_records(a, b):
-    """Field-wise equality; pct compared by bit pattern so NaNs and -0.0 count."""
+    """Problems between two record arrays (field names, types, offsets, then values); floats
+    compared by bit pattern so NaNs and -0.0 count."""
     problems = []
-    if a.dtype != b.dtype:
-        problems.append(f"dtype {a.dtype} != {b.dtype}")
-        return problems
+    fa = [(n, a.dtype.fields[n][0].str, a.dtype.fields[n][1]) for n in a.dtype.names]
+    fb = [(n, b.dtype.fields[n][0].str, b.dtype.fields[n][1]) for n in b.dtype.names]
+    if fa != fb or a.dtype.itemsize != b.dtype.itemsize:
+        return [f"dtype {fa} (itemsize {a.dtype.itemsize}) != expected {fb} (itemsize {b.dtype.itemsize})"]
     if a.shape != b.shape:
-        problems.append(f"shape {a.shape} != {b.shape}")
+        problems.append(f"shape {a.shape} != expected {b.shape}")
         return problems
     for name in a.dtype.names:
         x, y = a[name], b[name]
         if x.dtype.kind == "f":
-            x, y = x.view(np.uint32), y.view(np.uint32)
+            x, y = x.view(f"u{x.dtype.itemsize}"), y.view(f"u{y.dtype.itemsize}")
         if not np.array_equal(x, y):
-            rows = np.nonzero(x != y)[0][:5].tolist()
-            problems.append(f"field {name} differs at rows {rows}: {a[name][rows].tolist()} vs {b[name][rows].tolist()}")
+            rows = np.nonzero(x != y)[0]
+            for r in rows[:10].tolist():
+                problems.append(f"row {r} field {name}: {a[name][r]!r} != expected {b[name][r]!r}")
+            if len(rows) > 10:
+                problems.append(f"field {name}: {len(rows)} rows differ in all")
     return problems
 
 

@@ -22,9 +22,13 @@ of ASCII whitespace, empty lines skipped; gzip/BGZF by magic 1f 8b; only line 1 
 Filters in order: mod code (bedmethyl), context (layouts with a context column), zero coverage
 (derived pct with c + t == 0). A bad line raises ValueError naming file and line.
 """
-import gzip, json, os, random, re, struct, sys, zlib
+import gzip, json, os, random, re, sys
 
 import h5py, numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fuzz import bgzf  # noqa: E402  (BGZF as bgzip writes it)
+from h5check import same_records  # noqa: E402  (the tests' reference client)
 
 WS = re.compile(rb"[\t\n\x0b\x0c\r\x1c-\x1f ]+")
 INT = re.compile(rb"[+-]?[0-9]+")
@@ -223,29 +227,6 @@ def expected(path, fmt, options):
 
 # --------------------------------------------------------------------------------- compare
 
-def same_records(a, b):
-    """Problems between two record arrays; floats compared by bit pattern."""
-    problems = []
-    fa = [(n, a.dtype.fields[n][0].str, a.dtype.fields[n][1]) for n in a.dtype.names]
-    fb = [(n, b.dtype.fields[n][0].str, b.dtype.fields[n][1]) for n in b.dtype.names]
-    if fa != fb or a.dtype.itemsize != b.dtype.itemsize:
-        return [f"dtype {fa} (itemsize {a.dtype.itemsize}) != expected {fb} (itemsize {b.dtype.itemsize})"]
-    if a.shape != b.shape:
-        problems.append(f"shape {a.shape} != expected {b.shape}")
-        return problems
-    for name in a.dtype.names:
-        x, y = a[name], b[name]
-        if x.dtype.kind == "f":
-            x, y = x.view(f"u{x.dtype.itemsize}"), y.view(f"u{y.dtype.itemsize}")
-        if not np.array_equal(x, y):
-            rows = np.nonzero(x != y)[0]
-            for r in rows[:10].tolist():
-                problems.append(f"row {r} field {name}: {a[name][r]!r} != expected {b[name][r]!r}")
-            if len(rows) > 10:
-                problems.append(f"field {name}: {len(rows)} rows differ in all")
-    return problems
-
-
 def text(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
@@ -285,18 +266,6 @@ def compare(out, dataset, inputs_json):
     return 1 if problems else 0
 
 # -------------------------------------------------------------------------------- generate
-
-def bgzf(data, block=65280):
-    """BGZF as bgzip writes it: gzip members with the BC extra field, then the EOF member."""
-    out = bytearray()
-    for chunk in [data[i:i + block] for i in range(0, len(data), block)] + [b""]:
-        deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
-        body = deflate.compress(chunk) + deflate.flush()
-        out += bytes([31, 139, 8, 4, 0, 0, 0, 0, 0, 255, 6, 0, 66, 67, 2, 0])
-        out += struct.pack("<H", 18 + len(body) + 8 - 1) + body
-        out += struct.pack("<II", zlib.crc32(chunk), len(chunk))
-    return bytes(out)
-
 
 CHROMS = [b"chr1", b"chr2", b"chr10", b"chrX", b"chrM", b"chrUn_KI27"]  # <= 10 bytes
 BASES = b"ACGT"

@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 
 use crate::cli::ExportFormat;
+use crate::parse::parse_f32_via_f64;
 use crate::schema::{Schema, CONTEXT_WIDTH};
 
 /// How records become lines.
@@ -189,12 +190,13 @@ fn or_dot(field: &[u8]) -> &[u8] {
 /// The shortest decimal that reads back, as a double rounded to float32, to `value`.
 ///
 /// ryu gives the shortest text that reads back to the float32 directly; numpy and txt2h5
-/// read it as a double first, then round. Over all 2^32 bit patterns the two disagree for
-/// one magnitude only (`7.038531e-26`, whose double lands exactly between two float32s):
-/// that one is written as the shortest text of the exact double, which reads back exactly.
-/// (`every_float32_reads_back`, an ignored test, checks all of them.)
+/// read it as a double first, then round, and for a value whose text lands within a double
+/// of the midpoint between two float32s the two disagree. So the text is read back as
+/// `load` reads it, and where it misses, the shortest text of the exact double is written,
+/// which reads back exactly. Over all 2^32 bit patterns one magnitude needs that
+/// (`7.038531e-26`; `every_float32_reads_back`, an ignored test, checks all of them).
+/// Callers format each distinct value once ([`PctCache`]), so the check costs little.
 pub fn shortest_f32(value: f32, buffer: &mut ryu::Buffer) -> &str {
-    const DOUBLE_ROUNDING: u32 = 0x15ae_43fd;
     if value.is_nan() {
         return if value.is_sign_negative() {
             "-nan"
@@ -205,17 +207,21 @@ pub fn shortest_f32(value: f32, buffer: &mut ryu::Buffer) -> &str {
     if value.is_infinite() {
         return if value > 0.0 { "inf" } else { "-inf" };
     }
-    if value.to_bits() & 0x7fff_ffff == DOUBLE_ROUNDING {
-        return buffer.format_finite(f64::from(value));
+    fn trimmed(text: &str) -> &str {
+        text.strip_suffix(".0").unwrap_or(text)
     }
-    let text = buffer.format_finite(value);
-    text.strip_suffix(".0").unwrap_or(text)
+    let reads_back = parse_f32_via_f64(trimmed(buffer.format_finite(value)).as_bytes())
+        .is_ok_and(|back| back.to_bits() == value.to_bits());
+    if reads_back {
+        trimmed(buffer.format_finite(value))
+    } else {
+        buffer.format_finite(f64::from(value))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::parse_f32_via_f64;
     use crate::schema::Shape;
     use proptest::prelude::*;
 

@@ -117,7 +117,10 @@ pub(super) fn chunk_layout(data: &Dataset) -> Result<(usize, Compression), OpenE
 }
 
 /// The position index of a txt2h5 output, if it has one.
-pub(super) fn index_of(file: &File, schema: &Schema) -> Result<Option<PositionIndex>, OpenError> {
+pub(super) fn stored_index(
+    file: &File,
+    schema: &Schema,
+) -> Result<Option<PositionIndex>, OpenError> {
     read_index(file, schema.chr_width()).map_err(|error| match error {
         error @ IndexError::Foreign(_) => OpenError::NotOurs(error.to_string()),
         IndexError::Hdf5(error) => OpenError::Hdf5(error),
@@ -181,7 +184,7 @@ impl ExistingOutput {
         let (file, dataset_name, data, schema) = open_ours(path)?;
         let (chunk_rows, compression) = chunk_layout(&data)?;
         let sources = read_sources(&file.dataset("sources")?)?;
-        let index = index_of(&file, &schema)?;
+        let index = stored_index(&file, &schema)?;
         Ok(Self {
             path: path.to_path_buf(),
             rows: data.shape().first().copied().unwrap_or(0) as u64,

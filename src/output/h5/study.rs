@@ -7,7 +7,7 @@ use hdf5::dataset::Layout;
 use hdf5::Dataset;
 
 use super::reader::{
-    chunk_layout, index_of, not_ours, open_ours, read_sources, schema_of, string_attr,
+    chunk_layout, not_ours, open_ours, read_sources, schema_of, stored_index, string_attr,
 };
 use super::writer::check;
 use super::{Compression, OpenError, RowReader, SourceRow};
@@ -105,7 +105,7 @@ impl Study {
             path: path.to_path_buf(),
             rows,
             sources: read_sources(&file.dataset("sources")?)?,
-            index: index_of(&file, &schema)?,
+            index: stored_index(&file, &schema)?,
             provenance,
             storage,
             dataset_name,
