@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = (ROOT / ".." / "shared" / "bench").resolve()
 PY = sys.executable
 TXT2H5 = str(ROOT / "target" / "release" / "txt2h5")
-CASES = ["floor", "text-none", "text-gzip4", "gz-inputs", "one-file", "memory", "presets", "spill", "readback"]
+CASES = ["floor", "text-none", "text-gzip4", "codecs", "gz-inputs", "one-file", "threads", "memory", "presets", "spill",
+         "readback"]
 
 
 def sh(cmd, **kw):
@@ -65,7 +66,11 @@ def measure(cmd):
 
 
 def equal(a, b):
-    return subprocess.run([PY, str(SHARED / "anchors" / "h5eq.py"), a, b], capture_output=True).returncode == 0
+    # h5eq.py does not import hdf5plugin: HDF5 loads the zstd and lz4 filters from its folder.
+    import hdf5plugin
+    env = dict(os.environ, HDF5_PLUGIN_PATH=hdf5plugin.PLUGIN_PATH)
+    return subprocess.run([PY, str(SHARED / "anchors" / "h5eq.py"), a, b], capture_output=True,
+                          env=env).returncode == 0
 
 
 def main():
@@ -84,7 +89,7 @@ def main():
     out = Path(a.out or data / "out")
     out.mkdir(parents=True, exist_ok=True)
     cases = a.cases.split(",")
-    texts, gzs, big, big4 = ensure_data(data, a.files, a.rows, big_files=bool({"one-file", "memory"} & set(cases)))
+    texts, gzs, big, big4 = ensure_data(data, a.files, a.rows, big_files=bool({"one-file", "threads", "memory"} & set(cases)))
     seed = [PY, str(SHARED / "anchors" / "seed_pool.py")]
     tool = [TXT2H5, "load", "--force", "--quiet"]
 
@@ -128,6 +133,14 @@ def main():
         add("memory, default options", "txt2h5, 16 files", tool + ["-o", str(out / "t-mem16.h5")] + texts, out / "t-mem16.h5", None)
 
     sys.path.insert(0, str(ROOT / "bench"))
+    import codecs_case as codecs
+    if "codecs" in cases:
+        if "text-none" not in cases:
+            add("text -> uncompressed", "seed_pool.py", seed + [str(out / "seed-none.h5")] + texts,
+                out / "seed-none.h5", None)
+        codecs.plan_codecs(add, TXT2H5, texts, out, out / "seed-none.h5")
+    if "threads" in cases:
+        codecs.plan_threads(add, TXT2H5, big, out)
     import spill
     if "floor" in cases:
         spill.plan_floor(add, TXT2H5, texts, out, a.rows)
@@ -175,6 +188,7 @@ def main():
                   f"{per_mib[preset] / per_mib['native']:.2f} | {wall / native_wall:.2f} |")
 
 
+    codecs.report(best, out)
     spill.report_floor(best)
     spill.report_spill(best)
     if "readback" in cases:

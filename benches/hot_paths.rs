@@ -1,11 +1,12 @@
 //! Micro-benchmarks of the hot paths: the parser on Bismark-like text, the float parser,
-//! and chunk compression. `cargo bench --bench hot_paths`; the end-to-end comparison with
-//! the Python pipelines is `scripts/bench`.
+//! and chunk compression with each codec. `cargo bench --bench hot_paths`; the end-to-end
+//! comparison with the Python pipelines is `scripts/bench`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
 use txt2h5::output::compress::{shuffle, ChunkCompressor};
+use txt2h5::output::h5::Compression;
 use txt2h5::parse::{parse_block, parse_f32_via_f64};
 use txt2h5::schema::Schema;
 
@@ -75,10 +76,16 @@ fn compression(c: &mut Criterion) {
     group.bench_function("shuffle", |b| {
         b.iter(|| shuffle(black_box(&chunk), 26, &mut out))
     });
-    for level in [1u8, 4] {
-        let mut compressor = ChunkCompressor::new(level, schema.record_size());
+    for codec in [
+        Compression::Gzip(1),
+        Compression::Gzip(4),
+        Compression::Zstd(1),
+        Compression::Zstd(3),
+        Compression::Lz4,
+    ] {
+        let mut compressor = ChunkCompressor::new(codec, schema.record_size()).unwrap();
         group.bench_with_input(
-            BenchmarkId::new("shuffle+deflate", level),
+            BenchmarkId::new("shuffle+codec", codec),
             &chunk,
             |b, chunk| b.iter(|| compressor.compress(black_box(chunk), &mut out)),
         );

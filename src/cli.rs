@@ -232,8 +232,10 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N")]
     pub chunk_rows: Option<usize>,
 
-    /// Chunk compression: none, gzip or gzip:LEVEL (1-9); gzip always with shuffle
-    /// [default: gzip:1; with --append, the existing file's].
+    /// Chunk compression, always after the byte shuffle: none, gzip[:LEVEL] (1-9, bare
+    /// gzip is 4), zstd[:LEVEL] (1-22, bare zstd is 3) or lz4. Every HDF5 reader decodes
+    /// gzip; zstd and lz4 need the HDF5 plugins (h5py: import hdf5plugin) [default:
+    /// gzip:1; with --append, the existing file's].
     #[arg(long, value_name = "SPEC")]
     pub compression: Option<String>,
 

@@ -14,6 +14,9 @@ pub const COMPRESSION: &str = "gzip:1";
 /// Level of a bare `--compression gzip`, h5py's default.
 pub const GZIP_LEVEL: u8 = 4;
 
+/// Level of a bare `--compression zstd`: zstd's own default, and hdf5plugin's.
+pub const ZSTD_LEVEL: u8 = 3;
+
 /// Bytes per piece of a large uncompressed file.
 pub const PIECE_BYTES: u64 = 4 << 20;
 

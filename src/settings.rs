@@ -247,20 +247,27 @@ pub(crate) fn resolve_threads(threads: Option<usize>) -> Result<usize> {
     }
 }
 
-/// `none`, `gzip` (level 4) or `gzip:LEVEL`.
+/// `none`, `gzip` (level 4), `gzip:LEVEL`, `zstd` (level 3), `zstd:LEVEL` or `lz4`.
 pub fn parse_compression(spec: &str) -> Result<Compression> {
     let invalid = || {
         Error::usage(format!(
-            "--compression {spec:?}: expected none, gzip or gzip:LEVEL with LEVEL 1 to 9"
+            "--compression {spec:?}: expected none, gzip, gzip:LEVEL (1 to 9), zstd, \
+             zstd:LEVEL (1 to 22) or lz4"
         ))
+    };
+    let level = |text: &str, levels: std::ops::RangeInclusive<u8>| {
+        text.parse::<u8>()
+            .ok()
+            .filter(|level| levels.contains(level))
+            .ok_or_else(invalid)
     };
     match spec.split_once(':') {
         None if spec == "none" => Ok(Compression::None),
         None if spec == "gzip" => Ok(Compression::Gzip(defaults::GZIP_LEVEL)),
-        Some(("gzip", level)) => match level.parse::<u8>() {
-            Ok(level @ 1..=9) => Ok(Compression::Gzip(level)),
-            _ => Err(invalid()),
-        },
+        None if spec == "zstd" => Ok(Compression::Zstd(defaults::ZSTD_LEVEL)),
+        None if spec == "lz4" => Ok(Compression::Lz4),
+        Some(("gzip", text)) => level(text, 1..=9).map(Compression::Gzip),
+        Some(("zstd", text)) => level(text, 1..=22).map(Compression::Zstd),
         _ => Err(invalid()),
     }
 }
@@ -293,7 +300,14 @@ mod tests {
         assert_eq!(parse_compression("none").unwrap(), Compression::None);
         assert_eq!(parse_compression("gzip").unwrap(), Compression::Gzip(4));
         assert_eq!(parse_compression("gzip:9").unwrap(), Compression::Gzip(9));
-        for bad in ["gzip:0", "gzip:10", "gzip:", "lzf", "", "none:1", "gzip:x"] {
+        assert_eq!(parse_compression("zstd").unwrap(), Compression::Zstd(3));
+        assert_eq!(parse_compression("zstd:1").unwrap(), Compression::Zstd(1));
+        assert_eq!(parse_compression("zstd:22").unwrap(), Compression::Zstd(22));
+        assert_eq!(parse_compression("lz4").unwrap(), Compression::Lz4);
+        for bad in [
+            "gzip:0", "gzip:10", "gzip:", "lzf", "", "none:1", "gzip:x", "zstd:0", "zstd:23",
+            "zstd:-1", "lz4:1", "ZSTD",
+        ] {
             assert!(parse_compression(bad).is_err(), "{bad}");
         }
     }

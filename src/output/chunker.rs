@@ -16,7 +16,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use crate::index::scan::Fields;
 use crate::index::Anchor;
 use crate::output::compress::ChunkCompressor;
-use crate::output::h5::{OutputWriter, WriterOptions};
+use crate::output::h5::{Compression, OutputWriter, WriterOptions};
 use crate::pipeline::reorder::Reorder;
 
 /// A chunk index with its raw buffer (to recycle) and its stored bytes.
@@ -35,7 +35,7 @@ pub struct Chunker<'w> {
 
 struct Parallel {
     threads: rayon::ThreadPool,
-    level: u8,
+    compression: Compression,
     sender: Sender<Compressed>,
     receiver: Receiver<Compressed>,
     spare_raw: Vec<Vec<u8>>,
@@ -61,31 +61,31 @@ impl<'w> Chunker<'w> {
             writer,
             Fields::of(&layout.schema),
             layout.chunk_rows,
-            layout.compression.gzip_level(),
+            layout.compression,
             threads,
         )
     }
 
-    /// `gzip_level` selects parallel shuffle + deflate on `threads` threads; `None` stores
-    /// raw chunks.
+    /// Chunks are shuffled and compressed on `threads` threads, or stored raw with
+    /// `Compression::None`.
     pub fn new(
         writer: &'w mut OutputWriter,
         fields: Fields,
         chunk_rows: usize,
-        gzip_level: Option<u8>,
+        compression: Compression,
         threads: usize,
     ) -> std::io::Result<Self> {
-        let parallel = match gzip_level {
-            None => None,
-            Some(level) => {
+        let parallel = match compression {
+            Compression::None => None,
+            compression => {
                 let (sender, receiver) = channel();
                 Some(Parallel {
                     threads: rayon::ThreadPoolBuilder::new()
                         .num_threads(threads)
-                        .thread_name(|index| format!("txt2h5-deflate-{index}"))
+                        .thread_name(|index| format!("txt2h5-compress-{index}"))
                         .build()
                         .map_err(std::io::Error::other)?,
-                    level,
+                    compression,
                     sender,
                     receiver,
                     spare_raw: Vec::new(),
@@ -206,12 +206,14 @@ impl<'w> Chunker<'w> {
         let raw = std::mem::replace(&mut self.current, fresh);
         let mut stored = parallel.spare_stored.pop().unwrap_or_default();
         let sender = parallel.sender.clone();
-        let (level, record_size) = (parallel.level, self.fields.record_size);
+        let (compression, record_size) = (parallel.compression, self.fields.record_size);
         parallel.in_flight += 1;
         parallel.threads.spawn(move || {
             COMPRESSOR.with(|cell| {
                 cell.borrow_mut()
-                    .get_or_insert_with(|| ChunkCompressor::new(level, record_size))
+                    .get_or_insert_with(|| {
+                        ChunkCompressor::new(compression, record_size).expect("a compressed layout")
+                    })
                     .compress(&raw, &mut stored);
             });
             // The writer may have stopped on an error; then nobody needs the result.

@@ -3,11 +3,12 @@
 //! HDF5 runs its filters inside its global lock, on one core. So txt2h5 applies the same
 //! filters itself, on a pool of threads, and hands HDF5 finished chunks (`H5Dwrite_chunk`):
 //! the shuffle filter (byte `b` of every record, then byte `b + 1`, ...) followed by the
-//! deflate filter, whose output is a zlib stream (HDF5 calls zlib's `compress2`). Any HDF5
-//! reader inflates these chunks exactly as if HDF5 had written them. libdeflate compresses
-//! several times faster than zlib at the same level and ratio.
+//! compression filter, deflate, zstd or lz4 (see [`super::codec`] for what each stores).
+//! Any HDF5 reader with those filters decodes these chunks exactly as if HDF5 had written
+//! them. libdeflate compresses several times faster than zlib at the same level and ratio.
 
-use libdeflater::{CompressionLvl, Compressor, Decompressor};
+use super::codec::{Decoder, Encoder};
+use super::h5::Compression;
 
 /// HDF5's shuffle filter: transposes `raw` from records of `element_size` bytes to byte
 /// planes. `raw.len()` must be a multiple of `element_size` (a full chunk always is).
@@ -79,27 +80,20 @@ pub fn unshuffle_rows(
     }
 }
 
-/// Inflates and unshuffles one stored chunk, as HDF5 would on reading it.
+/// Decodes and unshuffles one stored chunk, as HDF5 would on reading it.
+#[derive(Default)]
 pub struct ChunkDecompressor {
-    decompressor: Decompressor,
+    decoder: Decoder,
     shuffled: Vec<u8>,
 }
 
-impl Default for ChunkDecompressor {
-    fn default() -> Self {
-        Self {
-            decompressor: Decompressor::new(),
-            shuffled: Vec::new(),
-        }
-    }
-}
-
 impl ChunkDecompressor {
-    /// Inflates the zlib stream `stored` (one chunk of `chunk_rows` records of
-    /// `element_size` bytes, shuffled) and fills `out` with its records `rows`; an error if
-    /// the stream is corrupt or not exactly one chunk long.
+    /// Decodes `stored` (one chunk of `chunk_rows` records of `element_size` bytes,
+    /// shuffled, then filtered by `compression`) and fills `out` with its records `rows`;
+    /// an error if the chunk is damaged or does not decode to exactly one chunk.
     pub fn decompress_rows(
         &mut self,
+        compression: Compression,
         stored: &[u8],
         element_size: usize,
         chunk_rows: usize,
@@ -107,53 +101,36 @@ impl ChunkDecompressor {
         out: &mut [u8],
     ) -> Result<(), String> {
         let chunk_bytes = chunk_rows * element_size;
-        // One byte of room to tell a stream that is too long.
-        self.shuffled.resize(chunk_bytes + 1, 0);
-        let inflated = self
-            .decompressor
-            .zlib_decompress(stored, &mut self.shuffled)
-            .map_err(|error| format!("it does not inflate ({error})"))?;
-        if inflated != chunk_bytes {
-            return Err(format!(
-                "it inflates to {inflated} bytes, not the chunk's {chunk_bytes}"
-            ));
-        }
-        unshuffle_rows(&self.shuffled[..inflated], element_size, rows, out);
+        self.decoder
+            .decode(compression, stored, &mut self.shuffled, chunk_bytes)?;
+        unshuffle_rows(&self.shuffled, element_size, rows, out);
         Ok(())
     }
 }
 
-/// Shuffles and deflates one chunk; reuses `scratch` and returns the stored bytes in `out`.
+/// Shuffles and encodes one chunk, reusing its buffers from chunk to chunk.
 pub struct ChunkCompressor {
-    compressor: Compressor,
+    encoder: Encoder,
     element_size: usize,
     shuffled: Vec<u8>,
-    deflated: Vec<u8>,
+    scratch: Vec<u8>,
 }
 
 impl ChunkCompressor {
-    pub fn new(level: u8, element_size: usize) -> Self {
-        let level = CompressionLvl::new(i32::from(level)).expect("levels 1..=9 are valid");
-        Self {
-            compressor: Compressor::new(level),
+    /// `None` for `Compression::None`, whose chunks are stored raw.
+    pub fn new(compression: Compression, element_size: usize) -> Option<Self> {
+        Some(Self {
+            encoder: Encoder::new(compression)?,
             element_size,
             shuffled: Vec::new(),
-            deflated: Vec::new(),
-        }
+            scratch: Vec::new(),
+        })
     }
 
+    /// The stored form of the raw chunk `raw`, in `out`.
     pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) {
         shuffle(raw, self.element_size, &mut self.shuffled);
-        // Deflate into a buffer that keeps the bound's length from chunk to chunk, then copy
-        // the few bytes written: cheaper than zero-filling the bound for every chunk.
-        let bound = self.compressor.zlib_compress_bound(raw.len());
-        self.deflated.resize(bound, 0);
-        let written = self
-            .compressor
-            .zlib_compress(&self.shuffled, &mut self.deflated)
-            .expect("the output holds the compress bound");
-        out.clear();
-        out.extend_from_slice(&self.deflated[..written]);
+        self.encoder.encode(&self.shuffled, &mut self.scratch, out);
     }
 }
 
@@ -191,23 +168,25 @@ mod tests {
         let raw: Vec<u8> = (0..22 * 700)
             .map(|i| (i * 13 % 11 + i / 22) as u8)
             .collect();
-        let mut stored = Vec::new();
-        ChunkCompressor::new(1, 22).compress(&raw, &mut stored);
-        let mut decompressor = ChunkDecompressor::default();
-        for rows in [0..700, 0..1, 63..65, 100..699, 699..700, 5..5] {
-            let mut back = vec![0; rows.len() * 22];
-            decompressor
-                .decompress_rows(&stored, 22, 700, rows.clone(), &mut back)
-                .unwrap();
-            assert_eq!(back, raw[rows.start * 22..rows.end * 22], "{rows:?}");
+        for compression in [Compression::Gzip(1), Compression::Zstd(1), Compression::Lz4] {
+            let mut stored = Vec::new();
+            ChunkCompressor::new(compression, 22)
+                .unwrap()
+                .compress(&raw, &mut stored);
+            let mut decompressor = ChunkDecompressor::default();
+            let mut rows_of = |stored: &[u8], chunk_rows, rows: std::ops::Range<usize>| {
+                let mut back = vec![0; rows.len() * 22];
+                decompressor
+                    .decompress_rows(compression, stored, 22, chunk_rows, rows, &mut back)
+                    .map(|()| back)
+            };
+            for rows in [0..700, 0..1, 63..65, 100..699, 699..700, 5..5] {
+                let back = rows_of(&stored, 700, rows.clone()).unwrap();
+                assert_eq!(back, raw[rows.start * 22..rows.end * 22], "{rows:?}");
+            }
+            assert!(rows_of(&stored, 699, 0..1).is_err(), "{compression}");
+            assert!(rows_of(&stored[..stored.len() / 2], 700, 0..1).is_err());
         }
-        let mut back = vec![0; 22];
-        assert!(decompressor
-            .decompress_rows(&stored, 22, 699, 0..1, &mut back)
-            .is_err());
-        assert!(decompressor
-            .decompress_rows(&stored[..stored.len() / 2], 22, 700, 0..1, &mut back)
-            .is_err());
     }
 
     #[test]
@@ -216,7 +195,9 @@ mod tests {
             .map(|i| (i * 31 % 7 + i / 26 % 3) as u8)
             .collect();
         let mut stored = Vec::new();
-        ChunkCompressor::new(4, 26).compress(&raw, &mut stored);
+        ChunkCompressor::new(Compression::Gzip(4), 26)
+            .unwrap()
+            .compress(&raw, &mut stored);
         assert!(stored.len() < raw.len() / 4);
         let mut inflated = Vec::new();
         flate2::read::ZlibDecoder::new(&stored[..])

@@ -4,6 +4,7 @@
 //! global lock anyway, so there is nothing to gain from calling it from several threads.
 
 mod attributes;
+mod filters;
 mod index;
 mod reader;
 mod sources;
@@ -11,8 +12,9 @@ mod study;
 mod writer;
 
 pub use attributes::RunInfo;
+pub use filters::{register_plugins, Compression};
 pub use index::{read_index, IndexError, INDEX_VERSION};
 pub use reader::{ExistingOutput, OpenError, RowReader};
 pub use sources::{LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
 pub use study::{Provenance, Segment, Storage, Study, VirtualPart};
-pub use writer::{Compression, OutputWriter, WriterOptions};
+pub use writer::{OutputWriter, WriterOptions};

@@ -206,6 +206,7 @@ fn decode_and_work<T>(
             DECOMPRESSOR
                 .with(|decompressor| {
                     decompressor.borrow_mut().decompress_rows(
+                        segment.compression,
                         &bytes,
                         record_size,
                         segment.chunk_rows,

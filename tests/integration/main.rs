@@ -2,6 +2,7 @@
 //! and read what it wrote with h5py/numpy, the reference client (`tests/support/h5check.py`).
 
 mod append;
+mod codecs;
 mod errors;
 mod formats;
 mod fuzz;

@@ -5,11 +5,14 @@
                                                   concatenated, bit for bit; /sources agrees
   h5check.py same A.h5 B.h5                       /data and /sources of two files are equal
   h5check.py describe OUT.h5                      JSON: dtype, shape, chunks, filters, attrs, sources
+  h5check.py recompress IN.h5 OUT.h5 FILTER       OUT: IN with /data rewritten by h5py through
+                                                  hdf5plugin's filter (zstd:LEVEL or lz4:BLOCK)
 
 Prints what differs and exits 1 on any difference.
 """
 import gzip, json, os, sys
 import h5py, numpy as np, xxhash
+import hdf5plugin  # noqa: F401  (registers the zstd and lz4 filters with h5py's HDF5)
 
 
 def dtype(width):
@@ -103,6 +106,31 @@ def source_row(r):
     return row
 
 
+def filters(d):
+    """The filter pipeline as [id, client values] pairs, in order."""
+    plist = d.id.get_create_plist()
+    return [[plist.get_filter(i)[0], list(plist.get_filter(i)[2])] for i in range(plist.get_nfilters())]
+
+
+def recompress(source, out, spec):
+    """A copy of a txt2h5 output whose /data chunks HDF5's own plugins wrote (h5py's write
+    path through hdf5plugin), to check that txt2h5 reads what other writers store."""
+    name, value = spec.split(":")
+    codec = hdf5plugin.Zstd(clevel=int(value)) if name == "zstd" else hdf5plugin.LZ4(nbytes=int(value))
+    with h5py.File(source, "r") as f, h5py.File(out, "w") as g:
+        data = f.attrs.get("dataset", "data")
+        for key, value in f.attrs.items():
+            g.attrs[key] = value
+        for key in f.keys():
+            if key != data:
+                f.copy(f[key], g, name=key)
+        d = f[data]
+        e = g.create_dataset(data, data=d[:], chunks=d.chunks, maxshape=(None,), shuffle=True, **codec)
+        for key, value in d.attrs.items():
+            e.attrs[key] = value
+    return [], None
+
+
 def describe(out):
     with h5py.File(out, "r") as f:
         d = f["data"] if "data" in f else None
@@ -115,6 +143,7 @@ def describe(out):
             offsets=[d.dtype.fields[n][1] for n in d.dtype.names],
             equals_numpy_dtype=bool(d.dtype == dtype(d.dtype["chr"].itemsize)), itemsize=d.dtype.itemsize, shape=list(d.shape), maxshape=[m if m is not None else -1 for m in d.maxshape],
             chunks=list(d.chunks or []), compression=d.compression, compression_opts=d.compression_opts, shuffle=d.shuffle,
+            filters=filters(d),
             data_attrs={k: str(v) for k, v in d.attrs.items()},
             sources=[source_row(r) for r in f["sources"][:]],
             chr=[c.decode() for c in d["chr"][:50]],
@@ -131,6 +160,8 @@ def main():
         problems, rows = check_same(args[0], args[1])
     elif command == "describe":
         problems, rows = describe(args[0])
+    elif command == "recompress":
+        problems, rows = recompress(*args)
     else:
         sys.exit(f"unknown command {command}")
     for problem in problems:

@@ -2,15 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-use hdf5::filters::Filter;
 use hdf5::types::{TypeDescriptor, VarLenUnicode};
 use hdf5::{Dataset, Datatype, File};
 use hdf5_sys::h5d::{H5Dget_chunk_info_by_coord, H5Dget_space, H5Dread, H5Dread_chunk};
 use hdf5_sys::h5p::H5P_DEFAULT;
 use hdf5_sys::h5s::{H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sselect_hyperslab};
 
+use super::filters::{register_plugins, Compression};
 use super::index::{read_index, IndexError};
-use super::writer::{check, Compression};
+use super::writer::check;
 use super::{LegacySourceRow, SourceRow};
 use crate::index::PositionIndex;
 use crate::schema::Schema;
@@ -77,6 +77,7 @@ pub(super) fn open_ours(path: &Path) -> Result<(File, String, Dataset, Schema), 
     if !has_hdf5_signature(path).map_err(OpenError::Io)? {
         return Err(not_ours("not an HDF5 file"));
     }
+    register_plugins();
     let file = File::open(path)?;
     let dataset_name =
         string_attr(&file, "dataset").ok_or_else(|| not_ours("no 'dataset' attribute"))?;
@@ -104,15 +105,13 @@ pub(super) fn chunk_layout(data: &Dataset) -> Result<(usize, Compression), OpenE
     };
     // Read the filters or fail: taking an unreadable pipeline for "no filters" would
     // copy deflated chunks as raw records (hdf5-metno's `Dataset::filters` does that).
-    let compression = match data.dcpl()?.get_filters()?.as_slice() {
-        [] => Compression::None,
-        [Filter::Shuffle, Filter::Deflate(level)] => Compression::Gzip(*level),
-        other => {
-            return Err(not_ours(&format!(
-                "its filters {other:?} are not ones txt2h5 writes (none, or shuffle + deflate)"
-            )))
-        }
-    };
+    let filters = data.dcpl()?.get_filters()?;
+    let compression = Compression::of_filters(&filters).ok_or_else(|| {
+        not_ours(&format!(
+            "its filters {filters:?} are not ones txt2h5 writes (none, or shuffle + \
+             deflate, zstd or lz4)"
+        ))
+    })?;
     Ok((chunk_rows, compression))
 }
 
@@ -218,6 +217,7 @@ impl ExistingOutput {
 impl RowReader {
     /// Opens `dataset` of the file at `path` to read records of `schema`.
     pub fn open(path: &Path, dataset: &str, schema: &Schema) -> Result<Self, OpenError> {
+        register_plugins();
         let file = File::open(path)?;
         let data = file.dataset(dataset)?;
         let record_type = Datatype::from_descriptor(&schema.type_descriptor())?;

@@ -286,6 +286,7 @@ fn check_part(
     if !path.exists() {
         return Err("missing".to_string());
     }
+    super::register_plugins();
     let file = hdf5::File::open(path).map_err(|error| format!("cannot open it: {error}"))?;
     let data = file
         .dataset(dataset)

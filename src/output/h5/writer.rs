@@ -9,37 +9,11 @@ use hdf5_sys::h5d::{H5Dset_extent, H5Dwrite_chunk};
 use hdf5_sys::h5p::H5P_DEFAULT;
 
 use super::attributes::{write_string_attr, RunInfo};
+use super::filters::{register_plugins, Compression};
 use super::index::write_index;
 use super::sources::{write_sources, SourceRow};
 use crate::index::PositionIndex;
 use crate::schema::Schema;
-
-/// Filters applied to the stored chunks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    /// Deflate at this level (1..=9), always after the byte shuffle filter.
-    Gzip(u8),
-}
-
-impl Compression {
-    /// The deflate level, if compressed.
-    pub fn gzip_level(self) -> Option<u8> {
-        match self {
-            Compression::None => None,
-            Compression::Gzip(level) => Some(level),
-        }
-    }
-}
-
-impl std::fmt::Display for Compression {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Compression::None => f.write_str("none"),
-            Compression::Gzip(level) => write!(f, "gzip:{level}"),
-        }
-    }
-}
 
 /// How to lay out the output dataset.
 #[derive(Clone, Debug)]
@@ -62,14 +36,15 @@ pub struct OutputWriter {
 impl OutputWriter {
     /// Creates (truncating) the file at `path` with an empty dataset.
     pub fn create(path: &Path, options: &WriterOptions) -> hdf5::Result<Self> {
+        register_plugins();
         let file = File::create(path)?;
         let descriptor: TypeDescriptor = options.schema.type_descriptor();
         let record_type = Datatype::from_descriptor(&descriptor)?;
         // Chunks arrive whole through H5Dwrite_chunk, which bypasses the chunk cache.
-        let mut builder = file.new_dataset_builder().chunk(options.chunk_rows);
-        if let Compression::Gzip(level) = options.compression {
-            builder = builder.shuffle().deflate(level);
-        }
+        let builder = file
+            .new_dataset_builder()
+            .chunk(options.chunk_rows)
+            .set_filters(&options.compression.filters());
         // The type object goes to H5Dcreate as is: the stored layout is exactly the schema's.
         let data = builder
             .empty_as(&record_type)
@@ -134,7 +109,7 @@ impl OutputWriter {
     }
 
     /// Stores chunk `index` (rows `index * chunk_rows ..`) as given: raw without filters,
-    /// or already shuffled and deflated when the dataset has those filters. The chunk must
+    /// or already shuffled and compressed when the dataset has those filters. The chunk must
     /// lie inside the current extent.
     pub fn write_chunk(&mut self, index: u64, stored: &[u8]) -> hdf5::Result<()> {
         let offset = index * self.chunk_rows;

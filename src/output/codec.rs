@@ -1,0 +1,311 @@
+//! The byte codecs behind the chunk filters, each producing exactly what its HDF5 filter
+//! stores, so that any HDF5 reader with that filter decodes txt2h5's chunks:
+//! - deflate (filter 1): a zlib stream, as HDF5's own filter writes with `compress2`;
+//! - zstd (filter 32015, the HDF5 Zstandard plugin): one zstd frame that records its
+//!   content size, as `ZSTD_compress` writes it;
+//! - lz4 (filter 32004, HDF5's LZ4 plugin): an 8-byte big-endian original size, a 4-byte
+//!   big-endian block size, then per block a 4-byte big-endian compressed size and the
+//!   LZ4 block (or the block's bytes as they are when compressing did not shrink them).
+//!
+//! Compressing is done on txt2h5's pool (see [`super::compress`]); decoding serves export's
+//! own chunk reads and the filter functions registered with HDF5 for txt2h5's own reads
+//! (see [`super::h5`]).
+
+use libdeflater::{CompressionLvl, Compressor, Decompressor};
+
+use super::h5::Compression;
+
+/// One thread's encoder for one codec and level.
+pub enum Encoder {
+    Deflate(Compressor),
+    Zstd(zstd::bulk::Compressor<'static>),
+    Lz4,
+}
+
+impl Encoder {
+    /// The encoder for `compression`; `None` stores raw chunks.
+    pub fn new(compression: Compression) -> Option<Self> {
+        Some(match compression {
+            Compression::None => return None,
+            Compression::Gzip(level) => Encoder::Deflate(Compressor::new(
+                CompressionLvl::new(i32::from(level)).expect("levels 1..=9 are valid"),
+            )),
+            Compression::Zstd(level) => Encoder::Zstd(
+                zstd::bulk::Compressor::new(i32::from(level)).expect("zstd allocates its context"),
+            ),
+            Compression::Lz4 => Encoder::Lz4,
+        })
+    }
+
+    /// Encodes `input` into `out` (replacing its content). `scratch` keeps its length from
+    /// call to call, so that deflate's bound is not zero-filled for every chunk.
+    pub fn encode(&mut self, input: &[u8], scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
+        out.clear();
+        match self {
+            Encoder::Deflate(compressor) => {
+                let bound = compressor.zlib_compress_bound(input.len());
+                scratch.resize(bound, 0);
+                let written = compressor
+                    .zlib_compress(input, scratch)
+                    .expect("the output holds the compress bound");
+                out.extend_from_slice(&scratch[..written]);
+            }
+            Encoder::Zstd(compressor) => {
+                // Writes into the spare capacity: nothing to zero-fill.
+                out.reserve(zstd::zstd_safe::compress_bound(input.len()));
+                compressor
+                    .compress_to_buffer(input, out)
+                    .expect("the output holds the compress bound");
+            }
+            Encoder::Lz4 => lz4_encode(input, scratch, out),
+        }
+    }
+}
+
+/// The header of an lz4 chunk: original size, block size.
+const LZ4_HEADER: usize = 12;
+
+/// One block for the whole chunk (the plugin's default block size, 1 GiB, exceeds any
+/// chunk txt2h5 writes).
+fn lz4_encode(input: &[u8], scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
+    let block = u32::try_from(input.len()).expect("a chunk is far below 4 GiB");
+    out.extend_from_slice(&(input.len() as u64).to_be_bytes());
+    out.extend_from_slice(&block.to_be_bytes());
+    if input.is_empty() {
+        return;
+    }
+    scratch.resize(lz4_flex::block::get_maximum_output_size(input.len()), 0);
+    let written =
+        lz4_flex::block::compress_into(input, scratch).expect("the output holds the bound");
+    if written >= input.len() {
+        // The plugin's rule: a block that does not shrink is stored as it is, its size
+        // equal to the block size.
+        out.extend_from_slice(&block.to_be_bytes());
+        out.extend_from_slice(input);
+    } else {
+        out.extend_from_slice(&(written as u32).to_be_bytes());
+        out.extend_from_slice(&scratch[..written]);
+    }
+}
+
+/// The size an lz4 chunk decodes to, from its header.
+pub fn lz4_decoded_size(stored: &[u8]) -> Result<usize, String> {
+    let header: [u8; 8] = stored
+        .get(..8)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or("it is shorter than the lz4 header")?;
+    usize::try_from(u64::from_be_bytes(header)).map_err(|_| "its lz4 size is too large".into())
+}
+
+/// Decodes an lz4 chunk of any block size into `out`, which must be exactly its original
+/// size (see [`lz4_decoded_size`]).
+fn lz4_decode(stored: &[u8], out: &mut [u8]) -> Result<(), String> {
+    let original = lz4_decoded_size(stored)?;
+    if original != out.len() {
+        return Err(format!(
+            "it decodes to {original} bytes, not the chunk's {}",
+            out.len()
+        ));
+    }
+    let mut block = u32::from_be_bytes(stored[8..LZ4_HEADER].try_into().expect("4 bytes")) as usize;
+    if block == 0 && original > 0 {
+        return Err("its lz4 block size is 0".into());
+    }
+    let mut read = LZ4_HEADER;
+    let mut written = 0;
+    while written < original {
+        block = block.min(original - written);
+        let size = stored
+            .get(read..read + 4)
+            .map(|bytes| u32::from_be_bytes(bytes.try_into().expect("4 bytes")) as usize)
+            .ok_or("it ends inside the lz4 blocks")?;
+        read += 4;
+        let data = stored
+            .get(read..read + size)
+            .ok_or("it ends inside an lz4 block")?;
+        let target = &mut out[written..written + block];
+        if size == block {
+            target.copy_from_slice(data);
+        } else {
+            let decoded = lz4_flex::block::decompress_into(data, target)
+                .map_err(|error| format!("an lz4 block does not decode ({error})"))?;
+            if decoded != block {
+                return Err(format!(
+                    "an lz4 block decodes to {decoded} bytes, not {block}"
+                ));
+            }
+        }
+        read += size;
+        written += block;
+    }
+    Ok(())
+}
+
+/// One thread's decoders; zstd's context is made on first use.
+#[derive(Default)]
+pub struct Decoder {
+    deflate: Option<Decompressor>,
+    zstd: Option<zstd::bulk::Decompressor<'static>>,
+}
+
+impl Decoder {
+    /// Decodes a chunk stored with `compression` into `out`, which must be exactly the
+    /// chunk's decoded size; an error names what is wrong with a damaged chunk.
+    pub fn decode(
+        &mut self,
+        compression: Compression,
+        stored: &[u8],
+        out: &mut Vec<u8>,
+        size: usize,
+    ) -> Result<(), String> {
+        // One byte of room to tell a stream that is too long.
+        out.resize(size + 1, 0);
+        let decoded = match compression {
+            Compression::None => {
+                out.clear();
+                out.extend_from_slice(stored);
+                stored.len()
+            }
+            Compression::Gzip(_) => self
+                .deflate
+                .get_or_insert_with(Decompressor::new)
+                .zlib_decompress(stored, out)
+                .map_err(|error| format!("it does not inflate ({error})"))?,
+            Compression::Zstd(_) => {
+                let decompressor = match &mut self.zstd {
+                    Some(decompressor) => decompressor,
+                    None => self.zstd.insert(
+                        zstd::bulk::Decompressor::new().map_err(|error| error.to_string())?,
+                    ),
+                };
+                decompressor
+                    .decompress_to_buffer(stored, &mut out[..])
+                    .map_err(|error| format!("its zstd frame does not decode ({error})"))?
+            }
+            Compression::Lz4 => {
+                lz4_decode(stored, &mut out[..size])?;
+                size
+            }
+        };
+        if decoded != size {
+            return Err(format!(
+                "it decodes to {decoded} bytes, not the chunk's {size}"
+            ));
+        }
+        out.truncate(size);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 % 7 + i / 26 % 3) as u8).collect()
+    }
+
+    fn every_codec() -> [Compression; 4] {
+        [
+            Compression::Gzip(1),
+            Compression::Zstd(1),
+            Compression::Zstd(19),
+            Compression::Lz4,
+        ]
+    }
+
+    #[test]
+    fn each_codec_decodes_what_it_encodes() {
+        let mut decoder = Decoder::default();
+        for compression in every_codec() {
+            let mut encoder = Encoder::new(compression).unwrap();
+            for len in [0, 1, 26, 4096, 26 * 1000] {
+                let input = sample(len);
+                let (mut scratch, mut stored, mut back) = (Vec::new(), Vec::new(), Vec::new());
+                encoder.encode(&input, &mut scratch, &mut stored);
+                decoder
+                    .decode(compression, &stored, &mut back, len)
+                    .unwrap_or_else(|why| panic!("{compression} {len}: {why}"));
+                assert_eq!(back, input, "{compression} {len}");
+                // A wrong expected size, a cut chunk and a flipped header are errors.
+                assert!(decoder
+                    .decode(compression, &stored, &mut back, len + 1)
+                    .is_err());
+                if len > 0 {
+                    let cut = &stored[..stored.len() - 1];
+                    assert!(decoder.decode(compression, cut, &mut back, len).is_err());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lz4_chunks_have_the_plugin_layout() {
+        let input = sample(26 * 1000);
+        let (mut scratch, mut stored) = (Vec::new(), Vec::new());
+        Encoder::Lz4.encode(&input, &mut scratch, &mut stored);
+        assert_eq!(stored[..8], (input.len() as u64).to_be_bytes());
+        assert_eq!(stored[8..12], (input.len() as u32).to_be_bytes());
+        let size = u32::from_be_bytes(stored[12..16].try_into().unwrap()) as usize;
+        assert_eq!(stored.len(), 16 + size);
+        assert_eq!(
+            lz4_flex::block::decompress(&stored[16..], input.len()).unwrap(),
+            input
+        );
+    }
+
+    /// Bytes that do not compress are stored as they are, as the plugin does.
+    #[test]
+    fn lz4_keeps_incompressible_blocks_raw() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let input: Vec<u8> = (0..5000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let (mut scratch, mut stored) = (Vec::new(), Vec::new());
+        Encoder::Lz4.encode(&input, &mut scratch, &mut stored);
+        assert_eq!(stored[12..16], 5000u32.to_be_bytes());
+        assert_eq!(stored[16..], input[..]);
+        let mut back = Vec::new();
+        Decoder::default()
+            .decode(Compression::Lz4, &stored, &mut back, 5000)
+            .unwrap();
+        assert_eq!(back, input);
+    }
+
+    /// Chunks written by other tools may use several blocks; they decode too.
+    #[test]
+    fn lz4_decodes_several_blocks() {
+        let input = sample(10_000);
+        let mut stored = (input.len() as u64).to_be_bytes().to_vec();
+        stored.extend_from_slice(&4096u32.to_be_bytes());
+        for block in input.chunks(4096) {
+            let compressed = lz4_flex::block::compress(block);
+            stored.extend_from_slice(&(compressed.len() as u32).to_be_bytes());
+            stored.extend_from_slice(&compressed);
+        }
+        let mut back = Vec::new();
+        Decoder::default()
+            .decode(Compression::Lz4, &stored, &mut back, input.len())
+            .unwrap();
+        assert_eq!(back, input);
+    }
+
+    #[test]
+    fn zstd_frames_record_their_size() {
+        let input = sample(26 * 100);
+        let (mut scratch, mut stored) = (Vec::new(), Vec::new());
+        Encoder::new(Compression::Zstd(3))
+            .unwrap()
+            .encode(&input, &mut scratch, &mut stored);
+        assert_eq!(
+            zstd::zstd_safe::get_frame_content_size(&stored).ok(),
+            Some(Some(input.len() as u64))
+        );
+        assert_eq!(zstd::bulk::decompress(&stored, input.len()).unwrap(), input);
+    }
+}

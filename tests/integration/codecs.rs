@@ -1,0 +1,188 @@
+//! zstd and lz4 chunks: what h5py with hdf5plugin (HDF5's own plugins) reads from them, and
+//! what txt2h5 reads from chunks those plugins wrote.
+
+use crate::generate::methylation_text;
+use crate::util::{describe, expect_code, h5check, run, TestDir};
+
+/// Shuffle (filter 2, client value: the record size) then the codec's filter.
+fn expected_filters(spec: &str) -> serde_json::Value {
+    let codec = match spec.split_once(':') {
+        None if spec == "zstd" => serde_json::json!([32015, [3]]),
+        None if spec == "lz4" => serde_json::json!([32004, [0]]),
+        Some(("zstd", level)) => serde_json::json!([32015, [level.parse::<u32>().unwrap()]]),
+        Some(("gzip", level)) => serde_json::json!([1, [level.parse::<u32>().unwrap()]]),
+        _ => panic!("{spec}"),
+    };
+    serde_json::json!([[2, [26]], codec])
+}
+
+fn ok(dir: &TestDir, args: &[&str]) -> String {
+    let output = run(dir.path(), args);
+    expect_code(&output, 0);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn zstd_and_lz4_chunks_read_back_through_the_hdf5_plugins() {
+    let dir = TestDir::new();
+    // 2,500 rows in chunks of 1,000: two full chunks and a padded last one.
+    dir.write("in.txt", &methylation_text(31, 2_500));
+    for spec in ["zstd", "zstd:1", "zstd:19", "lz4"] {
+        let out = format!("{}.h5", spec.replace(':', "-"));
+        ok(
+            &dir,
+            &[
+                "load",
+                "in.txt",
+                "-o",
+                &out,
+                "--compression",
+                spec,
+                "--chunk-rows",
+                "1000",
+            ],
+        );
+        let info = describe(dir.path(), &out);
+        assert_eq!(info["filters"], expected_filters(spec), "{spec}");
+        assert_eq!(info["chunks"], serde_json::json!([1000]));
+        assert_eq!(
+            info["data_attrs"]["compression"],
+            if spec == "zstd" { "zstd:3" } else { spec },
+            "{info}"
+        );
+        assert_eq!(
+            h5check(dir.path(), &["loadtxt", &out, "10", "in.txt"]).trim(),
+            "equal rows=2500",
+            "{spec}"
+        );
+        let inspect = ok(&dir, &["inspect", &out, "--json"]);
+        let inspect: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+        assert_eq!(
+            inspect["storage"]["compression"],
+            if spec == "zstd" { "zstd:3" } else { spec }
+        );
+    }
+}
+
+/// Append keeps the file's codec and merge copies chunks as stored where the layouts agree,
+/// decoding (through the filters txt2h5 registers with HDF5) only where they do not.
+#[test]
+fn append_and_merge_keep_zstd_and_lz4_chunks() {
+    let dir = TestDir::new();
+    for (name, seed) in [("a.txt", 41), ("b.txt", 42), ("c.txt", 43), ("d.txt", 44)] {
+        dir.write(name, &methylation_text(seed, 2_300));
+    }
+    let common = ["--chunk-rows", "1000"];
+    let load = |inputs: &[&str], out: &str, spec: &str, extra: &[&str]| {
+        let mut args = vec!["load"];
+        args.extend_from_slice(inputs);
+        args.extend_from_slice(&["-o", out, "--compression", spec]);
+        args.extend_from_slice(&common);
+        args.extend_from_slice(extra);
+        ok(&dir, &args);
+    };
+    load(
+        &["a.txt", "b.txt", "c.txt", "d.txt"],
+        "single.h5",
+        "zstd:1",
+        &[],
+    );
+    load(&["a.txt"], "part1.h5", "zstd:1", &[]);
+    load(&["b.txt"], "part2.h5", "lz4", &[]);
+    load(&["c.txt", "d.txt"], "part3.h5", "zstd:1", &[]);
+    let summary = ok(
+        &dir,
+        &[
+            "merge",
+            "part1.h5",
+            "part2.h5",
+            "part3.h5",
+            "-o",
+            "merged.h5",
+            "--json",
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert!(summary["copied_chunks"].as_u64().unwrap() >= 2, "{summary}");
+    assert!(
+        summary["rechunked_rows"].as_u64().unwrap() >= 2_300,
+        "{summary}"
+    );
+    assert_eq!(
+        describe(dir.path(), "merged.h5")["filters"],
+        expected_filters("zstd:1")
+    );
+    assert_eq!(
+        h5check(dir.path(), &["same", "single.h5", "merged.h5"]).trim(),
+        "equal rows=9200"
+    );
+
+    // Append to an lz4 file: still lz4, rows in order.
+    load(&["a.txt", "b.txt"], "grown.h5", "lz4", &[]);
+    ok(
+        &dir,
+        &["load", "c.txt", "d.txt", "-o", "grown.h5", "--append"],
+    );
+    assert_eq!(
+        describe(dir.path(), "grown.h5")["filters"],
+        expected_filters("lz4")
+    );
+    assert_eq!(
+        h5check(
+            dir.path(),
+            &["loadtxt", "grown.h5", "10", "a.txt", "b.txt", "c.txt", "d.txt"]
+        )
+        .trim(),
+        "equal rows=9200"
+    );
+}
+
+/// Chunks that HDF5's zstd and lz4 plugins wrote (through h5py), lz4 with several blocks
+/// per chunk, export exactly as txt2h5's own.
+#[test]
+fn export_reads_chunks_the_hdf5_plugins_wrote() {
+    let dir = TestDir::new();
+    dir.write("in.txt", &methylation_text(51, 3_100));
+    ok(
+        &dir,
+        &["load", "in.txt", "-o", "ours.h5", "--chunk-rows", "1000"],
+    );
+    let whole = ok(&dir, &["export", "ours.h5"]);
+    let region = ok(&dir, &["export", "ours.h5", "--region", "chr2:70000-90000"]);
+    assert!(whole.lines().count() == 3_100 && region.lines().count() > 10);
+    for filter in ["zstd:5", "lz4:4096", "lz4:0"] {
+        let theirs = format!("{}.h5", filter.replace(':', "-"));
+        h5check(dir.path(), &["recompress", "ours.h5", &theirs, filter]);
+        let codec = describe(dir.path(), &theirs)["filters"][1][0].clone();
+        assert_eq!(
+            codec,
+            if filter.starts_with("zstd") {
+                32015
+            } else {
+                32004
+            }
+        );
+        assert_eq!(ok(&dir, &["export", &theirs]), whole, "{filter}");
+        assert_eq!(
+            ok(&dir, &["export", &theirs, "--region", "chr2:70000-90000"]),
+            region,
+            "{filter}"
+        );
+    }
+}
+
+#[test]
+fn unknown_codecs_and_levels_are_usage_errors() {
+    let dir = TestDir::new();
+    dir.write("in.txt", b"chr1 1 50 1 1\n");
+    for spec in ["zstd:0", "zstd:23", "lz4:1", "blosc", "zstd:x"] {
+        let output = run(
+            dir.path(),
+            &["load", "in.txt", "-o", "out.h5", "--compression", spec],
+        );
+        expect_code(&output, 2);
+        let stderr = crate::util::stderr(&output);
+        assert!(stderr.contains("zstd:LEVEL (1 to 22) or lz4"), "{stderr}");
+        assert!(!dir.join("out.h5").exists());
+    }
+}
