@@ -140,6 +140,8 @@ pub fn run(
                 .map_or(0, |prefix| prefix.sources.len() as u32),
         };
         let result = write_in_order(&options, writer, ordered, receiver, inputs.len(), interrupt);
+        // Every chunk is stored (or the run failed): workers serving jobs may leave.
+        pool.close_jobs();
         if result.is_err() {
             // Workers see the flag between units and the cancelled pool inside one.
             stop.store(true, Ordering::Relaxed);
@@ -164,8 +166,8 @@ fn write_in_order(
     file_count: usize,
     interrupt: &Interrupt,
 ) -> Result<(Vec<FileTally>, PositionIndex)> {
-    let mut chunker = Chunker::for_layout(writer, options.layout, options.threads)
-        .map_err(|error| Error::io("thread pool", error))?;
+    // The workers compress the chunks between the buffers they parse.
+    let mut chunker = Chunker::on_executor(writer, options.layout, ordered.pool, options.threads);
     let mut index = IndexBuilder::default();
     if let Some(prefix) = options.prefix {
         let prefix_index = index_of(prefix, interrupt)?;

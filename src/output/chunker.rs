@@ -2,16 +2,18 @@
 //! stored in order.
 //!
 //! The writer pushes each record buffer it takes in order; full chunks (`chunk_rows`
-//! records) are cut from that stream, compressed on a pool of their own threads (see
-//! [`crate::output::compress`]) and stored with `H5Dwrite_chunk` in chunk order, so the file's
-//! layout, like its content, does not depend on timing. Without compression the chunks
-//! are stored directly from this thread. At most `2 * threads` chunks are in flight, which
-//! bounds memory at about `4 * threads` chunk sizes. The last chunk is zero-padded, as
+//! records) are cut from that stream, compressed by an [`Executor`] (see
+//! [`crate::output::compress`]): a load's workers, which parse too, or merge's own pool.
+//! They are stored with `H5Dwrite_chunk` in chunk order, so the file's layout, like its
+//! content, does not depend on timing. Without compression the chunks are stored directly
+//! from this thread. At most `2 * threads` chunks are in flight, which bounds memory at
+//! about `4 * threads` chunk sizes. The last chunk is zero-padded, as
 //! HDF5 stores every chunk whole; the dataset extent hides the padding. The pos of each
 //! chunk's first row is noted as an anchor of the position index ([`crate::index`]).
 
 use std::cell::RefCell;
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
 
 use crate::index::scan::Fields;
 use crate::index::Anchor;
@@ -22,6 +24,51 @@ use crate::pipeline::reorder::Reorder;
 /// A chunk index with its raw buffer (to recycle) and its stored bytes.
 type Compressed = (u64, Vec<u8>, Vec<u8>);
 
+/// A chunk compression job.
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Runs the chunker's compression jobs on other threads.
+pub trait Executor: Sync {
+    /// Queues `job`.
+    fn execute(&self, job: Job);
+
+    /// Runs a queued job on the calling thread (the writer, waiting for a compressed
+    /// chunk) if it must, because nobody else will; whether it ran one.
+    fn help(&self) -> bool;
+}
+
+/// A pool of compression threads of its own (merge, which has no workers).
+struct OwnPool(rayon::ThreadPool);
+
+impl Executor for OwnPool {
+    fn execute(&self, job: Job) {
+        self.0.spawn(job);
+    }
+
+    fn help(&self) -> bool {
+        false
+    }
+}
+
+/// Where compression jobs run.
+enum Compressors<'w> {
+    Own(OwnPool),
+    Shared(&'w dyn Executor),
+}
+
+impl Compressors<'_> {
+    fn executor(&self) -> &dyn Executor {
+        match self {
+            Compressors::Own(pool) => pool,
+            Compressors::Shared(executor) => *executor,
+        }
+    }
+}
+
+/// How long the writer blocks at a time for a compressed chunk before it checks whether it
+/// must run a job itself.
+const RESULT_WAIT: Duration = Duration::from_millis(1);
+
 pub struct Chunker<'w> {
     writer: &'w mut OutputWriter,
     fields: Fields,
@@ -29,12 +76,12 @@ pub struct Chunker<'w> {
     filled: usize,
     rows: u64,
     next_index: u64,
-    parallel: Option<Parallel>,
+    parallel: Option<Parallel<'w>>,
     anchors: Vec<Anchor>,
 }
 
-struct Parallel {
-    threads: rayon::ThreadPool,
+struct Parallel<'w> {
+    compressors: Compressors<'w>,
     compression: Compression,
     sender: Sender<Compressed>,
     receiver: Receiver<Compressed>,
@@ -51,53 +98,72 @@ thread_local! {
 }
 
 impl<'w> Chunker<'w> {
-    /// A chunker for a dataset laid out as `layout`, compressing on `threads` threads.
+    /// A chunker for a dataset laid out as `layout`, compressing on a pool of `threads`
+    /// threads of its own.
     pub fn for_layout(
         writer: &'w mut OutputWriter,
         layout: &WriterOptions,
         threads: usize,
     ) -> std::io::Result<Self> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|index| format!("txt2h5-compress-{index}"))
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(Self::new(
+            writer,
+            Fields::of(&layout.schema),
+            layout.chunk_rows,
+            layout.compression,
+            Compressors::Own(OwnPool(pool)),
+            threads,
+        ))
+    }
+
+    /// A chunker for a dataset laid out as `layout` whose chunks `executor` compresses,
+    /// on `threads` threads.
+    pub fn on_executor(
+        writer: &'w mut OutputWriter,
+        layout: &WriterOptions,
+        executor: &'w dyn Executor,
+        threads: usize,
+    ) -> Self {
         Self::new(
             writer,
             Fields::of(&layout.schema),
             layout.chunk_rows,
             layout.compression,
+            Compressors::Shared(executor),
             threads,
         )
     }
 
-    /// Chunks are shuffled and compressed on `threads` threads, or stored raw with
+    /// Chunks are shuffled and compressed by `compressors`, or stored raw with
     /// `Compression::None`.
-    pub fn new(
+    fn new(
         writer: &'w mut OutputWriter,
         fields: Fields,
         chunk_rows: usize,
         compression: Compression,
+        compressors: Compressors<'w>,
         threads: usize,
-    ) -> std::io::Result<Self> {
-        let parallel = match compression {
-            Compression::None => None,
-            compression => {
-                let (sender, receiver) = channel();
-                Some(Parallel {
-                    threads: rayon::ThreadPoolBuilder::new()
-                        .num_threads(threads)
-                        .thread_name(|index| format!("txt2h5-compress-{index}"))
-                        .build()
-                        .map_err(std::io::Error::other)?,
-                    compression,
-                    sender,
-                    receiver,
-                    spare_raw: Vec::new(),
-                    spare_stored: Vec::new(),
-                    in_flight: 0,
-                    max_in_flight: 2 * threads,
-                    waiting: Reorder::default(),
-                    next_to_store: 0,
-                })
+    ) -> Self {
+        let parallel = (compression != Compression::None).then(|| {
+            let (sender, receiver) = channel();
+            Parallel {
+                compressors,
+                compression,
+                sender,
+                receiver,
+                spare_raw: Vec::new(),
+                spare_stored: Vec::new(),
+                in_flight: 0,
+                max_in_flight: 2 * threads.max(1),
+                waiting: Reorder::default(),
+                next_to_store: 0,
             }
-        };
-        Ok(Self {
+        });
+        Self {
             writer,
             current: vec![0; chunk_rows * fields.record_size],
             fields,
@@ -106,7 +172,22 @@ impl<'w> Chunker<'w> {
             next_index: 0,
             parallel,
             anchors: Vec::new(),
-        })
+        }
+    }
+
+    /// A chunker storing raw chunks (tests).
+    #[cfg(test)]
+    pub fn uncompressed(writer: &'w mut OutputWriter, fields: Fields, chunk_rows: usize) -> Self {
+        Self {
+            writer,
+            current: vec![0; chunk_rows * fields.record_size],
+            fields,
+            filled: 0,
+            rows: 0,
+            next_index: 0,
+            parallel: None,
+            anchors: Vec::new(),
+        }
     }
 
     pub fn chunk_rows(&self) -> usize {
@@ -208,7 +289,7 @@ impl<'w> Chunker<'w> {
         let sender = parallel.sender.clone();
         let (compression, record_size) = (parallel.compression, self.fields.record_size);
         parallel.in_flight += 1;
-        parallel.threads.spawn(move || {
+        parallel.compressors.executor().execute(Box::new(move || {
             COMPRESSOR.with(|cell| {
                 cell.borrow_mut()
                     .get_or_insert_with(|| {
@@ -218,18 +299,25 @@ impl<'w> Chunker<'w> {
             });
             // The writer may have stopped on an error; then nobody needs the result.
             let _ = sender.send((index, raw, stored));
-        });
+        }));
         Ok(())
     }
 }
 
-impl Parallel {
+impl Parallel<'_> {
     /// Waits for one compressed chunk and stores every chunk now ready, in order.
     fn receive_one(&mut self, writer: &mut OutputWriter, rows: u64) -> hdf5::Result<()> {
-        let (index, raw, stored) = self
-            .receiver
-            .recv()
-            .expect("the sender lives in self, so the channel cannot close");
+        let (index, raw, stored) = loop {
+            match self.receiver.recv_timeout(RESULT_WAIT) {
+                Ok(compressed) => break compressed,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.compressors.executor().help();
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    unreachable!("the sender lives in self, so the channel cannot close")
+                }
+            }
+        };
         self.spare_raw.push(raw);
         self.waiting.insert(index as usize, 0, stored);
         self.store_ready(writer, rows)

@@ -16,8 +16,17 @@
 //! waited a while for the head unit (it is *starved*: parsing is the slowest stage, or the
 //! head unit is not started yet), waiting units spill their full buffer to a temporary file
 //! instead and go on (see [`crate::pipeline::spill`]), so every core keeps working.
+//!
+//! The pool is also where the writer's chunk compression jobs wait for a worker (it is the
+//! chunker's [`Executor`] in a load): workers run queued jobs before they parse another
+//! buffer, while they wait for one, and after their last unit until the writer is done. So
+//! `-j N` means N threads of work, parsing and compressing, beside the writer.
 
+use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use crate::output::chunker::{Executor, Job};
 
 use memmap2::MmapMut;
 use ndarray::ArrayView2;
@@ -93,6 +102,12 @@ struct PoolState {
     writer_starved: bool,
     /// Spill whenever no buffer is free, starved writer or not (tests, measurements).
     always_spill: bool,
+    /// Chunk compression jobs from the writer, oldest first.
+    jobs: VecDeque<Job>,
+    /// The writer needs no more jobs run: serving workers may leave.
+    jobs_closed: bool,
+    /// Workers that have not returned yet (see [`WorkerGuard`]).
+    live_workers: usize,
 }
 
 /// A bounded, recycling set of [`RecordBuffer`]s with the head-unit reservation.
@@ -119,6 +134,9 @@ impl BufferPool {
                 waiting: 0,
                 writer_starved: false,
                 always_spill: false,
+                jobs: VecDeque::new(),
+                jobs_closed: false,
+                live_workers: 0,
             }),
             returned: Condvar::new(),
         }
@@ -137,8 +155,14 @@ impl BufferPool {
                 drop(state);
                 return taken;
             }
-            // Every change that can let a waiter through (release, head change, cancel)
-            // notifies under the lock, so an untimed wait cannot miss it.
+            if let Some(job) = state.jobs.pop_front() {
+                drop(state);
+                job();
+                state = self.state.lock().expect("buffer pool lock");
+                continue;
+            }
+            // Every change that can let a waiter through (release, head change, cancel, a
+            // job) notifies under the lock, so an untimed wait cannot miss it.
             state.waiting += 1;
             state = self.returned.wait(state).expect("buffer pool lock");
             state.waiting -= 1;
@@ -159,6 +183,12 @@ impl BufferPool {
             }
             if let Some(taken) = self.take(&mut state, unit) {
                 return Some(taken);
+            }
+            if let Some(job) = state.jobs.pop_front() {
+                drop(state);
+                job();
+                state = self.state.lock().expect("buffer pool lock");
+                continue;
             }
             if state.writer_starved || state.always_spill {
                 return None;
@@ -229,6 +259,111 @@ impl BufferPool {
     pub fn cancel(&self) {
         self.state.lock().expect("buffer pool lock").cancelled = true;
         self.returned.notify_all();
+    }
+
+    /// Runs queued jobs until none is left (a worker, before it parses another buffer).
+    pub fn run_jobs(&self) {
+        loop {
+            let job = self
+                .state
+                .lock()
+                .expect("buffer pool lock")
+                .jobs
+                .pop_front();
+            match job {
+                Some(job) => job(),
+                None => return,
+            }
+        }
+    }
+
+    /// Runs one queued job, or waits up to `timeout` for one (a worker whose parts the
+    /// writer cannot take yet).
+    pub fn run_job_or_wait(&self, timeout: Duration) {
+        let mut state = self.state.lock().expect("buffer pool lock");
+        if state.jobs.is_empty() && !state.cancelled {
+            state = self
+                .returned
+                .wait_timeout(state, timeout)
+                .expect("buffer pool lock")
+                .0;
+        }
+        if let Some(job) = state.jobs.pop_front() {
+            drop(state);
+            job();
+        }
+    }
+
+    /// Runs jobs as they come until the writer closes the queue or the run is cancelled (a
+    /// worker after its last unit).
+    pub fn serve_jobs(&self) {
+        let mut state = self.state.lock().expect("buffer pool lock");
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                drop(state);
+                job();
+                state = self.state.lock().expect("buffer pool lock");
+            } else if state.jobs_closed || state.cancelled {
+                return;
+            } else {
+                state = self.returned.wait(state).expect("buffer pool lock");
+            }
+        }
+    }
+
+    /// The writer is done with jobs: serving workers leave.
+    pub fn close_jobs(&self) {
+        self.state.lock().expect("buffer pool lock").jobs_closed = true;
+        self.returned.notify_all();
+    }
+
+    /// Counts the calling worker as live until the guard drops.
+    pub fn worker_guard(&self) -> WorkerGuard<'_> {
+        self.state.lock().expect("buffer pool lock").live_workers += 1;
+        WorkerGuard { pool: self }
+    }
+}
+
+/// A live worker: one that will still run queued jobs.
+pub struct WorkerGuard<'p> {
+    pool: &'p BufferPool,
+}
+
+impl Drop for WorkerGuard<'_> {
+    fn drop(&mut self) {
+        self.pool
+            .state
+            .lock()
+            .expect("buffer pool lock")
+            .live_workers -= 1;
+    }
+}
+
+impl Executor for BufferPool {
+    fn execute(&self, job: Job) {
+        self.state
+            .lock()
+            .expect("buffer pool lock")
+            .jobs
+            .push_back(job);
+        self.returned.notify_all();
+    }
+
+    /// Runs a queued job on the writer's thread only when no worker is left to run it
+    /// (they stopped early): otherwise the writer stays free to write.
+    fn help(&self) -> bool {
+        let mut state = self.state.lock().expect("buffer pool lock");
+        if state.live_workers > 0 {
+            return false;
+        }
+        match state.jobs.pop_front() {
+            Some(job) => {
+                drop(state);
+                job();
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -361,5 +496,70 @@ mod tests {
             assert!(join_within(waiter, "cancel did not wake a waiter"));
         }
         drop(held);
+    }
+
+    /// A job queued while a worker waits for a buffer runs on that worker at once.
+    #[test]
+    fn a_worker_waiting_for_a_buffer_runs_queued_jobs() {
+        let pool = Arc::new(BufferPool::new(8, 16, 1));
+        let held = pool.acquire(0).unwrap();
+        let waiter = {
+            let pool = Arc::clone(&pool);
+            std::thread::spawn(move || pool.acquire(0).map(|_| ()).is_ok())
+        };
+        wait_for_waiters(&pool, 1);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        pool.execute(Box::new(move || {
+            sender.send(std::thread::current().id()).unwrap()
+        }));
+        let ran_on = receiver.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(ran_on, waiter.thread().id());
+        pool.release(held);
+        assert!(join_within(
+            waiter,
+            "the waiter did not get the released buffer"
+        ));
+    }
+
+    /// Workers past their last unit serve jobs until the writer closes the queue; the
+    /// writer runs jobs itself only when no worker is live.
+    #[test]
+    fn serving_workers_run_jobs_until_closed_and_the_writer_helps_only_alone() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        let pool = Arc::new(BufferPool::new(8, 16, 1));
+        let counter = Arc::new(AtomicUsize::new(0));
+        let job = || -> Job {
+            let counter = Arc::clone(&counter);
+            Box::new(move || {
+                counter.fetch_add(1, SeqCst);
+            })
+        };
+        // A live worker busy elsewhere (parsing): the writer leaves the job queued.
+        let busy = pool.worker_guard();
+        pool.execute(job());
+        assert!(!pool.help());
+        assert_eq!(pool.state.lock().unwrap().jobs.len(), 1);
+        // No live worker: the writer runs it itself.
+        drop(busy);
+        assert!(pool.help());
+        assert_eq!(counter.load(SeqCst), 1);
+        assert!(!pool.help());
+
+        let server = {
+            let pool = Arc::clone(&pool);
+            std::thread::spawn(move || {
+                let _live = pool.worker_guard();
+                pool.serve_jobs();
+            })
+        };
+        pool.execute(job());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while counter.load(SeqCst) != 2 {
+            assert!(Instant::now() < deadline, "the serving worker ran no job");
+            std::thread::yield_now();
+        }
+        assert!(!server.is_finished());
+        pool.close_jobs();
+        join_within(server, "close_jobs did not release the serving worker");
     }
 }

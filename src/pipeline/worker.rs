@@ -10,7 +10,8 @@ mod units;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::time::Duration;
 
 use crate::error::Error;
 use crate::index::scan::{segments, Fields, Segment};
@@ -25,6 +26,10 @@ use crate::pipeline::plan::{Unit, UnitKind};
 use crate::pipeline::spill::{Spill, SpilledRecords};
 use crate::progress::Progress;
 use units::{checksum_file, parse_bgzf_piece, parse_gzip, parse_piece};
+
+/// How long a worker whose part the writer cannot take yet waits for a job before it tries
+/// to send again.
+const SEND_RETRY: Duration = Duration::from_millis(1);
 
 /// A message from a worker to the writer.
 pub struct Part {
@@ -116,8 +121,10 @@ impl From<Error> for UnitError {
     }
 }
 
-/// Runs units until none are left or the run stops.
+/// Runs units until none are left or the run stops; then the writer's compression jobs
+/// until it needs no more.
 pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
+    let _live = context.pool.worker_guard();
     let mut text = Vec::new();
     loop {
         if context.stop.load(Ordering::Relaxed) {
@@ -127,6 +134,8 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
             .dispatch
             .get(context.next_unit.fetch_add(1, Ordering::Relaxed))
         else {
+            drop(sender);
+            context.pool.serve_jobs();
             return;
         };
         let mut sink = Sink::new(context, &sender, unit);
@@ -353,6 +362,7 @@ impl<'c, 's> Sink<'c, 's> {
         let (mut consumed, mut lines) = self.skip_header(text, at_end);
         loop {
             if self.buffer.is_none() {
+                self.context.pool.run_jobs();
                 let buffer = self
                     .context
                     .pool
@@ -394,6 +404,8 @@ impl<'c, 's> Sink<'c, 's> {
     /// after spilling its records.
     fn hand_on_full_buffer(&mut self) -> Result<(), ParseFailure> {
         let mut full = self.buffer.take().expect("a full buffer");
+        // The writer's compression jobs first: it may be waiting for one.
+        self.context.pool.run_jobs();
         match self.context.pool.acquire_unless_starved(self.unit) {
             Some(Ok(empty)) => {
                 self.buffer = Some(empty);
@@ -455,6 +467,18 @@ impl<'c, 's> Sink<'c, 's> {
             payload,
         };
         self.seq += 1;
-        self.sender.send(part).map_err(|_| Stopped)
+        // While the writer cannot take the part, run its compression jobs: it may be
+        // waiting for one before it takes parts again.
+        let mut part = part;
+        loop {
+            match self.sender.try_send(part) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(_)) => return Err(Stopped),
+                Err(TrySendError::Full(back)) => {
+                    part = back;
+                    self.context.pool.run_job_or_wait(SEND_RETRY);
+                }
+            }
+        }
     }
 }

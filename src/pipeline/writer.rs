@@ -172,7 +172,7 @@ mod tests {
         };
         let mut output = OutputWriter::create(&dir.path().join("out.h5"), &options).unwrap();
         let fields = Fields::of(&schema);
-        let chunker = Chunker::new(&mut output, fields, 16, Compression::None, 1).unwrap();
+        let chunker = Chunker::uncompressed(&mut output, fields, 16);
         let piece = |start| Unit {
             file: 0,
             kind: UnitKind::Piece {
