@@ -208,6 +208,16 @@ impl<'w> Chunker<'w> {
         debug_assert_eq!(records.len() % self.record_size(), 0);
         self.rows += (records.len() / self.record_size()) as u64;
         while !records.is_empty() {
+            let chunk_bytes = self.current.len();
+            if self.parallel.is_none() && self.filled == 0 && records.len() >= chunk_bytes {
+                // A whole raw chunk in the caller's buffer: stored from there, not copied.
+                let (chunk, rest) = records.split_at(chunk_bytes);
+                let index = self.note_chunk(chunk);
+                self.writer.set_extent(self.rows)?;
+                self.writer.write_chunk(index, chunk)?;
+                records = rest;
+                continue;
+            }
             let take = (self.current.len() - self.filled).min(records.len());
             self.current[self.filled..self.filled + take].copy_from_slice(&records[..take]);
             self.filled += take;
@@ -264,14 +274,22 @@ impl<'w> Chunker<'w> {
         Ok(self.anchors)
     }
 
-    fn emit(&mut self) -> hdf5::Result<()> {
+    /// Numbers the next chunk, whose records are `chunk` (a whole chunk), and notes its
+    /// anchor.
+    fn note_chunk(&mut self, chunk: &[u8]) -> u64 {
         let index = self.next_index;
-        let chunk_rows = self.chunk_rows() as u64;
         self.anchors.push(Anchor {
-            row: index * chunk_rows,
-            pos: self.fields.pos(&self.current),
+            row: index * (chunk.len() / self.fields.record_size) as u64,
+            pos: self.fields.pos(chunk),
         });
         self.next_index += 1;
+        index
+    }
+
+    fn emit(&mut self) -> hdf5::Result<()> {
+        let current = std::mem::take(&mut self.current);
+        let index = self.note_chunk(&current);
+        self.current = current;
         self.filled = 0;
         let Some(parallel) = &mut self.parallel else {
             self.writer.set_extent(self.rows)?;
