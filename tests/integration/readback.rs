@@ -353,8 +353,8 @@ fn selection_cases(dir: &TestDir) -> Vec<Vec<String>> {
 
 /// `/index` of a load (sorted, unsorted, interleaved and empty sources), an append, a copy
 /// merge of shards with different chunk sizes, a virtual merge (the parts' chunk starts),
-/// an output with no rows, and an old output indexed again by `merge` and by `--append`,
-/// all equal the runs and anchors numpy recomputes from the rows.
+/// an output with no rows, an old output indexed again by `merge` and by `--append`, and
+/// loads with each compression, all equal the runs and anchors numpy recomputes from the rows.
 #[test]
 fn the_index_of_every_kind_of_output_equals_numpy() {
     let dir = TestDir::new();
@@ -370,7 +370,16 @@ fn the_index_of_every_kind_of_output_equals_numpy() {
         &["load", "more", "-o", "more.h5", "--chunk-rows", "50"],
     );
     ok(&dir, &["merge", "more.h5", "old.h5", "-o", "mixed.h5"]);
+    // Raw chunks stored straight from the record buffers (each holds many chunks), and
+    // chunks compressed by the workers with the other codecs.
+    for (name, compression) in [("raw.h5", "none"), ("zstd.h5", "zstd:1"), ("lz4.h5", "lz4")] {
+        let codec = ["--compression", compression, "--chunk-rows", "64"];
+        ok(&dir, &[&["load", "in", "-o", name][..], &codec].concat());
+    }
     let files = [
+        "raw.h5",
+        "zstd.h5",
+        "lz4.h5",
         "plain.h5",
         "appended.h5",
         "parts/1.h5",

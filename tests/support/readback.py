@@ -26,6 +26,7 @@ Prints what differs and exits 1 on any difference.
 import csv, fnmatch, gzip, io, json, os, re, sys
 
 import h5py, numpy as np
+import hdf5plugin  # noqa: F401  (the zstd and lz4 filters)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from h5check import same_records  # noqa: E402  (the tests' reference client)
