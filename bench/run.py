@@ -5,7 +5,9 @@ Generates (or reuses) the data, runs every pipeline on the same files in one ses
 interleaved and repeated, checks that every output equals the seed pipeline's (h5eq.py),
 and prints a Markdown table of wall times, ratios to the seed pipeline, peak memory
 (anonymous + shared, whole process tree) and output sizes. Ratios, not seconds, are the
-result: the machine is shared and absolute times drift.
+result: the machine is shared and absolute times drift. Each command writes its output
+afresh (the previous round's is deleted first) after `sync`, so no run pays for the dirty
+pages or the freed blocks of another.
 
 Usage: bench/run.py [--files 16] [--rows 2000000] [--repeat 3] [--cases ...] [--anchors]
                    [--baseline OLD-TXT2H5]
@@ -156,6 +158,11 @@ def main():
             inputs = [p for p in cmd if p.endswith((".txt", ".gz", ".cov", ".bed", ".h5"))
                       and os.path.exists(p)]
             warm(inputs)
+            # Every command writes a new file (replacing one costs the file system the old
+            # file's blocks) and starts with no dirty pages left by the one before.
+            if output != "None" and os.path.exists(output):
+                os.remove(output)
+            os.sync()
             wall, peak = measure(cmd)
             w, p = best.get((case, name), (float("inf"), 0.0))
             best[(case, name)] = (min(w, wall), max(p, peak))

@@ -16,7 +16,7 @@ def plan_floor(add, tool_bin, texts, out, rows):
     # Every row's 26 bytes: the uncompressed output's size.
     size_mib = len(texts) * rows * 26 // 2**20
     add(case, "dd the output's size", ["dd", "if=/dev/zero", f"of={out / 'floor-dd.bin'}", "bs=1M",
-                                        f"count={size_mib}", "status=none"], None, None)
+                                        f"count={size_mib}", "status=none"], out / "floor-dd.bin", None)
     add(case, "txt2h5 --compression none", [tool_bin, "load", "--force", "--quiet", "-o", str(out / "floor-t.h5"),
                                             "--compression", "none"] + texts, out / "floor-t.h5", None)
 
