@@ -37,6 +37,8 @@ pub struct StorageReport {
     pub chunk_rows: Option<usize>,
     pub chunks: Option<u64>,
     pub compression: Option<String>,
+    /// What a reader needs for the compression, when it is not built into HDF5.
+    pub readers_need: Option<&'static str>,
     /// Bytes of the records, uncompressed.
     pub record_bytes: u64,
     /// Bytes the chunks take in the file (chunked only).
@@ -96,6 +98,7 @@ pub fn inspect(study: &Study) -> Result<InspectReport> {
             chunk_rows: Some(*chunk_rows),
             chunks: Some(study.rows.div_ceil(*chunk_rows as u64)),
             compression: Some(compression.to_string()),
+            readers_need: compression.plugin_note(),
             record_bytes,
             stored_bytes: Some(*stored_bytes),
             compression_ratio: (*stored_bytes > 0)
@@ -107,6 +110,7 @@ pub fn inspect(study: &Study) -> Result<InspectReport> {
             chunk_rows: None,
             chunks: None,
             compression: None,
+            readers_need: None,
             record_bytes,
             stored_bytes: None,
             compression_ratio: None,
@@ -262,6 +266,9 @@ impl InspectReport {
                             .map_or("-".to_string(), |ratio| format!("{ratio:.2}"))
                     ),
                 );
+                if let Some(need) = storage.readers_need {
+                    line("", format!("readers need {need}"));
+                }
             }
             _ => {
                 let missing = storage

@@ -61,6 +61,14 @@ fn zstd_and_lz4_chunks_read_back_through_the_hdf5_plugins() {
             inspect["storage"]["compression"],
             if spec == "zstd" { "zstd:3" } else { spec }
         );
+        let need = inspect["storage"]["readers_need"].as_str().unwrap();
+        let filter = if spec == "lz4" { "(32004)" } else { "(32015)" };
+        assert!(
+            need.contains(filter) && need.contains("hdf5plugin"),
+            "{need}"
+        );
+        let text = ok(&dir, &["inspect", &out]);
+        assert!(text.contains("readers need the HDF5"), "{text}");
     }
 }
 

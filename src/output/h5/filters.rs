@@ -38,9 +38,19 @@ pub enum Compression {
 }
 
 impl Compression {
-    /// Whether any HDF5 reader decodes it without a plugin.
-    pub fn is_builtin(self) -> bool {
-        matches!(self, Compression::None | Compression::Gzip(_))
+    /// What a reader needs besides HDF5 itself, for the registered filters.
+    pub fn plugin_note(self) -> Option<&'static str> {
+        match self {
+            Compression::None | Compression::Gzip(_) => None,
+            Compression::Zstd(_) => Some(
+                "the HDF5 zstd filter (32015): h5py after `import hdf5plugin`, R with \
+                 rhdf5filters, C with HDF5_PLUGIN_PATH",
+            ),
+            Compression::Lz4 => Some(
+                "the HDF5 lz4 filter (32004): h5py after `import hdf5plugin`, R with \
+                 rhdf5filters, C with HDF5_PLUGIN_PATH",
+            ),
+        }
     }
 
     /// The dataset creation filters, in pipeline order.
