@@ -1,12 +1,20 @@
-//! The fast path for the common line: `chr<blanks>pos<blanks>pct<blanks>c<blanks>t[<blanks>]`
+//! The fast paths for the common line: `chr<blanks>pos<blanks>pct<blanks>c<blanks>t[<blanks>]`
 //! then `\n`, an optional `# comment`, or the end of the text.
 //!
-//! One pass over the bytes finds the fields and converts them at once; it does not look
-//! for the line end first. Anything unusual (leading blanks, a blank or comment line, too
-//! many digits, a bad byte) returns [`Fast::Fallback`], and the general parser in the parent
-//! module, which produces the errors, decides. So this path only has to be right on what it
-//! accepts; the differential tests check it against the reference parser.
+//! Two of them. [`parse_scanned`] takes a line whose fields the scanner's masks
+//! ([`super::scan`]) already delimit: a few bit operations find the five fields, and the
+//! numbers are converted eight digits at a time ([`super::swar`]), with no loop over the
+//! bytes. It takes lines with tabs and spaces between fields that end within 64 bytes.
+//! [`parse`] is the byte-at-a-time path for the rest (other blanks, long lines, exponents):
+//! one pass over the bytes finds the fields and converts them at once.
+//!
+//! Anything unusual (leading blanks, a blank or comment line, too many digits, a bad byte)
+//! goes on to the next path, and in the end to the general parser in the parent module,
+//! which produces the errors. So each fast path only has to be right on what it accepts;
+//! the differential tests check both against the reference parser.
 
+use super::scan::{Masks, BEFORE, WINDOW};
+use super::swar;
 use crate::schema::Schema;
 
 /// Outcome of the fast path.
@@ -221,6 +229,132 @@ pub fn parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Fast {
     }
 }
 
+/// The structural fast path on the line whose bytes are those of `window` from [`BEFORE`]
+/// (padded past the end of the text), with their classes in `masks`. Takes a line of five
+/// fields separated by tabs and spaces, with unsigned numbers (plain decimals for `pct`),
+/// that ends with `\n` or `\r\n` within 64 bytes; returns its length with the line end, or
+/// `None` for any other line (signs, trailing blanks, a comment, the end of the text
+/// without a newline...), which goes on to [`parse`].
+#[inline(always)]
+pub fn parse_scanned(
+    schema: &Schema,
+    window: &[u8; WINDOW],
+    masks: Masks,
+    slot: &mut [u8],
+) -> Option<usize> {
+    let sep = masks.sep;
+    // A line that starts with a blank, or an empty line.
+    if sep & 1 != 0 {
+        return None;
+    }
+    // Bit i of `ends`: byte i is the first separator after a field; of `starts`: the first
+    // byte of a field after separators (the first field starts at 0).
+    let mut ends = sep & !(sep << 1);
+    let mut starts = !sep & (sep << 1);
+    let next = |mask: &mut u64| {
+        let at = mask.trailing_zeros() as usize;
+        *mask &= mask.wrapping_sub(1);
+        at
+    };
+    let chr_end = next(&mut ends);
+    let fields = [(); 4].map(|()| (next(&mut starts), next(&mut ends)));
+    let end = fields[3].1;
+    // The fifth field ends within the masks, and up to there the line holds only printable
+    // ASCII but `#` in its fields, and tabs and spaces between them.
+    if end >= 64 || masks.bad & ((1u64 << end) - 1) != 0 || chr_end > schema.chr_width() {
+        return None;
+    }
+    let line = Line(window);
+    let length = match (line.byte(end), line.byte(end + 1)) {
+        (b'\n', _) => end + 1,
+        (b'\r', b'\n') => end + 2,
+        _ => return None,
+    };
+    let pos = line.unsigned(fields[0])?;
+    let pct = line.decimal(masks.dot, fields[1])?;
+    let c = line.unsigned(fields[2])?;
+    let t = line.unsigned(fields[3])?;
+    let width = schema.chr_width();
+    if width <= 16 {
+        // The name as one 16-byte word, cut to its length; the bytes of the word past the
+        // field are overwritten by the numbers that follow it in the record.
+        let name = line.u128_at(0) & swar::BELOW[chr_end.min(16)];
+        slot[..16].copy_from_slice(&name.to_le_bytes());
+        schema.write_numbers(slot, pos, pct as f32, c, t);
+    } else {
+        schema.write_record(
+            slot,
+            &window[BEFORE..BEFORE + chr_end],
+            pos,
+            pct as f32,
+            c,
+            t,
+        );
+    }
+    Some(length)
+}
+
+/// A line's window, read at offsets from the line's start. The offsets are field bounds,
+/// below 64 (or 65 for the byte after the last field), and an offset minus 17 at most:
+/// `% 64` and the like change nothing, they tell the compiler that each read is within
+/// the window.
+#[derive(Clone, Copy)]
+struct Line<'w>(&'w [u8; WINDOW]);
+
+impl Line<'_> {
+    #[inline(always)]
+    fn byte(self, at: usize) -> u8 {
+        self.0[BEFORE + at % 65]
+    }
+
+    #[inline(always)]
+    fn bytes<const N: usize>(self, at: usize) -> [u8; N] {
+        let at = BEFORE + at % 64;
+        self.0[at..at + N].try_into().expect("N bytes")
+    }
+
+    #[inline(always)]
+    fn u128_at(self, at: usize) -> u128 {
+        u128::from_le_bytes(self.bytes(at))
+    }
+
+    /// The 16 bytes that end `back` bytes before `end`.
+    #[inline(always)]
+    fn u128_ending(self, end: usize, back: usize) -> u128 {
+        let at = BEFORE + end % 64 - 16 - back % 2;
+        u128::from_le_bytes(self.0[at..at + 16].try_into().expect("16 bytes"))
+    }
+
+    /// The field `[start, end)` as an `i32` of 1 to 10 digits, no sign.
+    #[inline(always)]
+    fn unsigned(self, (start, end): (usize, usize)) -> Option<i32> {
+        let n = end - start;
+        match n {
+            // Below 10^8, so an i32.
+            1..=4 => swar::four(u32::from_le_bytes(self.bytes(start)), n).map(|v| v as i32),
+            5..=8 => swar::eight(u64::from_le_bytes(self.bytes(start)), n).map(|v| v as i32),
+            9..=10 => i32::try_from(swar::sixteen(self.u128_at(start), n)?).ok(),
+            _ => None,
+        }
+    }
+
+    /// The field `[start, end)` as the nearest `f64`, when it is an unsigned plain decimal
+    /// of at most 15 digits: exact, by the argument of [`plain_decimal`]. `dots` marks the
+    /// points.
+    #[inline(always)]
+    fn decimal(self, dots: u64, (start, end): (usize, usize)) -> Option<f64> {
+        let n = end - start;
+        if n > 16 {
+            return None;
+        }
+        let point = (dots >> (start % 64)).trailing_zeros() as usize;
+        let last = self.u128_ending(end, 0);
+        let before = self.u128_ending(end, 1);
+        let (mantissa, fraction) = swar::decimal(last, before, n, point)?;
+        Some(mantissa as f64 / POW10[fraction % 16])
+    }
+}
+
 #[inline(always)]
 fn try_parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Option<Fast> {
     let mut i = 0;
@@ -267,6 +401,64 @@ mod tests {
                 let expected: f64 = text.parse().unwrap();
                 prop_assert_eq!(value.to_bits(), expected.to_bits(), "{}", text);
             }
+        }
+    }
+
+    /// The structural path takes the lines callers write (it is not declining everything
+    /// to the byte-at-a-time path, which the differential tests alone would not notice),
+    /// and leaves the others.
+    #[test]
+    fn the_structural_path_takes_common_lines() {
+        let schema = Schema::new(10).unwrap();
+        let scanned = |text: &[u8]| {
+            let mut scanner = super::super::scan::Scanner::new(super::super::scan::Scalar, text);
+            let masks = scanner.masks(0);
+            let mut slot = vec![0; schema.record_size()];
+            let length = parse_scanned(&schema, scanner.window(0), masks, &mut slot);
+            length.map(|length| (length, slot))
+        };
+        for (text, (pos, pct, c, t)) in [
+            (
+                &b"chr1\t10468\t57.1428571428571\t4\t3\n"[..],
+                (10468, 57.142_857, 4, 3),
+            ),
+            (
+                b"chrUn_KI27 248956422 100 12 0\r\nchr2",
+                (248_956_422, 100.0, 12, 0),
+            ),
+            (
+                b"c\t2147483647\t0.5\t99999999\t0\n",
+                (i32::MAX, 0.5, 99_999_999, 0),
+            ),
+            (b"chrX  \t 0007 \t 5. \t 5 \t 1\n", (7, 5.0, 5, 1)),
+            (b"c 1 .5 0 0\n", (1, 0.5, 0, 0)),
+        ] {
+            let mut expected = vec![0; schema.record_size()];
+            let chr = text.split(|b| b.is_ascii_whitespace()).next().unwrap();
+            schema.write_record(&mut expected, chr, pos, pct, c, t);
+            let line = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+            assert_eq!(
+                scanned(text),
+                Some((line, expected)),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        for text in [
+            &b"chr1 -1 50 1 1\n"[..],
+            b"chr1 1 1e2 1 1\n",
+            b"chr1 1 50 1 1 \n",
+            b"chr1 1 50 1 1",
+            b"chr1 1 50 1 1#\n",
+            b"chr1 1 50 1\n",
+            b"chr1 1 50 1 1 1\n",
+            b"chr1 1 50 1 2147483648\n",
+            b"chr1 1 1234567890123456 1 1\n",
+            b"chr1\x0b1 50 1 1\n",
+            b"chrUn_KI270 1 50 1 1\n",
+            b" chr1 1 50 1 1\n",
+        ] {
+            assert_eq!(scanned(text), None, "{}", String::from_utf8_lossy(text));
         }
     }
 
