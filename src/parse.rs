@@ -583,7 +583,7 @@ unsafe fn parse_block_avx2(
 /// The block loop, for one kernel: the structural fast path, then the byte-at-a-time one,
 /// then the general parser.
 #[inline(always)]
-fn parse_block_in<K: scan::Classify>(
+fn parse_block_in<K: scan::Simd>(
     kernel: K,
     schema: &Schema,
     text: &[u8],
@@ -593,19 +593,30 @@ fn parse_block_in<K: scan::Classify>(
     let record_size = schema.record_size();
     let mut progress = BlockProgress::default();
     let mut scanner = scan::Scanner::new(kernel, text);
-    let mut slots = out.chunks_exact_mut(record_size);
-    let mut slot = slots.next();
     while progress.consumed < text.len() {
-        let Some(current) = slot.as_deref_mut() else {
+        // The common case, in a tight loop: a run of lines that the structural path takes.
+        let free = &mut out[progress.rows * record_size..];
+        let (bytes, rows) = fast::scanned_run(kernel, schema, &scanner, progress.consumed, free);
+        progress.consumed += bytes;
+        progress.lines += rows as u64;
+        progress.rows += rows;
+        if progress.consumed == text.len() {
+            break;
+        }
+        // One line: the structural path where the run could not reach (a refill of the
+        // masks, the edges of the text), then the byte-at-a-time path, then the general
+        // parser.
+        let Some(current) =
+            out.get_mut(progress.rows * record_size..(progress.rows + 1) * record_size)
+        else {
             break;
         };
         let masks = scanner.masks(progress.consumed);
         let window = scanner.window(progress.consumed);
-        if let Some(length) = fast::parse_scanned(schema, window, masks, current) {
+        if let Some(length) = fast::parse_scanned(kernel, schema, window, masks, current) {
             progress.consumed += length;
             progress.lines += 1;
             progress.rows += 1;
-            slot = slots.next();
             continue;
         }
         let rest = &text[progress.consumed..];
@@ -648,7 +659,6 @@ fn parse_block_in<K: scan::Classify>(
         progress.consumed += advance;
         progress.lines += 1;
         progress.rows += 1;
-        slot = slots.next();
     }
     Ok(progress)
 }

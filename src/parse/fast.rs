@@ -13,7 +13,7 @@
 //! which produces the errors. So each fast path only has to be right on what it accepts;
 //! the differential tests check both against the reference parser.
 
-use super::scan::{Masks, BEFORE, WINDOW};
+use super::scan::{Masks, Scanner, Simd, BEFORE, WINDOW};
 use super::swar;
 use crate::schema::Schema;
 
@@ -236,8 +236,23 @@ pub fn parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Fast {
 /// `None` for any other line (signs, trailing blanks, a comment, the end of the text
 /// without a newline...), which goes on to [`parse`].
 #[inline(always)]
-pub fn parse_scanned(
+pub fn parse_scanned<K: Simd>(
+    kernel: K,
     schema: &Schema,
+    window: &[u8; WINDOW],
+    masks: Masks,
+    slot: &mut [u8],
+) -> Option<usize> {
+    let short_names = schema.chr_width() <= 16;
+    parse_line_scanned(kernel, schema, short_names, window, masks, slot)
+}
+
+/// [`parse_scanned`], told whether the `chr` field is at most 16 bytes wide.
+#[inline(always)]
+fn parse_line_scanned<K: Simd>(
+    kernel: K,
+    schema: &Schema,
+    short_names: bool,
     window: &[u8; WINDOW],
     masks: Masks,
     slot: &mut [u8],
@@ -270,17 +285,36 @@ pub fn parse_scanned(
         (b'\r', b'\n') => end + 2,
         _ => return None,
     };
-    let pos = line.unsigned(fields[0])?;
-    let pct = line.decimal(masks.dot, fields[1])?;
-    let c = line.unsigned(fields[2])?;
-    let t = line.unsigned(fields[3])?;
+    // The numbers as words of digits, folded together: pos, pct, then c and t side by side.
+    let [pos_n, pct_n, c_n, t_n] = fields.map(|(start, end)| end - start);
+    if pos_n > 10 || pct_n > 16 || c_n > 8 || t_n > 8 {
+        return None;
+    }
+    let point = (masks.dot >> (fields[1].0 % 64)).trailing_zeros() as usize;
+    let (pct_from_last, pct_keep, fraction) = swar::decimal(pct_n, point)?;
+    let digits = swar::Digits {
+        pos: line.u128_ending(fields[0].1, 0),
+        pos_keep: swar::TOP[pos_n % 16],
+        pct_last: line.u128_ending(fields[1].1, 0),
+        pct_before: line.u128_ending(fields[1].1, 1),
+        pct_from_last,
+        pct_keep,
+        counts: u128::from(line.u64_ending(fields[2].1)) | u128::from(line.u64_ending(end)) << 64,
+        counts_keep: u128::from(swar::top8(c_n)) | u128::from(swar::top8(t_n)) << 64,
+    };
+    let [pos, pct, counts] = kernel.fold_digits(&digits)?;
+    let pos = i32::try_from(swar::value(pos)).ok()?;
+    let pct = swar::value(pct) as f64 / POW10[fraction % 16];
+    // Eight digits at most: below 10^8, so i32s.
+    let (c, t) = ((counts & 0xFFFF_FFFF) as i32, (counts >> 32) as i32);
     let width = schema.chr_width();
-    if width <= 16 {
+    if short_names {
         // The name as one 16-byte word, cut to its length; the bytes of the word past the
         // field are overwritten by the numbers that follow it in the record.
         let name = line.u128_at(0) & swar::BELOW[chr_end.min(16)];
-        slot[..16].copy_from_slice(&name.to_le_bytes());
-        schema.write_numbers(slot, pos, pct as f32, c, t);
+        let record = slot.get_mut(..width + 16)?;
+        record[..16].copy_from_slice(&name.to_le_bytes());
+        schema.write_numbers(record, pos, pct as f32, c, t);
     } else {
         schema.write_record(
             slot,
@@ -292,6 +326,52 @@ pub fn parse_scanned(
         );
     }
     Some(length)
+}
+
+/// Lines that the structural path takes, one after the other from `at`, into consecutive
+/// slots of `out`, as long as the scanner reaches them directly ([`Scanner::direct`]).
+/// Returns the bytes and the lines (each a record) taken: the caller goes on from there
+/// with the next line.
+#[inline(always)]
+pub fn scanned_run<K: Simd>(
+    kernel: K,
+    schema: &Schema,
+    scanner: &Scanner<'_, K>,
+    start: usize,
+    out: &mut [u8],
+) -> (usize, usize) {
+    let end = scanner.direct_end();
+    let mut at = start;
+    if at < BEFORE {
+        return (0, 0);
+    }
+    let mut slots = out.chunks_exact_mut(schema.record_size());
+    let free = slots.len();
+    let mut stopped = false;
+    let mut run = |short_names: bool| {
+        for slot in slots.by_ref() {
+            if at >= end {
+                stopped = true;
+                break;
+            }
+            let (masks, window) = scanner.direct(at);
+            match parse_line_scanned(kernel, schema, short_names, window, masks, slot) {
+                Some(length) => at += length,
+                None => {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+    };
+    // Two copies of the loop, one for each way of writing the name.
+    if schema.chr_width() <= 16 {
+        run(true);
+    } else {
+        run(false);
+    }
+    // The slot taken when the run stopped was not written.
+    (at - start, free - slots.len() - usize::from(stopped))
 }
 
 /// A line's window, read at offsets from the line's start. The offsets are field bounds,
@@ -325,33 +405,11 @@ impl Line<'_> {
         u128::from_le_bytes(self.0[at..at + 16].try_into().expect("16 bytes"))
     }
 
-    /// The field `[start, end)` as an `i32` of 1 to 10 digits, no sign.
+    /// The 8 bytes that end at `end`.
     #[inline(always)]
-    fn unsigned(self, (start, end): (usize, usize)) -> Option<i32> {
-        let n = end - start;
-        match n {
-            // Below 10^8, so an i32.
-            1..=4 => swar::four(u32::from_le_bytes(self.bytes(start)), n).map(|v| v as i32),
-            5..=8 => swar::eight(u64::from_le_bytes(self.bytes(start)), n).map(|v| v as i32),
-            9..=10 => i32::try_from(swar::sixteen(self.u128_at(start), n)?).ok(),
-            _ => None,
-        }
-    }
-
-    /// The field `[start, end)` as the nearest `f64`, when it is an unsigned plain decimal
-    /// of at most 15 digits: exact, by the argument of [`plain_decimal`]. `dots` marks the
-    /// points.
-    #[inline(always)]
-    fn decimal(self, dots: u64, (start, end): (usize, usize)) -> Option<f64> {
-        let n = end - start;
-        if n > 16 {
-            return None;
-        }
-        let point = (dots >> (start % 64)).trailing_zeros() as usize;
-        let last = self.u128_ending(end, 0);
-        let before = self.u128_ending(end, 1);
-        let (mantissa, fraction) = swar::decimal(last, before, n, point)?;
-        Some(mantissa as f64 / POW10[fraction % 16])
+    fn u64_ending(self, end: usize) -> u64 {
+        let at = BEFORE + end % 64 - 8;
+        u64::from_le_bytes(self.0[at..at + 8].try_into().expect("8 bytes"))
     }
 }
 
@@ -414,7 +472,8 @@ mod tests {
             let mut scanner = super::super::scan::Scanner::new(super::super::scan::Scalar, text);
             let masks = scanner.masks(0);
             let mut slot = vec![0; schema.record_size()];
-            let length = parse_scanned(&schema, scanner.window(0), masks, &mut slot);
+            let kernel = super::super::scan::Scalar;
+            let length = parse_scanned(kernel, &schema, scanner.window(0), masks, &mut slot);
             length.map(|length| (length, slot))
         };
         for (text, (pos, pct, c, t)) in [

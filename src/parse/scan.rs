@@ -18,6 +18,8 @@
 //! the others are tested against and the one other architectures run. The differential
 //! and fuzz tests run the whole parser with every kernel the machine has.
 
+use super::swar::{self, Digits, Folded};
+
 /// The masks of 64 consecutive bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Masks {
@@ -41,9 +43,12 @@ const fn is_bad(byte: u8) -> bool {
 pub const PAST_END: u8 = b' ';
 const _: () = assert!(is_sep(PAST_END) && !is_bad(PAST_END));
 
-/// Code that classifies a block.
-pub trait Classify: Copy {
+/// What a kernel does: classify blocks of text, and fold the words of digits of a line's
+/// numbers ([`swar`]).
+pub trait Simd: Copy {
     fn classify(self, block: &[u8; 64]) -> Masks;
+    /// `None` if a kept byte of a word is not an ASCII digit.
+    fn fold_digits(self, digits: &Digits) -> Option<Folded>;
 }
 
 /// Which code classifies the bytes. Every kernel gives the same masks.
@@ -104,7 +109,7 @@ impl Kernel {
 #[derive(Clone, Copy, Debug)]
 pub struct Scalar;
 
-impl Classify for Scalar {
+impl Simd for Scalar {
     #[inline]
     fn classify(self, block: &[u8; 64]) -> Masks {
         let mut masks = Masks::default();
@@ -114,6 +119,11 @@ impl Classify for Scalar {
             masks.dot |= u64::from(byte == b'.') << i;
         }
         masks
+    }
+
+    #[inline(always)]
+    fn fold_digits(self, digits: &Digits) -> Option<Folded> {
+        swar::fold_digits(digits)
     }
 }
 
@@ -130,14 +140,83 @@ mod x86 {
     //! The intrinsics are safe functions from Rust 1.87 on; the `unsafe` blocks around them
     //! are for the oldest compiler the crate supports (1.85), hence `allow(unused_unsafe)`.
 
-    use super::{Classify, Masks};
+    use super::{Digits, Folded, Masks, Simd};
     use std::arch::x86_64::*;
+
+    /// A word as a vector.
+    #[inline(always)]
+    #[allow(unused_unsafe)]
+    fn vector(word: u128) -> __m128i {
+        // SAFETY: SSE2 is part of the x86-64 baseline.
+        unsafe { _mm_set_epi64x((word >> 64) as i64, word as i64) }
+    }
+
+    /// [`Simd::fold_digits`] with SSE2, for both kernels: the three words side by side, in
+    /// the steps of the scalar fold (pairs, quadruples, eights), each a vector operation.
+    /// `pairs` is the first step: 16-bit lanes of 10 * the first byte (the more significant
+    /// digit) + the second.
+    #[inline(always)]
+    #[allow(unused_unsafe)]
+    fn fold_digits(digits: &Digits, pairs: impl Fn(__m128i) -> __m128i) -> Option<Folded> {
+        // SAFETY: SSE2 is part of the x86-64 baseline.
+        unsafe {
+            // Digit values; bytes not kept read as 0. Bytes are subtracted one by one, so
+            // nothing crosses from the bytes outside a field.
+            let values = |word: __m128i, keep: u128| {
+                _mm_and_si128(_mm_sub_epi8(word, _mm_set1_epi8(b'0' as i8)), vector(keep))
+            };
+            let from_last = vector(digits.pct_from_last);
+            let pct = _mm_or_si128(
+                _mm_and_si128(from_last, vector(digits.pct_last)),
+                _mm_andnot_si128(from_last, vector(digits.pct_before)),
+            );
+            let a = values(vector(digits.pos), digits.pos_keep);
+            let b = values(pct, digits.pct_keep);
+            let c = values(vector(digits.counts), digits.counts_keep);
+            // A byte above 9 (unsigned, so also one below '0') survives the saturating
+            // subtraction of 9.
+            let nine = _mm_set1_epi8(9);
+            let over = _mm_or_si128(
+                _mm_or_si128(_mm_subs_epu8(a, nine), _mm_subs_epu8(b, nine)),
+                _mm_subs_epu8(c, nine),
+            );
+            if _mm_movemask_epi8(_mm_cmpeq_epi8(over, _mm_setzero_si128())) != 0xFFFF {
+                return None;
+            }
+            // 32-bit lanes: 100 * the first pair + the second.
+            let hundred = _mm_set1_epi32(100 | (1 << 16));
+            let quads = |x: __m128i| _mm_madd_epi16(pairs(x), hundred);
+            // Narrowed to 16 bits (at most 9999), then 10^4 * the first + the second: the
+            // eights, as 32-bit lanes.
+            let ten_thousand = _mm_set1_epi32(10_000 | (1 << 16));
+            let ab = _mm_madd_epi16(_mm_packs_epi32(quads(a), quads(b)), ten_thousand);
+            let cc = _mm_madd_epi16(_mm_packs_epi32(quads(c), quads(c)), ten_thousand);
+            Some([
+                _mm_cvtsi128_si64(ab) as u64,
+                _mm_cvtsi128_si64(_mm_unpackhi_epi64(ab, ab)) as u64,
+                _mm_cvtsi128_si64(cc) as u64,
+            ])
+        }
+    }
+
+    /// The pairs step with SSE2 alone: mask, multiply, shift, add.
+    #[inline(always)]
+    #[allow(unused_unsafe)]
+    fn pairs_sse2(x: __m128i) -> __m128i {
+        // SAFETY: SSE2 is part of the x86-64 baseline.
+        unsafe {
+            _mm_add_epi16(
+                _mm_mullo_epi16(_mm_and_si128(x, _mm_set1_epi16(0xFF)), _mm_set1_epi16(10)),
+                _mm_srli_epi16(x, 8),
+            )
+        }
+    }
 
     /// SSE2, which every x86-64 CPU has.
     #[derive(Clone, Copy, Debug)]
     pub struct Sse2;
 
-    impl Classify for Sse2 {
+    impl Simd for Sse2 {
         #[inline(always)]
         #[allow(unused_unsafe)]
         fn classify(self, block: &[u8; 64]) -> Masks {
@@ -166,6 +245,11 @@ mod x86 {
             }
             masks
         }
+
+        #[inline(always)]
+        fn fold_digits(self, digits: &Digits) -> Option<Folded> {
+            fold_digits(digits, pairs_sse2)
+        }
     }
 
     /// AVX2. The value proves the CPU has it: [`Avx2::new`] is the only way to make one.
@@ -183,7 +267,7 @@ mod x86 {
         }
     }
 
-    impl Classify for Avx2 {
+    impl Simd for Avx2 {
         /// Only inlined into code compiled with AVX2 (the parser's `avx2` entry point) do
         /// the intrinsics become single instructions.
         #[inline(always)]
@@ -216,6 +300,16 @@ mod x86 {
             }
             masks
         }
+
+        /// The pairs step in one instruction: SSSE3's multiply-add of unsigned bytes (every
+        /// AVX2 CPU has SSSE3).
+        #[inline(always)]
+        #[allow(unused_unsafe)]
+        fn fold_digits(self, digits: &Digits) -> Option<Folded> {
+            // SAFETY: `self` exists only if the CPU has AVX2, hence SSSE3.
+            let pairs = |x| unsafe { _mm_maddubs_epi16(x, _mm_set1_epi16(10 | (1 << 8))) };
+            fold_digits(digits, pairs)
+        }
     }
 }
 
@@ -230,43 +324,73 @@ pub const WINDOW: usize = BEFORE + 96;
 /// Blocks classified at a time (4 KiB of text).
 const BLOCKS: usize = 64;
 
+/// The bits of one class for the blocks of a [`Scanner`], as a stream: bit `i` of byte `j`
+/// for the byte `8 * j + i` from the scanner's base. So the bits from any byte on are one
+/// unaligned load away (and a shift by less than 8).
+type Bits = [u8; 8 * (BLOCKS + 1)];
+
 /// The masks of a text, classified a few KiB ahead of the line being parsed, and the
 /// window of bytes at a line's start.
 pub struct Scanner<'t, K> {
     kernel: K,
     text: &'t [u8],
-    /// The first byte `blocks` describes.
+    /// The first byte the masks describe.
     base: usize,
-    /// Masks of the 64-byte blocks from `base`, one more than a window needs so that a
-    /// window starting in the last counted block can read the block after it.
-    blocks: [Masks; BLOCKS + 1],
+    /// The masks of the 64-byte blocks from `base`, one block more than a window needs so
+    /// that a window starting in the last counted block can read the block after it.
+    sep: Bits,
+    bad: Bits,
+    dot: Bits,
     /// A window at either end of the text, padded with [`PAST_END`].
     edge: [u8; WINDOW],
 }
 
-impl<'t, K: Classify> Scanner<'t, K> {
+/// The 64 bits from byte `at` of a stream.
+#[inline(always)]
+fn bits_at(bits: &Bits, at: usize) -> u64 {
+    u64::from_le_bytes(bits[at..at + 8].try_into().expect("8 bytes"))
+}
+
+impl<'t, K: Simd> Scanner<'t, K> {
     pub fn new(kernel: K, text: &'t [u8]) -> Self {
         let mut scanner = Self {
             kernel,
             text,
             base: 0,
-            blocks: [Masks::default(); BLOCKS + 1],
+            sep: [0; 8 * (BLOCKS + 1)],
+            bad: [0; 8 * (BLOCKS + 1)],
+            dot: [0; 8 * (BLOCKS + 1)],
             edge: [PAST_END; WINDOW],
         };
         scanner.classify_from(0);
         scanner
     }
 
+    #[inline(always)]
+    fn store(&mut self, k: usize, masks: Masks) {
+        self.sep[8 * k..8 * k + 8].copy_from_slice(&masks.sep.to_le_bytes());
+        self.bad[8 * k..8 * k + 8].copy_from_slice(&masks.bad.to_le_bytes());
+        self.dot[8 * k..8 * k + 8].copy_from_slice(&masks.dot.to_le_bytes());
+    }
+
     /// Inlined, so that it is compiled with the kernel's instructions (AVX2) enabled.
     #[inline(always)]
     fn classify_from(&mut self, at: usize) {
         self.base = at;
+        let kernel = self.kernel;
+        let text = self.text;
+        if let Some(bytes) = text.get(at..at + 64 * (BLOCKS + 1)) {
+            // All within the text: no edge to look out for.
+            for (k, block) in bytes.chunks_exact(64).enumerate() {
+                self.store(k, kernel.classify(block.try_into().expect("64 bytes")));
+            }
+            return;
+        }
         let mut block = [PAST_END; 64];
-        for (k, masks) in self.blocks.iter_mut().enumerate() {
-            let start = (at + 64 * k).min(self.text.len());
-            let bytes = &self.text[start..];
-            *masks = match bytes.get(..64) {
-                Some(bytes) => self.kernel.classify(bytes.try_into().expect("64 bytes")),
+        for k in 0..=BLOCKS {
+            let bytes = &text[(at + 64 * k).min(text.len())..];
+            let masks = match bytes.get(..64) {
+                Some(bytes) => kernel.classify(bytes.try_into().expect("64 bytes")),
                 // Past the end: all separators.
                 None if bytes.is_empty() => Masks {
                     sep: !0,
@@ -276,9 +400,10 @@ impl<'t, K: Classify> Scanner<'t, K> {
                 None => {
                     block[..bytes.len()].copy_from_slice(bytes);
                     block[bytes.len()..].fill(PAST_END);
-                    self.kernel.classify(&block)
+                    kernel.classify(&block)
                 }
             };
+            self.store(k, masks);
         }
     }
 
@@ -290,15 +415,45 @@ impl<'t, K: Classify> Scanner<'t, K> {
             self.classify_from(at);
         }
         let offset = at - self.base;
-        let (k, bit) = (offset / 64, offset % 64);
-        let (low, high) = (self.blocks[k], self.blocks[k + 1]);
+        let (byte, bit) = (offset / 64 * 8, offset % 64);
         // `high << (64 - bit)`, which is 0 when `bit` is 0.
-        let join = |low: u64, high: u64| (low >> bit) | ((high << 1) << (63 - bit));
+        let join = |bits: &Bits| {
+            (bits_at(bits, byte) >> bit) | ((bits_at(bits, byte + 8) << 1) << (63 - bit))
+        };
         Masks {
-            sep: join(low.sep, high.sep),
-            bad: join(low.bad, high.bad),
-            dot: join(low.dot, high.dot),
+            sep: join(&self.sep),
+            bad: join(&self.bad),
+            dot: join(&self.dot),
         }
+    }
+
+    /// The end of the positions where [`Scanner::direct`] may be used: from [`BEFORE`]
+    /// (there are bytes before the line) up to where the masks run out, or where the window
+    /// would run past the end of the text. 0 when the masks need a refill first.
+    #[inline(always)]
+    pub fn direct_end(&self) -> usize {
+        (self.base + 64 * BLOCKS).min((self.text.len() + BEFORE + 1).saturating_sub(WINDOW))
+    }
+
+    /// [`Scanner::masks`] and [`Scanner::window`] at a position in `BEFORE..direct_end()`,
+    /// with no refill and no copy. The masks are those of the first 57 bytes at least: the
+    /// first `64 - (at - base) % 8` bits are exact, the bits above them are 0 (no
+    /// separator, nothing bad, no point), so no field ends there.
+    #[inline(always)]
+    pub fn direct(&self, at: usize) -> (Masks, &'t [u8; WINDOW]) {
+        debug_assert!((BEFORE..self.direct_end()).contains(&at));
+        let offset = at - self.base;
+        let (byte, shift) = ((offset / 8) % (8 * BLOCKS), offset % 8);
+        let masks = Masks {
+            sep: bits_at(&self.sep, byte) >> shift,
+            bad: bits_at(&self.bad, byte) >> shift,
+            dot: bits_at(&self.dot, byte) >> shift,
+        };
+        let text: &'t [u8] = self.text;
+        let window = text[at - BEFORE..at - BEFORE + WINDOW]
+            .try_into()
+            .expect("WINDOW bytes");
+        (masks, window)
     }
 
     /// The [`WINDOW`] bytes from `at - BEFORE`, bytes outside the text read as [`PAST_END`].
@@ -338,6 +493,22 @@ mod tests {
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2(avx2) => avx2.classify(block),
         }
+    }
+
+    fn fold_digits(kernel: Kernel, digits: &Digits) -> Option<Folded> {
+        match kernel {
+            Kernel::Scalar => Scalar.fold_digits(digits),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Sse2 => Sse2.fold_digits(digits),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2(avx2) => avx2.fold_digits(digits),
+        }
+    }
+
+    /// Words of digits with other bytes here and there, kept or not.
+    fn digit_word() -> impl Strategy<Value = u128> {
+        proptest::collection::vec(prop_oneof![8 => b'0'..=b'9', 1 => any::<u8>()], 16)
+            .prop_map(|bytes| u128::from_le_bytes(bytes.try_into().unwrap()))
     }
 
     #[test]
@@ -381,6 +552,26 @@ mod tests {
             }
         }
 
+        #[test]
+        fn every_kernel_folds_digits_as_the_scalar_one(
+            words in proptest::array::uniform4(digit_word()),
+            keep in proptest::array::uniform4(0usize..=16),
+        ) {
+            let digits = Digits {
+                pos: words[0],
+                pos_keep: swar::TOP[keep[0]],
+                pct_last: words[1],
+                pct_before: words[2],
+                pct_from_last: swar::TOP[keep[2]],
+                pct_keep: swar::TOP[keep[1]],
+                counts: words[3],
+                counts_keep: swar::TOP[keep[3]],
+            };
+            for kernel in Kernel::available() {
+                prop_assert_eq!(fold_digits(kernel, &digits), swar::fold_digits(&digits), "{:?}", kernel);
+            }
+        }
+
         /// A window's masks are those of its bytes, at every offset and near the end.
         #[test]
         fn windows_describe_their_bytes(
@@ -392,6 +583,15 @@ mod tests {
             for step in steps {
                 if at > text.len() {
                     break;
+                }
+                if (BEFORE..scanner.direct_end()).contains(&at) {
+                    let (masks, window) = scanner.direct(at);
+                    let exact = u64::MAX >> ((at - scanner.base) % 8);
+                    let full = scanner.masks(at);
+                    prop_assert_eq!(masks.sep, full.sep & exact);
+                    prop_assert_eq!(masks.bad, full.bad & exact);
+                    prop_assert_eq!(masks.dot, full.dot & exact);
+                    prop_assert_eq!(window, scanner.window(at));
                 }
                 let masks = scanner.masks(at);
                 let window = *scanner.window(at);
