@@ -300,7 +300,7 @@ fn parse_line_scanned<K: Simd>(
         pct_from_last,
         pct_keep,
         counts: u128::from(line.u64_ending(fields[2].1)) | u128::from(line.u64_ending(end)) << 64,
-        counts_keep: u128::from(swar::top8(c_n)) | u128::from(swar::top8(t_n)) << 64,
+        counts_keep: u128::from(swar::TOP8[c_n % 9]) | u128::from(swar::TOP8[t_n % 9]) << 64,
     };
     let [pos, pct, counts] = kernel.fold_digits(&digits)?;
     let pos = i32::try_from(swar::value(pos)).ok()?;

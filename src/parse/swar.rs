@@ -82,12 +82,16 @@ pub static BELOW: [u128; 17] = {
     table
 };
 
-/// The last `n` (1..=8) bytes of an 8-byte word.
-#[inline(always)]
-pub fn top8(n: usize) -> u64 {
-    debug_assert!((1..=8).contains(&n));
-    !0u64 << ((8 * (8 - n)) & 63)
-}
+/// `TOP8[n]`: the last `n` bytes of an 8-byte word.
+pub static TOP8: [u64; 9] = {
+    let mut table = [0u64; 9];
+    let mut n = 1;
+    while n <= 8 {
+        table[n] = (table[n - 1] >> 8) | (0xFF << 56);
+        n += 1;
+    }
+    table
+};
 
 /// The value of eight digit values (0..=9), one per byte, the most significant in the
 /// lowest byte: pairs, then quadruples, then the whole, each step one multiplication that
@@ -137,15 +141,16 @@ pub fn value(folded: u64) -> u64 {
     (folded & 0xFFFF_FFFF) * 100_000_000 + (folded >> 32)
 }
 
-/// How to read a decimal of `n` bytes whose first `.` is at `point` (`n`: none):
-/// `(from_last, keep, fraction)` as in [`decimal`], the masks as indices into [`TOP`]; the
-/// fraction is 16 (an impossible count) for a decimal the fast path does not take.
-static DECIMALS: [[(u8, u8, u8); 17]; 17] = {
-    let mut table = [[(0, 0, 16); 17]; 17];
+/// How to read a decimal of `n` bytes whose first `.` is at `point` (`n` or more, up to
+/// 64: none): `(from_last, keep, fraction)` as in [`decimal`], the masks as indices into
+/// [`TOP`]; the fraction is 16 (an impossible count) for a decimal the fast path does not
+/// take.
+static DECIMALS: [[(u8, u8, u8); 65]; 17] = {
+    let mut table = [[(0, 0, 16); 65]; 17];
     let mut n = 1;
     while n <= 16 {
         let mut point = 0;
-        while point <= n {
+        while point <= 64 {
             let has_point = point < n;
             let digits = if has_point { n - 1 } else { n };
             if digits >= 1 && digits <= 15 {
@@ -174,7 +179,7 @@ static DECIMALS: [[(u8, u8, u8); 17]; 17] = {
 #[inline(always)]
 pub fn decimal(n: usize, point: usize) -> Option<(u128, u128, usize)> {
     debug_assert!((1..=16).contains(&n));
-    let (from_last, keep, fraction) = DECIMALS[n % 17][point.min(n) % 17];
+    let (from_last, keep, fraction) = DECIMALS[n % 17][point.min(64)];
     if fraction >= 16 {
         return None;
     }
@@ -244,8 +249,8 @@ mod tests {
             integer(b' ', b"9999999999999999"),
             Some(9_999_999_999_999_999)
         );
-        assert_eq!(top8(1), 0xFF << 56);
-        assert_eq!(top8(8), !0);
+        assert_eq!(TOP8[1], 0xFF << 56);
+        assert_eq!(TOP8[8], !0);
     }
 
     #[test]
