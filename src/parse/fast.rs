@@ -467,14 +467,31 @@ mod tests {
     /// and leaves the others.
     #[test]
     fn the_structural_path_takes_common_lines() {
-        let schema = Schema::new(10).unwrap();
-        let scanned = |text: &[u8]| {
-            let mut scanner = super::super::scan::Scanner::new(super::super::scan::Scalar, text);
+        use super::super::scan::{self, Kernel};
+        fn with<K: Simd>(kernel: K, schema: &Schema, text: &[u8]) -> Option<(usize, Vec<u8>)> {
+            let mut scanner = scan::Scanner::new(kernel, text);
             let masks = scanner.masks(0);
             let mut slot = vec![0; schema.record_size()];
-            let kernel = super::super::scan::Scalar;
-            let length = parse_scanned(kernel, &schema, scanner.window(0), masks, &mut slot);
+            let length = parse_scanned(kernel, schema, scanner.window(0), masks, &mut slot);
             length.map(|length| (length, slot))
+        }
+        let schema = Schema::new(10).unwrap();
+        let scanned = |text: &[u8]| {
+            let results: Vec<_> = Kernel::available()
+                .into_iter()
+                .map(|kernel| match kernel {
+                    Kernel::Scalar => with(scan::Scalar, &schema, text),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Sse2 => with(scan::Sse2, &schema, text),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx2(avx2) => with(avx2, &schema, text),
+                })
+                .collect();
+            assert!(
+                results.windows(2).all(|pair| pair[0] == pair[1]),
+                "{results:?}"
+            );
+            results[0].clone()
         };
         for (text, (pos, pct, c, t)) in [
             (

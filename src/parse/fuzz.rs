@@ -327,3 +327,54 @@ proptest! {
         agrees_with_the_reference(&schema, &text, &cuts, slots)?;
     }
 }
+
+/// Texts far longer than the scanner's 4 KiB of masks, in one slice and in many: every
+/// kernel's run over thousands of lines, across many refills of the masks, against the
+/// reference. Deterministic, so that each run of the suite covers it.
+#[test]
+fn long_texts_parse_exactly_like_the_reference() {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    };
+    for odd_lines in [0, 50, 5] {
+        let mut text = Vec::new();
+        for _ in 0..20_000 {
+            let pct = match next(4) {
+                0 => format!("{}", next(101)),
+                1 => format!("{:.13}", next(1000) as f64 / 7.0),
+                2 => format!("{}.{}", next(100), next(100_000)),
+                _ => format!("{}", next(1000) as f64 / 3.0),
+            };
+            let blank = ["\t", " ", "\t\t", " \t "][next(4) as usize];
+            let line = format!(
+                "chr{}{blank}{}{blank}{pct}{blank}{}{blank}{}",
+                next(23),
+                next(250_000_000),
+                next(40),
+                next(40)
+            );
+            text.extend_from_slice(line.as_bytes());
+            // Now and then a line for the other paths.
+            let end: &[u8] = if odd_lines > 0 && next(odd_lines) == 0 {
+                [
+                    &b" # note\n"[..],
+                    b"\r\n",
+                    b"\n\n",
+                    b"\n# comment\n",
+                    b" \n",
+                ][next(5) as usize]
+            } else {
+                b"\n"
+            };
+            text.extend_from_slice(end);
+        }
+        let schema = Schema::new(10).unwrap();
+        for (cuts, slots) in [(vec![], 100_000), (vec![1, 70_000, 70_001, 300_000], 1000)] {
+            agrees_with_the_reference(&schema, &text, &cuts, slots).unwrap();
+        }
+    }
+}
