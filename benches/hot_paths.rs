@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use txt2h5::output::compress::{shuffle, ChunkCompressor};
 use txt2h5::output::h5::Compression;
-use txt2h5::parse::{parse_block, parse_f32_via_f64};
+use txt2h5::parse::{parse_block, parse_block_with, parse_f32_via_f64, Kernel};
 use txt2h5::schema::Schema;
 
 /// Text like `gen_methyl.py` writes: tab-separated, pct with 15 significant digits.
@@ -43,6 +43,20 @@ fn parser(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(name), &text, |b, text| {
             b.iter(|| parse_block(&schema, black_box(text), true, &mut out).unwrap())
         });
+    }
+    // Each scanning kernel the CPU runs, the scalar fallback among them.
+    let text = bismark_text(50_000, "\t");
+    let mut out = vec![0u8; 50_000 * schema.record_size()];
+    for kernel in Kernel::available() {
+        group.bench_with_input(
+            BenchmarkId::new("tabs-kernel", kernel.name()),
+            &text,
+            |b, text| {
+                b.iter(|| {
+                    parse_block_with(kernel, &schema, black_box(text), true, &mut out).unwrap()
+                })
+            },
+        );
     }
     group.finish();
 

@@ -16,12 +16,15 @@ mod fuzz;
 pub mod layout;
 mod number;
 pub mod reference;
+pub mod scan;
+mod swar;
 
 pub use number::{parse_f32_via_f64, parse_f64, parse_i32, parse_i64, FloatError, IntError};
 
 use crate::layout::filter::{Filters, Skipped};
 use crate::layout::{Header, Layout};
 use crate::schema::{Schema, FIELD_NAMES};
+pub use scan::Kernel;
 
 /// The longest line accepted, in bytes, newline excluded. A methylation call line is under
 /// 200 bytes; a longer "line" is a file with no newlines (binary data, CR-only line ends).
@@ -540,16 +543,85 @@ pub fn parse_block(
     at_end: bool,
     out: &mut [u8],
 ) -> Result<BlockProgress, BlockError> {
+    parse_block_with(Kernel::detect(), schema, text, at_end, out)
+}
+
+/// [`parse_block`] with the given scanning kernel (the tests run every one).
+pub fn parse_block_with(
+    kernel: Kernel,
+    schema: &Schema,
+    text: &[u8],
+    at_end: bool,
+    out: &mut [u8],
+) -> Result<BlockProgress, BlockError> {
+    match kernel {
+        Kernel::Scalar => parse_block_in(scan::Scalar, schema, text, at_end, out),
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Sse2 => parse_block_in(scan::Sse2, schema, text, at_end, out),
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the kernel value exists only on a CPU with the features.
+        Kernel::Avx2(avx2) => unsafe { parse_block_avx2(avx2, schema, text, at_end, out) },
+    }
+}
+
+/// [`parse_block_in`] compiled with AVX2 (and BMI) instructions.
+///
+/// # Safety
+/// The CPU must have AVX2, BMI1 and BMI2, which `avx2`'s existence proves.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2")]
+unsafe fn parse_block_avx2(
+    avx2: scan::Avx2,
+    schema: &Schema,
+    text: &[u8],
+    at_end: bool,
+    out: &mut [u8],
+) -> Result<BlockProgress, BlockError> {
+    parse_block_in(avx2, schema, text, at_end, out)
+}
+
+/// The block loop, for one kernel: the structural fast path, then the byte-at-a-time one,
+/// then the general parser.
+#[inline(always)]
+fn parse_block_in<K: scan::Simd>(
+    kernel: K,
+    schema: &Schema,
+    text: &[u8],
+    at_end: bool,
+    out: &mut [u8],
+) -> Result<BlockProgress, BlockError> {
     let record_size = schema.record_size();
     let mut progress = BlockProgress::default();
-    let mut slots = out.chunks_exact_mut(record_size);
-    let mut slot = slots.next();
+    let mut scanner = scan::Scanner::new(kernel, text);
     while progress.consumed < text.len() {
-        let Some(current) = slot.as_deref_mut() else {
+        // The common case, in a tight loop: a run of lines that the structural path takes.
+        let free = &mut out[progress.rows * record_size..];
+        let (bytes, rows) = fast::scanned_run(kernel, schema, &scanner, progress.consumed, free);
+        progress.consumed += bytes;
+        progress.lines += rows as u64;
+        progress.rows += rows;
+        if progress.consumed == text.len() {
+            break;
+        }
+        // One line: the structural path where the run could not reach (a refill of the
+        // masks, the edges of the text), then the byte-at-a-time path, then the general
+        // parser.
+        let Some(current) =
+            out.get_mut(progress.rows * record_size..(progress.rows + 1) * record_size)
+        else {
             break;
         };
+        let masks = scanner.masks(progress.consumed);
+        let window = scanner.window(progress.consumed);
+        if let Some(length) = fast::parse_scanned(kernel, schema, window, masks, current) {
+            progress.consumed += length;
+            progress.lines += 1;
+            progress.rows += 1;
+            continue;
+        }
         let rest = &text[progress.consumed..];
-        let advance = match fast::parse(schema, rest, current) {
+        let fast = fast::parse(schema, rest, current);
+        let advance = match fast {
             // One predictable compare per line (the exact test, newline excluded, runs only
             // past it); the error is built out of line.
             fast::Fast::Record { length, newline }
@@ -587,7 +659,6 @@ pub fn parse_block(
         progress.consumed += advance;
         progress.lines += 1;
         progress.rows += 1;
-        slot = slots.next();
     }
     Ok(progress)
 }

@@ -1,12 +1,20 @@
-//! The fast path for the common line: `chr<blanks>pos<blanks>pct<blanks>c<blanks>t[<blanks>]`
+//! The fast paths for the common line: `chr<blanks>pos<blanks>pct<blanks>c<blanks>t[<blanks>]`
 //! then `\n`, an optional `# comment`, or the end of the text.
 //!
-//! One pass over the bytes finds the fields and converts them at once; it does not look
-//! for the line end first. Anything unusual (leading blanks, a blank or comment line, too
-//! many digits, a bad byte) returns [`Fast::Fallback`], and the general parser in the parent
-//! module, which produces the errors, decides. So this path only has to be right on what it
-//! accepts; the differential tests check it against the reference parser.
+//! Two of them. [`parse_scanned`] takes a line whose fields the scanner's masks
+//! ([`super::scan`]) already delimit: a few bit operations find the five fields, and the
+//! numbers are converted eight digits at a time ([`super::swar`]), with no loop over the
+//! bytes. It takes lines with tabs and spaces between fields that end within 64 bytes.
+//! [`parse`] is the byte-at-a-time path for the rest (other blanks, long lines, exponents):
+//! one pass over the bytes finds the fields and converts them at once.
+//!
+//! Anything unusual (leading blanks, a blank or comment line, too many digits, a bad byte)
+//! goes on to the next path, and in the end to the general parser in the parent module,
+//! which produces the errors. So each fast path only has to be right on what it accepts;
+//! the differential tests check both against the reference parser.
 
+use super::scan::{Masks, Scanner, Simd, BEFORE, WINDOW};
+use super::swar;
 use crate::schema::Schema;
 
 /// Outcome of the fast path.
@@ -221,6 +229,190 @@ pub fn parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Fast {
     }
 }
 
+/// The structural fast path on the line whose bytes are those of `window` from [`BEFORE`]
+/// (padded past the end of the text), with their classes in `masks`. Takes a line of five
+/// fields separated by tabs and spaces, with unsigned numbers (plain decimals for `pct`),
+/// that ends with `\n` or `\r\n` within 64 bytes; returns its length with the line end, or
+/// `None` for any other line (signs, trailing blanks, a comment, the end of the text
+/// without a newline...), which goes on to [`parse`].
+#[inline(always)]
+pub fn parse_scanned<K: Simd>(
+    kernel: K,
+    schema: &Schema,
+    window: &[u8; WINDOW],
+    masks: Masks,
+    slot: &mut [u8],
+) -> Option<usize> {
+    let short_names = schema.chr_width() <= 16;
+    parse_line_scanned(kernel, schema, short_names, window, masks, slot)
+}
+
+/// [`parse_scanned`], told whether the `chr` field is at most 16 bytes wide.
+#[inline(always)]
+fn parse_line_scanned<K: Simd>(
+    kernel: K,
+    schema: &Schema,
+    short_names: bool,
+    window: &[u8; WINDOW],
+    masks: Masks,
+    slot: &mut [u8],
+) -> Option<usize> {
+    let sep = masks.sep;
+    // A line that starts with a blank, or an empty line.
+    if sep & 1 != 0 {
+        return None;
+    }
+    // Bit i of `ends`: byte i is the first separator after a field; of `starts`: the first
+    // byte of a field after separators (the first field starts at 0).
+    let mut ends = sep & !(sep << 1);
+    let mut starts = !sep & (sep << 1);
+    let next = |mask: &mut u64| {
+        let at = mask.trailing_zeros() as usize;
+        *mask &= mask.wrapping_sub(1);
+        at
+    };
+    let chr_end = next(&mut ends);
+    let fields = [(); 4].map(|()| (next(&mut starts), next(&mut ends)));
+    let end = fields[3].1;
+    // The fifth field ends within the masks, and up to there the line holds only printable
+    // ASCII but `#` in its fields, and tabs and spaces between them.
+    if end >= 64 || masks.bad & ((1u64 << end) - 1) != 0 || chr_end > schema.chr_width() {
+        return None;
+    }
+    let line = Line(window);
+    let length = match (line.byte(end), line.byte(end + 1)) {
+        (b'\n', _) => end + 1,
+        (b'\r', b'\n') => end + 2,
+        _ => return None,
+    };
+    // The numbers as words of digits, folded together: pos, pct, then c and t side by side.
+    let [pos_n, pct_n, c_n, t_n] = fields.map(|(start, end)| end - start);
+    if pos_n > 10 || pct_n > 16 || c_n > 8 || t_n > 8 {
+        return None;
+    }
+    let point = (masks.dot >> (fields[1].0 % 64)).trailing_zeros() as usize;
+    let (pct_from_last, pct_keep, fraction) = swar::decimal(pct_n, point)?;
+    let digits = swar::Digits {
+        pos: line.u128_ending(fields[0].1, 0),
+        pos_keep: swar::TOP[pos_n % 16],
+        pct_last: line.u128_ending(fields[1].1, 0),
+        pct_before: line.u128_ending(fields[1].1, 1),
+        pct_from_last,
+        pct_keep,
+        counts: u128::from(line.u64_ending(fields[2].1)) | u128::from(line.u64_ending(end)) << 64,
+        counts_keep: u128::from(swar::TOP8[c_n % 9]) | u128::from(swar::TOP8[t_n % 9]) << 64,
+    };
+    let [pos, pct, counts] = kernel.fold_digits(&digits)?;
+    let pos = i32::try_from(swar::value(pos)).ok()?;
+    let pct = swar::value(pct) as f64 / POW10[fraction % 16];
+    // Eight digits at most: below 10^8, so i32s.
+    let (c, t) = ((counts & 0xFFFF_FFFF) as i32, (counts >> 32) as i32);
+    let width = schema.chr_width();
+    if short_names {
+        // The name as one 16-byte word, cut to its length; the bytes of the word past the
+        // field are overwritten by the numbers that follow it in the record.
+        let name = line.u128_at(0) & swar::BELOW[chr_end.min(16)];
+        let record = slot.get_mut(..width + 16)?;
+        record[..16].copy_from_slice(&name.to_le_bytes());
+        schema.write_numbers(record, pos, pct as f32, c, t);
+    } else {
+        schema.write_record(
+            slot,
+            &window[BEFORE..BEFORE + chr_end],
+            pos,
+            pct as f32,
+            c,
+            t,
+        );
+    }
+    Some(length)
+}
+
+/// Lines that the structural path takes, one after the other from `at`, into consecutive
+/// slots of `out`, as long as the scanner reaches them directly ([`Scanner::direct`]).
+/// Returns the bytes and the lines (each a record) taken: the caller goes on from there
+/// with the next line.
+#[inline(always)]
+pub fn scanned_run<K: Simd>(
+    kernel: K,
+    schema: &Schema,
+    scanner: &Scanner<'_, K>,
+    start: usize,
+    out: &mut [u8],
+) -> (usize, usize) {
+    let end = scanner.direct_end();
+    let mut at = start;
+    if at < BEFORE {
+        return (0, 0);
+    }
+    let mut slots = out.chunks_exact_mut(schema.record_size());
+    let free = slots.len();
+    let mut stopped = false;
+    let mut run = |short_names: bool| {
+        for slot in slots.by_ref() {
+            if at >= end {
+                stopped = true;
+                break;
+            }
+            let (masks, window) = scanner.direct(at);
+            match parse_line_scanned(kernel, schema, short_names, window, masks, slot) {
+                Some(length) => at += length,
+                None => {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+    };
+    // Two copies of the loop, one for each way of writing the name.
+    if schema.chr_width() <= 16 {
+        run(true);
+    } else {
+        run(false);
+    }
+    // The slot taken when the run stopped was not written.
+    (at - start, free - slots.len() - usize::from(stopped))
+}
+
+/// A line's window, read at offsets from the line's start. The offsets are field bounds,
+/// below 64 (or 65 for the byte after the last field), and an offset minus 17 at most:
+/// `% 64` and the like change nothing, they tell the compiler that each read is within
+/// the window.
+#[derive(Clone, Copy)]
+struct Line<'w>(&'w [u8; WINDOW]);
+
+impl Line<'_> {
+    #[inline(always)]
+    fn byte(self, at: usize) -> u8 {
+        self.0[BEFORE + at % 65]
+    }
+
+    #[inline(always)]
+    fn bytes<const N: usize>(self, at: usize) -> [u8; N] {
+        let at = BEFORE + at % 64;
+        self.0[at..at + N].try_into().expect("N bytes")
+    }
+
+    #[inline(always)]
+    fn u128_at(self, at: usize) -> u128 {
+        u128::from_le_bytes(self.bytes(at))
+    }
+
+    /// The 16 bytes that end `back` bytes before `end`.
+    #[inline(always)]
+    fn u128_ending(self, end: usize, back: usize) -> u128 {
+        let at = BEFORE + end % 64 - 16 - back % 2;
+        u128::from_le_bytes(self.0[at..at + 16].try_into().expect("16 bytes"))
+    }
+
+    /// The 8 bytes that end at `end`.
+    #[inline(always)]
+    fn u64_ending(self, end: usize) -> u64 {
+        let at = BEFORE + end % 64 - 8;
+        u64::from_le_bytes(self.0[at..at + 8].try_into().expect("8 bytes"))
+    }
+}
+
 #[inline(always)]
 fn try_parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Option<Fast> {
     let mut i = 0;
@@ -267,6 +459,82 @@ mod tests {
                 let expected: f64 = text.parse().unwrap();
                 prop_assert_eq!(value.to_bits(), expected.to_bits(), "{}", text);
             }
+        }
+    }
+
+    /// The structural path takes the lines callers write (it is not declining everything
+    /// to the byte-at-a-time path, which the differential tests alone would not notice),
+    /// and leaves the others.
+    #[test]
+    fn the_structural_path_takes_common_lines() {
+        use super::super::scan::{self, Kernel};
+        fn with<K: Simd>(kernel: K, schema: &Schema, text: &[u8]) -> Option<(usize, Vec<u8>)> {
+            let mut scanner = scan::Scanner::new(kernel, text);
+            let masks = scanner.masks(0);
+            let mut slot = vec![0; schema.record_size()];
+            let length = parse_scanned(kernel, schema, scanner.window(0), masks, &mut slot);
+            length.map(|length| (length, slot))
+        }
+        let schema = Schema::new(10).unwrap();
+        let scanned = |text: &[u8]| {
+            let results: Vec<_> = Kernel::available()
+                .into_iter()
+                .map(|kernel| match kernel {
+                    Kernel::Scalar => with(scan::Scalar, &schema, text),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Sse2 => with(scan::Sse2, &schema, text),
+                    #[cfg(target_arch = "x86_64")]
+                    Kernel::Avx2(avx2) => with(avx2, &schema, text),
+                })
+                .collect();
+            assert!(
+                results.windows(2).all(|pair| pair[0] == pair[1]),
+                "{results:?}"
+            );
+            results[0].clone()
+        };
+        for (text, (pos, pct, c, t)) in [
+            (
+                &b"chr1\t10468\t57.1428571428571\t4\t3\n"[..],
+                (10468, 57.142_857, 4, 3),
+            ),
+            (
+                b"chrUn_KI27 248956422 100 12 0\r\nchr2",
+                (248_956_422, 100.0, 12, 0),
+            ),
+            (
+                b"c\t2147483647\t0.5\t99999999\t0\n",
+                (i32::MAX, 0.5, 99_999_999, 0),
+            ),
+            (b"chrX  \t 0007 \t 5. \t 5 \t 1\n", (7, 5.0, 5, 1)),
+            (b"c 1 .5 0 0\n", (1, 0.5, 0, 0)),
+        ] {
+            let mut expected = vec![0; schema.record_size()];
+            let chr = text.split(|b| b.is_ascii_whitespace()).next().unwrap();
+            schema.write_record(&mut expected, chr, pos, pct, c, t);
+            let line = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+            assert_eq!(
+                scanned(text),
+                Some((line, expected)),
+                "{}",
+                String::from_utf8_lossy(text)
+            );
+        }
+        for text in [
+            &b"chr1 -1 50 1 1\n"[..],
+            b"chr1 1 1e2 1 1\n",
+            b"chr1 1 50 1 1 \n",
+            b"chr1 1 50 1 1",
+            b"chr1 1 50 1 1#\n",
+            b"chr1 1 50 1\n",
+            b"chr1 1 50 1 1 1\n",
+            b"chr1 1 50 1 2147483648\n",
+            b"chr1 1 1234567890123456 1 1\n",
+            b"chr1\x0b1 50 1 1\n",
+            b"chrUn_KI270 1 50 1 1\n",
+            b" chr1 1 50 1 1\n",
+        ] {
+            assert_eq!(scanned(text), None, "{}", String::from_utf8_lossy(text));
         }
     }
 

@@ -5,12 +5,14 @@
 //! bytes. Each is fed to [`parse_block`] the way the streaming reader feeds it: in
 //! arbitrary slices, with a small record buffer that fills up mid-text. The property: no
 //! panic, and either exactly the records of the plain reference parser or an error at the
-//! same line. `TXT2H5_FUZZ_CASES` sets the number of cases (`scripts/fuzz --long`).
+//! same line. Every case runs with every scanning kernel the machine has (the scalar one
+//! and the SIMD ones), so both the structural fast path's scalar fallback and its SIMD code
+//! are fuzzed. `TXT2H5_FUZZ_CASES` sets the number of cases.
 
 use proptest::prelude::*;
 
 use super::reference::{parse_text, Row};
-use super::{parse_block, BlockError};
+use super::{parse_block_with, BlockError, Kernel};
 use crate::schema::Schema;
 
 /// A line as methylation callers write it.
@@ -166,6 +168,7 @@ fn text() -> impl Strategy<Value = Vec<u8>> {
 /// `cuts`, each parse sees what has arrived and is not yet consumed, and the record buffer
 /// holds `slots` records before it must be emptied.
 fn parse_streaming(
+    kernel: Kernel,
     schema: &Schema,
     text: &[u8],
     cuts: &[usize],
@@ -180,12 +183,10 @@ fn parse_streaming(
     for end in ends {
         let at_end = end == text.len();
         loop {
-            let progress =
-                parse_block(schema, &text[consumed..end], at_end, &mut out).map_err(|error| {
-                    BlockError {
-                        line_index: lines_before + error.line_index,
-                        error: error.error,
-                    }
+            let progress = parse_block_with(kernel, schema, &text[consumed..end], at_end, &mut out)
+                .map_err(|error| BlockError {
+                    line_index: lines_before + error.line_index,
+                    error: error.error,
                 })?;
             records.extend_from_slice(&out[..progress.rows * schema.record_size()]);
             consumed += progress.consumed;
@@ -207,6 +208,39 @@ fn cases() -> u32 {
         .unwrap_or(3000)
 }
 
+/// The property: with every kernel, the records of the reference parser or an error at the
+/// same line.
+fn agrees_with_the_reference(
+    schema: &Schema,
+    text: &[u8],
+    cuts: &[usize],
+    slots: usize,
+) -> Result<(), TestCaseError> {
+    let reference = parse_text(schema, text);
+    for kernel in Kernel::available() {
+        let fast = parse_streaming(kernel, schema, text, cuts, slots);
+        match (fast, &reference) {
+            (Ok(records), Ok(rows)) => {
+                let expected: Vec<u8> = rows
+                    .iter()
+                    .flat_map(|row: &Row| row.to_record(schema))
+                    .collect();
+                prop_assert_eq!(records, expected, "{:?}", kernel);
+            }
+            (Err(error), Err(index)) => prop_assert_eq!(error.line_index, *index, "{:?}", kernel),
+            (fast, reference) => prop_assert!(
+                false,
+                "{:?} {:?}: fast {:?}, reference {:?}",
+                kernel,
+                String::from_utf8_lossy(text),
+                fast.map(|r| r.len()),
+                reference.as_ref().map(|r| r.len())
+            ),
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
 
@@ -218,15 +252,129 @@ proptest! {
         width in prop_oneof![3 => Just(10usize), 1 => 1usize..20],
     ) {
         let schema = Schema::new(width).unwrap();
-        let fast = parse_streaming(&schema, &text, &cuts, slots);
-        match (fast, parse_text(&schema, &text)) {
-            (Ok(records), Ok(rows)) => {
-                let expected: Vec<u8> = rows.iter().flat_map(|row: &Row| row.to_record(&schema)).collect();
-                prop_assert_eq!(records, expected);
+        agrees_with_the_reference(&schema, &text, &cuts, slots)?;
+    }
+}
+
+/// A line built to put field and line boundaries everywhere in and across the scanner's
+/// 64-byte blocks and the fast path's 16-byte loads: names up to 17 bytes, integers of 1 to
+/// 12 digits with leading zeros and signs, decimals of up to 17 digits with the point
+/// anywhere, blank runs long enough to push a field past byte 64, and every line end.
+fn boundary_line() -> impl Strategy<Value = Vec<u8>> {
+    let chr = "[A-Za-z0-9_.]{1,17}";
+    let int = || prop_oneof![3 => "[0-9]{1,12}", 1 => "[+-][0-9]{1,10}", 1 => "0{1,12}[0-9]{0,3}"];
+    let pct = prop_oneof![
+        2 => "[0-9]{1,17}",
+        2 => "[0-9]{0,9}\\.[0-9]{0,9}",
+        3 => "[+-]?[0-9]{1,3}\\.[0-9]{1,14}",
+        1 => "[0-9]{1,3}[eE][+-]?[0-9]{1,2}|nan|-inf|\\.|[0-9]\\.[0-9]\\.[0-9]",
+    ];
+    let blank = || {
+        prop_oneof![
+            6 => Just("\t".to_string()),
+            2 => Just(" ".to_string()),
+            1 => "[ \t]{2,4}",
+            1 => "[ \t\x0b\x0c\x1c]{1,3}",
+            1 => "\t{10,40}",
+        ]
+    };
+    let end = prop_oneof![
+        6 => Just("\n"),
+        2 => Just("\r\n"),
+        1 => Just(" \n"),
+        1 => Just("\t# note\n"),
+        1 => Just("#\n"),
+        1 => Just(""),
+        1 => Just("\r"),
+    ];
+    (
+        (chr, int(), pct, int(), int()),
+        proptest::collection::vec(blank(), 4),
+        end,
+    )
+        .prop_map(|((chr, pos, pct, c, t), blanks, end)| {
+            let fields = [pos, pct, c, t];
+            let mut line = chr;
+            for (field, blank) in fields.iter().zip(&blanks) {
+                line.push_str(blank);
+                line.push_str(field);
             }
-            (Err(error), Err(index)) => prop_assert_eq!(error.line_index, index),
-            (fast, reference) => prop_assert!(false, "{:?}: fast {:?}, reference {:?}",
-                String::from_utf8_lossy(&text), fast.map(|r| r.len()), reference.map(|r| r.len())),
+            line.push_str(end);
+            line.into_bytes()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases() / 2))]
+
+    /// The structural fast path at its edges: lines of the shapes it takes and of the shapes
+    /// it must leave to the other paths, after a first line of any length (so that lines
+    /// start at every offset of a block), streamed in slices (so that windows reach past the
+    /// end of the text).
+    #[test]
+    fn boundary_lines_parse_exactly_like_the_reference(
+        shift in 0usize..70,
+        lines in proptest::collection::vec(boundary_line(), 1..40),
+        cuts in proptest::collection::vec(any::<usize>(), 0..4),
+        slots in 1usize..8,
+        width in prop_oneof![3 => Just(10usize), 1 => 1usize..=17],
+    ) {
+        let mut text = format!("#{}\n", "x".repeat(shift)).into_bytes();
+        for line in &lines {
+            text.extend_from_slice(line);
+        }
+        let schema = Schema::new(width).unwrap();
+        agrees_with_the_reference(&schema, &text, &cuts, slots)?;
+    }
+}
+
+/// Texts far longer than the scanner's 4 KiB of masks, in one slice and in many: every
+/// kernel's run over thousands of lines, across many refills of the masks, against the
+/// reference. Deterministic, so that each run of the suite covers it.
+#[test]
+fn long_texts_parse_exactly_like_the_reference() {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |below: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    };
+    for odd_lines in [0, 50, 5] {
+        let mut text = Vec::new();
+        for _ in 0..20_000 {
+            let pct = match next(4) {
+                0 => format!("{}", next(101)),
+                1 => format!("{:.13}", next(1000) as f64 / 7.0),
+                2 => format!("{}.{}", next(100), next(100_000)),
+                _ => format!("{}", next(1000) as f64 / 3.0),
+            };
+            let blank = ["\t", " ", "\t\t", " \t "][next(4) as usize];
+            let line = format!(
+                "chr{}{blank}{}{blank}{pct}{blank}{}{blank}{}",
+                next(23),
+                next(250_000_000),
+                next(40),
+                next(40)
+            );
+            text.extend_from_slice(line.as_bytes());
+            // Now and then a line for the other paths.
+            let end: &[u8] = if odd_lines > 0 && next(odd_lines) == 0 {
+                [
+                    &b" # note\n"[..],
+                    b"\r\n",
+                    b"\n\n",
+                    b"\n# comment\n",
+                    b" \n",
+                ][next(5) as usize]
+            } else {
+                b"\n"
+            };
+            text.extend_from_slice(end);
+        }
+        let schema = Schema::new(10).unwrap();
+        for (cuts, slots) in [(vec![], 100_000), (vec![1, 70_000, 70_001, 300_000], 1000)] {
+            agrees_with_the_reference(&schema, &text, &cuts, slots).unwrap();
         }
     }
 }

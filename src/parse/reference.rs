@@ -98,7 +98,7 @@ impl Row {
 #[cfg(test)]
 mod differential {
     use super::*;
-    use crate::parse::{parse_block, parse_line as fast_parse_line};
+    use crate::parse::{parse_block_with, parse_line as fast_parse_line, Kernel};
     use proptest::prelude::*;
 
     const TOKENS: &[&str] = &[
@@ -252,6 +252,29 @@ mod differential {
             }
         }
 
+        /// The line through the block parser, with every scanning kernel: the structural
+        /// fast path, the byte-at-a-time one and the general parser in turn.
+        #[test]
+        fn block_parser_agrees_with_reference_on_one_line(line in line(), width in 4usize..20, newline: bool) {
+            let schema = Schema::new(width).unwrap();
+            let mut text = line.clone();
+            if newline {
+                text.push(b'\n');
+            }
+            let reference = parse_line(&schema, &line);
+            for kernel in Kernel::available() {
+                let mut slot = vec![0; schema.record_size()];
+                let fast = parse_block_with(kernel, &schema, &text, true, &mut slot);
+                match (&fast, &reference) {
+                    (Ok(progress), Ok(Some(row))) if progress.rows == 1 => prop_assert_eq!(&slot, &row.to_record(&schema)),
+                    (Ok(progress), Ok(None)) if progress.rows == 0 => {}
+                    (Err(_), Err(())) => {}
+                    (fast, reference) => prop_assert!(false, "{:?} {:?}: fast {:?}, reference {:?}",
+                        kernel, String::from_utf8_lossy(&text), fast, reference),
+                }
+            }
+        }
+
         #[test]
         fn block_parser_agrees_with_reference(lines in proptest::collection::vec(line(), 0..40), final_newline: bool) {
             let schema = Schema::new(10).unwrap();
@@ -259,16 +282,19 @@ mod differential {
             if final_newline && !text.is_empty() {
                 text.push(b'\n');
             }
-            let mut out = vec![0; 64 * schema.record_size()];
-            let fast = parse_block(&schema, &text, true, &mut out);
-            match (fast, parse_text(&schema, &text)) {
-                (Ok(progress), Ok(rows)) => {
-                    prop_assert_eq!(progress.consumed, text.len());
-                    let expected: Vec<u8> = rows.iter().flat_map(|row| row.to_record(&schema)).collect();
-                    prop_assert_eq!(&out[..progress.rows * schema.record_size()], &expected[..]);
+            let reference = parse_text(&schema, &text);
+            for kernel in Kernel::available() {
+                let mut out = vec![0; 64 * schema.record_size()];
+                let fast = parse_block_with(kernel, &schema, &text, true, &mut out);
+                match (fast, &reference) {
+                    (Ok(progress), Ok(rows)) => {
+                        prop_assert_eq!(progress.consumed, text.len());
+                        let expected: Vec<u8> = rows.iter().flat_map(|row| row.to_record(&schema)).collect();
+                        prop_assert_eq!(&out[..progress.rows * schema.record_size()], &expected[..], "{:?}", kernel);
+                    }
+                    (Err(error), Err(index)) => prop_assert_eq!(error.line_index, *index, "{:?}", kernel),
+                    (fast, reference) => prop_assert!(false, "{:?}: fast {:?}, reference {:?}", kernel, fast, reference),
                 }
-                (Err(error), Err(index)) => prop_assert_eq!(error.line_index, index),
-                (fast, reference) => prop_assert!(false, "fast {:?}, reference {:?}", fast, reference),
             }
         }
     }
