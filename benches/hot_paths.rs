@@ -47,7 +47,7 @@ fn parser(c: &mut Criterion) {
     // Each scanning kernel the CPU runs, the scalar fallback among them.
     let text = bismark_text(50_000, "\t");
     let mut out = vec![0u8; 50_000 * schema.record_size()];
-    for kernel in Kernel::available() {
+    for kernel in Kernel::every_scanning() {
         group.bench_with_input(
             BenchmarkId::new("tabs-kernel", kernel.name()),
             &text,

@@ -24,7 +24,7 @@ pub use number::{parse_f32_via_f64, parse_f64, parse_i32, parse_i64, FloatError,
 use crate::layout::filter::{Filters, Skipped};
 use crate::layout::{Header, Layout};
 use crate::schema::{Schema, FIELD_NAMES};
-pub use scan::Kernel;
+pub use scan::{Kernel, Scanning};
 
 /// The longest line accepted, in bytes, newline excluded. A methylation call line is under
 /// 200 bytes; a longer "line" is a file with no newlines (binary data, CR-only line ends).
@@ -543,24 +543,33 @@ pub fn parse_block(
     at_end: bool,
     out: &mut [u8],
 ) -> Result<BlockProgress, BlockError> {
-    parse_block_with(Kernel::detect(), schema, text, at_end, out)
+    static SCANNING: std::sync::OnceLock<Scanning> = std::sync::OnceLock::new();
+    let scanning = *SCANNING.get_or_init(Kernel::scanning);
+    parse_block_with(scanning, schema, text, at_end, out)
 }
 
-/// [`parse_block`] with the given scanning kernel (the tests run every one).
+/// [`parse_block`] scanning as given (the tests run every way).
 pub fn parse_block_with(
-    kernel: Kernel,
+    scanning: Scanning,
     schema: &Schema,
     text: &[u8],
     at_end: bool,
     out: &mut [u8],
 ) -> Result<BlockProgress, BlockError> {
-    match kernel {
-        Kernel::Scalar => parse_block_in(scan::Scalar, schema, text, at_end, out),
+    match scanning {
+        Scanning::Lines => parse_block_in::<_, false>(scan::Scalar, schema, text, at_end, out),
+        Scanning::Structural(Kernel::Scalar) => {
+            parse_block_in::<_, true>(scan::Scalar, schema, text, at_end, out)
+        }
         #[cfg(target_arch = "x86_64")]
-        Kernel::Sse2 => parse_block_in(scan::Sse2, schema, text, at_end, out),
+        Scanning::Structural(Kernel::Sse2) => {
+            parse_block_in::<_, true>(scan::Sse2, schema, text, at_end, out)
+        }
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the kernel value exists only on a CPU with the features.
-        Kernel::Avx2(avx2) => unsafe { parse_block_avx2(avx2, schema, text, at_end, out) },
+        Scanning::Structural(Kernel::Avx2(avx2)) => unsafe {
+            parse_block_avx2(avx2, schema, text, at_end, out)
+        },
     }
 }
 
@@ -577,13 +586,13 @@ unsafe fn parse_block_avx2(
     at_end: bool,
     out: &mut [u8],
 ) -> Result<BlockProgress, BlockError> {
-    parse_block_in(avx2, schema, text, at_end, out)
+    parse_block_in::<_, true>(avx2, schema, text, at_end, out)
 }
 
-/// The block loop, for one kernel: the structural fast path, then the byte-at-a-time one,
-/// then the general parser.
+/// The block loop, for one kernel: the structural fast path (when `STRUCTURAL`), then the
+/// byte-at-a-time one, then the general parser.
 #[inline(always)]
-fn parse_block_in<K: scan::Simd>(
+fn parse_block_in<K: scan::Simd, const STRUCTURAL: bool>(
     kernel: K,
     schema: &Schema,
     text: &[u8],
@@ -592,16 +601,18 @@ fn parse_block_in<K: scan::Simd>(
 ) -> Result<BlockProgress, BlockError> {
     let record_size = schema.record_size();
     let mut progress = BlockProgress::default();
-    let mut scanner = scan::Scanner::new(kernel, text);
+    let mut scanner = STRUCTURAL.then(|| scan::Scanner::new(kernel, text));
     while progress.consumed < text.len() {
-        // The common case, in a tight loop: a run of lines that the structural path takes.
-        let free = &mut out[progress.rows * record_size..];
-        let (bytes, rows) = fast::scanned_run(kernel, schema, &scanner, progress.consumed, free);
-        progress.consumed += bytes;
-        progress.lines += rows as u64;
-        progress.rows += rows;
-        if progress.consumed == text.len() {
-            break;
+        if let Some(scanner) = scanner.as_mut() {
+            // The common case, in a tight loop: a run of lines the structural path takes.
+            let free = &mut out[progress.rows * record_size..];
+            let (bytes, rows) = fast::scanned_run(kernel, schema, scanner, progress.consumed, free);
+            progress.consumed += bytes;
+            progress.lines += rows as u64;
+            progress.rows += rows;
+            if progress.consumed == text.len() {
+                break;
+            }
         }
         // One line: the structural path where the run could not reach (a refill of the
         // masks, the edges of the text), then the byte-at-a-time path, then the general
@@ -611,13 +622,15 @@ fn parse_block_in<K: scan::Simd>(
         else {
             break;
         };
-        let masks = scanner.masks(progress.consumed);
-        let window = scanner.window(progress.consumed);
-        if let Some(length) = fast::parse_scanned(kernel, schema, window, masks, current) {
-            progress.consumed += length;
-            progress.lines += 1;
-            progress.rows += 1;
-            continue;
+        if let Some(scanner) = scanner.as_mut() {
+            let masks = scanner.masks(progress.consumed);
+            let window = scanner.window(progress.consumed);
+            if let Some(length) = fast::parse_scanned(kernel, schema, window, masks, current) {
+                progress.consumed += length;
+                progress.lines += 1;
+                progress.rows += 1;
+                continue;
+            }
         }
         let rest = &text[progress.consumed..];
         let fast = fast::parse(schema, rest, current);

@@ -12,7 +12,7 @@
 use proptest::prelude::*;
 
 use super::reference::{parse_text, Row};
-use super::{parse_block_with, BlockError, Kernel};
+use super::{parse_block_with, BlockError, Kernel, Scanning};
 use crate::schema::Schema;
 
 /// A line as methylation callers write it.
@@ -168,7 +168,7 @@ fn text() -> impl Strategy<Value = Vec<u8>> {
 /// `cuts`, each parse sees what has arrived and is not yet consumed, and the record buffer
 /// holds `slots` records before it must be emptied.
 fn parse_streaming(
-    kernel: Kernel,
+    kernel: Scanning,
     schema: &Schema,
     text: &[u8],
     cuts: &[usize],
@@ -217,7 +217,7 @@ fn agrees_with_the_reference(
     slots: usize,
 ) -> Result<(), TestCaseError> {
     let reference = parse_text(schema, text);
-    for kernel in Kernel::available() {
+    for kernel in Kernel::every_scanning() {
         let fast = parse_streaming(kernel, schema, text, cuts, slots);
         match (fast, &reference) {
             (Ok(records), Ok(rows)) => {

@@ -51,6 +51,24 @@ pub trait Simd: Copy {
     fn fold_digits(self, digits: &Digits) -> Option<Folded>;
 }
 
+/// How the block parser finds the fields of native lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scanning {
+    /// The structural fast path with this kernel, then the per-line one.
+    Structural(Kernel),
+    /// The per-line (byte-at-a-time) fast path alone.
+    Lines,
+}
+
+impl Scanning {
+    pub fn name(self) -> &'static str {
+        match self {
+            Scanning::Structural(kernel) => kernel.name(),
+            Scanning::Lines => "lines",
+        }
+    }
+}
+
 /// Which code classifies the bytes. Every kernel gives the same masks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
@@ -78,6 +96,31 @@ impl Kernel {
             });
             forced.unwrap_or(*available.last().expect("the scalar kernel"))
         })
+    }
+
+    /// How native lines are scanned on this machine: the fastest kernel, except where it
+    /// would be the scalar one (no SIMD kernel for this CPU), whose byte-at-a-time
+    /// classification is slower than the per-line fast path alone; `TXT2H5_KERNEL=scalar`
+    /// still forces it.
+    pub fn scanning() -> Scanning {
+        let kernel = Kernel::detect();
+        let forced = std::env::var("TXT2H5_KERNEL").is_ok_and(|name| name == "scalar");
+        if kernel == Kernel::Scalar && !forced {
+            Scanning::Lines
+        } else {
+            Scanning::Structural(kernel)
+        }
+    }
+
+    /// Every way of scanning this machine runs (each kernel and the per-line path alone),
+    /// for the tests and the benchmarks.
+    pub fn every_scanning() -> Vec<Scanning> {
+        let mut every: Vec<Scanning> = Kernel::available()
+            .into_iter()
+            .map(Scanning::Structural)
+            .collect();
+        every.push(Scanning::Lines);
+        every
     }
 
     /// Every kernel this CPU runs, slowest first.
