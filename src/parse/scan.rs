@@ -15,8 +15,10 @@
 //!
 //! The classification is done by a [`Kernel`]: SSE2 (part of every x86-64 CPU), AVX2 when
 //! the CPU has it (detected at run time), or portable scalar code, which is the definition
-//! the others are tested against and the one other architectures run. The differential
-//! and fuzz tests run the whole parser with every kernel the machine has.
+//! the others are tested against. Where no SIMD kernel exists (other architectures), the
+//! parser skips structural scanning and takes the byte-at-a-time fast path alone, which is
+//! faster there ([`Scanning::Lines`]). The differential and fuzz tests run the whole parser
+//! every way the machine can scan.
 
 use super::swar::{self, Digits, Folded};
 
