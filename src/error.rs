@@ -38,6 +38,15 @@ pub enum Error {
         layout: Option<String>,
     },
 
+    /// A line of an input that cannot be read for a reason other than its fields (a line
+    /// `--format auto` cannot place).
+    #[error("{}:{line}: {message}", path.display())]
+    BadLine {
+        path: PathBuf,
+        line: u64,
+        message: String,
+    },
+
     /// An input that is not readable text: corrupt gzip, unsupported compression.
     #[error("{}: {message}", path.display())]
     BadInput { path: PathBuf, message: String },
@@ -91,7 +100,9 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage { .. } => exit_code::USAGE,
-            Error::Data { .. } | Error::BadInput { .. } => exit_code::BAD_DATA,
+            Error::Data { .. } | Error::BadLine { .. } | Error::BadInput { .. } => {
+                exit_code::BAD_DATA
+            }
             Error::Io { .. } | Error::Hdf5 { .. } => exit_code::FAILURE,
             Error::Interrupted { signal } => exit_code::SIGNAL_BASE + *signal as u8,
         }

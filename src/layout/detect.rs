@@ -272,8 +272,9 @@ impl Undecided {
             .join("; ");
         let display = path.display();
         match self {
-            Undecided::NoFit { line, fields, why } => Error::BadInput {
+            Undecided::NoFit { line, fields, why } => Error::BadLine {
                 path: path.to_path_buf(),
+                line,
                 message: format!(
                     "--format auto: line {line} ({fields} columns) fits none of the format \
                      presets: {why}\n  considered: {presets}\n  hint: name the format with \

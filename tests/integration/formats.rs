@@ -283,7 +283,7 @@ fn auto_refuses_a_file_it_cannot_place_and_names_what_it_considered() {
     expect_code(&output, 3);
     let message = stderr(&output);
     for needle in [
-        "odd.txt",
+        "odd.txt:2: --format auto",
         "line 2 (4 columns)",
         "fits none of the format presets",
         "bismark-cov (6 columns",
