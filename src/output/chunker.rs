@@ -115,7 +115,7 @@ impl<'w> Chunker<'w> {
             Fields::of(&layout.schema),
             layout.chunk_rows,
             layout.compression,
-            Compressors::Own(OwnPool(pool)),
+            Some(Compressors::Own(OwnPool(pool))),
             threads,
         ))
     }
@@ -133,7 +133,7 @@ impl<'w> Chunker<'w> {
             Fields::of(&layout.schema),
             layout.chunk_rows,
             layout.compression,
-            Compressors::Shared(executor),
+            Some(Compressors::Shared(executor)),
             threads,
         )
     }
@@ -145,10 +145,11 @@ impl<'w> Chunker<'w> {
         fields: Fields,
         chunk_rows: usize,
         compression: Compression,
-        compressors: Compressors<'w>,
+        compressors: Option<Compressors<'w>>,
         threads: usize,
     ) -> Self {
-        let parallel = (compression != Compression::None).then(|| {
+        let compressors = compressors.filter(|_| compression != Compression::None);
+        let parallel = compressors.map(|compressors| {
             let (sender, receiver) = channel();
             Parallel {
                 compressors,
@@ -178,16 +179,7 @@ impl<'w> Chunker<'w> {
     /// A chunker storing raw chunks (tests).
     #[cfg(test)]
     pub fn uncompressed(writer: &'w mut OutputWriter, fields: Fields, chunk_rows: usize) -> Self {
-        Self {
-            writer,
-            current: vec![0; chunk_rows * fields.record_size],
-            fields,
-            filled: 0,
-            rows: 0,
-            next_index: 0,
-            parallel: None,
-            anchors: Vec::new(),
-        }
+        Self::new(writer, fields, chunk_rows, Compression::None, None, 1)
     }
 
     pub fn chunk_rows(&self) -> usize {

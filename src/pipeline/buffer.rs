@@ -23,7 +23,7 @@
 //! `-j N` means N threads of work, parsing and compressing, beside the writer.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::output::chunker::{Executor, Job};
@@ -155,10 +155,9 @@ impl BufferPool {
                 drop(state);
                 return taken;
             }
-            if let Some(job) = state.jobs.pop_front() {
-                drop(state);
-                job();
-                state = self.state.lock().expect("buffer pool lock");
+            let ran;
+            (state, ran) = self.run_queued_job(state);
+            if ran {
                 continue;
             }
             // Every change that can let a waiter through (release, head change, cancel, a
@@ -184,10 +183,9 @@ impl BufferPool {
             if let Some(taken) = self.take(&mut state, unit) {
                 return Some(taken);
             }
-            if let Some(job) = state.jobs.pop_front() {
-                drop(state);
-                job();
-                state = self.state.lock().expect("buffer pool lock");
+            let ran;
+            (state, ran) = self.run_queued_job(state);
+            if ran {
                 continue;
             }
             if state.writer_starved || state.always_spill {
@@ -218,7 +216,7 @@ impl BufferPool {
     /// The reservation rule; maps a new buffer (outside the lock's critical work) if needed.
     fn take(
         &self,
-        state: &mut std::sync::MutexGuard<'_, PoolState>,
+        state: &mut MutexGuard<'_, PoolState>,
         unit: usize,
     ) -> Option<Result<RecordBuffer, AcquireError>> {
         let available = state.free.len() + (self.max_buffers - state.mapped);
@@ -299,16 +297,30 @@ impl BufferPool {
     pub fn serve_jobs(&self) {
         let mut state = self.state.lock().expect("buffer pool lock");
         loop {
-            if let Some(job) = state.jobs.pop_front() {
-                drop(state);
-                job();
-                state = self.state.lock().expect("buffer pool lock");
-            } else if state.jobs_closed || state.cancelled {
-                return;
-            } else {
-                state = self.returned.wait(state).expect("buffer pool lock");
+            let ran;
+            (state, ran) = self.run_queued_job(state);
+            if ran {
+                continue;
             }
+            if state.jobs_closed || state.cancelled {
+                return;
+            }
+            state = self.returned.wait(state).expect("buffer pool lock");
         }
+    }
+
+    /// Runs the oldest queued job, if any, outside the lock; returns the lock again and
+    /// whether a job ran.
+    fn run_queued_job<'p>(
+        &'p self,
+        mut state: MutexGuard<'p, PoolState>,
+    ) -> (MutexGuard<'p, PoolState>, bool) {
+        let Some(job) = state.jobs.pop_front() else {
+            return (state, false);
+        };
+        drop(state);
+        job();
+        (self.state.lock().expect("buffer pool lock"), true)
     }
 
     /// The writer is done with jobs: serving workers leave.
