@@ -101,8 +101,8 @@ def main():
         plan.append((case, name, cmd, str(output), str(ref) if ref else None))
     sys.path.insert(0, str(ROOT / "bench"))
     import spill
-    # First in each round: the large writes of the pipelines below slow the next large write
-    # of any program on this kind of machine (dd too), so the floor runs after none of them.
+    # First in each round: right after the seed pipeline the next large write of any program
+    # is slow on this kind of machine (dd too), so the floor runs before it.
     if "floor" in cases:
         spill.plan_floor(add, TXT2H5, texts, out, a.rows)
     if "text-none" in cases:

@@ -543,9 +543,7 @@ pub fn parse_block(
     at_end: bool,
     out: &mut [u8],
 ) -> Result<BlockProgress, BlockError> {
-    static SCANNING: std::sync::OnceLock<Scanning> = std::sync::OnceLock::new();
-    let scanning = *SCANNING.get_or_init(Kernel::scanning);
-    parse_block_with(scanning, schema, text, at_end, out)
+    parse_block_with(Kernel::scanning(), schema, text, at_end, out)
 }
 
 /// [`parse_block`] scanning as given (the tests run every way).

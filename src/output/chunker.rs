@@ -105,17 +105,22 @@ impl<'w> Chunker<'w> {
         layout: &WriterOptions,
         threads: usize,
     ) -> std::io::Result<Self> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .thread_name(|index| format!("txt2h5-compress-{index}"))
-            .build()
-            .map_err(std::io::Error::other)?;
+        // Raw chunks need no compression threads.
+        let pool = (layout.compression != Compression::None)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .thread_name(|index| format!("txt2h5-compress-{index}"))
+                    .build()
+                    .map_err(std::io::Error::other)
+            })
+            .transpose()?;
         Ok(Self::new(
             writer,
             Fields::of(&layout.schema),
             layout.chunk_rows,
             layout.compression,
-            Some(Compressors::Own(OwnPool(pool))),
+            pool.map(|pool| Compressors::Own(OwnPool(pool))),
             threads,
         ))
     }
@@ -148,22 +153,23 @@ impl<'w> Chunker<'w> {
         compressors: Option<Compressors<'w>>,
         threads: usize,
     ) -> Self {
-        let compressors = compressors.filter(|_| compression != Compression::None);
-        let parallel = compressors.map(|compressors| {
-            let (sender, receiver) = channel();
-            Parallel {
-                compressors,
-                compression,
-                sender,
-                receiver,
-                spare_raw: Vec::new(),
-                spare_stored: Vec::new(),
-                in_flight: 0,
-                max_in_flight: 2 * threads.max(1),
-                waiting: Reorder::default(),
-                next_to_store: 0,
-            }
-        });
+        let parallel = compressors
+            .filter(|_| compression != Compression::None)
+            .map(|compressors| {
+                let (sender, receiver) = channel();
+                Parallel {
+                    compressors,
+                    compression,
+                    sender,
+                    receiver,
+                    spare_raw: Vec::new(),
+                    spare_stored: Vec::new(),
+                    in_flight: 0,
+                    max_in_flight: 2 * threads.max(1),
+                    waiting: Reorder::default(),
+                    next_to_store: 0,
+                }
+            });
         Self {
             writer,
             current: vec![0; chunk_rows * fields.record_size],

@@ -83,11 +83,13 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// The fastest kernel this CPU runs. `TXT2H5_KERNEL=scalar` (or `sse2`) forces a
-    /// slower one, for the CLI fuzzer (`scripts/fuzz`) and for comparisons; a kernel the
-    /// CPU cannot run is never chosen.
-    pub fn detect() -> Kernel {
-        static CHOSEN: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+    /// How native lines are scanned on this machine, decided once: the fastest kernel,
+    /// except where that would be the scalar one (no SIMD kernel for this CPU), whose
+    /// byte-at-a-time classification is slower than the per-line fast path alone.
+    /// `TXT2H5_KERNEL=scalar` (or `sse2`) forces a slower kernel, for the CLI fuzzer
+    /// (`scripts/fuzz`) and for comparisons; a kernel the CPU cannot run is never chosen.
+    pub fn scanning() -> Scanning {
+        static CHOSEN: std::sync::OnceLock<Scanning> = std::sync::OnceLock::new();
         *CHOSEN.get_or_init(|| {
             let available = Kernel::available();
             let forced = std::env::var("TXT2H5_KERNEL").ok().and_then(|name| {
@@ -96,22 +98,11 @@ impl Kernel {
                     .copied()
                     .find(|kernel| kernel.name() == name)
             });
-            forced.unwrap_or(*available.last().expect("the scalar kernel"))
+            match forced.unwrap_or(*available.last().expect("the scalar kernel")) {
+                Kernel::Scalar if forced.is_none() => Scanning::Lines,
+                kernel => Scanning::Structural(kernel),
+            }
         })
-    }
-
-    /// How native lines are scanned on this machine: the fastest kernel, except where it
-    /// would be the scalar one (no SIMD kernel for this CPU), whose byte-at-a-time
-    /// classification is slower than the per-line fast path alone; `TXT2H5_KERNEL=scalar`
-    /// still forces it.
-    pub fn scanning() -> Scanning {
-        let kernel = Kernel::detect();
-        let forced = std::env::var("TXT2H5_KERNEL").is_ok_and(|name| name == "scalar");
-        if kernel == Kernel::Scalar && !forced {
-            Scanning::Lines
-        } else {
-            Scanning::Structural(kernel)
-        }
     }
 
     /// Every way of scanning this machine runs (each kernel and the per-line path alone),

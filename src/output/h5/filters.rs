@@ -19,6 +19,7 @@ use hdf5::filters::Filter;
 use hdf5_sys::h5::{H5allocate_memory, H5free_memory};
 use hdf5_sys::h5z::{H5Z_class2_t, H5Z_filter_t, H5Zregister, H5Z_CLASS_T_VERS, H5Z_FLAG_REVERSE};
 
+use crate::defaults;
 use crate::output::codec::{lz4_decoded_size, Decoder, Encoder};
 
 /// HDF5's registered filter ids of the two plugins.
@@ -73,7 +74,10 @@ impl Compression {
             [Filter::Shuffle, Filter::Deflate(level)] => Compression::Gzip(*level),
             [Filter::Shuffle, Filter::User(ZSTD_FILTER, values)] => {
                 // Other writers may omit the level; it does not matter for reading.
-                let level = values.first().copied().unwrap_or(3);
+                let level = values
+                    .first()
+                    .copied()
+                    .unwrap_or(c_uint::from(defaults::ZSTD_LEVEL));
                 Compression::Zstd(u8::try_from(level).ok()?)
             }
             [Filter::Shuffle, Filter::User(LZ4_FILTER, _)] => Compression::Lz4,
@@ -152,7 +156,7 @@ unsafe extern "C" fn zstd_filter(
     // SAFETY: HDF5 passes `cd_nelmts` client values.
     let level = (cd_nelmts > 0 && !cd_values.is_null())
         .then(|| unsafe { *cd_values })
-        .map_or(3, |level| level.clamp(1, 22) as u8);
+        .map_or(defaults::ZSTD_LEVEL, |level| level.clamp(1, 22) as u8);
     // SAFETY: forwarded as HDF5 passed them.
     unsafe { run_filter(Compression::Zstd(level), flags, nbytes, buf_size, buf) }
 }
