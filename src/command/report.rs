@@ -149,19 +149,9 @@ impl LoadReport {
     }
 }
 
+/// Bytes in decimal units (`865.20 MB`), as indicatif writes them.
 pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    indicatif::DecimalBytes(bytes).to_string()
 }
 
 fn human_rate(rows_per_second: f64) -> String {
@@ -179,7 +169,7 @@ mod tests {
     #[test]
     fn human_units() {
         assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(865_200_000), "865.2 MB");
+        assert_eq!(human_bytes(865_200_000), "865.20 MB");
         assert_eq!(human_rate(26_000_000.0), "26.0 M rows/s");
         assert_eq!(human_rate(12.4), "12 rows/s");
     }
