@@ -453,7 +453,8 @@ mod tests {
 
     #[test]
     fn each_disagreement_is_named() {
-        let cases: [(fn(&mut PositionIndex), &str); 8] = [
+        type Edit = fn(&mut PositionIndex);
+        let cases: [(Edit, &str); 8] = [
             (|i| i.runs[1].first_row = 5, "run 1 starts at row 5, not 4"),
             (
                 |i| i.runs[1].rows = u64::MAX,
