@@ -24,7 +24,7 @@ use crate::query::select::{plan, Selection};
 use crate::settings::resolve_threads;
 use crate::signals::Interrupt;
 use sink::{bgzf_compress, compressor, Sink, Written};
-use text::TextLayout;
+use text::TextStyle;
 
 /// What an export did, for its summary line.
 #[derive(Debug)]
@@ -74,7 +74,7 @@ pub fn export(
     let spans: Vec<Span> = segments.iter().map(Span::from).collect();
     let tasks = chunk_tasks(&spans, &plan.ranges);
     let names = source_names(args, &study, &selection)?;
-    let layout = TextLayout {
+    let style = TextStyle {
         format: args.format,
         schema: study.schema,
         with_source: args.with_source,
@@ -84,7 +84,7 @@ pub fn export(
     let whole = selection.sources.is_none() && selection.regions.is_none();
     let progress = Progress::rows(!args.quiet && whole, study.rows);
     let mut closed_early = false;
-    if let Some(header) = layout.header() {
+    if let Some(header) = style.header() {
         closed_early = matches!(sink.write(&compressed(header, bgzf))?, Written::Closed);
     }
     let fields = Fields::of(&study.schema);
@@ -99,7 +99,7 @@ pub fn export(
             .collect(),
     };
     let work = |task: &ChunkTask, records: &[u8]| -> Result<(Vec<u8>, u64)> {
-        let mut lines = layout.lines((task.to - task.from) as usize);
+        let mut lines = style.lines((task.to - task.from) as usize);
         rows_of.each(task, records, |record, source| {
             lines.push(record, names.get(source).map_or(b"", Vec::as_slice));
         });

@@ -122,7 +122,7 @@ pub fn inspect(study: &Study) -> Result<InspectReport> {
                     first_row: part.first_row,
                     rows: part.rows,
                     present: part.path.exists(),
-                    problem: part.status.as_ref().err().cloned(),
+                    problem: part.status.as_ref().err().map(ToString::to_string),
                 })
                 .collect(),
         },

@@ -88,51 +88,146 @@ fn lz4_encode(input: &[u8], scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
     }
 }
 
-/// The size an lz4 chunk decodes to, from its header.
-pub fn lz4_decoded_size(stored: &[u8]) -> Result<usize, String> {
+/// Why a stored chunk does not decode: each says what is wrong with a damaged chunk.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("it is shorter than the lz4 header")]
+    ShortLz4Header,
+    /// The header's size (lz4) or the frame's content size (zstd) is not the chunk's.
+    #[error("its {codec} header claims {claimed} bytes, but the chunk holds {expected}")]
+    WrongSize {
+        codec: &'static str,
+        claimed: u64,
+        expected: usize,
+    },
+    /// The header claims more than any chunk of the dataset can hold.
+    #[error("its {codec} header claims {claimed} bytes, more than a chunk holds ({limit})")]
+    TooLarge {
+        codec: &'static str,
+        claimed: u64,
+        limit: usize,
+    },
+    #[error("its zstd frame does not record its size")]
+    UnknownZstdSize,
+    #[error("its lz4 block size is 0")]
+    ZeroLz4Block,
+    #[error("it ends inside the lz4 blocks")]
+    Lz4Cut,
+    #[error("an lz4 block does not decode ({0})")]
+    Lz4Block(lz4_flex::block::DecompressError),
+    #[error("an lz4 block decodes to {decoded} bytes, not {expected}")]
+    Lz4BlockSize { decoded: usize, expected: usize },
+    #[error("it does not inflate ({0})")]
+    Deflate(libdeflater::DecompressionError),
+    #[error("its zstd frame does not decode ({0})")]
+    Zstd(std::io::Error),
+    #[error("it decodes to {decoded} bytes, not the chunk's {expected}")]
+    Length { decoded: usize, expected: usize },
+    /// The buffer for the decoded chunk cannot be allocated.
+    #[error("no memory for its {0} decoded bytes")]
+    NoMemory(usize),
+}
+
+/// The size a stored lz4 or zstd chunk says it decodes to, refused if above `limit` (what a
+/// chunk of the dataset holds), so that a damaged header never sizes an allocation.
+/// Deflate records no size, and a raw chunk is its size.
+pub fn claimed_size(
+    compression: Compression,
+    stored: &[u8],
+    limit: usize,
+) -> Result<usize, CodecError> {
+    let (codec, claimed) = match compression {
+        Compression::None | Compression::Gzip(_) => return Ok(limit),
+        Compression::Lz4 => ("lz4", lz4_claimed_size(stored)?),
+        Compression::Zstd(_) => (
+            "zstd",
+            zstd::zstd_safe::get_frame_content_size(stored)
+                .ok()
+                .flatten()
+                .ok_or(CodecError::UnknownZstdSize)?,
+        ),
+    };
+    match usize::try_from(claimed) {
+        Ok(size) if size <= limit => Ok(size),
+        _ => Err(CodecError::TooLarge {
+            codec,
+            claimed,
+            limit,
+        }),
+    }
+}
+
+/// The original size in an lz4 chunk's header.
+fn lz4_claimed_size(stored: &[u8]) -> Result<u64, CodecError> {
     let header: [u8; 8] = stored
         .get(..8)
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or("it is shorter than the lz4 header")?;
-    usize::try_from(u64::from_be_bytes(header)).map_err(|_| "its lz4 size is too large".into())
+        .ok_or(CodecError::ShortLz4Header)?;
+    Ok(u64::from_be_bytes(header))
+}
+
+/// Checks that a stored chunk's header (lz4's size, zstd's content size) says what the
+/// chunk holds, `chunk_bytes`: cheap, and done before a chunk is copied as stored, so that
+/// a damaged header is not passed on. Deflate has no size to check.
+pub fn check_header(
+    compression: Compression,
+    stored: &[u8],
+    chunk_bytes: usize,
+) -> Result<(), CodecError> {
+    let (codec, claimed) = match compression {
+        Compression::None | Compression::Gzip(_) => return Ok(()),
+        Compression::Lz4 => ("lz4", lz4_claimed_size(stored)?),
+        // A frame without a recorded size is decoded to the chunk's size when read.
+        Compression::Zstd(_) => match zstd::zstd_safe::get_frame_content_size(stored) {
+            Ok(Some(size)) => ("zstd", size),
+            _ => return Ok(()),
+        },
+    };
+    if claimed == chunk_bytes as u64 {
+        Ok(())
+    } else {
+        Err(CodecError::WrongSize {
+            codec,
+            claimed,
+            expected: chunk_bytes,
+        })
+    }
 }
 
 /// Decodes an lz4 chunk of any block size into `out`, which must be exactly its original
-/// size (see [`lz4_decoded_size`]).
-fn lz4_decode(stored: &[u8], out: &mut [u8]) -> Result<(), String> {
-    let original = lz4_decoded_size(stored)?;
-    if original != out.len() {
-        return Err(format!(
-            "it decodes to {original} bytes, not the chunk's {}",
-            out.len()
-        ));
-    }
-    let mut block = u32::from_be_bytes(stored[8..LZ4_HEADER].try_into().expect("4 bytes")) as usize;
+/// size (see [`claimed_size`]).
+fn lz4_decode(stored: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
+    check_header(Compression::Lz4, stored, out.len())?;
+    let original = out.len();
+    let Some(block) = stored.get(8..LZ4_HEADER) else {
+        return Err(CodecError::ShortLz4Header);
+    };
+    let mut block = u32::from_be_bytes(block.try_into().expect("4 bytes")) as usize;
     if block == 0 && original > 0 {
-        return Err("its lz4 block size is 0".into());
+        return Err(CodecError::ZeroLz4Block);
     }
     let mut read = LZ4_HEADER;
     let mut written = 0;
     while written < original {
+        // The header's block size only bounds a slice of `out`, never an allocation.
         block = block.min(original - written);
         let size = stored
             .get(read..read + 4)
             .map(|bytes| u32::from_be_bytes(bytes.try_into().expect("4 bytes")) as usize)
-            .ok_or("it ends inside the lz4 blocks")?;
+            .ok_or(CodecError::Lz4Cut)?;
         read += 4;
-        let data = stored
-            .get(read..read + size)
-            .ok_or("it ends inside an lz4 block")?;
+        let data = stored.get(read..read + size).ok_or(CodecError::Lz4Cut)?;
         let target = &mut out[written..written + block];
         if size == block {
             target.copy_from_slice(data);
         } else {
-            let decoded = lz4_flex::block::decompress_into(data, target)
-                .map_err(|error| format!("an lz4 block does not decode ({error})"))?;
+            let decoded =
+                lz4_flex::block::decompress_into(data, target).map_err(CodecError::Lz4Block)?;
             if decoded != block {
-                return Err(format!(
-                    "an lz4 block decodes to {decoded} bytes, not {block}"
-                ));
+                return Err(CodecError::Lz4BlockSize {
+                    decoded,
+                    expected: block,
+                });
             }
         }
         read += size;
@@ -150,16 +245,25 @@ pub struct Decoder {
 
 impl Decoder {
     /// Decodes a chunk stored with `compression` into `out`, which must be exactly the
-    /// chunk's decoded size; an error names what is wrong with a damaged chunk.
+    /// chunk's decoded size, `size` (from the dataset, or [`claimed_size`] bounded by it);
+    /// an error names what is wrong with a damaged chunk.
     pub fn decode(
         &mut self,
         compression: Compression,
         stored: &[u8],
         out: &mut Vec<u8>,
         size: usize,
-    ) -> Result<(), String> {
-        // One byte of room to tell a stream that is too long.
-        out.resize(size + 1, 0);
+    ) -> Result<(), CodecError> {
+        if let Compression::Zstd(_) = compression {
+            // Its own size first: the library's "buffer too small" would not say it.
+            check_header(compression, stored, size)?;
+        }
+        // One byte of room to tell a stream that is too long; a failed allocation is an
+        // error of this chunk, not an abort of the process.
+        let room = size.saturating_add(1);
+        out.try_reserve_exact(room.saturating_sub(out.len()))
+            .map_err(|_| CodecError::NoMemory(size))?;
+        out.resize(room, 0);
         let decoded = match compression {
             Compression::None => {
                 out.clear();
@@ -170,17 +274,17 @@ impl Decoder {
                 .deflate
                 .get_or_insert_with(Decompressor::new)
                 .zlib_decompress(stored, out)
-                .map_err(|error| format!("it does not inflate ({error})"))?,
+                .map_err(CodecError::Deflate)?,
             Compression::Zstd(_) => {
                 let decompressor = match &mut self.zstd {
                     Some(decompressor) => decompressor,
-                    None => self.zstd.insert(
-                        zstd::bulk::Decompressor::new().map_err(|error| error.to_string())?,
-                    ),
+                    None => self
+                        .zstd
+                        .insert(zstd::bulk::Decompressor::new().map_err(CodecError::Zstd)?),
                 };
                 decompressor
                     .decompress_to_buffer(stored, &mut out[..])
-                    .map_err(|error| format!("its zstd frame does not decode ({error})"))?
+                    .map_err(CodecError::Zstd)?
             }
             Compression::Lz4 => {
                 lz4_decode(stored, &mut out[..size])?;
@@ -188,9 +292,10 @@ impl Decoder {
             }
         };
         if decoded != size {
-            return Err(format!(
-                "it decodes to {decoded} bytes, not the chunk's {size}"
-            ));
+            return Err(CodecError::Length {
+                decoded,
+                expected: size,
+            });
         }
         out.truncate(size);
         Ok(())
@@ -237,6 +342,50 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A header that claims more than a chunk holds is refused before anything is
+    /// allocated for it, by the bound and by the exact decode.
+    #[test]
+    fn claimed_sizes_are_bounded_by_the_chunk() {
+        let input = sample(1000);
+        for compression in [Compression::Zstd(3), Compression::Lz4] {
+            let (mut scratch, mut stored) = (Vec::new(), Vec::new());
+            Encoder::new(compression)
+                .unwrap()
+                .encode(&input, &mut scratch, &mut stored);
+            assert_eq!(claimed_size(compression, &stored, 1000).unwrap(), 1000);
+            check_header(compression, &stored, 1000).unwrap();
+            let error = claimed_size(compression, &stored, 999).unwrap_err();
+            assert!(
+                matches!(error, CodecError::TooLarge { claimed: 1000, .. }),
+                "{error}"
+            );
+            assert!(check_header(compression, &stored, 999).is_err());
+        }
+        let mut huge = (1u64 << 60).to_be_bytes().to_vec();
+        huge.extend_from_slice(&[0; 8]);
+        let error = claimed_size(Compression::Lz4, &huge, 1000).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "its lz4 header claims 1152921504606846976 bytes, more than a chunk holds (1000)"
+        );
+        assert!(Decoder::default()
+            .decode(Compression::Lz4, &huge, &mut Vec::new(), 1000)
+            .is_err());
+        // A zstd frame claiming 2^60 bytes with one empty raw block.
+        let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0xe0];
+        frame.extend_from_slice(&(1u64 << 60).to_le_bytes());
+        frame.extend_from_slice(&[1, 0, 0]);
+        assert!(claimed_size(Compression::Zstd(3), &frame, 1000).is_err());
+        let error = Decoder::default()
+            .decode(Compression::Zstd(3), &frame, &mut Vec::new(), 1000)
+            .unwrap_err();
+        assert!(matches!(error, CodecError::WrongSize { .. }), "{error}");
+        assert!(matches!(
+            claimed_size(Compression::Lz4, &[0; 5], 1000),
+            Err(CodecError::ShortLz4Header)
+        ));
     }
 
     #[test]

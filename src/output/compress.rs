@@ -7,7 +7,7 @@
 //! Any HDF5 reader with those filters decodes these chunks exactly as if HDF5 had written
 //! them. libdeflate compresses several times faster than zlib at the same level and ratio.
 
-use super::codec::{Decoder, Encoder};
+use super::codec::{CodecError, Decoder, Encoder};
 use super::h5::Compression;
 
 /// HDF5's shuffle filter: transposes `raw` from records of `element_size` bytes to byte
@@ -99,7 +99,7 @@ impl ChunkDecompressor {
         chunk_rows: usize,
         rows: std::ops::Range<usize>,
         out: &mut [u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), CodecError> {
         let chunk_bytes = chunk_rows * element_size;
         self.decoder
             .decode(compression, stored, &mut self.shuffled, chunk_bytes)?;

@@ -7,6 +7,7 @@ mod errors;
 mod formats;
 mod fuzz;
 mod generate;
+mod hostile_files;
 mod load;
 mod merge;
 mod readback;

@@ -11,15 +11,16 @@ use crate::cli::ExportFormat;
 use crate::parse::parse_f32_via_f64;
 use crate::schema::{Schema, CONTEXT_WIDTH};
 
-/// How records become lines.
+/// How records become lines: the export's text style (its columns and delimiter), not to
+/// be confused with the input formats `load` reads.
 #[derive(Clone, Debug)]
-pub struct TextLayout {
+pub struct TextStyle {
     pub format: ExportFormat,
     pub schema: Schema,
     pub with_source: bool,
 }
 
-impl TextLayout {
+impl TextStyle {
     fn writer(&self, capacity: usize) -> csv::Writer<Vec<u8>> {
         let (delimiter, quoting) = match self.format {
             // TSV is what `load` reads: whitespace-separated, never quoted.
@@ -65,7 +66,7 @@ impl TextLayout {
     /// A line writer for about `rows` lines.
     pub fn lines(&self, rows: usize) -> Lines<'_> {
         Lines {
-            layout: self,
+            style: self,
             writer: self.writer(rows * 40),
             rows: 0,
         }
@@ -109,19 +110,19 @@ impl PctCache {
 
 /// Lines being written into memory.
 pub struct Lines<'a> {
-    layout: &'a TextLayout,
+    style: &'a TextStyle,
     writer: csv::Writer<Vec<u8>>,
     rows: u64,
 }
 
 impl Lines<'_> {
-    /// Writes one record, after its source's name if the layout has that column.
+    /// Writes one record, after its source's name if the style has that column.
     pub fn push(&mut self, record: &[u8], source: &[u8]) {
-        let schema = &self.layout.schema;
+        let schema = &self.style.schema;
         let writer = &mut self.writer;
         // Writing to a Vec cannot fail.
         let mut field = |bytes: &[u8]| writer.write_field(bytes).expect("in memory");
-        if self.layout.with_source {
+        if self.style.with_source {
             field(source);
         }
         field(trim_nul(&record[..schema.chr_width()]));
@@ -324,19 +325,19 @@ mod tests {
         record[18..22].copy_from_slice(&1i32.to_le_bytes());
         record[22..26].copy_from_slice(&7i32.to_le_bytes());
         record[26] = b'-';
-        let layout = TextLayout {
+        let style = TextStyle {
             format: ExportFormat::Csv,
             schema,
             with_source: true,
         };
-        let mut lines = layout.lines(1);
+        let mut lines = style.lines(1);
         lines.push(&record, b"a,b.txt");
         assert_eq!(
             String::from_utf8(lines.into_bytes()).unwrap(),
             "\"a,b.txt\",chr1,3000000000,12.5,1,7,-,.\n"
         );
         assert_eq!(
-            String::from_utf8(layout.header().unwrap()).unwrap(),
+            String::from_utf8(style.header().unwrap()).unwrap(),
             "source,chr,pos,pct,c,t,strand,context\n"
         );
     }

@@ -11,7 +11,16 @@
 //! its own implementation of both (see [`crate::output::codec`]) so that its reads through
 //! HDF5 (append, merge, re-chunking) decode them; it writes chunks itself, compressed on
 //! its pool.
+//!
+//! A filter function sees the stored bytes and its client values, not the dataset, so it
+//! cannot know how large a chunk is; but a damaged header must not size an allocation (a
+//! claim of 2^60 bytes aborted the process). The reader that calls HDF5 therefore states
+//! the chunk size of the dataset it reads ([`with_decode_limit`]): HDF5 runs the filters
+//! on the calling thread, inside that call. Client values stay as the plugins define them,
+//! so files hdf5plugin wrote read as before. Without a stated limit, the bound is the
+//! largest chunk HDF5 allows (4 GiB).
 
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_uint, c_void};
 use std::sync::Once;
 
@@ -20,7 +29,7 @@ use hdf5_sys::h5::{H5allocate_memory, H5free_memory};
 use hdf5_sys::h5z::{H5Z_class2_t, H5Z_filter_t, H5Zregister, H5Z_CLASS_T_VERS, H5Z_FLAG_REVERSE};
 
 use crate::defaults;
-use crate::output::codec::{lz4_decoded_size, Decoder, Encoder};
+use crate::output::codec::{claimed_size, CodecError, Decoder, Encoder};
 
 /// HDF5's registered filter ids of the two plugins.
 pub const ZSTD_FILTER: H5Z_filter_t = 32015;
@@ -136,6 +145,29 @@ pub fn register_plugins() {
     });
 }
 
+/// The largest chunk HDF5 stores: chunk sizes are 32-bit in its file format.
+pub const MAX_CHUNK_BYTES: usize = u32::MAX as usize;
+
+thread_local! {
+    /// Bytes a chunk of the dataset being read holds, while [`with_decode_limit`] runs.
+    static DECODE_LIMIT: Cell<Option<usize>> = const { Cell::new(None) };
+    /// Why the last decode in this thread's filter failed, for the reader to report.
+    static FILTER_ERROR: RefCell<Option<CodecError>> = const { RefCell::new(None) };
+}
+
+/// Runs `read` (an HDF5 read on this thread) with the filters' decoded sizes bounded by
+/// `chunk_bytes`, and returns its result and, if a filter refused a chunk, why.
+pub fn with_decode_limit<T>(
+    chunk_bytes: usize,
+    read: impl FnOnce() -> T,
+) -> (T, Option<CodecError>) {
+    FILTER_ERROR.with(|error| error.borrow_mut().take());
+    let outer = DECODE_LIMIT.with(|limit| limit.replace(Some(chunk_bytes)));
+    let result = read();
+    DECODE_LIMIT.with(|limit| limit.set(outer));
+    (result, FILTER_ERROR.with(|error| error.borrow_mut().take()))
+}
+
 type FilterFn = unsafe extern "C" fn(
     c_uint,
     usize,
@@ -192,15 +224,20 @@ unsafe fn run_filter(
     // No panic may unwind into HDF5's C frames.
     let output = std::panic::catch_unwind(|| {
         if flags & H5Z_FLAG_REVERSE != 0 {
-            let size = match compression {
-                Compression::Lz4 => lz4_decoded_size(input).ok()?,
-                _ => usize::try_from(zstd::zstd_safe::get_frame_content_size(input).ok()??).ok()?,
-            };
-            let mut decoded = Vec::new();
-            Decoder::default()
-                .decode(compression, input, &mut decoded, size)
-                .ok()?;
-            Some(decoded)
+            let limit = DECODE_LIMIT.with(Cell::get).unwrap_or(MAX_CHUNK_BYTES);
+            let decoded = claimed_size(compression, input, limit).and_then(|size| {
+                let mut decoded = Vec::new();
+                Decoder::default()
+                    .decode(compression, input, &mut decoded, size)
+                    .map(|()| decoded)
+            });
+            match decoded {
+                Ok(decoded) => Some(decoded),
+                Err(error) => {
+                    FILTER_ERROR.with(|slot| *slot.borrow_mut() = Some(error));
+                    None
+                }
+            }
         } else {
             let (mut scratch, mut encoded) = (Vec::new(), Vec::new());
             Encoder::new(compression)?.encode(input, &mut scratch, &mut encoded);

@@ -173,6 +173,177 @@ pub fn read_index(file: &File, chr_width: usize) -> Result<Option<PositionIndex>
     }))
 }
 
+/// What `/index` gets wrong about the rows and sources it describes.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexMismatch {
+    #[error("/index/runs: run {run} starts at row {first_row}, not {expected}")]
+    RunStart {
+        run: usize,
+        first_row: u64,
+        expected: u64,
+    },
+    #[error("/index/runs: run {run} ends at row {end}, past the {rows} rows")]
+    RunEnd { run: usize, end: u128, rows: u64 },
+    #[error("/index/runs: run {run} names source {number} of {sources}")]
+    RunSource {
+        run: usize,
+        number: u32,
+        sources: usize,
+    },
+    #[error(
+        "/index/runs: run {run} (rows {first_row}..{end}) is not inside source {number} \
+         (rows {source_first}..{source_end})"
+    )]
+    RunOutsideSource {
+        run: usize,
+        first_row: u64,
+        end: u64,
+        number: u32,
+        source_first: u64,
+        source_end: u64,
+    },
+    #[error("/index/runs: run {run} has min_pos {min_pos} above its max_pos {max_pos}")]
+    RunPositions {
+        run: usize,
+        min_pos: i64,
+        max_pos: i64,
+    },
+    #[error("/index/runs: the runs cover rows 0..{covered} of {rows}")]
+    Coverage { covered: u64, rows: u64 },
+    #[error("/index/anchors: anchor {anchor} is at row {row}, past the {rows} rows")]
+    AnchorRow { anchor: usize, row: u64, rows: u64 },
+    #[error(
+        "/index/anchors: anchor {anchor} (row {row}) does not follow anchor {previous} (row \
+         {previous_row})"
+    )]
+    AnchorOrder {
+        anchor: usize,
+        row: u64,
+        previous: usize,
+        previous_row: u64,
+    },
+    #[error(
+        "/index/anchors: anchor {anchor} (row {row}, pos {pos}) does not fit the sorted run \
+         {run} (pos {min_pos}..={max_pos}, never decreasing)"
+    )]
+    AnchorPos {
+        anchor: usize,
+        row: u64,
+        pos: i64,
+        run: usize,
+        min_pos: i64,
+        max_pos: i64,
+    },
+}
+
+/// Checks `index` against the dataset's `rows` and the row ranges of its sources, from
+/// metadata alone: the runs cover every row exactly once, in order, each inside the source
+/// it names; the anchors are rows of the dataset, in order, and inside a sorted run their
+/// positions lie in the run's and never decrease. A region query trusts all of this to
+/// skip rows (see [`PositionIndex::narrow`]); what it cannot check without reading `/data`
+/// (that a run's chr and positions are the rows' own) it leaves to the writer.
+pub fn check_index(
+    index: &PositionIndex,
+    sources: &[(u64, u64)],
+    rows: u64,
+) -> Result<(), IndexMismatch> {
+    let mut next = 0u64;
+    for (number, run) in index.runs.iter().enumerate() {
+        if run.first_row != next {
+            return Err(IndexMismatch::RunStart {
+                run: number,
+                first_row: run.first_row,
+                expected: next,
+            });
+        }
+        let end = u128::from(run.first_row) + u128::from(run.rows);
+        if end > u128::from(rows) {
+            return Err(IndexMismatch::RunEnd {
+                run: number,
+                end,
+                rows,
+            });
+        }
+        let end = end as u64;
+        let &(source_first, source_end) =
+            sources
+                .get(run.source as usize)
+                .ok_or(IndexMismatch::RunSource {
+                    run: number,
+                    number: run.source,
+                    sources: sources.len(),
+                })?;
+        if run.first_row < source_first || end > source_end {
+            return Err(IndexMismatch::RunOutsideSource {
+                run: number,
+                first_row: run.first_row,
+                end,
+                number: run.source,
+                source_first,
+                source_end,
+            });
+        }
+        if run.min_pos > run.max_pos {
+            return Err(IndexMismatch::RunPositions {
+                run: number,
+                min_pos: run.min_pos,
+                max_pos: run.max_pos,
+            });
+        }
+        next = end;
+    }
+    if next != rows {
+        return Err(IndexMismatch::Coverage {
+            covered: next,
+            rows,
+        });
+    }
+    for (number, anchor) in index.anchors.iter().enumerate() {
+        if anchor.row >= rows {
+            return Err(IndexMismatch::AnchorRow {
+                anchor: number,
+                row: anchor.row,
+                rows,
+            });
+        }
+        if let Some(previous) = number.checked_sub(1).map(|at| index.anchors[at]) {
+            if anchor.row <= previous.row {
+                return Err(IndexMismatch::AnchorOrder {
+                    anchor: number,
+                    row: anchor.row,
+                    previous: number - 1,
+                    previous_row: previous.row,
+                });
+            }
+        }
+    }
+    // Both lists are in row order (checked above): one pass over each.
+    let mut at = 0;
+    for (number, run) in index.runs.iter().enumerate() {
+        let mut last_pos = run.min_pos;
+        while let Some(anchor) = index
+            .anchors
+            .get(at)
+            .filter(|anchor| anchor.row < run.end_row())
+        {
+            let fits = (last_pos..=run.max_pos).contains(&anchor.pos);
+            if run.sorted && !fits {
+                return Err(IndexMismatch::AnchorPos {
+                    anchor: at,
+                    row: anchor.row,
+                    pos: anchor.pos,
+                    run: number,
+                    min_pos: run.min_pos,
+                    max_pos: run.max_pos,
+                });
+            }
+            last_pos = anchor.pos;
+            at += 1;
+        }
+    }
+    Ok(())
+}
+
 /// Writes all of a one-dimensional `dataset` from packed bytes of `datatype`.
 fn write_packed(dataset: &Dataset, datatype: &Datatype, bytes: &[u8]) -> hdf5::Result<()> {
     if bytes.is_empty() {
@@ -241,5 +412,80 @@ mod tests {
             unreachable!()
         };
         assert_eq!(compound.size, run_size(10));
+    }
+
+    fn run(source: u32, first_row: u64, rows: u64, positions: (i64, i64)) -> Run {
+        Run {
+            source,
+            chr: b"chr1".to_vec(),
+            first_row,
+            rows,
+            min_pos: positions.0,
+            max_pos: positions.1,
+            sorted: true,
+        }
+    }
+
+    /// Two sources of 4 and 6 rows, a run each, an anchor every 4 rows.
+    fn valid() -> PositionIndex {
+        PositionIndex {
+            runs: vec![run(0, 0, 4, (1, 4)), run(1, 4, 6, (10, 60))],
+            anchors: vec![
+                Anchor { row: 0, pos: 1 },
+                Anchor { row: 4, pos: 10 },
+                Anchor { row: 8, pos: 50 },
+            ],
+        }
+    }
+
+    const SOURCES: [(u64, u64); 2] = [(0, 4), (4, 10)];
+
+    #[test]
+    fn a_consistent_index_passes() {
+        check_index(&valid(), &SOURCES, 10).unwrap();
+        check_index(&PositionIndex::default(), &[], 0).unwrap();
+        // Unsorted runs do not bound their anchors' positions.
+        let mut index = valid();
+        index.runs[1].sorted = false;
+        index.anchors[2].pos = -7;
+        check_index(&index, &SOURCES, 10).unwrap();
+    }
+
+    #[test]
+    fn each_disagreement_is_named() {
+        type Edit = fn(&mut PositionIndex);
+        let cases: [(Edit, &str); 8] = [
+            (|i| i.runs[1].first_row = 5, "run 1 starts at row 5, not 4"),
+            (
+                |i| i.runs[1].rows = u64::MAX,
+                "ends at row 18446744073709551619",
+            ),
+            (|i| i.runs[1].source = 2, "run 1 names source 2 of 2"),
+            (
+                |i| i.runs[0].source = 1,
+                "run 0 (rows 0..4) is not inside source 1",
+            ),
+            (|i| i.runs[1].rows = 5, "the runs cover rows 0..9 of 10"),
+            (
+                |i| i.anchors[2].row = 10,
+                "anchor 2 is at row 10, past the 10 rows",
+            ),
+            (
+                |i| i.anchors[1].row = 0,
+                "anchor 1 (row 0) does not follow anchor 0",
+            ),
+            (
+                |i| i.anchors[2].pos = 9,
+                "anchor 2 (row 8, pos 9) does not fit the sorted run 1",
+            ),
+        ];
+        for (edit, needle) in cases {
+            let mut index = valid();
+            edit(&mut index);
+            let message = check_index(&index, &SOURCES, 10).unwrap_err().to_string();
+            assert!(message.contains(needle), "{needle}: {message}");
+        }
+        let message = check_index(&valid(), &SOURCES, 11).unwrap_err().to_string();
+        assert!(message.contains("cover rows 0..10 of 11"), "{message}");
     }
 }

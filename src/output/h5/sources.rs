@@ -142,3 +142,119 @@ pub(super) fn write_sources(file: &File, rows: &[SourceRow]) -> hdf5::Result<()>
          filters)",
     )
 }
+
+/// What `/sources` gets wrong about the rows of the dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum SourcesMismatch {
+    #[error("/sources has no field {0}")]
+    NoField(&'static str),
+    #[error("/sources: source {number} ({path}) starts at row {first_row}, not {expected}")]
+    Start {
+        number: usize,
+        path: String,
+        first_row: u64,
+        expected: u64,
+    },
+    #[error("/sources: source {number} ({path}) claims {rows} rows, past any row number")]
+    Overflow {
+        number: usize,
+        path: String,
+        rows: u64,
+    },
+    #[error("/{dataset} has {rows} rows, /sources accounts for {counted}")]
+    RowCount {
+        dataset: String,
+        rows: u64,
+        counted: u64,
+    },
+}
+
+/// Checks that `/sources` maps every row of `dataset` (`rows` rows) to one source: each
+/// source starts where the one before ends, the first at row 0, the last ends at `rows`.
+/// Export, merge and append find rows through `/sources`, so rows it does not account for
+/// would be dropped without a word.
+pub(super) fn check_sources(
+    sources: &[SourceRow],
+    dataset: &str,
+    rows: u64,
+) -> Result<(), SourcesMismatch> {
+    let mut next = 0u64;
+    for (number, source) in sources.iter().enumerate() {
+        let path = || source.path.as_str().to_string();
+        if source.first_row != next {
+            return Err(SourcesMismatch::Start {
+                number,
+                path: path(),
+                first_row: source.first_row,
+                expected: next,
+            });
+        }
+        next = next
+            .checked_add(source.rows)
+            .ok_or_else(|| SourcesMismatch::Overflow {
+                number,
+                path: path(),
+                rows: source.rows,
+            })?;
+    }
+    if next != rows {
+        return Err(SourcesMismatch::RowCount {
+            dataset: dataset.trim_start_matches('/').to_string(),
+            rows,
+            counted: next,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(first_row: u64, rows: u64) -> SourceRow {
+        SourceRow::new(SourceFacts {
+            path: "a.txt",
+            size: 1,
+            mtime_ns: 0,
+            checksum: 0,
+            first_row,
+            rows,
+            format: "native",
+            skipped: Skipped::default(),
+        })
+    }
+
+    #[test]
+    fn sources_must_account_for_every_row_in_order() {
+        check_sources(&[source(0, 3), source(3, 0), source(3, 2)], "data", 5).unwrap();
+        check_sources(&[], "data", 0).unwrap();
+        for (sources, rows, needle) in [
+            (
+                vec![source(0, 3)],
+                4,
+                "/data has 4 rows, /sources accounts for 3",
+            ),
+            (
+                vec![source(1, 3)],
+                4,
+                "source 0 (a.txt) starts at row 1, not 0",
+            ),
+            (
+                vec![source(0, 3), source(2, 1)],
+                4,
+                "source 1 (a.txt) starts at row 2, not 3",
+            ),
+            (
+                vec![source(0, 3), source(3, u64::MAX)],
+                4,
+                "past any row number",
+            ),
+            (vec![], 1, "/data has 1 rows, /sources accounts for 0"),
+        ] {
+            let message = check_sources(&sources, "data", rows)
+                .unwrap_err()
+                .to_string();
+            assert!(message.contains(needle), "{needle}: {message}");
+        }
+    }
+}

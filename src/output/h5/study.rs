@@ -7,7 +7,8 @@ use hdf5::dataset::Layout;
 use hdf5::Dataset;
 
 use super::reader::{
-    chunk_layout, not_ours, open_ours, read_sources, schema_of, stored_index, string_attr,
+    chunk_layout, open_ours, schema_of, string_attr, tables, Inconsistent, PartError, PartFailure,
+    VirtualMismatch,
 };
 use super::writer::check;
 use super::{Compression, OpenError, RowReader, SourceRow};
@@ -40,7 +41,7 @@ pub struct VirtualPart {
     pub first_row: u64,
     pub rows: u64,
     /// Its layout if it can be read with the virtual dataset's schema, else why not.
-    pub status: Result<(usize, Compression), String>,
+    pub status: Result<(usize, Compression), PartError>,
 }
 
 /// Who wrote the file, when and how (the root group's attributes).
@@ -79,37 +80,40 @@ pub struct Segment {
 }
 
 impl Study {
+    /// Opens and checks the output at `path` (see [`super::reader`] for what is checked).
     pub fn open(path: &Path) -> Result<Self, OpenError> {
-        let (file, dataset_name, data, schema) = open_ours(path)?;
-        let rows = data.shape().first().copied().unwrap_or(0) as u64;
+        let opened = open_ours(path)?;
+        let (data, rows) = (&opened.data, opened.rows);
         let storage = if data.dcpl()?.layout() == Layout::Virtual {
             Storage::Virtual {
-                parts: virtual_parts(path, &data, &schema, rows)?,
+                parts: virtual_parts(path, data, &opened.schema, rows)?,
             }
         } else {
-            let (chunk_rows, compression) = chunk_layout(&data)?;
+            let (chunk_rows, compression) = chunk_layout(data)?;
             Storage::Chunked {
                 chunk_rows,
                 compression,
                 stored_bytes: data.storage_size(),
             }
         };
+        let (sources, index) = tables(&opened)?;
+        let file = &opened.file;
         let provenance = Provenance {
-            tool_version: string_attr(&file, "tool_version"),
-            created: string_attr(&file, "created"),
-            command_line: string_attr(&file, "command_line"),
-            shard: string_attr(&file, "shard"),
-            input_set: string_attr(&file, "input_set"),
+            tool_version: string_attr(file, "tool_version"),
+            created: string_attr(file, "created"),
+            command_line: string_attr(file, "command_line"),
+            shard: string_attr(file, "shard"),
+            input_set: string_attr(file, "input_set"),
         };
         Ok(Self {
             path: path.to_path_buf(),
             rows,
-            sources: read_sources(&file.dataset("sources")?)?,
-            index: stored_index(&file, &schema)?,
+            sources,
+            index,
             provenance,
             storage,
-            dataset_name,
-            schema,
+            dataset_name: opened.dataset_name,
+            schema: opened.schema,
             file_bytes: std::fs::metadata(path).map_err(OpenError::Io)?.len(),
         })
     }
@@ -124,8 +128,14 @@ impl Study {
                 compression,
                 ..
             } => {
-                let reader = RowReader::open(&self.path, &self.dataset_name, &self.schema)
-                    .map_err(|error| (self.path.clone(), error))?;
+                let reader = RowReader::open(
+                    &self.path,
+                    &self.dataset_name,
+                    &self.schema,
+                    *chunk_rows,
+                    *compression,
+                )
+                .map_err(|error| (self.path.clone(), error))?;
                 Ok(vec![Segment {
                     path: self.path.clone(),
                     first_row: 0,
@@ -138,19 +148,28 @@ impl Study {
             Storage::Virtual { parts } => parts
                 .iter()
                 .map(|part| {
-                    let (chunk_rows, compression) = part.status.clone().map_err(|why| {
-                        (
-                            part.path.clone(),
-                            not_ours(&format!(
-                                "a part of the virtual dataset {}, rows {}..{}: {why}",
-                                self.path.display(),
-                                part.first_row,
-                                part.first_row + part.rows
-                            )),
-                        )
-                    })?;
-                    let reader = RowReader::open(&part.path, &part.dataset, &self.schema)
-                        .map_err(|error| (part.path.clone(), error))?;
+                    let (chunk_rows, compression) = match &part.status {
+                        Ok(layout) => *layout,
+                        Err(why) => {
+                            return Err((
+                                part.path.clone(),
+                                OpenError::Part(Box::new(PartFailure {
+                                    study: self.path.clone(),
+                                    first_row: part.first_row,
+                                    end_row: part.first_row + part.rows,
+                                    why: why.clone(),
+                                })),
+                            ))
+                        }
+                    };
+                    let reader = RowReader::open(
+                        &part.path,
+                        &part.dataset,
+                        &self.schema,
+                        chunk_rows,
+                        compression,
+                    )
+                    .map_err(|error| (part.path.clone(), error))?;
                     Ok(Segment {
                         path: part.path.clone(),
                         first_row: part.first_row,
@@ -177,9 +196,7 @@ fn virtual_parts(
     let mut next_row = 0u64;
     for mapping in virtual_mappings(data)? {
         if mapping.first_row != next_row || mapping.source_first_row != 0 {
-            return Err(not_ours(
-                "its virtual dataset does not map whole parts, one after another",
-            ));
+            return Err(Inconsistent::from(VirtualMismatch::NotWholeParts).into());
         }
         let part_path = if mapping.file == "." {
             path.to_path_buf()
@@ -195,12 +212,14 @@ fn virtual_parts(
             rows: mapping.rows,
             status,
         });
-        next_row += mapping.rows;
+        next_row = next_row.saturating_add(mapping.rows);
     }
     if next_row != rows {
-        return Err(not_ours(&format!(
-            "its virtual dataset maps {next_row} rows of {rows}"
-        )));
+        return Err(Inconsistent::from(VirtualMismatch::Rows {
+            mapped: next_row,
+            rows,
+        })
+        .into());
     }
     Ok(parts)
 }
@@ -216,28 +235,68 @@ struct Mapping {
     source_first_row: u64,
 }
 
+/// A dataspace's selection, as far as a mapping needs it.
+enum Selected {
+    /// Elements `start..=end` of a one-dimensional space, `count` of them.
+    Rows { start: u64, end: u64, count: u64 },
+    /// All of a space whose extent the file does not store: how HDF5 reads back a source
+    /// selection of the whole source dataset (as `merge --virtual` writes them).
+    Whole,
+    /// A space of another rank, whose bounds would not fit one coordinate.
+    Rank(i32),
+}
+
 /// The mappings of a virtual dataset, read with the C API: hdf5-metno's `virtual_map`
 /// returns none for a dataset read back from a file (it cannot describe the selections).
+/// A mapping must take one range of a one-dimensional source to one range of rows.
 fn virtual_mappings(data: &Dataset) -> Result<Vec<Mapping>, OpenError> {
     use hdf5_sys::h5i::hid_t;
     use hdf5_sys::h5p::{
         H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename,
         H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
     };
-    use hdf5_sys::h5s::{H5Sclose, H5Sget_select_bounds};
+    use hdf5_sys::h5s::{
+        H5S_sel_type, H5Sclose, H5Sget_select_bounds, H5Sget_select_npoints, H5Sget_select_type,
+        H5Sget_simple_extent_ndims,
+    };
 
     let dcpl = data.dcpl()?;
     let id = dcpl.id();
-    /// `(start, end)` of a space's selection, inclusive; the space is closed.
-    fn bounds(space: hid_t) -> hdf5::Result<(u64, u64)> {
+    /// The selection of a dataspace id returned by HDF5; the space is closed.
+    fn selected(space: hid_t) -> hdf5::Result<Selected> {
         let space = check(space)?;
-        let (mut start, mut end) = (0u64, 0u64);
-        // SAFETY: `space` is a valid dataspace id (checked above) of rank 1, so one
-        // hsize_t each is written through the pointers; it is closed once, here.
-        let status = unsafe { H5Sget_select_bounds(space, &mut start, &mut end) };
+        let selection = selection_of(space);
+        // SAFETY: `space` is a valid dataspace id (checked above) that this function owns;
+        // it is closed once, here.
         unsafe { H5Sclose(space) };
-        check(status)?;
-        Ok((start, end))
+        selection
+    }
+    fn selection_of(space: hid_t) -> hdf5::Result<Selected> {
+        // SAFETY: `space` is a valid dataspace id.
+        let rank = check(unsafe { H5Sget_simple_extent_ndims(space) })?;
+        // SAFETY: as above.
+        let all = unsafe { H5Sget_select_type(space) } == H5S_sel_type::H5S_SEL_ALL;
+        if all && rank == 0 {
+            return Ok(Selected::Whole);
+        }
+        if rank != 1 {
+            return Ok(Selected::Rank(rank));
+        }
+        // SAFETY: as above.
+        let count = check(unsafe { H5Sget_select_npoints(space) })? as u64;
+        if count == 0 {
+            // No bounds to ask for; the caller refuses an empty mapping.
+            return Ok(Selected::Rows {
+                start: 0,
+                end: 0,
+                count,
+            });
+        }
+        let (mut start, mut end) = (0u64, 0u64);
+        // SAFETY: the space has rank 1 (checked just above), so HDF5 writes one hsize_t
+        // through each pointer.
+        check(unsafe { H5Sget_select_bounds(space, &mut start, &mut end) })?;
+        Ok(Selected::Rows { start, end, count })
     }
     /// A string property of mapping `index`, asked for its length first.
     fn text(
@@ -253,6 +312,33 @@ fn virtual_mappings(data: &Dataset) -> Result<Vec<Mapping>, OpenError> {
         buffer.truncate(length);
         Ok(String::from_utf8_lossy(&buffer).into_owned())
     }
+    /// The first element and the count of a selection that is one whole range (`Whole`:
+    /// from 0, `rows` of them), or why it is not.
+    fn range(
+        selected: Selected,
+        mapping: usize,
+        space: &'static str,
+        rows: Option<u64>,
+    ) -> Result<(u64, u64), OpenError> {
+        match selected {
+            Selected::Whole if rows.is_some() => Ok((0, rows.unwrap_or_default())),
+            Selected::Whole => {
+                Err(Inconsistent::from(VirtualMismatch::NotARange { mapping }).into())
+            }
+            Selected::Rank(rank) => Err(Inconsistent::from(VirtualMismatch::Rank {
+                mapping,
+                space,
+                rank,
+            })
+            .into()),
+            Selected::Rows { start, end, count } if count > 0 && end - start + 1 == count => {
+                Ok((start, count))
+            }
+            Selected::Rows { .. } => {
+                Err(Inconsistent::from(VirtualMismatch::NotARange { mapping }).into())
+            }
+        }
+    }
     hdf5::sync::sync(|| {
         let mut count = 0usize;
         // SAFETY: `id` is a valid dataset creation property list; one size_t is written.
@@ -260,20 +346,34 @@ fn virtual_mappings(data: &Dataset) -> Result<Vec<Mapping>, OpenError> {
         (0..count)
             .map(|index| {
                 // SAFETY: `index` is below the mapping count; each call returns a new
-                // dataspace id, which `bounds` checks and closes.
-                let (start, end) = bounds(unsafe { H5Pget_virtual_vspace(id, index) })?;
-                let (source_start, _) = bounds(unsafe { H5Pget_virtual_srcspace(id, index) })?;
+                // dataspace id, which `selected` checks and closes.
+                let (start, rows) = range(
+                    selected(unsafe { H5Pget_virtual_vspace(id, index) })?,
+                    index,
+                    "virtual dataset",
+                    None,
+                )?;
+                let (source_start, source_rows) = range(
+                    selected(unsafe { H5Pget_virtual_srcspace(id, index) })?,
+                    index,
+                    "source dataset",
+                    Some(rows),
+                )?;
+                if source_rows != rows {
+                    return Err(
+                        Inconsistent::from(VirtualMismatch::NotARange { mapping: index }).into(),
+                    );
+                }
                 Ok(Mapping {
                     file: text(H5Pget_virtual_filename, id, index)?,
                     dataset: text(H5Pget_virtual_dsetname, id, index)?,
                     first_row: start,
-                    rows: end - start + 1,
+                    rows,
                     source_first_row: source_start,
                 })
             })
-            .collect::<hdf5::Result<Vec<_>>>()
+            .collect::<Result<Vec<_>, OpenError>>()
     })
-    .map_err(OpenError::Hdf5)
 }
 
 /// Whether a part can be read: present, HDF5, with the dataset, rows and schema mapped.
@@ -282,29 +382,40 @@ fn check_part(
     dataset: &str,
     schema: &Schema,
     rows: u64,
-) -> Result<(usize, Compression), String> {
+) -> Result<(usize, Compression), PartError> {
     if !path.exists() {
-        return Err("missing".to_string());
+        return Err(PartError::Missing);
     }
     super::register_plugins();
-    let file = hdf5::File::open(path).map_err(|error| format!("cannot open it: {error}"))?;
+    let file = hdf5::File::open(path).map_err(PartError::Open)?;
     let data = file
         .dataset(dataset)
-        .map_err(|_| format!("it has no dataset {dataset:?}"))?;
-    let found_rows = data.shape().first().copied().unwrap_or(0) as u64;
+        .map_err(|_| PartError::NoDataset(dataset.to_string()))?;
+    let unreadable = |error: OpenError| PartError::Unreadable(std::sync::Arc::new(error));
+    // Its rows are read with one coordinate each.
+    let rank = data.ndim();
+    if rank != 1 {
+        return Err(unreadable(
+            Inconsistent::Rank {
+                member: format!("/{}", dataset.trim_start_matches('/')),
+                rank,
+            }
+            .into(),
+        ));
+    }
+    let found_rows = data.shape()[0] as u64;
     if found_rows < rows {
-        return Err(format!("it has {found_rows} rows, the mapping {rows}"));
+        return Err(PartError::TooFewRows {
+            found: found_rows,
+            mapped: rows,
+        });
     }
-    match schema_of(&data) {
-        Ok(found) if found == *schema => {}
-        Ok(found) => {
-            return Err(format!(
-                "its records are ({}), the virtual dataset's ({})",
-                found.summary(),
-                schema.summary()
-            ))
-        }
-        Err(error) => return Err(error.to_string()),
+    let found = schema_of(&data).map_err(unreadable)?;
+    if found != *schema {
+        return Err(PartError::OtherSchema {
+            found: found.summary(),
+            expected: schema.summary(),
+        });
     }
-    chunk_layout(&data).map_err(|error| error.to_string())
+    chunk_layout(&data).map_err(unreadable)
 }
