@@ -21,7 +21,7 @@ use crate::output::h5::record_path;
 use crate::output::h5::{
     ExistingOutput, OutputWriter, RunInfo, SourceFacts, SourceRow, WriterOptions,
 };
-use crate::output::pending::{check_target, PendingOutput};
+use crate::output::pending::OutputClaim;
 use crate::parse::LineParser;
 use crate::pipeline::plan::plan;
 use crate::pipeline::worker::FileReading;
@@ -34,7 +34,9 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
     let started = Instant::now();
     // With --append an existing output is expected; it is replaced only by the rename.
     let replace = settings.force || settings.append;
-    check_target(&settings.output, replace)?;
+    // Locked before an existing output is read, so that no other writer replaces it while
+    // this run copies it.
+    let claim = OutputClaim::new(&settings.output, replace, settings.append)?;
     let (inputs, input_set) = select_inputs(settings)?;
     let existing = append::open(settings)?;
     let (inputs, skipped) = match &existing {
@@ -71,7 +73,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         .into_iter()
         .map(|resolved| resolved.layout)
         .collect();
-    let pending = PendingOutput::new(&settings.output, replace)?;
+    let pending = claim.into_pending()?;
     let mut writer = OutputWriter::create(pending.path(), &writer_options)
         .map_err(|source| Error::hdf5(&settings.output, source))?;
     let run = Run {
