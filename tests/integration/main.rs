@@ -9,6 +9,7 @@ mod fuzz;
 mod generate;
 mod load;
 mod merge;
+mod output_safety;
 mod readback;
 mod readme;
 mod regressions;
