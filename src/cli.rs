@@ -108,8 +108,9 @@ pub struct ExportArgs {
 
     /// Only rows from sources whose recorded path matches this glob (a glob without '/'
     /// also matches the file name alone). Repeatable.
+    // OsString: a recorded name that is not UTF-8 can be given in its own bytes.
     #[arg(long = "source", value_name = "GLOB")]
-    pub sources: Vec<String>,
+    pub sources: Vec<std::ffi::OsString>,
 
     /// Only rows from the source in this row of /sources (from 0, as inspect lists them).
     /// Repeatable.

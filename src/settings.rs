@@ -102,6 +102,9 @@ impl LoadSettings {
             discover: DiscoverOptions {
                 recursive: args.recursive,
                 glob,
+                // A re-run of an append finds its own output among the inputs; any other
+                // load refuses an output that is also an input.
+                exclude: args.append.then(|| args.output.output.clone()),
             },
             output: args.output.output,
             writer: WriterOptions {

@@ -17,10 +17,11 @@ use crate::input::discover::{discover, Input};
 use crate::input::encoding::Encoding;
 use crate::layout::filter::Skipped;
 use crate::layout::Layout;
+use crate::output::h5::record_path;
 use crate::output::h5::{
     ExistingOutput, OutputWriter, RunInfo, SourceFacts, SourceRow, WriterOptions,
 };
-use crate::output::pending::{check_target, PendingOutput};
+use crate::output::pending::OutputClaim;
 use crate::parse::LineParser;
 use crate::pipeline::plan::plan;
 use crate::pipeline::worker::FileReading;
@@ -33,7 +34,9 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
     let started = Instant::now();
     // With --append an existing output is expected; it is replaced only by the rename.
     let replace = settings.force || settings.append;
-    check_target(&settings.output, replace)?;
+    // Locked before an existing output is read, so that no other writer replaces it while
+    // this run copies it.
+    let claim = OutputClaim::new(&settings.output, replace, settings.append)?;
     let (inputs, input_set) = select_inputs(settings)?;
     let existing = append::open(settings)?;
     let (inputs, skipped) = match &existing {
@@ -70,7 +73,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         .into_iter()
         .map(|resolved| resolved.layout)
         .collect();
-    let pending = PendingOutput::new(&settings.output, replace)?;
+    let pending = claim.into_pending()?;
     let mut writer = OutputWriter::create(pending.path(), &writer_options)
         .map_err(|source| Error::hdf5(&settings.output, source))?;
     let run = Run {
@@ -96,6 +99,9 @@ fn select_inputs(settings: &LoadSettings) -> Result<(Vec<Input>, String)> {
         Some(shard) => shard.select(all_inputs),
         None => all_inputs,
     };
+    for input in &inputs {
+        record_path(&input.path).map_err(Error::usage)?;
+    }
     if let Ok(metadata) = std::fs::metadata(&settings.output) {
         if let Some(input) = inputs.iter().find(|input| input.is_same_file(&metadata)) {
             return Err(Error::usage(format!(
@@ -176,8 +182,8 @@ impl Run<'_> {
             .zip(&pipeline.tallies)
             .zip(self.layouts)
             .map(|((input, tally), layout)| {
-                SourceRow::new(SourceFacts {
-                    path: &input.path.to_string_lossy(),
+                Ok(SourceRow::new(SourceFacts {
+                    path: &record_path(&input.path).map_err(Error::usage)?,
                     size: input.size,
                     mtime_ns: input.mtime_ns,
                     checksum: tally.checksum,
@@ -185,9 +191,12 @@ impl Run<'_> {
                     rows: tally.rows,
                     format: &layout.format,
                     skipped: tally.skipped,
-                })
+                }))
             });
-        let sources: Vec<SourceRow> = earlier_sources.chain(new_sources).collect();
+        let sources: Vec<SourceRow> = earlier_sources
+            .map(Ok)
+            .chain(new_sources)
+            .collect::<Result<_>>()?;
         let presets = sources
             .iter()
             .any(|source| !matches!(source.format.as_str(), "native" | layouts::EMPTY));
@@ -220,7 +229,9 @@ impl Run<'_> {
             .zip(&pipeline.tallies)
             .zip(self.encodings.iter().zip(self.layouts))
             .map(|((input, tally), (encoding, layout))| SourceReport {
-                path: input.path.to_string_lossy().into_owned(),
+                // As /sources records it: lossless where the name is not UTF-8.
+                path: record_path(&input.path)
+                    .unwrap_or_else(|_| input.path.to_string_lossy().into_owned()),
                 format: layout.format.clone(),
                 encoding: encoding.name(),
                 bytes: input.size,

@@ -22,7 +22,7 @@ use crate::index::PositionIndex;
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, Copied, CopyTarget};
 use crate::output::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
-use crate::output::pending::{check_target, PendingOutput};
+use crate::output::pending::OutputClaim;
 use crate::progress::group_thousands;
 use crate::settings::MergeSettings;
 use crate::signals::Interrupt;
@@ -62,13 +62,13 @@ impl MergeReport {
 
 pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeReport> {
     let started = Instant::now();
-    check_target(&settings.output, settings.force)?;
+    let claim = OutputClaim::new(&settings.output, settings.force, false)?;
     let parts = open_parts(&settings.parts, &settings.output)?;
     let parts = order_parts(parts)?;
     refuse_shared_sources(&parts)?;
     let options = parts[0].writer_options();
     let (sources, rows) = rebased_sources(&parts);
-    let pending = PendingOutput::new(&settings.output, settings.force)?;
+    let pending = claim.into_pending()?;
     let hdf5_error = |source| Error::hdf5(&settings.output, source);
     let (writer, copied, index) = if settings.virtual_dataset {
         let writer = write_virtual(&parts, &options, pending.path(), &settings.output)?;

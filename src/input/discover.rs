@@ -5,7 +5,12 @@
 //! sorted by name. Hidden entries (names starting with `.`) are skipped inside directories;
 //! subdirectories are entered only with `--recursive`; `--glob` filters files found inside
 //! directories by file name (a file named on the command line is always loaded). The same
-//! file reached twice is an error rather than a silent duplicate of its rows.
+//! file reached twice is an error rather than a silent duplicate of its rows. An `--append`'s
+//! own output found inside a directory is left out (its temporary and lock files are hidden);
+//! named as an operand it stays an input, which the load refuses.
+//!
+//! walkdir does the walk: entries sorted by name, symbolic links followed, and a link back to
+//! a directory being walked reported as a loop instead of being walked again and again.
 
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
@@ -13,6 +18,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use globset::GlobMatcher;
+use walkdir::WalkDir;
 
 use crate::error::{Error, Result};
 
@@ -71,6 +77,8 @@ fn mtime_ns(seconds: i64, nanoseconds: i64) -> i64 {
 pub struct DiscoverOptions {
     pub recursive: bool,
     pub glob: Option<GlobMatcher>,
+    /// A file left out where directories are expanded: an `--append`'s output.
+    pub exclude: Option<PathBuf>,
 }
 
 /// Expands operands into the ordered list of input files.
@@ -78,6 +86,11 @@ pub fn discover(operands: &[PathBuf], options: &DiscoverOptions) -> Result<Vec<I
     let mut sorted: Vec<&PathBuf> = operands.iter().collect();
     sorted.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
     let mut inputs = Vec::new();
+    let exclude = options
+        .exclude
+        .as_ref()
+        .and_then(|path| std::fs::metadata(path).ok())
+        .map(|metadata| FileId::of(&metadata));
     for operand in sorted {
         let metadata = std::fs::metadata(operand).map_err(|error| match error.kind() {
             std::io::ErrorKind::NotFound => {
@@ -87,7 +100,7 @@ pub fn discover(operands: &[PathBuf], options: &DiscoverOptions) -> Result<Vec<I
         })?;
         if metadata.is_dir() {
             let before = inputs.len();
-            expand_directory(operand, options, &mut inputs)?;
+            expand_directory(operand, options, exclude, &mut inputs)?;
             if inputs.len() == before {
                 let filter = match &options.glob {
                     Some(glob) => format!(" matching --glob {:?}", glob.glob().glob()),
@@ -117,36 +130,71 @@ pub fn discover(operands: &[PathBuf], options: &DiscoverOptions) -> Result<Vec<I
     Ok(inputs)
 }
 
-fn expand_directory(dir: &Path, options: &DiscoverOptions, inputs: &mut Vec<Input>) -> Result<()> {
-    for path in sorted_entries(dir)? {
-        // Follow symbolic links, as `ls` and the shell's globs do.
-        let metadata = std::fs::metadata(&path).map_err(|error| Error::io(&path, error))?;
-        if metadata.is_dir() {
-            if options.recursive {
-                expand_directory(&path, options, inputs)?;
-            }
-        } else if metadata.is_file() {
-            let name = path.file_name().map(Path::new).unwrap_or(&path);
-            if options.glob.as_ref().is_none_or(|glob| glob.is_match(name)) {
-                inputs.push(Input::from_metadata(path, &metadata));
-            }
+/// Appends the regular files below `dir` (in subdirectories only with `recursive`), in
+/// name order with each subdirectory in place, skipping hidden entries and `exclude`.
+fn expand_directory(
+    dir: &Path,
+    options: &DiscoverOptions,
+    exclude: Option<FileId>,
+    inputs: &mut Vec<Input>,
+) -> Result<()> {
+    // Follow symbolic links, as `ls` and the shell's globs do (walkdir then watches for
+    // loops); without --recursive a link to a directory is not entered, so not followed.
+    let walk = sorted_walk(dir)
+        .max_depth(if options.recursive { usize::MAX } else { 1 })
+        .follow_links(options.recursive);
+    for entry in walk.into_iter().filter_entry(|entry| !is_hidden(entry)) {
+        let entry = entry.map_err(walk_error)?;
+        let path = entry.path();
+        let metadata = std::fs::metadata(path).map_err(|error| Error::io(path, error))?;
+        if !metadata.is_file() || exclude == Some(FileId::of(&metadata)) {
+            continue;
+        }
+        let name = path.file_name().map(Path::new).unwrap_or(path);
+        if options.glob.as_ref().is_none_or(|glob| glob.is_match(name)) {
+            inputs.push(Input::from_metadata(entry.into_path(), &metadata));
         }
     }
     Ok(())
 }
 
+/// A walk of `dir` with the entries of each directory sorted by their bytes.
+fn sorted_walk(dir: &Path) -> WalkDir {
+    WalkDir::new(dir).sort_by(|a, b| a.file_name().as_bytes().cmp(b.file_name().as_bytes()))
+}
+
+/// An entry below the walked directory whose name starts with `.`.
+fn is_hidden(entry: &walkdir::DirEntry) -> bool {
+    entry.depth() > 0 && entry.file_name().as_bytes().starts_with(b".")
+}
+
+/// A walk error as the I/O error it is, with its path; a loop as ELOOP, as the kernel
+/// reports a link that leads back to itself.
+fn walk_error(error: walkdir::Error) -> Error {
+    let path = error.path().unwrap_or(Path::new("")).to_path_buf();
+    if let Some(ancestor) = error.loop_ancestor() {
+        let message = format!(
+            "a symbolic link loop: it leads back to {}, which is being read",
+            ancestor.display()
+        );
+        return Error::io(path, std::io::Error::other(message));
+    }
+    match error.into_io_error() {
+        Some(error) => Error::io(path, error),
+        None => Error::io(path, std::io::Error::other("directory walk failed")),
+    }
+}
+
 /// The entries of `dir` that are not hidden (names starting with `.`), sorted by their
 /// bytes: the order of a load's directory inputs and of a merge's directory of parts.
 pub fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|error| Error::io(dir, error))? {
-        let entry = entry.map_err(|error| Error::io(dir, error))?;
-        if !entry.file_name().as_bytes().starts_with(b".") {
-            entries.push(entry.path());
-        }
-    }
-    entries.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
-    Ok(entries)
+    sorted_walk(dir)
+        .min_depth(1)
+        .max_depth(1)
+        .into_iter()
+        .filter_entry(|entry| !is_hidden(entry))
+        .map(|entry| entry.map(walkdir::DirEntry::into_path).map_err(walk_error))
+        .collect()
 }
 
 fn reject_duplicates(inputs: &[Input]) -> Result<()> {
@@ -223,6 +271,7 @@ mod tests {
         let options = DiscoverOptions {
             recursive: true,
             glob: Some(globset::Glob::new("*.txt").unwrap().compile_matcher()),
+            exclude: None,
         };
         let inputs = discover(&[root.join("b"), root.join("c.txt")], &options).unwrap();
         assert_eq!(names(&inputs, root), ["b/2.txt", "b/sub/3.txt", "c.txt"]);

@@ -15,6 +15,6 @@ pub use attributes::RunInfo;
 pub use filters::{register_plugins, Compression};
 pub use index::{read_index, IndexError, INDEX_VERSION};
 pub use reader::{ExistingOutput, OpenError, RowReader};
-pub use sources::{LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
+pub use sources::{escape_bytes, record_path, LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
 pub use study::{Provenance, Segment, Storage, Study, VirtualPart};
 pub use writer::{OutputWriter, WriterOptions};

@@ -10,6 +10,7 @@ mod generate;
 mod hostile_files;
 mod load;
 mod merge;
+mod output_safety;
 mod readback;
 mod readme;
 mod regressions;

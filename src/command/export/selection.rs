@@ -1,10 +1,12 @@
 //! `--region`, `--regions`, `--source` and `--source-index`, checked against the study.
 
+use std::os::unix::ffi::OsStrExt;
+
 use globset::{Glob, GlobMatcher};
 
 use crate::cli::ExportArgs;
 use crate::error::{Error, Result};
-use crate::output::h5::Study;
+use crate::output::h5::{escape_bytes, Study};
 use crate::query::region::{parse_region, read_bed, Regions};
 use crate::query::select::Selection;
 
@@ -80,7 +82,9 @@ fn sources(args: &ExportArgs, study: &Study) -> Result<Option<Vec<usize>>> {
         chosen.push(index);
     }
     for text in &args.sources {
-        let glob = SourceGlob::new(text)?;
+        // In the escaped form /sources records a name that is not UTF-8 in, so that such a
+        // name, given in its own bytes, selects exactly its source.
+        let glob = SourceGlob::new(&escape_bytes(text.as_bytes()))?;
         let before = chosen.len();
         chosen.extend(
             study

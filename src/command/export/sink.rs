@@ -138,10 +138,10 @@ impl Sink {
                 if bgzf {
                     file.write_all(&BGZF_EOF).map_err(io_error)?;
                 }
+                // Flushed and closed here; the commit syncs it to disk before the rename.
                 let file = file
                     .into_inner()
                     .map_err(|error| io_error(error.into_error()))?;
-                file.sync_all().map_err(io_error)?;
                 drop(file);
                 pending.commit()
             }

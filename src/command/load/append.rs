@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::input::checksum::HashingReader;
 use crate::input::discover::Input;
-use crate::output::h5::{ExistingOutput, SourceRow};
+use crate::output::h5::{record_path, ExistingOutput, SourceRow};
 use crate::settings::LoadSettings;
 
 /// Opens the output an append adds to and checks that this command fits it.
@@ -57,7 +57,9 @@ pub(super) fn open(settings: &LoadSettings) -> Result<Option<ExistingOutput>> {
 
 /// Splits the inputs into those to load and those the output already holds (same path,
 /// size and checksum). A recorded path whose content changed is an error: loading it again
-/// would duplicate or contradict rows.
+/// would duplicate or contradict rows. Paths compare as `/sources` records them, losslessly
+/// (see [`record_path`]); a name that is not UTF-8 is also looked up as outputs written
+/// before lossless names recorded it (`to_string_lossy`), so that their re-runs resume.
 pub(super) fn split_already_loaded(
     inputs: Vec<Input>,
     existing: &ExistingOutput,
@@ -71,8 +73,13 @@ pub(super) fn split_already_loaded(
     let mut new = Vec::new();
     let mut skipped = Vec::new();
     for input in inputs {
-        let path = input.path.to_string_lossy().into_owned();
-        let Some(&recorded) = recorded_by_path.get(path.as_str()) else {
+        let path = record_path(&input.path).map_err(Error::usage)?;
+        let recorded = recorded_by_path.get(path.as_str()).or_else(|| {
+            let lossy = input.path.to_string_lossy();
+            let legacy = matches!(lossy, std::borrow::Cow::Owned(_));
+            legacy.then(|| recorded_by_path.get(&*lossy)).flatten()
+        });
+        let Some(&recorded) = recorded else {
             new.push(input);
             continue;
         };

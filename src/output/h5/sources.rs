@@ -3,6 +3,16 @@
 //! One row per input, in load order. `first_row` and `rows` map dataset rows back to files;
 //! `size`, `mtime_ns` and the content checksum identify a file's exact bytes so that later
 //! runs can tell an already-loaded file from a changed one.
+//!
+//! A path is recorded as text (h5py reads it as `str`). A path that is valid UTF-8 is
+//! recorded as it is; in one that is not, each byte outside valid UTF-8 becomes U+FDD0
+//! followed by the byte's two lowercase hex digits ([`record_path`]). U+FDD0 is a Unicode
+//! noncharacter, never used in text, and a path holding it is refused, so the recorded text
+//! names exactly one path: two names that differ only in such bytes stay two, and a re-run
+//! of an `--append` finds each again.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use hdf5::types::{FixedAscii, VarLenUnicode};
 use hdf5::{File, H5Type};
@@ -125,6 +135,40 @@ impl SourceRow {
     }
 }
 
+/// The character that introduces a byte outside valid UTF-8 in a recorded path.
+const BYTE_ESCAPE: char = '\u{fdd0}';
+
+/// The text `/sources` records for `path` (see the module comment); an error where the path
+/// holds U+FDD0 itself, which could not be told from an escaped byte.
+pub fn record_path(path: &Path) -> Result<String, String> {
+    let bytes = path.as_os_str().as_bytes();
+    if bytes
+        .utf8_chunks()
+        .any(|chunk| chunk.valid().contains(BYTE_ESCAPE))
+    {
+        return Err(format!(
+            "{}: the name holds U+FDD0, a Unicode noncharacter txt2h5 reserves to record \
+             bytes that are not UTF-8 in /sources; rename the file",
+            path.display()
+        ));
+    }
+    Ok(escape_bytes(bytes))
+}
+
+/// `bytes` as text: valid UTF-8 as it is, each other byte as U+FDD0 and two hex digits.
+/// Also how a `--source` glob given in such bytes is matched against recorded paths.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push(BYTE_ESCAPE);
+            text.push_str(&format!("{byte:02x}"));
+        }
+    }
+    text
+}
+
 pub(super) fn write_sources(file: &File, rows: &[SourceRow]) -> hdf5::Result<()> {
     let dataset = file
         .new_dataset_builder()
@@ -139,7 +183,8 @@ pub(super) fn write_sources(file: &File, rows: &[SourceRow]) -> hdf5::Result<()>
          (the input layout: a preset name such as native or bismark-cov, columns:SPEC, or \
          empty), skipped (data lines left out on purpose: zero_coverage where pct would be \
          derived from c + t = 0, context and mod_code by the --context and --mod-code \
-         filters)",
+         filters); a path byte that is not UTF-8 is recorded as U+FDD0 followed by its two \
+         lowercase hex digits",
     )
 }
 
@@ -256,5 +301,67 @@ mod tests {
                 .to_string();
             assert!(message.contains(needle), "{needle}: {message}");
         }
+    }
+
+    use std::ffi::OsStr;
+
+    /// The recorded text back to the path's bytes, as a reader of `/sources` would do it.
+    fn path_bytes(recorded: &str) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let mut chars = recorded.chars();
+        while let Some(c) = chars.next() {
+            if c == BYTE_ESCAPE {
+                let hex: String = chars.by_ref().take(2).collect();
+                bytes.push(u8::from_str_radix(&hex, 16).unwrap());
+            } else {
+                bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+        }
+        bytes
+    }
+
+    fn path(bytes: &[u8]) -> &Path {
+        Path::new(OsStr::from_bytes(bytes))
+    }
+
+    /// Regression: names were recorded with `to_string_lossy`, so `caf\xe9.txt` and
+    /// `caf\xe8.txt` were both `caf\u{fffd}.txt`.
+    #[test]
+    fn recorded_paths_round_trip() {
+        let names: [&[u8]; 7] = [
+            b"calls/sample 1.txt",
+            "calls/caf\u{e9}.txt".as_bytes(),
+            b"caf\xe9.txt",
+            b"caf\xe8.txt",
+            b"\xff\xfe/x\xc3",
+            "dir\u{fffd}/a".as_bytes(),
+            b"\xe2\x82",
+        ];
+        let recorded: Vec<String> = names
+            .iter()
+            .map(|name| record_path(path(name)).unwrap())
+            .collect();
+        // UTF-8 names exactly as before.
+        assert_eq!(recorded[0], "calls/sample 1.txt");
+        assert_eq!(recorded[1], "calls/caf\u{e9}.txt");
+        assert_eq!(recorded[5], "dir\u{fffd}/a");
+        assert_eq!(recorded[2], "caf\u{fdd0}e9.txt");
+        assert_eq!(recorded[6], "\u{fdd0}e2\u{fdd0}82");
+        for (name, recorded) in names.iter().zip(&recorded) {
+            assert_eq!(path_bytes(recorded), *name);
+        }
+        let mut distinct = recorded.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), names.len());
+    }
+
+    #[test]
+    fn a_name_holding_the_escape_character_is_refused() {
+        let error = record_path(Path::new("a\u{fdd0}e9.txt")).unwrap_err();
+        assert!(error.contains("U+FDD0"), "{error}");
+        let mut bytes = "a\u{fdd0}".as_bytes().to_vec();
+        bytes.push(0xe9);
+        assert!(record_path(path(&bytes)).is_err());
     }
 }
