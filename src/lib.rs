@@ -32,11 +32,13 @@ pub mod error;
 pub mod index;
 pub mod input;
 pub mod layout;
+pub mod memory;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
 pub mod progress;
 pub mod query;
+pub mod reorder;
 pub mod schema;
 pub mod settings;
 pub mod signals;
@@ -56,6 +58,7 @@ use crate::signals::Interrupt;
 
 /// The whole program: parse flags, run, report, and map the outcome to an exit status.
 pub fn main() -> ExitCode {
+    memory::limit_malloc_arenas();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

@@ -9,6 +9,7 @@ mod fuzz;
 mod generate;
 mod load;
 mod merge;
+mod pipeline_faults;
 mod readback;
 mod readme;
 mod regressions;
