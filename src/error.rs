@@ -62,6 +62,27 @@ pub enum Error {
     #[error("{}: HDF5 error: {source}", path.display())]
     Hdf5 { path: PathBuf, source: hdf5::Error },
 
+    /// Memory for a buffer could not be had: an address-space limit (`ulimit -v`, a batch
+    /// system's `h_vmem`) or a full machine. Buffers are allocated fallibly so that this is
+    /// an error with cleanup, never an abort.
+    #[error(
+        "cannot allocate {:.1} MiB for {what}\n  hint: use fewer threads (-j) or a higher \
+         memory limit (ulimit -v, h_vmem)",
+        *bytes as f64 / f64::from(1 << 20)
+    )]
+    OutOfMemory { what: &'static str, bytes: usize },
+
+    /// The system refused a resource other than memory (threads, signal handlers).
+    #[error("cannot {what}: {source}\n  hint: use fewer threads (-j) or raise the limit")]
+    Resource {
+        what: &'static str,
+        source: std::io::Error,
+    },
+
+    /// Something that cannot happen did: a bug in txt2h5, not in the input or the system.
+    #[error("internal error: {what}; this is a bug in txt2h5, please report it")]
+    Internal { what: String },
+
     /// SIGINT, SIGTERM or SIGHUP arrived.
     #[error("interrupted by signal {signal}; no output was written")]
     Interrupted { signal: i32 },
@@ -90,6 +111,10 @@ impl Error {
         }
     }
 
+    pub fn internal(what: impl Into<String>) -> Self {
+        Error::Internal { what: what.into() }
+    }
+
     pub fn hdf5(path: impl Into<PathBuf>, source: hdf5::Error) -> Self {
         Error::Hdf5 {
             path: path.into(),
@@ -103,10 +128,53 @@ impl Error {
             Error::Data { .. } | Error::BadLine { .. } | Error::BadInput { .. } => {
                 exit_code::BAD_DATA
             }
-            Error::Io { .. } | Error::Hdf5 { .. } => exit_code::FAILURE,
+            Error::Io { .. }
+            | Error::Hdf5 { .. }
+            | Error::OutOfMemory { .. }
+            | Error::Resource { .. }
+            | Error::Internal { .. } => exit_code::FAILURE,
             Error::Interrupted { signal } => exit_code::SIGNAL_BASE + *signal as u8,
         }
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The message of a caught panic, for an [`Error::Internal`].
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (
+        payload.downcast_ref::<&str>(),
+        payload.downcast_ref::<String>(),
+    ) {
+        (Some(message), _) => (*message).to_string(),
+        (_, Some(message)) => message.clone(),
+        _ => "a panic without a message".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_errors_exit_1_and_say_what_to_do() {
+        let error = Error::OutOfMemory {
+            what: "a record buffer",
+            bytes: 3 << 20,
+        };
+        assert_eq!(error.exit_code(), exit_code::FAILURE);
+        let message = error.to_string();
+        assert!(message.starts_with("cannot allocate 3.0 MiB for a record buffer\n"));
+        assert!(
+            message.contains("hint: use fewer threads (-j)"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("   "),
+            "a lost line continuation: {message:?}"
+        );
+        let bug = Error::internal("a job panicked");
+        assert_eq!(bug.exit_code(), exit_code::FAILURE);
+        assert!(bug.to_string().contains("a bug in txt2h5"));
+    }
+}

@@ -7,7 +7,7 @@
 //!                      │
 //!   input/     discover ─► shard ─► encoding ─► split / bgzf  (+ checksum)
 //!   layout/    preset / --columns / auto (detect) ─► the parser for each file
-//!   pipeline/  plan ─► worker (parse/; index::scan) ─► buffer (spill) ─► reorder ─► writer
+//!   pipeline/  plan ─► worker (parse/; index::scan) ─► buffer (spill) ─► writer (reorder)
 //!   output/    chunker ─► compress ─► h5/  inside pending (renamed into place on success)
 //!   index/     segments of each buffer ─► runs + chunk anchors ─► /index
 //!   query/     region / select (through /index) ─► chunks (inflate on all cores, in order)
@@ -20,8 +20,10 @@
 //! into pooled mmap buffers and puts them back in load order on one writer thread, and
 //! [`output`] turns the ordered records into HDF5 chunks in a temporary file renamed into
 //! place only on success. The record layout lives in [`schema`]; [`error`] maps failures
-//! to exit codes; [`signals`] and [`progress`] are the terminal's side of a run. Reading
-//! back goes the other way: [`query`] turns regions and sources into row ranges through
+//! to exit codes and [`memory`] reserves the large buffers so that running out is one of
+//! them; [`reorder`] puts results that finish in any order back in order for the writer,
+//! the chunker and the readers; [`signals`] and [`progress`] are the terminal's side of a
+//! run. Reading back goes the other way: [`query`] turns regions and sources into row ranges through
 //! the position [`index`] and hands the chunks that hold them, decompressed, to `inspect`
 //! and `export`.
 
@@ -32,11 +34,13 @@ pub mod error;
 pub mod index;
 pub mod input;
 pub mod layout;
+pub mod memory;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
 pub mod progress;
 pub mod query;
+pub mod reorder;
 pub mod schema;
 pub mod settings;
 pub mod signals;
@@ -56,6 +60,7 @@ use crate::signals::Interrupt;
 
 /// The whole program: parse flags, run, report, and map the outcome to an exit status.
 pub fn main() -> ExitCode {
+    memory::limit_malloc_arenas();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

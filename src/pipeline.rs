@@ -13,7 +13,6 @@
 
 pub mod buffer;
 pub mod plan;
-pub mod reorder;
 pub mod spill;
 pub mod worker;
 pub mod writer;
@@ -50,8 +49,8 @@ pub struct PipelineOptions<'a> {
     pub buffers: usize,
     /// When units ahead of the writer spill.
     pub spill: SpillPolicy,
-    /// The output dataset's record schema, chunk size and filters.
-    pub layout: &'a WriterOptions,
+    /// How the output dataset is stored: its record schema, chunk size and filters.
+    pub storage: &'a WriterOptions,
     /// An existing output whose rows come first (append).
     pub prefix: Option<&'a ExistingOutput>,
     /// How each input is read.
@@ -89,7 +88,7 @@ pub fn run(
     interrupt: &Interrupt,
 ) -> Result<PipelineReport> {
     let pool = BufferPool::new(
-        options.layout.schema.record_size(),
+        options.storage.schema.record_size(),
         options.buffer_rows,
         options.buffers,
     );
@@ -106,7 +105,7 @@ pub fn run(
         dispatch: &plan.dispatch,
         bgzf_blocks: &plan.bgzf_blocks,
         readings: options.readings,
-        fields: Fields::of(&options.layout.schema),
+        fields: Fields::of(&options.storage.schema),
         pool: &pool,
         next_unit: &next_unit,
         stop: &stop,
@@ -118,7 +117,10 @@ pub fn run(
         .num_threads(options.threads)
         .thread_name(|index| format!("txt2h5-worker-{index}"))
         .build()
-        .map_err(|error| Error::io("thread pool", std::io::Error::other(error)))?;
+        .map_err(|error| Error::Resource {
+            what: "start the worker threads",
+            source: std::io::Error::other(error),
+        })?;
     // Buffers bound the parts in flight; the slack covers terminal parts, which hold none.
     let (sender, receiver) = sync_channel(options.buffers + 2 * options.threads);
     let (tallies, index) = threads.in_place_scope(|scope| {
@@ -129,12 +131,13 @@ pub fn run(
         }
         drop(sender);
         let ordered = OrderedWriter {
+            inputs,
             units: &plan.units,
             pool: &pool,
             progress,
             interrupt,
             output: options.output,
-            fields: Fields::of(&options.layout.schema),
+            fields: Fields::of(&options.storage.schema),
             source_base: options
                 .prefix
                 .map_or(0, |prefix| prefix.sources.len() as u32),
@@ -167,14 +170,14 @@ fn write_in_order(
     interrupt: &Interrupt,
 ) -> Result<(Vec<FileTally>, PositionIndex)> {
     // The workers compress the chunks between the buffers they parse.
-    let mut chunker = Chunker::on_executor(writer, options.layout, ordered.pool, options.threads);
+    let mut chunker = Chunker::on_executor(writer, options.storage, ordered.pool, options.threads)?;
     let mut index = IndexBuilder::default();
     if let Some(prefix) = options.prefix {
         let prefix_index = index_of(prefix, interrupt)?;
         let target = CopyTarget {
             chunker: &mut chunker,
             index: &mut index,
-            compression: options.layout.compression,
+            compression: options.storage.compression,
             source_base: 0,
             output: options.output,
         };

@@ -155,7 +155,7 @@ impl Run<'_> {
             buffer_rows: settings.buffer_rows,
             buffers: settings.buffers,
             spill: settings.spill,
-            layout: self.writer_options,
+            storage: self.writer_options,
             prefix: self.existing,
             readings,
         };

@@ -138,8 +138,7 @@ fn copy_parts(
     settings: &MergeSettings,
     interrupt: &Interrupt,
 ) -> Result<(Copied, PositionIndex)> {
-    let mut chunker = Chunker::for_layout(writer, options, settings.threads)
-        .map_err(|error| Error::io("thread pool", error))?;
+    let mut chunker = Chunker::for_storage(writer, options, settings.threads)?;
     let mut index = IndexBuilder::default();
     let mut total = Copied::default();
     let mut source_base = 0u32;
@@ -159,7 +158,7 @@ fn copy_parts(
     }
     let anchors = chunker
         .finish()
-        .map_err(|source| Error::hdf5(&settings.output, source))?;
+        .map_err(|error| error.into_error(&settings.output))?;
     index.add_anchors(anchors);
     Ok((total, index.finish()))
 }

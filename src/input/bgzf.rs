@@ -59,6 +59,27 @@ pub fn blocks(file: &File, size: u64) -> std::io::Result<Option<Vec<Block>>> {
     Ok(Some(blocks))
 }
 
+/// The empty block every BGZF file ends with (SAM/BAM specification, section 4.1.2).
+pub const EOF_BLOCK: [u8; 28] = [
+    0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0, 0x1b, 0, 3, 0, 0, 0, 0, 0, 0, 0,
+    0, 0,
+];
+
+/// Whether the last of `blocks` is the end-of-file block. A file cut at a block boundary
+/// lists as clean BGZF but lacks it: htslib warns, txt2h5 refuses the file, since the rows
+/// after the cut would otherwise be lost without a word.
+pub fn ends_with_eof_block(file: &File, blocks: &[Block]) -> std::io::Result<bool> {
+    let Some(last) = blocks
+        .last()
+        .filter(|last| last.size as usize == EOF_BLOCK.len())
+    else {
+        return Ok(false);
+    };
+    let mut bytes = [0u8; EOF_BLOCK.len()];
+    file.read_exact_at(&mut bytes, last.offset)?;
+    Ok(bytes == EOF_BLOCK)
+}
+
 /// Groups consecutive blocks into pieces of at least `target` compressed bytes.
 pub fn group(blocks: &[Block], target: u64) -> Vec<Range<usize>> {
     let mut pieces = Vec::new();
@@ -74,6 +95,14 @@ pub fn group(blocks: &[Block], target: u64) -> Vec<Range<usize>> {
         pieces.push(start..blocks.len());
     }
     pieces
+}
+
+/// The most bytes [`BlockReader::read_piece`] puts in its text for a piece of `blocks`
+/// blocks: their data, and the longest line tail it may follow, plus the block that
+/// passes the limit. A caller reserves this much once (fallibly), so that inflating never
+/// grows the buffer.
+pub fn piece_text_bound(blocks: usize) -> usize {
+    (blocks + 1) * MAX_BLOCK_DATA + MAX_LINE_BYTES + 1
 }
 
 /// Why a block could not be read.
@@ -263,6 +292,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// bgzip writes the end-of-file block; a file cut at any block boundary, or one whose
+    /// writer left the block out, does not end with it.
+    #[test]
+    fn the_end_of_file_block_is_found_only_where_it_is() {
+        let whole = bgzf(b"chr1 1 2 3 4\nchr2 1 2 3 4\n", 10);
+        assert!(whole.ends_with(&EOF_BLOCK));
+        let (_temp, file) = file_with(&whole);
+        let list = blocks(&file, whole.len() as u64).unwrap().unwrap();
+        assert!(ends_with_eof_block(&file, &list).unwrap());
+        for (cut, block) in list[..list.len() - 1].iter().enumerate() {
+            let size = block.offset + u64::from(block.size);
+            let (_temp, file) = file_with(&whole[..size as usize]);
+            let cut_list = blocks(&file, size).unwrap().unwrap();
+            assert!(
+                !ends_with_eof_block(&file, &cut_list).unwrap(),
+                "cut after block {cut}"
+            );
+        }
+        assert!(!ends_with_eof_block(&file, &[]).unwrap());
     }
 
     #[test]

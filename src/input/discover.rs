@@ -67,7 +67,7 @@ impl Input {
 /// A modification time in nanoseconds since the epoch, clamped to what an `i64` holds (the
 /// years 1677 to 2262). A file stamped outside that range (a wrong clock, a crafted archive)
 /// is still loaded; only its recorded `mtime_ns` saturates, never wrapping or panicking.
-fn mtime_ns(seconds: i64, nanoseconds: i64) -> i64 {
+pub fn mtime_ns(seconds: i64, nanoseconds: i64) -> i64 {
     let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds);
     nanos.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }

@@ -76,6 +76,13 @@ pub fn read_piece(
     Ok((from + begin as u64, begin..len))
 }
 
+/// The most bytes [`read_piece`] puts in `text` for the nominal range `[start, end)`: the
+/// range, the byte before it, and the longest line tail it may follow. A caller reserves
+/// this much once (fallibly), so that the reads never grow the buffer.
+pub fn piece_text_bound(start: u64, end: u64) -> usize {
+    (end - start.saturating_sub(1)) as usize + MAX_LINE_BYTES + 1
+}
+
 /// Where a piece's search for its final newline stops: the end of the file, or
 /// [`MAX_LINE_BYTES`] + 1 bytes past the nominal end. A line that reaches that far without
 /// a newline is longer than the limit wherever it started, so the piece's text (and the
@@ -188,7 +195,15 @@ mod tests {
         let (offset, range) = read_piece(&file, size, 0, 1000, &mut buf).unwrap();
         assert_eq!(offset, 0);
         assert_eq!(range, 0..1000 + MAX_LINE_BYTES + 1);
-        assert!(buf.len() <= 1000 + MAX_LINE_BYTES + 1 + TAIL_STEP);
+        assert!(buf.len() <= piece_text_bound(0, 1000));
+        let mut buf = Vec::with_capacity(piece_text_bound(1, 1000));
+        let capacity = buf.capacity();
+        read_piece(&file, size, 1, 1000, &mut buf).unwrap();
+        assert_eq!(
+            buf.capacity(),
+            capacity,
+            "the reads grew a buffer of the bound"
+        );
         // A piece that starts inside the long line owns nothing and reads only its range.
         let (_, range) = read_piece(&file, size, 1000, 2000, &mut buf).unwrap();
         assert!(range.is_empty());

@@ -10,19 +10,24 @@
 //! about `4 * threads` chunk sizes. The last chunk is zero-padded, as
 //! HDF5 stores every chunk whole; the dataset extent hides the padding. The pos of each
 //! chunk's first row is noted as an anchor of the position index ([`crate::index`]).
+//!
+//! A compression job always answers: one that panics or cannot get memory for its output
+//! sends that failure instead of a chunk, so the chunker never waits for a chunk that will
+//! not come, and the run fails with the reason.
 
 use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
+use crate::error::{panic_message, Error};
 use crate::index::scan::Fields;
 use crate::index::Anchor;
+use crate::memory::reserve;
 use crate::output::compress::ChunkCompressor;
 use crate::output::h5::{Compression, OutputWriter, WriterOptions};
-use crate::pipeline::reorder::Reorder;
-
-/// A chunk index with its raw buffer (to recycle) and its stored bytes.
-type Compressed = (u64, Vec<u8>, Vec<u8>);
+use crate::reorder::Sequence;
 
 /// A chunk compression job.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -65,6 +70,42 @@ impl Compressors<'_> {
     }
 }
 
+/// Why the chunker stopped.
+#[derive(Debug)]
+pub enum ChunkError {
+    /// Storing a chunk failed.
+    Hdf5(hdf5::Error),
+    /// A compression job failed (it could not get memory, or panicked: a bug).
+    Job(Error),
+}
+
+impl From<hdf5::Error> for ChunkError {
+    fn from(error: hdf5::Error) -> Self {
+        ChunkError::Hdf5(error)
+    }
+}
+
+impl ChunkError {
+    /// The run's error; HDF5 failures name `output`.
+    pub fn into_error(self, output: &Path) -> Error {
+        match self {
+            ChunkError::Hdf5(error) => Error::hdf5(output, error),
+            ChunkError::Job(error) => error,
+        }
+    }
+}
+
+/// A compression job's answer: the chunk's index, its raw buffer (to recycle) and its
+/// stored bytes, or why there are none.
+struct Compressed {
+    index: u64,
+    raw: Vec<u8>,
+    stored: Result<Vec<u8>, Error>,
+}
+
+/// Shuffles and compresses a raw chunk into `stored`: the job's work, replaceable in tests.
+type Encode = fn(Compression, usize, &[u8], &mut Vec<u8>) -> Result<(), Error>;
+
 /// How long the writer blocks at a time for a compressed chunk before it checks whether it
 /// must run a job itself.
 const RESULT_WAIT: Duration = Duration::from_millis(1);
@@ -83,61 +124,85 @@ pub struct Chunker<'w> {
 struct Parallel<'w> {
     compressors: Compressors<'w>,
     compression: Compression,
+    encode: Encode,
     sender: Sender<Compressed>,
     receiver: Receiver<Compressed>,
     spare_raw: Vec<Vec<u8>>,
     spare_stored: Vec<Vec<u8>>,
     in_flight: usize,
     max_in_flight: usize,
-    waiting: Reorder<Vec<u8>>,
-    next_to_store: u64,
+    /// Stored chunks by index, until every chunk before them is stored.
+    waiting: Sequence<Vec<u8>>,
 }
 
 thread_local! {
     static COMPRESSOR: RefCell<Option<ChunkCompressor>> = const { RefCell::new(None) };
 }
 
+/// The job's work: shuffle and compress with this thread's compressor.
+fn encode_chunk(
+    compression: Compression,
+    record_size: usize,
+    raw: &[u8],
+    stored: &mut Vec<u8>,
+) -> Result<(), Error> {
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let compressor = match &mut *cell {
+            Some(compressor) => compressor,
+            None => cell.insert(
+                ChunkCompressor::new(compression, record_size)
+                    .ok_or_else(|| Error::internal("a compression job for raw chunks"))?,
+            ),
+        };
+        compressor.compress(raw, stored)
+    })
+}
+
 impl<'w> Chunker<'w> {
-    /// A chunker for a dataset laid out as `layout`, compressing on a pool of `threads`
-    /// threads of its own.
-    pub fn for_layout(
+    /// A chunker for a dataset stored as `storage` says (chunk rows, compression),
+    /// compressing on a pool of `threads` threads of its own.
+    pub fn for_storage(
         writer: &'w mut OutputWriter,
-        layout: &WriterOptions,
+        storage: &WriterOptions,
         threads: usize,
-    ) -> std::io::Result<Self> {
+    ) -> Result<Self, Error> {
         // Raw chunks need no compression threads.
-        let pool = (layout.compression != Compression::None)
+        let pool = (storage.compression != Compression::None)
             .then(|| {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .thread_name(|index| format!("txt2h5-compress-{index}"))
                     .build()
-                    .map_err(std::io::Error::other)
+                    .map_err(|error| Error::Resource {
+                        what: "start the compression threads",
+                        source: std::io::Error::other(error),
+                    })
             })
             .transpose()?;
-        Ok(Self::new(
-            writer,
-            Fields::of(&layout.schema),
-            layout.chunk_rows,
-            layout.compression,
-            pool.map(|pool| Compressors::Own(OwnPool(pool))),
-            threads,
-        ))
-    }
-
-    /// A chunker for a dataset laid out as `layout` whose chunks `executor` compresses,
-    /// on `threads` threads.
-    pub fn on_executor(
-        writer: &'w mut OutputWriter,
-        layout: &WriterOptions,
-        executor: &'w dyn Executor,
-        threads: usize,
-    ) -> Self {
         Self::new(
             writer,
-            Fields::of(&layout.schema),
-            layout.chunk_rows,
-            layout.compression,
+            Fields::of(&storage.schema),
+            storage.chunk_rows,
+            storage.compression,
+            pool.map(|pool| Compressors::Own(OwnPool(pool))),
+            threads,
+        )
+    }
+
+    /// A chunker for a dataset stored as `storage` says whose chunks `executor`
+    /// compresses, on `threads` threads.
+    pub fn on_executor(
+        writer: &'w mut OutputWriter,
+        storage: &WriterOptions,
+        executor: &'w dyn Executor,
+        threads: usize,
+    ) -> Result<Self, Error> {
+        Self::new(
+            writer,
+            Fields::of(&storage.schema),
+            storage.chunk_rows,
+            storage.compression,
             Some(Compressors::Shared(executor)),
             threads,
         )
@@ -152,7 +217,7 @@ impl<'w> Chunker<'w> {
         compression: Compression,
         compressors: Option<Compressors<'w>>,
         threads: usize,
-    ) -> Self {
+    ) -> Result<Self, Error> {
         let parallel = compressors
             .filter(|_| compression != Compression::None)
             .map(|compressors| {
@@ -160,32 +225,32 @@ impl<'w> Chunker<'w> {
                 Parallel {
                     compressors,
                     compression,
+                    encode: encode_chunk,
                     sender,
                     receiver,
                     spare_raw: Vec::new(),
                     spare_stored: Vec::new(),
                     in_flight: 0,
                     max_in_flight: 2 * threads.max(1),
-                    waiting: Reorder::default(),
-                    next_to_store: 0,
+                    waiting: Sequence::default(),
                 }
             });
-        Self {
+        Ok(Self {
             writer,
-            current: vec![0; chunk_rows * fields.record_size],
+            current: chunk_buffer(chunk_rows * fields.record_size)?,
             fields,
             filled: 0,
             rows: 0,
             next_index: 0,
             parallel,
             anchors: Vec::new(),
-        }
+        })
     }
 
     /// A chunker storing raw chunks (tests).
     #[cfg(test)]
     pub fn uncompressed(writer: &'w mut OutputWriter, fields: Fields, chunk_rows: usize) -> Self {
-        Self::new(writer, fields, chunk_rows, Compression::None, None, 1)
+        Self::new(writer, fields, chunk_rows, Compression::None, None, 1).unwrap()
     }
 
     pub fn chunk_rows(&self) -> usize {
@@ -202,7 +267,7 @@ impl<'w> Chunker<'w> {
     }
 
     /// Appends whole records.
-    pub fn push(&mut self, mut records: &[u8]) -> hdf5::Result<()> {
+    pub fn push(&mut self, mut records: &[u8]) -> Result<(), ChunkError> {
         debug_assert_eq!(records.len() % self.record_size(), 0);
         self.rows += (records.len() / self.record_size()) as u64;
         while !records.is_empty() {
@@ -235,7 +300,7 @@ impl<'w> Chunker<'w> {
     /// Appends a full chunk already in stored form (filtered like this dataset's chunks),
     /// as merge copies it from a part without inflating and deflating it again; `first_pos`
     /// is the pos of its first row. Only at a chunk boundary.
-    pub fn push_stored(&mut self, stored: Vec<u8>, first_pos: i64) -> hdf5::Result<()> {
+    pub fn push_stored(&mut self, stored: Vec<u8>, first_pos: i64) -> Result<(), ChunkError> {
         assert!(self.at_chunk_boundary());
         self.anchors.push(Anchor {
             row: self.rows,
@@ -246,19 +311,19 @@ impl<'w> Chunker<'w> {
         self.next_index += 1;
         let Some(parallel) = &mut self.parallel else {
             self.writer.set_extent(self.rows)?;
-            return self.writer.write_chunk(index, &stored);
+            return Ok(self.writer.write_chunk(index, &stored)?);
         };
         while parallel.in_flight >= parallel.max_in_flight {
             parallel.receive_one(self.writer, self.rows)?;
         }
         parallel.in_flight += 1;
-        parallel.waiting.insert(index as usize, 0, stored);
+        parallel.waiting.insert(index, stored);
         parallel.store_ready(self.writer, self.rows)
     }
 
     /// Stores the last, partial chunk and everything still in flight; sets the final extent.
     /// Returns the anchors: the pos of every chunk's first row.
-    pub fn finish(mut self) -> hdf5::Result<Vec<Anchor>> {
+    pub fn finish(mut self) -> Result<Vec<Anchor>, ChunkError> {
         if self.filled > 0 {
             self.current[self.filled..].fill(0);
             self.emit()?;
@@ -284,46 +349,70 @@ impl<'w> Chunker<'w> {
         index
     }
 
-    fn emit(&mut self) -> hdf5::Result<()> {
+    fn emit(&mut self) -> Result<(), ChunkError> {
         let current = std::mem::take(&mut self.current);
         let index = self.note_chunk(&current);
         self.current = current;
         self.filled = 0;
         let Some(parallel) = &mut self.parallel else {
             self.writer.set_extent(self.rows)?;
-            return self.writer.write_chunk(index, &self.current);
+            return Ok(self.writer.write_chunk(index, &self.current)?);
         };
         while parallel.in_flight >= parallel.max_in_flight {
             parallel.receive_one(self.writer, self.rows)?;
         }
-        let fresh = parallel
-            .spare_raw
-            .pop()
-            .unwrap_or_else(|| vec![0; self.current.len()]);
+        let fresh = match parallel.spare_raw.pop() {
+            Some(spare) => spare,
+            None => chunk_buffer(self.current.len()).map_err(ChunkError::Job)?,
+        };
         let raw = std::mem::replace(&mut self.current, fresh);
-        let mut stored = parallel.spare_stored.pop().unwrap_or_default();
+        let stored = parallel.spare_stored.pop().unwrap_or_default();
         let sender = parallel.sender.clone();
         let (compression, record_size) = (parallel.compression, self.fields.record_size);
+        let encode = parallel.encode;
         parallel.in_flight += 1;
         parallel.compressors.executor().execute(Box::new(move || {
-            COMPRESSOR.with(|cell| {
-                cell.borrow_mut()
-                    .get_or_insert_with(|| {
-                        ChunkCompressor::new(compression, record_size).expect("a compressed layout")
-                    })
-                    .compress(&raw, &mut stored);
+            let stored = compress_job(index, &raw, stored, |raw, stored| {
+                encode(compression, record_size, raw, stored)
             });
             // The writer may have stopped on an error; then nobody needs the result.
-            let _ = sender.send((index, raw, stored));
+            let _ = sender.send(Compressed { index, raw, stored });
         }));
         Ok(())
     }
 }
 
+/// A zeroed buffer for one raw chunk, or the error that says it could not be had.
+fn chunk_buffer(bytes: usize) -> Result<Vec<u8>, Error> {
+    let mut buffer = Vec::new();
+    reserve(&mut buffer, bytes, "a chunk of the output")?;
+    buffer.resize(bytes, 0);
+    Ok(buffer)
+}
+
+/// Runs `encode` on chunk `index`, turning a panic into an error: a panicking job must
+/// still answer, or the chunker would wait for its chunk forever. The job's buffers are
+/// its own, so nothing shared is left half-changed by the unwinding.
+fn compress_job(
+    index: u64,
+    raw: &[u8],
+    mut stored: Vec<u8>,
+    encode: impl FnOnce(&[u8], &mut Vec<u8>) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| encode(raw, &mut stored))) {
+        Ok(Ok(())) => Ok(stored),
+        Ok(Err(error)) => Err(error),
+        Err(panic) => Err(Error::internal(format!(
+            "compressing chunk {index} panicked: {}",
+            panic_message(&*panic)
+        ))),
+    }
+}
+
 impl Parallel<'_> {
     /// Waits for one compressed chunk and stores every chunk now ready, in order.
-    fn receive_one(&mut self, writer: &mut OutputWriter, rows: u64) -> hdf5::Result<()> {
-        let (index, raw, stored) = loop {
+    fn receive_one(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
+        let Compressed { index, raw, stored } = loop {
             match self.receiver.recv_timeout(RESULT_WAIT) {
                 Ok(compressed) => break compressed,
                 Err(RecvTimeoutError::Timeout) => {
@@ -335,19 +424,145 @@ impl Parallel<'_> {
             }
         };
         self.spare_raw.push(raw);
-        self.waiting.insert(index as usize, 0, stored);
+        self.waiting.insert(index, stored.map_err(ChunkError::Job)?);
         self.store_ready(writer, rows)
     }
 
     /// Stores every chunk that is next in order.
-    fn store_ready(&mut self, writer: &mut OutputWriter, rows: u64) -> hdf5::Result<()> {
-        while let Some(stored) = self.waiting.take(self.next_to_store as usize, 0) {
+    fn store_ready(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
+        loop {
+            let index = self.waiting.next_number();
+            let Some(stored) = self.waiting.pop_next() else {
+                return Ok(());
+            };
             writer.set_extent(rows)?;
-            writer.write_chunk(self.next_to_store, &stored)?;
+            writer.write_chunk(index, &stored)?;
             self.spare_stored.push(stored);
-            self.next_to_store += 1;
             self.in_flight -= 1;
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{sync_channel, SyncSender};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    use super::*;
+    use crate::schema::Schema;
+
+    /// Compression threads like a load's workers: a job that panics ends its thread, the
+    /// others go on serving.
+    struct Workers {
+        jobs: Mutex<Option<SyncSender<Job>>>,
+    }
+
+    impl Workers {
+        fn start(threads: usize) -> Self {
+            let (sender, receiver) = sync_channel::<Job>(64);
+            let receiver = Arc::new(Mutex::new(receiver));
+            for _ in 0..threads {
+                let receiver = Arc::clone(&receiver);
+                std::thread::spawn(move || loop {
+                    let job = receiver.lock().unwrap().recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            }
+            Self {
+                jobs: Mutex::new(Some(sender)),
+            }
+        }
+    }
+
+    impl Executor for Workers {
+        fn execute(&self, job: Job) {
+            let _ = self.jobs.lock().unwrap().as_ref().unwrap().send(job);
+        }
+
+        fn help(&self) -> bool {
+            false
+        }
+    }
+
+    fn storage() -> WriterOptions {
+        WriterOptions {
+            dataset: "data".to_string(),
+            schema: Schema::new(10).unwrap(),
+            chunk_rows: 16,
+            compression: Compression::Gzip(1),
+        }
+    }
+
+    /// Pushes 10 chunks of records through a chunker whose third chunk's job panics.
+    fn push_through_a_panicking_job(make: fn(&mut OutputWriter) -> Chunker<'_>) -> ChunkError {
+        fn encode(
+            compression: Compression,
+            size: usize,
+            raw: &[u8],
+            stored: &mut Vec<u8>,
+        ) -> Result<(), Error> {
+            if raw[0] == 2 {
+                panic!("a test job panics");
+            }
+            encode_chunk(compression, size, raw, stored)
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut output = OutputWriter::create(&dir.path().join("out.h5"), &storage()).unwrap();
+        let mut chunker = make(&mut output);
+        chunker.parallel.as_mut().unwrap().encode = encode;
+        let record_size = chunker.record_size();
+        let result = (0..10u8).try_for_each(|chunk| chunker.push(&vec![chunk; 16 * record_size]));
+        match result {
+            Err(error) => error,
+            Ok(()) => chunker.finish().unwrap_err(),
+        }
+    }
+
+    /// Runs `test` on a thread of its own, failing instead of hanging past a deadline.
+    fn within_deadline<T: Send + 'static>(test: impl FnOnce() -> T + Send + 'static) -> T {
+        let thread = std::thread::spawn(test);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !thread.is_finished() {
+            assert!(Instant::now() < deadline, "the chunker waits forever");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        thread.join().unwrap()
+    }
+
+    /// Regression: a compression job that panicked never answered, and the chunker waited
+    /// for its chunk forever (a load hung with its workers serving nothing).
+    #[test]
+    fn a_panicking_compression_job_fails_the_run_instead_of_hanging() {
+        let error = within_deadline(|| {
+            push_through_a_panicking_job(|output| {
+                let workers: &'static Workers = Box::leak(Box::new(Workers::start(2)));
+                Chunker::on_executor(output, &storage(), workers, 2).unwrap()
+            })
+            .into_error(Path::new("out.h5"))
+        });
+        assert!(matches!(error, Error::Internal { .. }), "{error}");
+        let message = error.to_string();
+        assert!(
+            message.contains("compressing chunk 2 panicked: a test job panics"),
+            "{message}"
+        );
+        assert!(message.contains("a bug in txt2h5"), "{message}");
+    }
+
+    /// Merge's own compression pool: a panicking job is an error too, not an abort of the
+    /// process (rayon aborts on a panic that escapes a spawned job).
+    #[test]
+    fn a_panicking_job_on_the_own_pool_is_an_error() {
+        let error = within_deadline(|| {
+            push_through_a_panicking_job(|output| {
+                Chunker::for_storage(output, &storage(), 2).unwrap()
+            })
+            .into_error(Path::new("out.h5"))
+        });
+        assert!(matches!(error, Error::Internal { .. }), "{error}");
     }
 }

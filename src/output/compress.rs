@@ -9,6 +9,8 @@
 
 use super::codec::{CodecError, Decoder, Encoder};
 use super::h5::Compression;
+use crate::error::Error;
+use crate::memory::reserve;
 
 /// HDF5's shuffle filter: transposes `raw` from records of `element_size` bytes to byte
 /// planes. `raw.len()` must be a multiple of `element_size` (a full chunk always is).
@@ -127,11 +129,36 @@ impl ChunkCompressor {
         })
     }
 
-    /// The stored form of the raw chunk `raw`, in `out`.
-    pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) {
+    /// The stored form of the raw chunk `raw`, in `out`; an error if the memory for the
+    /// shuffled planes or the compressed output cannot be had.
+    pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        // Every buffer gets its room here, fallibly, once: the encoders then write within
+        // it and never allocate (an allocation that fails there would abort the process).
+        reserve(&mut self.shuffled, raw.len(), "a shuffled chunk")?;
+        reserve(
+            &mut self.scratch,
+            scratch_bound(raw.len()),
+            "a compressed chunk",
+        )?;
+        out.clear();
+        reserve(out, encoded_bound(raw.len()), "a compressed chunk")?;
         shuffle(raw, self.element_size, &mut self.shuffled);
         self.encoder.encode(&self.shuffled, &mut self.scratch, out);
+        Ok(())
     }
+}
+
+/// At least the compress bound of deflate, zstd and lz4 for `bytes` bytes, header
+/// included: each adds under `bytes / 64` plus a few hundred bytes (lz4 stores a block that
+/// does not shrink as it is).
+fn encoded_bound(bytes: usize) -> usize {
+    bytes + bytes / 64 + 4096
+}
+
+/// At least what an encoder writes into its scratch buffer: lz4_flex asks for 110% of the
+/// input plus 20 bytes, deflate for its compress bound.
+fn scratch_bound(bytes: usize) -> usize {
+    bytes + bytes / 8 + 4096
 }
 
 #[cfg(test)]
@@ -172,7 +199,8 @@ mod tests {
             let mut stored = Vec::new();
             ChunkCompressor::new(compression, 22)
                 .unwrap()
-                .compress(&raw, &mut stored);
+                .compress(&raw, &mut stored)
+                .unwrap();
             let mut decompressor = ChunkDecompressor::default();
             let mut rows_of = |stored: &[u8], chunk_rows, rows: std::ops::Range<usize>| {
                 let mut back = vec![0; rows.len() * 22];
@@ -189,6 +217,39 @@ mod tests {
         }
     }
 
+    /// The buffers are reserved up front to a bound that every codec stays within, so the
+    /// encoders never grow them (where a failed allocation would abort): even for data
+    /// that does not compress.
+    #[test]
+    fn compression_stays_within_the_reserved_bound() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let noise: Vec<u8> = (0..26 * 4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        for compression in [
+            Compression::Gzip(9),
+            Compression::Zstd(19),
+            Compression::Lz4,
+        ] {
+            let mut compressor = ChunkCompressor::new(compression, 26).unwrap();
+            let mut stored = Vec::new();
+            compressor.compress(&noise, &mut stored).unwrap();
+            let capacities = (compressor.scratch.capacity(), stored.capacity());
+            compressor.compress(&noise, &mut stored).unwrap();
+            assert_eq!(
+                capacities,
+                (compressor.scratch.capacity(), stored.capacity()),
+                "{compression}"
+            );
+            assert!(stored.len() <= encoded_bound(noise.len()), "{compression}");
+        }
+    }
+
     #[test]
     fn compressed_chunk_inflates_and_unshuffles_to_the_input() {
         let raw: Vec<u8> = (0..26 * 1000)
@@ -197,7 +258,8 @@ mod tests {
         let mut stored = Vec::new();
         ChunkCompressor::new(Compression::Gzip(4), 26)
             .unwrap()
-            .compress(&raw, &mut stored);
+            .compress(&raw, &mut stored)
+            .unwrap();
         assert!(stored.len() < raw.len() / 4);
         let mut inflated = Vec::new();
         flate2::read::ZlibDecoder::new(&stored[..])

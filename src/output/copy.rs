@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::index::build::IndexBuilder;
 use crate::index::scan::{segments, Fields};
 use crate::index::PositionIndex;
-use crate::output::chunker::Chunker;
+use crate::output::chunker::{ChunkError, Chunker};
 use crate::output::h5::{Compression, ExistingOutput};
 use crate::signals::Interrupt;
 
@@ -49,7 +49,7 @@ pub fn copy_rows(
         source_base,
         output,
     } = target;
-    let output_error = |error| Error::hdf5(output, error);
+    let output_error = |error: ChunkError| error.into_error(output);
     let source_error = |error| Error::hdf5(&source.path, error);
     let chunk = chunker.chunk_rows() as u64;
     // The chunker notes the anchors of the output's own chunks.

@@ -26,6 +26,7 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::error::Error;
 use crate::output::chunker::{Executor, Job};
 
 use memmap2::MmapMut;
@@ -41,7 +42,10 @@ pub struct RecordBuffer {
 impl RecordBuffer {
     /// Maps room for `capacity` records of `record_size` bytes.
     pub fn new(record_size: usize, capacity: usize) -> std::io::Result<Self> {
-        let map = MmapMut::map_anon(record_size * capacity)?;
+        let bytes = record_size
+            .checked_mul(capacity)
+            .ok_or(std::io::ErrorKind::OutOfMemory)?;
+        let map = MmapMut::map_anon(bytes)?;
         Ok(Self {
             map,
             record_size,
@@ -236,6 +240,21 @@ impl BufferPool {
         )
     }
 
+    /// The run's error for a buffer that could not be mapped ([`AcquireError::Map`]).
+    pub fn map_error(&self, error: std::io::Error) -> Error {
+        if error.kind() == std::io::ErrorKind::OutOfMemory {
+            Error::OutOfMemory {
+                what: "a record buffer",
+                bytes: self.record_size.saturating_mul(self.capacity),
+            }
+        } else {
+            Error::Resource {
+                what: "map a record buffer",
+                source: error,
+            }
+        }
+    }
+
     /// Returns a buffer for reuse.
     pub fn release(&self, mut buffer: RecordBuffer) {
         buffer.clear();
@@ -402,6 +421,31 @@ mod tests {
         assert_eq!(buffer.view()[[1, 0]], 5);
         assert_eq!(buffer.spare_mut().len(), 4);
         assert!(!buffer.is_full());
+    }
+
+    /// A buffer the address space cannot hold is an error that says so (exit 1 with a
+    /// hint), never an abort.
+    #[test]
+    fn a_buffer_too_big_to_map_is_an_out_of_memory_error() {
+        let pool = BufferPool::new(1 << 20, 1 << 40, 2);
+        let Err(AcquireError::Map(error)) = pool.acquire(0) else {
+            panic!("a buffer of 2^60 bytes was mapped");
+        };
+        let error = pool.map_error(error);
+        assert!(
+            matches!(
+                error,
+                Error::OutOfMemory {
+                    what: "a record buffer",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error
+            .to_string()
+            .starts_with("cannot allocate 1099511627776.0 MiB for a record buffer"));
+        assert_eq!(pool.state.lock().unwrap().mapped, 0);
     }
 
     #[test]

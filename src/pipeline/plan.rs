@@ -61,7 +61,12 @@ pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Resul
             Encoding::Gzip { bgzf: true } => {
                 let handle = std::fs::File::open(&input.path)
                     .map_err(|error| Error::io(&input.path, error))?;
-                bgzf::blocks(&handle, input.size).map_err(|error| Error::io(&input.path, error))?
+                let blocks = bgzf::blocks(&handle, input.size)
+                    .map_err(|error| Error::io(&input.path, error))?;
+                if let Some(blocks) = &blocks {
+                    check_eof_block(input, &handle, blocks)?;
+                }
+                blocks
             }
             _ => None,
         };
@@ -114,6 +119,24 @@ pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Resul
         units,
         dispatch,
         bgzf_blocks,
+    })
+}
+
+/// Refuses a BGZF file that does not end with the end-of-file block: it was probably cut
+/// at a block boundary (a copy or a write that did not finish), and its rows after the cut
+/// would be lost with exit 0.
+fn check_eof_block(input: &Input, file: &std::fs::File, blocks: &[Block]) -> Result<()> {
+    if bgzf::ends_with_eof_block(file, blocks).map_err(|error| Error::io(&input.path, error))? {
+        return Ok(());
+    }
+    Err(Error::BadInput {
+        path: input.path.clone(),
+        message: "the BGZF end-of-file block is missing (the 28-byte empty block of SAM \
+                  specification 4.1.2 that ends every BGZF file), so the file is probably \
+                  truncated\n  hint: compare it with its source or write it again; a complete \
+                  file from a writer that leaves the block out loads once recompressed \
+                  (zcat FILE | bgzip > FIXED.gz)"
+            .to_string(),
     })
 }
 

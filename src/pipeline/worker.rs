@@ -8,12 +8,15 @@
 
 mod units;
 
+pub(crate) use units::check_unchanged;
+
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::Duration;
 
-use crate::error::Error;
+use crate::error::{panic_message, Error};
 use crate::index::scan::{segments, Fields, Segment};
 use crate::input::bgzf::Block;
 use crate::input::discover::Input;
@@ -139,7 +142,18 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
             return;
         };
         let mut sink = Sink::new(context, &sender, unit);
-        let terminal = match run_unit(&mut sink, &mut text) {
+        // A unit that panics (a bug) must still answer, or the writer would wait for it
+        // forever: its panic becomes the unit's failure.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_unit(&mut sink, &mut text)))
+            .unwrap_or_else(|panic| {
+                let path = &context.inputs[context.units[unit].file].path;
+                Err(UnitError::Failed(Error::internal(format!(
+                    "reading {} (work unit {unit}) panicked: {}",
+                    path.display(),
+                    panic_message(&*panic)
+                ))))
+            });
+        let terminal = match outcome {
             Ok(payload) => payload,
             Err(UnitError::Failed(error)) => {
                 // Nothing after the first failure is needed.
@@ -299,7 +313,8 @@ impl<'c, 's> Sink<'c, 's> {
             // Only a plain or BGZF file read in pieces can get here: a gzip stream is read
             // to its end, and the lines of a shorter file are all skipped.
             return Err(UnitError::Failed(Error::usage(format!(
-                "{}: --skip-lines reaches past the first piece of the file ({left} lines were                  still to skip); skip fewer lines, or decompress and cut the header off",
+                "{}: --skip-lines reaches past the first piece of the file ({left} lines were \
+                 still to skip); skip fewer lines, or decompress and cut the header off",
                 self.context.inputs[self.context.units[self.unit].file]
                     .path
                     .display()
@@ -367,13 +382,7 @@ impl<'c, 's> Sink<'c, 's> {
                     .context
                     .pool
                     .acquire(self.unit)
-                    .map_err(|error| match error {
-                        AcquireError::Cancelled => ParseFailure::Stopped,
-                        AcquireError::Map(error) => ParseFailure::Resource(Error::io(
-                            "record buffer (anonymous mmap)",
-                            error,
-                        )),
-                    })?;
+                    .map_err(|error| self.acquire_failure(error))?;
                 self.buffer = Some(buffer);
             }
             let buffer = self.buffer.as_mut().expect("just filled");
@@ -416,11 +425,7 @@ impl<'c, 's> Sink<'c, 's> {
                 })
                 .map_err(|Stopped| ParseFailure::Stopped)
             }
-            Some(Err(AcquireError::Cancelled)) => Err(ParseFailure::Stopped),
-            Some(Err(AcquireError::Map(error))) => Err(ParseFailure::Resource(Error::io(
-                "record buffer (anonymous mmap)",
-                error,
-            ))),
+            Some(Err(error)) => Err(self.acquire_failure(error)),
             None => {
                 let dir = self.context.spill_dir;
                 let spill_error =
@@ -439,6 +444,14 @@ impl<'c, 's> Sink<'c, 's> {
                 self.send(Payload::Spilled { records, segments })
                     .map_err(|Stopped| ParseFailure::Stopped)
             }
+        }
+    }
+
+    /// Why no buffer came: the run stopped, or the memory for one cannot be had.
+    fn acquire_failure(&self, error: AcquireError) -> ParseFailure {
+        match error {
+            AcquireError::Cancelled => ParseFailure::Stopped,
+            AcquireError::Map(error) => ParseFailure::Resource(self.context.pool.map_error(error)),
         }
     }
 

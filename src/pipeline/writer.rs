@@ -3,7 +3,10 @@
 //! The writer runs on the calling thread. It asks the [`Reorder`] queue for the next
 //! `(unit, part)` key, feeds record buffers (or spilled records) to the chunker, returns
 //! buffers to the pool and keeps each file's tally. The first failure in load order ends
-//! the run with that failure, whatever happened later in the other workers.
+//! the run with that failure, whatever happened later in the other workers. When a file's
+//! last unit is written, every byte of it has been read: the writer then checks that the
+//! file still has the size and modification time it had when the run began, so that a file
+//! still being written is an error rather than silently cut at its starting size.
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -11,27 +14,30 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::index::build::IndexBuilder;
-use crate::index::scan::Fields;
+use crate::index::scan::{Fields, Segment};
 use crate::index::PositionIndex;
-use crate::output::chunker::Chunker;
+use crate::input::discover::Input;
+use crate::memory::reserve;
+use crate::output::chunker::{ChunkError, Chunker};
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Unit;
-use crate::pipeline::reorder::Reorder;
-use crate::pipeline::worker::{Part, Payload};
+use crate::pipeline::spill::{spill_dir, SpilledRecords};
+use crate::pipeline::worker::{check_unchanged, Part, Payload};
 use crate::pipeline::FileTally;
 use crate::progress::Progress;
+use crate::reorder::Reorder;
 use crate::signals::Interrupt;
+
+/// Parts waiting for their turn, by `(unit, part)`.
+type Waiting = Reorder<(usize, u32), Payload>;
 
 /// Why the workers stopped before the writer had every part: a failure they sent, held
 /// behind parts that never came because the failure stopped the run. The first such failure
 /// in load order is the run's error.
-fn stopped_early(waiting: &mut Reorder<Payload>) -> Error {
+fn stopped_early(waiting: &mut Waiting) -> Error {
     match waiting.take_first(|payload| matches!(payload, Payload::Failed(_))) {
         Some(Payload::Failed(error)) => error,
-        _ => Error::io(
-            "worker threads",
-            std::io::Error::other("workers stopped before finishing (a bug: please report it)"),
-        ),
+        _ => Error::internal("the workers stopped before they sent every part"),
     }
 }
 
@@ -45,6 +51,7 @@ const WAIT: Duration = Duration::from_millis(100);
 
 /// The writer's side: takes parts in `(unit, part)` order and feeds the chunker.
 pub struct OrderedWriter<'a> {
+    pub inputs: &'a [Input],
     pub units: &'a [Unit],
     pub pool: &'a BufferPool,
     pub progress: &'a Progress,
@@ -56,94 +63,166 @@ pub struct OrderedWriter<'a> {
     pub source_base: u32,
 }
 
+/// What the written parts have built so far.
+struct Written<'c> {
+    chunker: Chunker<'c>,
+    index: IndexBuilder,
+    tallies: Vec<FileTally>,
+    /// Spilled records read back, one part at a time.
+    spilled: Vec<u8>,
+}
+
 impl OrderedWriter<'_> {
     /// Writes every part; returns each file's tally and the output's position index
     /// (`index` holds that of rows written before, as by an append).
     pub fn run(
         &self,
         receiver: Receiver<Part>,
-        mut chunker: Chunker<'_>,
+        chunker: Chunker<'_>,
         file_count: usize,
-        mut index: IndexBuilder,
+        index: IndexBuilder,
     ) -> Result<(Vec<FileTally>, PositionIndex)> {
-        let (units, pool, progress, interrupt) =
-            (self.units, self.pool, self.progress, self.interrupt);
-        let hdf5_error = |source| Error::hdf5(self.output, source);
-        let mut tallies = vec![FileTally::default(); file_count];
-        let record_size = chunker.record_size();
-        let mut spilled = Vec::new();
-        let mut waiting = Reorder::default();
+        let mut written = Written {
+            chunker,
+            index,
+            tallies: vec![FileTally::default(); file_count],
+            spilled: Vec::new(),
+        };
+        let mut waiting = Waiting::default();
         let (mut head, mut seq) = (0usize, 0u32);
         let mut starved = false;
-        pool.set_head(0);
-        while head < units.len() {
-            if let Some(signal) = interrupt.received() {
+        self.pool.set_head(0);
+        while head < self.units.len() {
+            if let Some(signal) = self.interrupt.received() {
                 return Err(Error::Interrupted { signal });
             }
-            let Some(payload) = waiting.take(head, seq) else {
-                // A short wait is the head worker finishing a buffer; a longer one means
-                // the workers are the slowest stage, and those ahead may spill.
-                let timeout = if starved { WAIT } else { STARVED_AFTER };
-                match receiver.recv_timeout(timeout) {
-                    Ok(part) => waiting.insert(part.unit, part.seq, part.payload),
-                    Err(RecvTimeoutError::Timeout) if !starved => {
-                        starved = true;
-                        pool.set_writer_starved(true);
-                    }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => return Err(stopped_early(&mut waiting)),
-                }
+            let Some(payload) = waiting.take((head, seq)) else {
+                self.receive(&receiver, &mut waiting, &mut starved)?;
                 continue;
             };
             if starved {
                 starved = false;
-                pool.set_writer_starved(false);
-            }
-            let file = units[head].file;
-            let source = self.source_base + file as u32;
-            let tally = &mut tallies[file];
-            if !tally.started {
-                tally.started = true;
-                tally.first_row = chunker.rows();
+                self.pool.set_writer_starved(false);
             }
             let last = payload.is_last();
-            match payload {
-                Payload::Rows { buffer, segments } => {
-                    let records = buffer.as_bytes();
-                    index.add_segments(source, chunker.rows(), records, &self.fields, &segments);
-                    chunker.push(records).map_err(hdf5_error)?;
-                    tally.rows += buffer.rows() as u64;
-                    pool.release(buffer);
-                    progress.set_rows(chunker.rows());
-                }
-                Payload::Spilled { records, segments } => {
-                    records
-                        .read_into(&mut spilled)
-                        .map_err(|error| Error::io("spill file", error))?;
-                    index.add_segments(source, chunker.rows(), &spilled, &self.fields, &segments);
-                    chunker.push(&spilled).map_err(hdf5_error)?;
-                    tally.rows += (spilled.len() / record_size) as u64;
-                    progress.set_rows(chunker.rows());
-                }
-                Payload::Checksum(checksum) => tally.checksum = checksum,
-                Payload::Done { skipped, checksum } => {
-                    tally.skipped.add(skipped);
-                    if let Some(checksum) = checksum {
-                        tally.checksum = checksum;
-                    }
-                }
-                Payload::Failed(error) => return Err(error),
-            }
+            self.write_part(&mut written, head, payload)?;
             if last {
+                self.unit_written(head)?;
                 head += 1;
                 seq = 0;
-                pool.set_head(head);
+                self.pool.set_head(head);
             } else {
                 seq += 1;
             }
         }
-        index.add_anchors(chunker.finish().map_err(hdf5_error)?);
-        Ok((tallies, index.finish()))
+        let anchors = written
+            .chunker
+            .finish()
+            .map_err(|error| self.chunk_error(error))?;
+        written.index.add_anchors(anchors);
+        Ok((written.tallies, written.index.finish()))
+    }
+
+    /// Waits for the next part from the workers and holds it. A short wait is the head
+    /// worker finishing a buffer; a longer one means the workers are the slowest stage, and
+    /// the pool lets those ahead spill (`starved`).
+    fn receive(
+        &self,
+        receiver: &Receiver<Part>,
+        waiting: &mut Waiting,
+        starved: &mut bool,
+    ) -> Result<()> {
+        let timeout = if *starved { WAIT } else { STARVED_AFTER };
+        match receiver.recv_timeout(timeout) {
+            Ok(part) => waiting.insert((part.unit, part.seq), part.payload),
+            Err(RecvTimeoutError::Timeout) if !*starved => {
+                *starved = true;
+                self.pool.set_writer_starved(true);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Err(stopped_early(waiting)),
+        }
+        Ok(())
+    }
+
+    /// Writes one part of unit `unit`, in order, and counts it in its file's tally.
+    fn write_part(&self, written: &mut Written<'_>, unit: usize, payload: Payload) -> Result<()> {
+        let file = self.units[unit].file;
+        let tally = &mut written.tallies[file];
+        if !tally.started {
+            tally.started = true;
+            tally.first_row = written.chunker.rows();
+        }
+        match payload {
+            Payload::Rows { buffer, segments } => {
+                self.write_records(written, file, buffer.as_bytes(), &segments)?;
+                self.pool.release(buffer);
+            }
+            Payload::Spilled { records, segments } => {
+                let mut spilled = std::mem::take(&mut written.spilled);
+                self.read_spilled(&records, &mut spilled)?;
+                let result = self.write_records(written, file, &spilled, &segments);
+                written.spilled = spilled;
+                result?;
+            }
+            Payload::Checksum(checksum) => tally.checksum = checksum,
+            Payload::Done { skipped, checksum } => {
+                tally.skipped.add(skipped);
+                if let Some(checksum) = checksum {
+                    tally.checksum = checksum;
+                }
+            }
+            Payload::Failed(error) => return Err(error),
+        }
+        Ok(())
+    }
+
+    /// Appends records of input `file` to the output and to its index.
+    fn write_records(
+        &self,
+        written: &mut Written<'_>,
+        file: usize,
+        records: &[u8],
+        segments: &[Segment],
+    ) -> Result<()> {
+        let source = self.source_base + file as u32;
+        let first_row = written.chunker.rows();
+        written
+            .index
+            .add_segments(source, first_row, records, &self.fields, segments);
+        written
+            .chunker
+            .push(records)
+            .map_err(|error| self.chunk_error(error))?;
+        written.tallies[file].rows += (records.len() / written.chunker.record_size()) as u64;
+        self.progress.set_rows(written.chunker.rows());
+        Ok(())
+    }
+
+    /// Reads spilled records back into `buffer`.
+    fn read_spilled(&self, records: &SpilledRecords, buffer: &mut Vec<u8>) -> Result<()> {
+        reserve(buffer, records.bytes, "spilled records read back")?;
+        records
+            .read_into(buffer)
+            .map_err(|error| Error::io(spill_dir(self.output).join("(spill file)"), error))
+    }
+
+    /// After the last part of `unit`: if it is its file's last unit, every byte of the file
+    /// has been read, and the file must be as it was when the run began.
+    fn unit_written(&self, unit: usize) -> Result<()> {
+        let file = self.units[unit].file;
+        let file_ends = self
+            .units
+            .get(unit + 1)
+            .is_none_or(|next| next.file != file);
+        if file_ends {
+            check_unchanged(&self.inputs[file])?;
+        }
+        Ok(())
+    }
+
+    fn chunk_error(&self, error: ChunkError) -> Error {
+        error.into_error(self.output)
     }
 }
 
@@ -192,6 +271,7 @@ mod tests {
         let progress = Progress::new(false, 0);
         let interrupt = Interrupt::never();
         let writer = OrderedWriter {
+            inputs: &[],
             units: &units,
             pool: &pool,
             progress: &progress,

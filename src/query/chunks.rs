@@ -8,12 +8,13 @@
 //! which bounds memory whatever the selection.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::channel;
 
-use crate::error::{Error, Result};
+use crate::error::{panic_message, Error, Result};
 use crate::output::compress::ChunkDecompressor;
 use crate::output::h5::{Compression, Segment};
+use crate::reorder::Sequence;
 use crate::signals::Interrupt;
 
 /// One stored chunk to read: chunk `chunk` of segment `segment`, which holds rows
@@ -120,12 +121,15 @@ pub fn run_in_order<T: Send>(
         .num_threads(threads)
         .thread_name(|index| format!("txt2h5-read-{index}"))
         .build()
-        .map_err(|error| Error::io("thread pool", std::io::Error::other(error)))?;
+        .map_err(|error| Error::Resource {
+            what: "start the reading threads",
+            source: std::io::Error::other(error),
+        })?;
     let max_in_flight = 2 * threads + 2;
     let (sender, receiver) = channel::<(usize, Result<T>)>();
     pool.in_place_scope(|scope| {
-        let mut waiting = BTreeMap::new();
-        let (mut next_read, mut next_out, mut in_flight) = (0usize, 0usize, 0usize);
+        let mut waiting = Sequence::default();
+        let (mut next_read, mut in_flight) = (0usize, 0usize);
         loop {
             if let Some(signal) = interrupt.received() {
                 return Err(Error::Interrupted { signal });
@@ -137,7 +141,19 @@ pub fn run_in_order<T: Send>(
                 let sender = sender.clone();
                 let number = next_read;
                 scope.spawn(move |_| {
-                    let result = decode_and_work(segment, &task, record_size, stored, work);
+                    // A task that panics (a bug) must still answer, or the reader would
+                    // wait for its result forever.
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        decode_and_work(segment, &task, record_size, stored, work)
+                    }))
+                    .unwrap_or_else(|panic| {
+                        Err(Error::internal(format!(
+                            "reading stored chunk {} of {} panicked: {}",
+                            task.chunk,
+                            segment.path.display(),
+                            panic_message(&*panic)
+                        )))
+                    });
                     // The reader may have stopped; then nobody needs the result.
                     let _ = sender.send((number, result));
                 });
@@ -151,9 +167,8 @@ pub fn run_in_order<T: Send>(
                 .recv()
                 .expect("the sender lives in this scope, so the channel cannot close");
             in_flight -= 1;
-            waiting.insert(number, result);
-            while let Some(result) = waiting.remove(&next_out) {
-                next_out += 1;
+            waiting.insert(number as u64, result);
+            while let Some(result) = waiting.pop_next() {
                 if consume(result?)? == Flow::Stop {
                     return Ok(());
                 }

@@ -11,6 +11,7 @@ mod hostile_files;
 mod load;
 mod merge;
 mod output_safety;
+mod pipeline_faults;
 mod readback;
 mod readme;
 mod regressions;

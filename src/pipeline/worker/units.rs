@@ -5,16 +5,18 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::ops::Range;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
 
 use super::{Sink, UnitError};
 use crate::error::Error;
-use crate::input::bgzf::{Block, BlockError, BlockReader};
+use crate::input::bgzf::{self, Block, BlockError, BlockReader};
 use crate::input::checksum::HashingReader;
-use crate::input::discover::Input;
-use crate::input::split::{count_lines_before, grow, read_piece};
+use crate::input::discover::{mtime_ns, Input};
+use crate::input::split::{count_lines_before, grow, piece_text_bound, read_piece};
+use crate::memory::reserve;
 use crate::parse::{LineError, MAX_LINE_BYTES};
 
 /// Decompressed text is parsed in blocks of this size. Twice the line limit, so that a
@@ -25,6 +27,7 @@ const TEXT_BLOCK: usize = 2 * MAX_LINE_BYTES;
 pub(super) fn checksum_file(input: &Input, scratch: &mut Vec<u8>) -> Result<u128, UnitError> {
     let file = File::open(&input.path).map_err(|error| Error::io(&input.path, error))?;
     let mut reader = HashingReader::new(file);
+    reserve(scratch, TEXT_BLOCK, "input text")?;
     grow(scratch, TEXT_BLOCK);
     let bytes = reader
         .finish(scratch)
@@ -42,6 +45,7 @@ pub(super) fn parse_piece(
 ) -> Result<(), UnitError> {
     let path = &input.path;
     let file = File::open(path).map_err(|error| Error::io(path, error))?;
+    reserve(text, piece_text_bound(start, end), "input text")?;
     let (offset, range) = read_piece(&file, input.size, start, end, text).map_err(|error| {
         if error.kind() == std::io::ErrorKind::UnexpectedEof {
             changed_while_reading(path)
@@ -69,6 +73,7 @@ pub(super) fn parse_gzip(
     let file = File::open(path).map_err(|error| Error::io(path, error))?;
     let mut decoder =
         MultiGzDecoder::new(BufReader::with_capacity(1 << 18, HashingReader::new(file)));
+    reserve(text, TEXT_BLOCK, "input text")?;
     grow(text, TEXT_BLOCK);
     let mut filled = 0;
     let mut lines_before = 0u64;
@@ -149,6 +154,7 @@ pub(super) fn parse_bgzf_piece(
     };
     let file = File::open(path).map_err(|error| Error::io(path, error))?;
     let mut reader = BlockReader::default();
+    reserve(text, bgzf::piece_text_bound(piece.len()), "input text")?;
     let range = reader
         .read_piece(&file, blocks, piece.clone(), text)
         .map_err(block_error)?;
@@ -178,11 +184,28 @@ fn check_size(input: &Input, bytes: u64) -> Result<(), Error> {
     }
 }
 
+/// Checks, once every byte of `input` has been read, that the file is the one the run
+/// began with: same file, size and modification time. A caller still writing it (a
+/// pipeline step that has not finished) grows it behind the reads, which stop at the
+/// starting size; without this check the rows written after the start would be lost with
+/// exit 0. One `stat` per file, off the parsing path.
+pub(crate) fn check_unchanged(input: &Input) -> Result<(), Error> {
+    let metadata = std::fs::metadata(&input.path).map_err(|error| Error::io(&input.path, error))?;
+    let unchanged = input.is_same_file(&metadata)
+        && metadata.len() == input.size
+        && mtime_ns(metadata.mtime(), metadata.mtime_nsec()) == input.mtime_ns;
+    if unchanged {
+        Ok(())
+    } else {
+        Err(changed_while_reading(&input.path))
+    }
+}
+
 fn changed_while_reading(path: &Path) -> Error {
     Error::BadInput {
         path: path.to_path_buf(),
-        message:
-            "the file changed size while it was being loaded; load it again once it is complete"
-                .to_string(),
+        message: "the file changed (its size or modification time) while it was being \
+                  loaded; load it again once it is complete"
+            .to_string(),
     }
 }
