@@ -1,6 +1,7 @@
 //! Every default of the command line, in one place that both the flag definitions
 //! ([`crate::cli`]) and their validation ([`crate::settings`]) read, so that neither
-//! depends on the other for a number.
+//! depends on the other for a number; and the fixed limits that no flag changes, which the
+//! readers ([`crate::input`]) and the parser ([`crate::parse`]) both obey.
 
 /// Bytes in the `chr` field: numpy's `S10` of the reference pipelines.
 pub const CHR_WIDTH: usize = 10;
@@ -28,3 +29,9 @@ pub const BUFFER_ROWS: usize = 65_536;
 pub const fn buffers(threads: usize) -> usize {
     2 * threads + 2
 }
+
+/// The longest line accepted, in bytes, newline excluded. A methylation call line is under
+/// 200 bytes; a longer "line" is a file with no newlines (binary data, CR-only line ends).
+/// Every reader bounds the text it holds by this limit, so such a file is refused with its
+/// line number while memory stays flat, instead of being buffered whole.
+pub const MAX_LINE_BYTES: usize = 1 << 20;

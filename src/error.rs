@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::parse::LineError;
+use crate::parse::error::LineError;
 
 /// Exit statuses, a documented contract (see the README).
 pub mod exit_code {

@@ -4,10 +4,12 @@
 //! whole set ([`shard`]); each file's storage is told by content ([`encoding`]); plain files
 //! are cut into newline-aligned pieces ([`split`]), BGZF files at block boundaries
 //! ([`bgzf`]); and every file's bytes are checksummed for `/sources` ([`checksum`]).
+//! [`head`] reads the start of a file's text, from which `--format auto` tells its format.
 
 pub mod bgzf;
 pub mod checksum;
 pub mod discover;
 pub mod encoding;
+pub mod head;
 pub mod shard;
 pub mod split;

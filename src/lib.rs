@@ -6,7 +6,7 @@
 //! cli ─► settings ─► command::{load, merge, inspect, export}
 //!                      │
 //!   input/     discover ─► shard ─► encoding ─► split / bgzf  (+ checksum)
-//!   layout/    preset / --columns / auto (detect) ─► the parser for each file
+//!   format/    preset / --columns / auto (detect) ─► the parser for each file
 //!   pipeline/  plan ─► worker (parse/; index::scan) ─► buffer (spill) ─► writer (reorder)
 //!   output/    chunker ─► compress ─► h5/  inside pending (renamed into place on success)
 //!   index/     segments of each buffer ─► runs + chunk anchors ─► /index
@@ -15,7 +15,7 @@
 //!
 //! [`cli`] holds the flags as typed and [`settings`] the validated run they become, with
 //! every default in [`defaults`]. A [`command`] strings the stages together: [`input`]
-//! finds and cuts the files, [`layout`] says which column holds what in each, the
+//! finds and cuts the files, [`format`] says which column holds what in each, the
 //! [`pipeline`] parses the pieces in parallel ([`parse`])
 //! into pooled mmap buffers and puts them back in load order on one writer thread, and
 //! [`output`] turns the ordered records into HDF5 chunks in a temporary file renamed into
@@ -31,9 +31,9 @@ pub mod cli;
 pub mod command;
 pub mod defaults;
 pub mod error;
+pub mod format;
 pub mod index;
 pub mod input;
-pub mod layout;
 pub mod memory;
 pub mod output;
 pub mod parse;

@@ -7,283 +7,44 @@
 //! numpy silently alters data we refuse instead: a `chr` longer than the field (numpy
 //! truncates) and non-printable or non-ASCII bytes in `chr` (numpy re-encodes them).
 //!
+//! This module is the `native` format's parser (its fast paths are [`fast`], [`scan`] and
+//! `swar`) and the choice of parser for a file ([`LineParser`]); [`columns`] parses every
+//! other input format. Both plug their per-line step into the one block loop ([`block`]).
+//! Below them sit the leaves they share, which import nothing above them: the byte classes
+//! ([`classes`]), the field splitter ([`fields`]), the line rules ([`line`]), the errors
+//! ([`error`]) and the number parsers.
+//!
 //! The caller owns every buffer: [`parse_block`] writes records into a caller-provided slice
 //! and allocates nothing per line; only an error builds a `String`.
 
+pub mod block;
+pub mod classes;
+pub mod columns;
+pub mod error;
 mod fast;
+pub mod fields;
 #[cfg(test)]
 mod fuzz;
-pub mod layout;
+pub mod line;
 mod number;
 pub mod reference;
 pub mod scan;
 mod swar;
 
+pub use block::{BlockError, BlockProgress, Outcome};
+pub use error::{FieldError, LineError};
 pub use number::{parse_f32_via_f64, parse_f64, parse_i32, parse_i64, FloatError, IntError};
-
-use crate::layout::filter::{Filters, Skipped};
-use crate::layout::{Header, Layout};
-use crate::schema::{Schema, FIELD_NAMES};
 pub use scan::{Kernel, Scanning};
 
-/// The longest line accepted, in bytes, newline excluded. A methylation call line is under
-/// 200 bytes; a longer "line" is a file with no newlines (binary data, CR-only line ends).
-/// Every reader bounds the text it holds by this limit, so such a file is refused with its
-/// line number while memory stays flat, instead of being buffered whole.
-pub const MAX_LINE_BYTES: usize = 1 << 20;
+use block::{parse_lines, LineStep, Taken};
+use error::lossy;
+use fields::{check_chr, split_fields};
+use line::with_line_rules;
+use scan::Simd;
 
-/// How much of an over-long line an error message quotes.
-const QUOTED_PREFIX: usize = 40;
-
-/// Byte classes of the field splitter.
-const FIELD: u8 = 0;
-const SPACE: u8 = 1;
-const COMMENT: u8 = 2;
-
-/// `\t \n \v \f \r`, `\x1c`..`\x1f` and space: the ASCII part of `Py_UNICODE_ISSPACE`.
-/// The one definition of whitespace; the fast path derives its table from it.
-const fn byte_classes() -> [u8; 256] {
-    let mut table = [FIELD; 256];
-    let spaces = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ";
-    let mut i = 0;
-    while i < spaces.len() {
-        table[spaces[i] as usize] = SPACE;
-        i += 1;
-    }
-    table[b'#' as usize] = COMMENT;
-    table
-}
-static CLASS: [u8; 256] = byte_classes();
-
-/// Whether `byte` separates fields (numpy's whitespace set restricted to ASCII).
-pub fn is_field_separator(byte: u8) -> bool {
-    CLASS[byte as usize] == SPACE
-}
-
-/// Why one field was rejected.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FieldError {
-    /// The chromosome name is longer than the `chr` field.
-    ChrTooLong {
-        length: usize,
-        width: usize,
-    },
-    /// The chromosome name has a byte outside printable ASCII.
-    ChrInvalidByte {
-        byte: u8,
-    },
-    Integer(IntError),
-    Float(FloatError),
-    /// A position outside the `pos` field (`<i4`, or `<i8` with `--wide-pos`).
-    PosOutOfRange {
-        wide: bool,
-    },
-    /// A 0-based start below 0.
-    NegativeStart,
-    /// Not a strand the layout writes.
-    Strand {
-        forward_reverse: bool,
-    },
-    /// A count used to derive another value is negative.
-    NegativeCount,
-    /// The methylated count is larger than the coverage, so `t = cov - c` is negative.
-    CountAboveCoverage {
-        count: i64,
-        coverage: i64,
-    },
-    /// `round(cov * pct / 100)` (or `round(cov * beta)`) is not a count: the level is not a
-    /// finite number, or the result does not fit.
-    DerivedCount,
-}
-
-/// Why one line was rejected. Columns are 1-based, as in numpy's messages.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum LineError {
-    #[error("expected 5 columns (chr pos pct c t) but found {found}, so column {} ({}) is missing: {text:?}", found + 1, FIELD_NAMES[*found])]
-    TooFewFields { found: usize, text: String },
-    #[error("expected 5 columns (chr pos pct c t) but found more: column 6 is {text:?}")]
-    TooManyFields { text: String },
-    #[error("line is longer than the {} MiB limit; it starts {text:?}", MAX_LINE_BYTES >> 20)]
-    TooLong { text: String },
-    #[error("column {column}: a carriage return (\\r) that does not end the line: {text:?}")]
-    BareCarriageReturn { column: usize, text: String },
-    #[error("column {column}: non-ASCII byte 0x{byte:02x} in {text:?}")]
-    NonAscii {
-        column: usize,
-        byte: u8,
-        text: String,
-    },
-    #[error("column {column} ({name}): {}: {text:?}", describe_field_error(error))]
-    Field {
-        column: usize,
-        name: &'static str,
-        text: String,
-        error: FieldError,
-    },
-    /// A line of a layout other than `native` with the wrong number of fields.
-    #[error("expected {expected} but found {found}: {text:?}")]
-    FieldCount {
-        found: usize,
-        /// `6 columns (chr start end percent count_methylated count_unmethylated)`.
-        expected: String,
-        text: String,
-    },
-}
-
-fn describe_field_error(error: &FieldError) -> String {
-    match error {
-        FieldError::ChrTooLong { length, width } => {
-            format!("chromosome name is {length} bytes, longer than the {width}-byte chr field")
-        }
-        FieldError::ChrInvalidByte { byte } => {
-            format!("chromosome name has byte 0x{byte:02x}, which is not printable ASCII")
-        }
-        FieldError::Integer(IntError::Invalid) => "not a whole number".to_string(),
-        FieldError::Integer(IntError::OutOfRange) => {
-            "whole number out of the 32-bit range -2147483648..2147483647".to_string()
-        }
-        FieldError::Float(FloatError) => "not a decimal number".to_string(),
-        FieldError::PosOutOfRange { wide: false } => {
-            "position out of the 32-bit pos field (at most 2147483647)".to_string()
-        }
-        FieldError::PosOutOfRange { wide: true } => {
-            "position out of the 64-bit pos field".to_string()
-        }
-        FieldError::NegativeStart => "a 0-based start below 0".to_string(),
-        FieldError::Strand {
-            forward_reverse: false,
-        } => "not a strand (+, - or .)".to_string(),
-        FieldError::Strand {
-            forward_reverse: true,
-        } => "not a strand (F or R)".to_string(),
-        FieldError::NegativeCount => "a negative count".to_string(),
-        FieldError::CountAboveCoverage { count, coverage } => {
-            format!("the coverage {coverage} is smaller than the methylated count {count}")
-        }
-        FieldError::DerivedCount => {
-            "the methylated count round(cov * level) is not a whole number of reads".to_string()
-        }
-    }
-}
-
-impl LineError {
-    /// 1-based column the error is about (6 for an extra column, the first missing one for
-    /// too few).
-    pub fn column(&self) -> usize {
-        match self {
-            LineError::TooFewFields { found, .. } => found + 1,
-            LineError::TooManyFields { .. } => 6,
-            LineError::TooLong { .. } => 1,
-            LineError::BareCarriageReturn { column, .. } | LineError::NonAscii { column, .. } => {
-                *column
-            }
-            LineError::Field { column, .. } => *column,
-            LineError::FieldCount { found, .. } => found + 1,
-        }
-    }
-
-    /// The offending text: the field, or the whole line when columns are missing.
-    pub fn text(&self) -> &str {
-        match self {
-            LineError::TooFewFields { text, .. }
-            | LineError::TooManyFields { text }
-            | LineError::TooLong { text }
-            | LineError::BareCarriageReturn { text, .. }
-            | LineError::NonAscii { text, .. }
-            | LineError::Field { text, .. }
-            | LineError::FieldCount { text, .. } => text,
-        }
-    }
-
-    /// What the user can do about it.
-    pub fn hint(&self) -> String {
-        match self {
-            LineError::FieldCount { expected, .. } => format!(
-                "every data line needs {expected}, separated by whitespace ('#' starts a comment)"
-            ),
-            LineError::TooFewFields { .. } | LineError::TooManyFields { .. } => {
-                "every data line needs exactly 5 whitespace-separated columns: chr pos pct c t \
-                 ('#' starts a comment)"
-                    .to_string()
-            }
-            LineError::TooLong { .. } => {
-                "is this a methylation call file? lines must end with \\n (files with CR-only \
-                 line ends, binary or corrupt files have no line breaks)"
-                    .to_string()
-            }
-            LineError::BareCarriageReturn { .. } => {
-                "lines must end with \\n or \\r\\n; a lone \\r (classic Mac line ends) is a line \
-                 break for numpy: convert the file, e.g. tr '\\r' '\\n'"
-                    .to_string()
-            }
-            LineError::NonAscii { .. } => {
-                "fields are ASCII: Unicode spaces such as U+00A0 (no-break space, bytes c2 a0) do \
-                 not separate fields here, though numpy reading UTF-8 text would take them for \
-                 spaces; replace them with tabs or spaces"
-                    .to_string()
-            }
-            LineError::Field { error, .. } => match error {
-                FieldError::ChrTooLong { length, .. } => format!(
-                    "raise --chr-width to at least {length} (numpy would silently truncate this name)"
-                ),
-                FieldError::ChrInvalidByte { .. } => {
-                    "chromosome names must be printable ASCII without spaces".to_string()
-                }
-                FieldError::Integer(IntError::Invalid) => {
-                    "expected a whole number such as 10468: optional sign, digits only".to_string()
-                }
-                FieldError::Integer(IntError::OutOfRange) => {
-                    "the value does not fit the <i4 field; numpy rejects it too".to_string()
-                }
-                FieldError::Float(_) => {
-                    "expected a decimal number such as 57.1428571428571, 1e-3, nan or inf"
-                        .to_string()
-                }
-                FieldError::PosOutOfRange { wide: false } => {
-                    "chromosomes longer than 2^31 - 1 bases (axolotl, lungfish, some conifers)                      need --wide-pos, which stores pos as <i8"
-                        .to_string()
-                }
-                FieldError::PosOutOfRange { wide: true } => {
-                    "positions must fit a signed 64-bit integer".to_string()
-                }
-                FieldError::NegativeStart => {
-                    "BED-like starts count from 0; is this the right --format?".to_string()
-                }
-                FieldError::Strand { .. } => {
-                    "is this the right --format? its strand column holds +, - or . (F or R in \
-                     methylKit text files)"
-                        .to_string()
-                }
-                FieldError::NegativeCount => {
-                    "read counts cannot be negative; pct is derived from them".to_string()
-                }
-                FieldError::CountAboveCoverage { .. } => {
-                    "t is derived as cov - c, which would be negative; is the coverage column \
-                     the right one?"
-                        .to_string()
-                }
-                FieldError::DerivedCount => {
-                    "c is derived as round(cov * pct / 100) or round(cov * beta), which needs a \
-                     finite level and coverage"
-                        .to_string()
-                }
-            },
-        }
-    }
-}
-
-impl LineError {
-    /// The error for a line longer than [`MAX_LINE_BYTES`] that starts with `line`.
-    pub fn too_long(line: &[u8]) -> Self {
-        LineError::TooLong {
-            text: lossy(&line[..line.len().min(QUOTED_PREFIX)]),
-        }
-    }
-}
-
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::format::filter::Filters;
+use crate::format::{ColumnFormat, Header};
+use crate::schema::{Schema, FIELD_NAMES};
 
 /// Parses one line (without its `\n`) into `slot`.
 ///
@@ -293,126 +54,12 @@ fn lossy(bytes: &[u8]) -> String {
 pub fn parse_line(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
     match fast::parse(schema, line, slot) {
         fast::Fast::Record { .. } => Ok(true),
-        fast::Fast::Fallback => parse_line_general(schema, line, slot),
+        fast::Fast::Fallback => with_line_rules(line, |line| parse_fields(schema, line, slot)),
     }
 }
 
-/// The general parser: every accepted form and every error.
-fn parse_line_general(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
-    if let Some(error) = bare_carriage_return(line) {
-        return Err(error);
-    }
-    parse_fields(schema, line, slot).map_err(|error| explain_non_ascii(line, error))
-}
-
-/// A `\r` that does not end the line (the line arrives without its `\n`; a final `\r` is
-/// the first half of CRLF, or ends the file). numpy reads text files with universal
-/// newlines, so for it a lone `\r` is a line break; taking it for a space, as the field
-/// splitter would, could make one row of what numpy reads as two lines, or as an error.
-fn bare_carriage_return(line: &[u8]) -> Option<LineError> {
-    let at = memchr::memchr(b'\r', line)?;
-    if at + 1 == line.len() {
-        return None;
-    }
-    Some(LineError::BareCarriageReturn {
-        column: column_at(line, at),
-        text: lossy(&line[..line.len().min(QUOTED_PREFIX)]),
-    })
-}
-
-/// Why a line no layout can read is unreadable, when the reason is one every layout shares:
-/// a lone `\r`, or a non-ASCII byte outside a comment (most often a Unicode space). `auto`
-/// reports these as the parser would.
-pub fn explain_unplaceable(line: &[u8]) -> Option<LineError> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if let Some(error) = bare_carriage_return(line) {
-        return Some(error);
-    }
-    let placeholder = LineError::TooLong {
-        text: String::new(),
-    };
-    match explain_non_ascii(line, placeholder) {
-        error @ LineError::NonAscii { .. } => Some(error),
-        _ => None,
-    }
-}
-
-/// The 1-based column of the field that holds (or would hold) byte `at` of `line`.
-fn column_at(line: &[u8], at: usize) -> usize {
-    let mut column = 0;
-    let mut in_field = false;
-    for &byte in &line[..=at.min(line.len() - 1)] {
-        let field = CLASS[byte as usize] != SPACE;
-        if field && !in_field {
-            column += 1;
-        }
-        in_field = field;
-    }
-    column.max(1)
-}
-
-/// When a line with a non-ASCII byte outside its comment fails, that byte is why: most
-/// often a Unicode space (U+00A0 no-break space is `c2 a0`) that numpy, reading UTF-8
-/// text, takes for a separator and txt2h5 does not. Name it instead of the symptom (a
-/// missing column, a bad number). Bad names keep their own, more precise error.
-fn explain_non_ascii(line: &[u8], error: LineError) -> LineError {
-    if let LineError::Field {
-        error: FieldError::ChrInvalidByte { .. } | FieldError::ChrTooLong { .. },
-        ..
-    } = error
-    {
-        return error;
-    }
-    let data = &line[..memchr::memchr(b'#', line).unwrap_or(line.len())];
-    let Some(at) = data.iter().position(|&byte| byte >= 0x80) else {
-        return error;
-    };
-    let start = data[..at]
-        .iter()
-        .rposition(|&byte| is_field_separator(byte))
-        .map_or(0, |separator| separator + 1);
-    let end = data[at..]
-        .iter()
-        .position(|&byte| is_field_separator(byte))
-        .map_or(data.len(), |separator| at + separator);
-    LineError::NonAscii {
-        column: column_at(line, at),
-        byte: data[at],
-        text: lossy(&data[start..end]),
-    }
-}
-
-/// Splits a line into fields (runs of non-whitespace before any `#`): stores the bounds of
-/// the first `fields.len()` in `fields` and returns how many the line has in all. The one
-/// splitter of the general parsers, native and layout alike.
-fn split_fields(line: &[u8], fields: &mut [(usize, usize)]) -> usize {
-    let mut count = 0;
-    let mut i = 0;
-    let len = line.len();
-    'split: loop {
-        while i < len {
-            match CLASS[line[i] as usize] {
-                SPACE => i += 1,
-                COMMENT => break 'split,
-                _ => break,
-            }
-        }
-        if i == len {
-            break;
-        }
-        let start = i;
-        while i < len && CLASS[line[i] as usize] == FIELD {
-            i += 1;
-        }
-        if let Some(slot) = fields.get_mut(count) {
-            *slot = (start, i);
-        }
-        count += 1;
-    }
-    count
-}
-
-/// Splits a line into its five fields and parses them.
+/// The general `native` parser: splits a line into its five fields and parses them, with
+/// every error.
 fn parse_fields(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, LineError> {
     // Room for a sixth, to quote it when there are too many.
     let mut fields = [(0usize, 0usize); 6];
@@ -439,19 +86,7 @@ fn parse_fields(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, L
         error,
     };
 
-    let chr = field(0);
-    if chr.len() > schema.chr_width() {
-        return Err(fail(
-            0,
-            FieldError::ChrTooLong {
-                length: chr.len(),
-                width: schema.chr_width(),
-            },
-        ));
-    }
-    if let Some(&byte) = chr.iter().find(|b| !b.is_ascii_graphic()) {
-        return Err(fail(0, FieldError::ChrInvalidByte { byte }));
-    }
+    let chr = check_chr(field(0), schema.chr_width()).map_err(|error| fail(0, error))?;
     let int = |k: usize| parse_i32(field(k)).map_err(|e| fail(k, FieldError::Integer(e)));
     let pos = int(1)?;
     let pct = parse_f32_via_f64(field(2)).map_err(|e| fail(2, FieldError::Float(e)))?;
@@ -461,51 +96,22 @@ fn parse_fields(schema: &Schema, line: &[u8], slot: &mut [u8]) -> Result<bool, L
     Ok(true)
 }
 
-/// How far [`parse_block`] got.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BlockProgress {
-    /// Bytes of the text consumed (always whole lines, with their `\n`).
-    pub consumed: usize,
-    /// Lines consumed, blank and comment lines included.
-    pub lines: u64,
-    /// Records written to the front of the output slice.
-    pub rows: usize,
-    /// Data lines left out on purpose, by reason (layouts other than `native` only).
-    pub skipped: Skipped,
-}
-
-/// A line of a block that failed to parse.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BlockError {
-    /// 0-based index of the line within the block.
-    pub line_index: u64,
-    pub error: LineError,
-}
-
-/// The error for the over-long line at the start of `rest`, kept out of the hot loop.
-#[cold]
-#[inline(never)]
-fn too_long(rest: &[u8], line_index: u64) -> BlockError {
-    BlockError {
-        line_index,
-        error: LineError::too_long(rest),
-    }
-}
-
 /// How one file's lines become records: the seed's fast path for `native` files into the
-/// seed's record, the layout parser for everything else.
+/// seed's record, the column formats' parser for everything else.
 #[derive(Clone, Debug)]
 pub enum LineParser {
     Native(Schema),
-    Layout(Box<layout::LineLayout>),
+    Columns(Box<columns::ColumnParser>),
 }
 
 impl LineParser {
-    pub fn new(layout: Layout, schema: Schema, filters: &Filters) -> Self {
-        if layout.is_native() && schema.is_plain() {
+    pub fn new(format: ColumnFormat, schema: Schema, filters: &Filters) -> Self {
+        if format.is_native() && schema.is_plain() {
             LineParser::Native(schema)
         } else {
-            LineParser::Layout(Box::new(layout::LineLayout::new(layout, schema, filters)))
+            LineParser::Columns(Box::new(columns::ColumnParser::new(
+                format, schema, filters,
+            )))
         }
     }
 
@@ -513,7 +119,7 @@ impl LineParser {
     pub fn header(&self) -> &Header {
         match self {
             LineParser::Native(_) => &Header::None,
-            LineParser::Layout(layout) => &layout.layout.header,
+            LineParser::Columns(parser) => &parser.format.header,
         }
     }
 
@@ -527,16 +133,13 @@ impl LineParser {
     ) -> Result<BlockProgress, BlockError> {
         match self {
             LineParser::Native(schema) => parse_block(schema, text, at_end, out),
-            LineParser::Layout(layout) => layout::parse_block(layout, text, at_end, out),
+            LineParser::Columns(parser) => columns::parse_block(parser, text, at_end, out),
         }
     }
 }
 
-/// Parses whole lines of `text` into consecutive record slots of `out`.
-///
-/// Stops when `out` has no free slot or the text runs out. A final line without `\n` is
-/// parsed only when `at_end` says no more text follows; otherwise it is left unconsumed for
-/// the caller to complete. `out.len()` must be a multiple of the record size.
+/// Parses whole `native` lines of `text` into consecutive record slots of `out`
+/// ([`parse_lines`] says how far it goes).
 pub fn parse_block(
     schema: &Schema,
     text: &[u8],
@@ -587,96 +190,87 @@ unsafe fn parse_block_avx2(
     parse_block_in::<_, true>(avx2, schema, text, at_end, out)
 }
 
-/// The block loop, for one kernel: the structural fast path (when `STRUCTURAL`), then the
-/// byte-at-a-time one, then the general parser.
+/// The block loop for `native` lines with one kernel: the structural fast path (when
+/// `STRUCTURAL`), then the byte-at-a-time one, then the general parser.
 #[inline(always)]
-fn parse_block_in<K: scan::Simd, const STRUCTURAL: bool>(
+fn parse_block_in<K: Simd, const STRUCTURAL: bool>(
     kernel: K,
     schema: &Schema,
     text: &[u8],
     at_end: bool,
     out: &mut [u8],
 ) -> Result<BlockProgress, BlockError> {
-    let record_size = schema.record_size();
-    let mut progress = BlockProgress::default();
-    let mut scanner = STRUCTURAL.then(|| scan::Scanner::new(kernel, text));
-    while progress.consumed < text.len() {
-        if let Some(scanner) = scanner.as_mut() {
-            // The common case, in a tight loop: a run of lines the structural path takes.
-            let free = &mut out[progress.rows * record_size..];
-            let (bytes, rows) = fast::scanned_run(kernel, schema, scanner, progress.consumed, free);
-            progress.consumed += bytes;
-            progress.lines += rows as u64;
-            progress.rows += rows;
-            if progress.consumed == text.len() {
-                break;
-            }
-        }
-        // One line: the structural path where the run could not reach (a refill of the
-        // masks, the edges of the text), then the byte-at-a-time path, then the general
-        // parser.
-        let Some(current) =
-            out.get_mut(progress.rows * record_size..(progress.rows + 1) * record_size)
-        else {
-            break;
-        };
-        if let Some(scanner) = scanner.as_mut() {
-            let masks = scanner.masks(progress.consumed);
-            let window = scanner.window(progress.consumed);
-            if let Some(length) = fast::parse_scanned(kernel, schema, window, masks, current) {
-                progress.consumed += length;
-                progress.lines += 1;
-                progress.rows += 1;
-                continue;
-            }
-        }
-        let rest = &text[progress.consumed..];
-        let fast = fast::parse(schema, rest, current);
-        let advance = match fast {
-            // One predictable compare per line (the exact test, newline excluded, runs only
-            // past it); the error is built out of line.
-            fast::Fast::Record { length, newline }
-                if length > MAX_LINE_BYTES && length - usize::from(newline) > MAX_LINE_BYTES =>
-            {
-                return Err(too_long(rest, progress.lines));
-            }
-            fast::Fast::Record {
-                length,
-                newline: true,
-            } => length,
-            fast::Fast::Record { length, .. } if at_end => length,
-            // A final line without its newline, while more text may follow.
-            fast::Fast::Record { .. } => break,
-            fast::Fast::Fallback => {
-                let (line, advance) = match memchr::memchr(b'\n', rest) {
-                    Some(end) => (&rest[..end], end + 1),
-                    None if at_end => (rest, rest.len()),
-                    None => break,
-                };
-                if line.len() > MAX_LINE_BYTES {
-                    return Err(too_long(line, progress.lines));
-                }
-                if !parse_line_general(schema, line, current).map_err(|error| BlockError {
-                    line_index: progress.lines,
-                    error,
-                })? {
-                    progress.consumed += advance;
-                    progress.lines += 1;
-                    continue;
-                }
-                advance
-            }
-        };
-        progress.consumed += advance;
-        progress.lines += 1;
-        progress.rows += 1;
+    let mut step = NativeStep {
+        kernel,
+        schema,
+        scanner: STRUCTURAL.then(|| scan::Scanner::new(kernel, text)),
+    };
+    parse_lines(&mut step, text, at_end, out)
+}
+
+/// The `native` format's step in the block loop, with one scanning kernel.
+struct NativeStep<'a, K: Simd> {
+    kernel: K,
+    schema: &'a Schema,
+    /// The text's structural masks, when the fields are found by scanning.
+    scanner: Option<scan::Scanner<'a, K>>,
+}
+
+impl<K: Simd> LineStep for NativeStep<'_, K> {
+    #[inline(always)]
+    fn record_size(&self) -> usize {
+        self.schema.record_size()
     }
-    Ok(progress)
+
+    /// The common case, in a tight loop: a run of lines the structural path takes.
+    #[inline(always)]
+    fn run(&mut self, _text: &[u8], at: usize, out: &mut [u8], row: usize) -> (usize, usize) {
+        match &self.scanner {
+            Some(scanner) => {
+                let free = &mut out[row * self.schema.record_size()..];
+                fast::scanned_run(self.kernel, self.schema, scanner, at, free)
+            }
+            None => (0, 0),
+        }
+    }
+
+    /// One line: the structural path where the run could not reach (a refill of the masks,
+    /// the edges of the text), then the byte-at-a-time path.
+    #[inline(always)]
+    fn fast(&mut self, rest: &[u8], at: usize, slot: &mut [u8]) -> Option<Taken> {
+        let record = |length, newline| Taken {
+            outcome: Outcome::Record,
+            length,
+            newline,
+        };
+        if let Some(scanner) = self.scanner.as_mut() {
+            let masks = scanner.masks(at);
+            let window = scanner.window(at);
+            if let Some(length) = fast::parse_scanned(self.kernel, self.schema, window, masks, slot)
+            {
+                return Some(record(length, true));
+            }
+        }
+        match fast::parse(self.schema, rest, slot) {
+            fast::Fast::Record { length, newline } => Some(record(length, newline)),
+            fast::Fast::Fallback => None,
+        }
+    }
+
+    fn general(&self, line: &[u8], slot: &mut [u8]) -> Result<Outcome, LineError> {
+        let wrote = parse_fields(self.schema, line, slot)?;
+        Ok(if wrote {
+            Outcome::Record
+        } else {
+            Outcome::Blank
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::filter::Skipped;
 
     fn schema() -> Schema {
         Schema::new(crate::defaults::CHR_WIDTH).unwrap()

@@ -23,11 +23,11 @@ use std::sync::mpsc::{sync_channel, Receiver};
 
 use crate::cli::SpillPolicy;
 use crate::error::{Error, Result};
+use crate::format::filter::Skipped;
 use crate::index::build::IndexBuilder;
 use crate::index::scan::Fields;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
-use crate::layout::filter::Skipped;
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, CopyTarget};
 use crate::output::h5::{ExistingOutput, OutputWriter, WriterOptions};

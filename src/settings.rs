@@ -10,10 +10,10 @@ use globset::GlobBuilder;
 use crate::cli::{LoadArgs, MergeArgs};
 use crate::defaults;
 use crate::error::{Error, Result};
+use crate::format::filter::{ContextFilter, Filters};
+use crate::format::{ColumnFormat, FormatChoice, Preset};
 use crate::input::discover::DiscoverOptions;
 use crate::input::shard::Shard;
-use crate::layout::filter::{ContextFilter, Filters};
-use crate::layout::{FormatChoice, Layout, Preset};
 use crate::output::h5::{Compression, WriterOptions};
 use crate::schema::{Schema, Shape};
 
@@ -38,7 +38,7 @@ pub struct LoadSettings {
     pub spill: crate::cli::SpillPolicy,
     pub shard: Option<Shard>,
     pub command_line: String,
-    /// `--format`, or the layout of `--columns`.
+    /// `--format`, or the column format of `--columns`.
     pub format: FormatChoice,
     pub filters: Filters,
     /// Whether `--context` and `--mod-code` were given (a filter given for files that lack
@@ -55,48 +55,19 @@ pub struct ExplicitFilters {
 
 impl LoadSettings {
     pub fn from_args(args: LoadArgs, command_line: String) -> Result<Self> {
+        // Checked in this order, so that of several bad flags the same one is named first.
         let threads = resolve_threads(args.threads)?;
-        let shape = parse_extras(&args.extra, args.wide_pos)?;
-        let schema = Schema::with_shape(args.chr_width, shape)
-            .map_err(|error| Error::usage(format!("--chr-width: {error}")))?;
+        let schema = parse_schema(&args)?;
         let format = parse_format(&args.format, args.columns.as_deref(), args.skip_lines)?;
-        let explicit_filters = ExplicitFilters {
-            context: args
-                .context
-                .as_deref()
-                .is_some_and(|context| context != "all"),
-            mod_code: args.mod_code.as_deref().is_some_and(|codes| codes != "all"),
-        };
-        let filters = parse_filters(args.context.as_deref(), args.mod_code.as_deref())?;
-        // HDF5 limits a chunk to 4 GiB; far smaller chunks read and compress better anyway.
-        let chunk_rows = args.chunk_rows.unwrap_or(defaults::CHUNK_ROWS);
-        if chunk_rows == 0 || chunk_rows.saturating_mul(schema.record_size()) >= 1 << 32 {
-            return Err(Error::usage(format!(
-                "--chunk-rows must be at least 1 and make chunks under 4 GiB, not {chunk_rows}"
-            )));
-        }
-        let compression = args
-            .compression
+        let (filters, explicit_filters) = parse_row_filters(&args)?;
+        let (writer, explicit_compression) = parse_writer(&args, schema)?;
+        let glob = parse_glob(args.glob.as_deref())?;
+        check_sizes(&args)?;
+        let shard = args
+            .shard
             .as_deref()
-            .map(parse_compression)
+            .map(|spec| Shard::parse(spec, |name| std::env::var(name).ok()))
             .transpose()?;
-        let dataset = validate_dataset_name(&args.dataset)?;
-        let glob = args
-            .glob
-            .as_deref()
-            .map(|pattern| {
-                GlobBuilder::new(pattern)
-                    .literal_separator(true)
-                    .build()
-                    .map(|glob| glob.compile_matcher())
-                    .map_err(|error| Error::usage(format!("--glob {pattern:?}: {error}")))
-            })
-            .transpose()?;
-        if args.piece_bytes == 0 || args.buffer_rows == 0 || args.buffers == Some(0) {
-            return Err(Error::usage(
-                "--piece-bytes, --buffer-rows and --buffers must be positive",
-            ));
-        }
         Ok(Self {
             operands: args.inputs,
             discover: DiscoverOptions {
@@ -107,17 +78,9 @@ impl LoadSettings {
                 exclude: args.append.then(|| args.output.output.clone()),
             },
             output: args.output.output,
-            writer: WriterOptions {
-                dataset,
-                schema,
-                chunk_rows,
-                compression: match compression {
-                    Some(compression) => compression,
-                    None => parse_compression(defaults::COMPRESSION)?,
-                },
-            },
+            writer,
             append: args.append,
-            explicit_layout: (args.chunk_rows, compression),
+            explicit_layout: (args.chunk_rows, explicit_compression),
             threads,
             force: args.output.force,
             quiet: args.output.quiet,
@@ -126,11 +89,7 @@ impl LoadSettings {
             buffer_rows: args.buffer_rows,
             buffers: args.buffers.unwrap_or(defaults::buffers(threads)),
             spill: args.spill,
-            shard: args
-                .shard
-                .as_deref()
-                .map(|spec| Shard::parse(spec, |name| std::env::var(name).ok()))
-                .transpose()?,
+            shard,
             command_line,
             format,
             filters,
@@ -139,13 +98,84 @@ impl LoadSettings {
     }
 }
 
+/// The record: `--chr-width`, `--wide-pos` and `--extra`.
+fn parse_schema(args: &LoadArgs) -> Result<Schema> {
+    let shape = parse_extras(&args.extra, args.wide_pos)?;
+    Schema::with_shape(args.chr_width, shape)
+        .map_err(|error| Error::usage(format!("--chr-width: {error}")))
+}
+
+/// `--context` and `--mod-code`, and whether each was asked for.
+fn parse_row_filters(args: &LoadArgs) -> Result<(Filters, ExplicitFilters)> {
+    let explicit = ExplicitFilters {
+        context: args
+            .context
+            .as_deref()
+            .is_some_and(|context| context != "all"),
+        mod_code: args.mod_code.as_deref().is_some_and(|codes| codes != "all"),
+    };
+    let filters = parse_filters(args.context.as_deref(), args.mod_code.as_deref())?;
+    Ok((filters, explicit))
+}
+
+/// The output dataset: `--chunk-rows`, `--compression` (also returned as given, if given)
+/// and `--dataset`.
+fn parse_writer(args: &LoadArgs, schema: Schema) -> Result<(WriterOptions, Option<Compression>)> {
+    // HDF5 limits a chunk to 4 GiB; far smaller chunks read and compress better anyway.
+    let chunk_rows = args.chunk_rows.unwrap_or(defaults::CHUNK_ROWS);
+    if chunk_rows == 0 || chunk_rows.saturating_mul(schema.record_size()) >= 1 << 32 {
+        return Err(Error::usage(format!(
+            "--chunk-rows must be at least 1 and make chunks under 4 GiB, not {chunk_rows}"
+        )));
+    }
+    let compression = args
+        .compression
+        .as_deref()
+        .map(parse_compression)
+        .transpose()?;
+    let dataset = validate_dataset_name(&args.dataset)?;
+    let writer = WriterOptions {
+        dataset,
+        schema,
+        chunk_rows,
+        compression: match compression {
+            Some(compression) => compression,
+            None => parse_compression(defaults::COMPRESSION)?,
+        },
+    };
+    Ok((writer, compression))
+}
+
+/// `--glob`, matched against paths with `/` taken literally.
+fn parse_glob(pattern: Option<&str>) -> Result<Option<globset::GlobMatcher>> {
+    pattern
+        .map(|pattern| {
+            GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map(|glob| glob.compile_matcher())
+                .map_err(|error| Error::usage(format!("--glob {pattern:?}: {error}")))
+        })
+        .transpose()
+}
+
+/// `--piece-bytes`, `--buffer-rows` and `--buffers` are positive.
+fn check_sizes(args: &LoadArgs) -> Result<()> {
+    if args.piece_bytes == 0 || args.buffer_rows == 0 || args.buffers == Some(0) {
+        return Err(Error::usage(
+            "--piece-bytes, --buffer-rows and --buffers must be positive",
+        ));
+    }
+    Ok(())
+}
+
 fn parse_format(
     name: &str,
     columns: Option<&str>,
     skip_lines: Option<u64>,
 ) -> Result<FormatChoice> {
     if let Some(spec) = columns {
-        return Layout::from_spec(spec, skip_lines.unwrap_or(0))
+        return ColumnFormat::from_spec(spec, skip_lines.unwrap_or(0))
             .map(FormatChoice::Columns)
             .map_err(|why| Error::usage(format!("--columns: {why}")));
     }

@@ -13,10 +13,10 @@ use std::time::Instant;
 
 use crate::command::report::{LoadReport, SourceReport};
 use crate::error::{Error, Result};
+use crate::format::filter::Skipped;
+use crate::format::ColumnFormat;
 use crate::input::discover::{discover, Input};
 use crate::input::encoding::Encoding;
-use crate::layout::filter::Skipped;
-use crate::layout::Layout;
 use crate::output::h5::record_path;
 use crate::output::h5::{
     ExistingOutput, OutputWriter, RunInfo, SourceFacts, SourceRow, WriterOptions,
@@ -69,7 +69,7 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
             undecided: resolved.undecided.clone(),
         })
         .collect();
-    let layouts: Vec<Layout> = resolved
+    let layouts: Vec<ColumnFormat> = resolved
         .into_iter()
         .map(|resolved| resolved.layout)
         .collect();
@@ -131,7 +131,7 @@ struct Run<'a> {
     inputs: &'a [Input],
     /// How each input is stored, and the layout it is read with.
     encodings: &'a [Encoding],
-    layouts: &'a [Layout],
+    layouts: &'a [ColumnFormat],
     writer_options: &'a WriterOptions,
     /// The output an append adds to; its rows come first.
     existing: Option<&'a ExistingOutput>,
@@ -189,7 +189,7 @@ impl Run<'_> {
                     checksum: tally.checksum,
                     first_row: tally.first_row,
                     rows: tally.rows,
-                    format: &layout.format,
+                    format: &layout.name,
                     skipped: tally.skipped,
                 }))
             });
@@ -232,7 +232,7 @@ impl Run<'_> {
                 // As /sources records it: lossless where the name is not UTF-8.
                 path: record_path(&input.path)
                     .unwrap_or_else(|_| input.path.to_string_lossy().into_owned()),
-                format: layout.format.clone(),
+                format: layout.name.clone(),
                 encoding: encoding.name(),
                 bytes: input.size,
                 first_row: tally.first_row,

@@ -16,7 +16,7 @@ use std::os::unix::fs::FileExt;
 
 use libdeflater::Decompressor;
 
-use crate::parse::MAX_LINE_BYTES;
+use crate::defaults::MAX_LINE_BYTES;
 
 /// One gzip member of a BGZF file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
-use crate::parse::MAX_LINE_BYTES;
+use crate::defaults::MAX_LINE_BYTES;
 
 /// Extra bytes read at a time while looking for the newline that ends a piece.
 const TAIL_STEP: usize = 64 * 1024;

@@ -13,6 +13,7 @@
 //! which produces the errors. So each fast path only has to be right on what it accepts;
 //! the differential tests check both against the reference parser.
 
+use super::classes::{BLANK, CHR};
 use super::scan::{Masks, Scanner, Simd, BEFORE, WINDOW};
 use super::swar;
 use crate::schema::Schema;
@@ -25,34 +26,6 @@ pub enum Fast {
     Fallback,
 }
 
-/// Blanks between fields: the parser's whitespace without `\n`, which ends a line here, and
-/// without `\r`, which may only come right before it (a lone `\r` goes to the general
-/// parser, which refuses it).
-const fn blank_table() -> [bool; 256] {
-    let classes = super::byte_classes();
-    let mut table = [false; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        table[byte] =
-            classes[byte] == super::SPACE && byte != b'\n' as usize && byte != b'\r' as usize;
-        byte += 1;
-    }
-    table
-}
-pub(in crate::parse) static BLANK: [bool; 256] = blank_table();
-
-/// Bytes a chromosome name may hold: printable ASCII except `#` (which starts a comment).
-const fn chr_table() -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut byte = 0x21;
-    while byte < 0x7f {
-        table[byte] = byte != b'#' as usize;
-        byte += 1;
-    }
-    table
-}
-pub(in crate::parse) static CHR: [bool; 256] = chr_table();
-
 /// Skips one or more blanks; `None` if there is none at `i`.
 #[inline(always)]
 pub(in crate::parse) fn blanks(text: &[u8], mut i: usize) -> Option<usize> {
@@ -61,6 +34,18 @@ pub(in crate::parse) fn blanks(text: &[u8], mut i: usize) -> Option<usize> {
         i += 1;
     }
     (i > start).then_some(i)
+}
+
+/// A chromosome name from `start`: printable ASCII but `#`, at least one byte and at most
+/// `width`; returns the index after it. Longer names and other bytes are the general
+/// parser's, which names the error.
+#[inline(always)]
+pub(in crate::parse) fn chr_field(text: &[u8], start: usize, width: usize) -> Option<usize> {
+    let mut i = start;
+    while i < text.len() && CHR[text[i] as usize] {
+        i += 1;
+    }
+    (i > start && i - start <= width).then_some(i)
 }
 
 /// An optional sign at `i`: whether it is `-`, and the index after it.
@@ -157,7 +142,7 @@ const POW10: [f64; 23] = [
 /// scale `10^k` with `k <= 15` are both exact doubles, and IEEE division rounds their exact
 /// quotient, the decimal's value, correctly to nearest.
 #[inline(always)]
-pub(in crate::parse) fn plain_decimal(text: &[u8], i: usize) -> Option<(f64, usize)> {
+fn plain_decimal(text: &[u8], i: usize) -> Option<(f64, usize)> {
     let (negative, mut j) = sign(text, i);
     let mut mantissa: u64 = 0;
     let mut digits = 0usize;
@@ -190,6 +175,20 @@ pub(in crate::parse) fn plain_decimal(text: &[u8], i: usize) -> Option<(f64, usi
     }
     let value = mantissa as f64 / POW10[fraction_digits];
     Some((if negative { -value } else { value }, j))
+}
+
+/// A decimal field at `i` as the nearest `f64`, and the index after it: a plain decimal
+/// exactly ([`plain_decimal`]), any other spelling (exponents, `nan`, long mantissas) by
+/// the float parser; `None` if there is no number at `i`.
+#[inline(always)]
+pub(in crate::parse) fn decimal(text: &[u8], i: usize) -> Option<(f64, usize)> {
+    match plain_decimal(text, i) {
+        Some(parsed) => Some(parsed),
+        None => {
+            let (value, used) = fast_float2::parse_partial::<f64, _>(&text[i..]).ok()?;
+            Some((value, i + used))
+        }
+    }
 }
 
 /// Writes the record, copying the name as one 16-byte word when the text has 16 bytes
@@ -415,24 +414,11 @@ impl Line<'_> {
 
 #[inline(always)]
 fn try_parse(schema: &Schema, text: &[u8], slot: &mut [u8]) -> Option<Fast> {
-    let mut i = 0;
-    while i < text.len() && CHR[text[i] as usize] {
-        i += 1;
-    }
-    if i == 0 || i > schema.chr_width() {
-        return None;
-    }
-    let chr_len = i;
-    let i = blanks(text, i)?;
+    let chr_len = chr_field(text, 0, schema.chr_width())?;
+    let i = blanks(text, chr_len)?;
     let (pos, i) = integer(text, i)?;
     let i = blanks(text, i)?;
-    let (pct, i) = match plain_decimal(text, i) {
-        Some(parsed) => parsed,
-        None => {
-            let (pct, used) = fast_float2::parse_partial::<f64, _>(&text[i..]).ok()?;
-            (pct, i + used)
-        }
-    };
+    let (pct, i) = decimal(text, i)?;
     let i = blanks(text, i)?;
     let (c, i) = integer(text, i)?;
     let i = blanks(text, i)?;

@@ -27,7 +27,7 @@ pub struct Row {
 /// (or txt2h5's stricter `chr` rules) would reject.
 #[allow(clippy::result_unit_err)]
 pub fn parse_line(schema: &Schema, line: &[u8]) -> Result<Option<Row>, ()> {
-    if line.len() > crate::parse::MAX_LINE_BYTES {
+    if line.len() > crate::defaults::MAX_LINE_BYTES {
         return Err(());
     }
     // A `\r` anywhere but at the end of the line (CRLF) is refused: numpy's universal

@@ -17,12 +17,12 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::Duration;
 
 use crate::error::{panic_message, Error};
+use crate::format::detect::Undecided;
+use crate::format::filter::Skipped;
+use crate::format::Header;
 use crate::index::scan::{segments, Fields, Segment};
 use crate::input::bgzf::Block;
 use crate::input::discover::Input;
-use crate::layout::detect::Undecided;
-use crate::layout::filter::Skipped;
-use crate::layout::Header;
 use crate::parse::{LineError, LineParser};
 use crate::pipeline::buffer::{AcquireError, BufferPool, RecordBuffer};
 use crate::pipeline::plan::{Unit, UnitKind};

@@ -4,10 +4,11 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::format::detect::{detect, Detected, Undecided};
+use crate::format::{ColumnFormat, FormatChoice, Preset, Role};
 use crate::input::discover::Input;
 use crate::input::encoding::Encoding;
-use crate::layout::detect::{detect, read_head, Detected, Undecided};
-use crate::layout::{FormatChoice, Layout, Preset, Role};
+use crate::input::head::read_head;
 use crate::settings::LoadSettings;
 
 /// The format recorded for a file `auto` found no data line in.
@@ -15,7 +16,7 @@ pub const EMPTY: &str = "empty";
 
 /// One input's layout, or why `auto` could not pick one.
 pub struct Resolved {
-    pub layout: Layout,
+    pub layout: ColumnFormat,
     pub undecided: Option<Undecided>,
     /// Whether `auto` picked the layout.
     pub auto: bool,
@@ -74,19 +75,19 @@ fn layout_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result
         FormatChoice::Preset(Preset::MethylKit) => {
             // Its text layout has a header; its flat-file layout does not.
             let (head, _) = read_head(&input.path, encoding)?;
-            Ok(chosen(Preset::MethylKit.layout(&first_line(&head))))
+            Ok(chosen(Preset::MethylKit.format(&first_line(&head))))
         }
-        FormatChoice::Preset(preset) => Ok(chosen(preset.layout(b""))),
+        FormatChoice::Preset(preset) => Ok(chosen(preset.format(b""))),
         FormatChoice::Auto => {
             let (head, complete) = read_head(&input.path, encoding)?;
             let (layout, undecided) = match detect(&head, complete) {
-                Ok(Detected::Preset(preset)) => (preset.layout(&first_line(&head)), None),
+                Ok(Detected::Preset(preset)) => (preset.format(&first_line(&head)), None),
                 Ok(Detected::Empty) => {
-                    let mut layout = Preset::Native.layout(b"");
-                    layout.format = EMPTY.to_string();
+                    let mut layout = Preset::Native.format(b"");
+                    layout.name = EMPTY.to_string();
                     (layout, None)
                 }
-                Err(undecided) => (Preset::Native.layout(b""), Some(undecided)),
+                Err(undecided) => (Preset::Native.format(b""), Some(undecided)),
             };
             Ok(Resolved {
                 layout,
@@ -99,8 +100,8 @@ fn layout_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result
 
 /// A filter asked for explicitly must apply: `--context CHH` on a file without a context
 /// column would load every row as if it were CHH.
-fn check_filters(settings: &LoadSettings, input: &Input, layout: &Layout) -> Result<()> {
-    if layout.format == EMPTY {
+fn check_filters(settings: &LoadSettings, input: &Input, layout: &ColumnFormat) -> Result<()> {
+    if layout.name == EMPTY {
         return Ok(());
     }
     let explicit = settings.explicit_filters;
@@ -109,7 +110,7 @@ fn check_filters(settings: &LoadSettings, input: &Input, layout: &Layout) -> Res
             "{}: {flag} cannot apply: it is read as {}, which has no {column} column; load \
              such files in a run without {flag} (or with {flag} all)",
             input.path.display(),
-            layout.format
+            layout.name
         ))
     };
     if explicit.context && !layout.has(Role::Context) {

@@ -18,7 +18,7 @@ use hdf5::types::{FixedAscii, VarLenUnicode};
 use hdf5::{File, H5Type};
 
 use super::attributes::write_string_attr;
-use crate::layout::filter::Skipped;
+use crate::format::filter::Skipped;
 
 /// Rows of one input left out on purpose, by reason (the `skipped` column of `/sources`).
 #[derive(H5Type, Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]

@@ -11,13 +11,14 @@ use std::path::Path;
 use flate2::bufread::MultiGzDecoder;
 
 use super::{Sink, UnitError};
+use crate::defaults::MAX_LINE_BYTES;
 use crate::error::Error;
 use crate::input::bgzf::{self, Block, BlockError, BlockReader};
 use crate::input::checksum::HashingReader;
 use crate::input::discover::{mtime_ns, Input};
 use crate::input::split::{count_lines_before, grow, piece_text_bound, read_piece};
 use crate::memory::reserve;
-use crate::parse::{LineError, MAX_LINE_BYTES};
+use crate::parse::error::LineError;
 
 /// Decompressed text is parsed in blocks of this size. Twice the line limit, so that a
 /// block always holds a whole line of the longest length accepted plus its newline.

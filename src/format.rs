@@ -1,13 +1,17 @@
-//! Which column of an input holds what: the format presets and `--columns`.
+//! The input formats: which column of an input holds what (the presets, `--columns`,
+//! `--format auto`) and which rows are kept.
 //!
-//! Every input is read through a [`Layout`]: a role for each column it uses (`chr`, a
+//! Every input is read through a [`ColumnFormat`]: a role for each column it uses (`chr`, a
 //! 1-based `pos` or a 0-based `start`, `pct`, `beta`, `c`, `t`, `cov`, `strand`, `context`,
 //! a mod code), the field counts a data line may have, and an optional header on line 1.
-//! The presets ([`Preset`]) are layouts written down from each tool's own source
+//! The presets ([`Preset`]) are column formats written down from each tool's own source
 //! (`docs/input-formats.md` quotes the lines); `--columns SPEC` builds one from a spec
-//! ([`Layout::from_spec`]); `auto` picks a preset per file from its first lines
-//! ([`detect`]). The rules that turn a line's values into a record, and the row filters,
-//! are in [`crate::parse::layout`] and [`filter`].
+//! ([`ColumnFormat::from_spec`]); `auto` picks a preset per file from its first lines
+//! ([`detect`]). The row filters are in [`filter`]; the rules that turn a line's values
+//! into a record are the parser's ([`crate::parse::columns`]).
+//!
+//! This module only describes formats: it depends on the parser's leaves (the byte
+//! classes, the line errors) and nothing above them, and the parser depends on it.
 
 pub mod detect;
 pub mod filter;
@@ -16,7 +20,12 @@ mod spec;
 
 pub use preset::Preset;
 
-/// What one column of a layout holds.
+use crate::parse::classes::is_field_separator;
+
+/// The name of the seed's five-column format (`--format native`).
+pub const NATIVE: &str = "native";
+
+/// What one column of a format holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     Chr,
@@ -40,7 +49,7 @@ pub enum Role {
     Context,
     /// modkit's modification code (`m`, `h`, `C`, ...; `m,CG,0` with several motifs).
     ModCode,
-    /// A column the layout does not read.
+    /// A column the format does not read.
     Ignore,
 }
 
@@ -90,7 +99,7 @@ impl Header {
     /// Whether `line` (line 1 of a file, without its newline) is this header.
     pub fn matches(&self, line: &[u8]) -> bool {
         let mut fields = line
-            .split(|&byte| crate::parse::is_field_separator(byte))
+            .split(|&byte| is_field_separator(byte))
             .filter(|field| !field.is_empty());
         match self {
             Header::None | Header::Lines(_) => false,
@@ -118,11 +127,11 @@ pub enum StrandLetters {
     ForwardReverse,
 }
 
-/// The columns of one input layout.
+/// The columns of one input format.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Layout {
+pub struct ColumnFormat {
     /// The name recorded in `/sources` and reports: a preset's name, or `columns:SPEC`.
-    pub format: String,
+    pub name: String,
     /// The role of each column, from column 1; columns past the end are not read.
     pub roles: Vec<Role>,
     /// The name of each column in the tool's documentation, for messages.
@@ -132,7 +141,7 @@ pub struct Layout {
     pub strand_letters: StrandLetters,
 }
 
-impl Layout {
+impl ColumnFormat {
     /// The 0-based column holding `role`, if any.
     pub fn column(&self, role: Role) -> Option<usize> {
         self.roles.iter().position(|&r| r == role)
@@ -142,9 +151,9 @@ impl Layout {
         self.column(role).is_some()
     }
 
-    /// Whether this is the seed's five-column layout.
+    /// Whether this is the seed's five-column format.
     pub fn is_native(&self) -> bool {
-        self.format == Preset::Native.name()
+        self.name == NATIVE
     }
 
     /// `chr start end pct meth unmeth`: the column names, for hints.
@@ -156,15 +165,10 @@ impl Layout {
     pub fn describe(&self) -> String {
         format!(
             "{} ({} columns: {})",
-            self.format,
+            self.name,
             self.field_counts.describe(),
             self.column_names()
         )
-    }
-
-    /// Builds a layout from `--columns SPEC` and `--skip-lines N`.
-    pub fn from_spec(spec: &str, skip_lines: u64) -> Result<Layout, String> {
-        spec::parse(spec, skip_lines)
     }
 }
 
@@ -173,5 +177,5 @@ impl Layout {
 pub enum FormatChoice {
     Auto,
     Preset(Preset),
-    Columns(Layout),
+    Columns(ColumnFormat),
 }

@@ -1,4 +1,5 @@
-//! `--format auto`: the preset of each file, from its header and first data lines.
+//! `--format auto`: the preset of each file, from its header and first data lines (the
+//! head [`crate::input::head`] reads).
 //!
 //! Line 1 is checked against the presets' headers (methylKit text, BSMAP, old ALLC, a
 //! `track` line). Then each data line among the first [`SAMPLE_LINES`] is matched against
@@ -12,16 +13,14 @@
 //! Exactly one preset must remain. None, or several, is an error that names the file, the
 //! line looked at and the presets considered: `auto` never guesses.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::{Header, Preset};
-use crate::error::{Error, Result};
-use crate::input::encoding::Encoding;
-use crate::parse::{is_field_separator, LineError};
-
-/// Text looked at per file (inflated, for compressed files).
-pub const HEAD_BYTES: usize = 64 << 10;
+use crate::error::Error;
+use crate::input::head::HEAD_BYTES;
+use crate::parse::classes::is_field_separator;
+use crate::parse::error::LineError;
+use crate::parse::line::explain_unplaceable;
 
 /// Data lines looked at per file.
 pub const SAMPLE_LINES: usize = 20;
@@ -47,41 +46,9 @@ pub enum Undecided {
     Several { line: u64, presets: Vec<Preset> },
     /// The first 64 KiB hold no complete data line.
     NoLine,
-    /// The 1-based line fits no preset, for a reason every layout rejects (a lone `\r`, a
+    /// The 1-based line fits no preset, for a reason every format rejects (a lone `\r`, a
     /// non-ASCII byte where fields are): reported as the parser reports it.
     BadLine { line: u64, error: LineError },
-}
-
-/// Reads the first [`HEAD_BYTES`] of text; the flag says whether that is the whole file.
-pub fn read_head(path: &Path, encoding: Encoding) -> Result<(Vec<u8>, bool)> {
-    let file = std::fs::File::open(path).map_err(|error| Error::io(path, error))?;
-    let mut reader: Box<dyn Read> = match encoding {
-        Encoding::Plain => Box::new(file),
-        Encoding::Gzip { .. } => Box::new(flate2::read::MultiGzDecoder::new(
-            std::io::BufReader::new(file),
-        )),
-    };
-    let mut head = Vec::with_capacity(HEAD_BYTES);
-    if let Err(error) = reader
-        .by_ref()
-        .take(HEAD_BYTES as u64 + 1)
-        .read_to_end(&mut head)
-    {
-        let corrupt = || Error::BadInput {
-            path: path.to_path_buf(),
-            message: format!("gzip data is corrupt or truncated: {error}"),
-        };
-        return match encoding {
-            Encoding::Plain => Err(Error::io(path, error)),
-            // Damage past the first line is the load's to report, with its position (a
-            // BGZF block's offset, a line number): decide from the lines before it.
-            Encoding::Gzip { .. } if head.contains(&b'\n') => Ok((head, false)),
-            Encoding::Gzip { .. } => Err(corrupt()),
-        };
-    }
-    let complete = head.len() <= HEAD_BYTES;
-    head.truncate(HEAD_BYTES);
-    Ok((head, complete))
 }
 
 /// The fields of a line, `#` comments cut.
@@ -137,76 +104,117 @@ fn fits(preset: Preset, fields: &[&[u8]], header: Option<Preset>) -> bool {
 /// Decides the preset of a file from the start of its text (`complete` when `head` is the
 /// whole file).
 pub fn detect(head: &[u8], complete: bool) -> Result<Detected, Undecided> {
-    let mut lines: Vec<&[u8]> = head.split(|&byte| byte == b'\n').collect();
-    if !complete || head.ends_with(b"\n") {
-        // The last piece is a partial line (or empty after the final newline).
-        lines.pop();
-    }
+    let lines = whole_lines(head, complete);
     if lines.is_empty() && !complete {
         return Err(Undecided::NoLine);
     }
-    let no_data_yet = !complete;
-    let header = lines.first().and_then(|&line| {
-        Preset::ALL
-            .into_iter()
-            .find(|preset| preset.header() != Header::None && preset.header().matches(line))
-    });
+    let header = header_preset(&lines);
     let mut candidates: Vec<Preset> = match header {
         Some(preset) => vec![preset],
         None => Preset::ALL.to_vec(),
     };
     let mut first_line = None;
-    let data = lines
-        .iter()
-        .enumerate()
-        .skip(usize::from(header.is_some()))
-        .map(|(index, line)| (index as u64 + 1, fields(line)))
-        .filter(|(_, fields)| !fields.is_empty())
-        .take(SAMPLE_LINES);
-    for (number, fields) in data {
+    for (number, fields) in sample_lines(&lines, header) {
         let fitting: Vec<Preset> = candidates
             .iter()
             .copied()
             .filter(|&preset| fits(preset, &fields, header))
             .collect();
-        match first_line {
-            None if fitting.is_empty() => {
-                let text = lines[number as usize - 1];
-                if let Some(error) = crate::parse::explain_unplaceable(text) {
-                    return Err(Undecided::BadLine {
-                        line: number,
-                        error,
-                    });
+        if fitting.is_empty() {
+            match first_line {
+                None => {
+                    let line = lines[number as usize - 1];
+                    return first_line_fits_none(line, number, &fields, &candidates, header);
                 }
-                // One preset has this many columns: its parser reports what is wrong with
-                // the line, with the column and the text (every feature checked here is
-                // one the parser requires, so it cannot accept the line).
-                let same_count: Vec<Preset> = candidates
-                    .iter()
-                    .copied()
-                    .filter(|preset| preset.layout(b"").field_counts.allows(fields.len()))
-                    .collect();
-                if let ([preset], None) = (same_count.as_slice(), header) {
-                    return Ok(Detected::Preset(*preset));
-                }
-                return Err(Undecided::NoFit {
-                    line: number,
-                    fields: fields.len(),
-                    why: no_fit_reason(header, &fields),
-                });
+                // A later line that fits none of the remaining presets is the parser's to
+                // report, with its column and text.
+                Some(_) => break,
             }
-            None => first_line = Some(number),
-            // A later line that fits none of the remaining presets is the parser's to
-            // report, with its column and text.
-            Some(_) if fitting.is_empty() => break,
-            Some(_) => {}
         }
+        first_line.get_or_insert(number);
         candidates = fitting;
         if candidates.len() == 1 {
             break;
         }
     }
-    match (first_line, candidates.as_slice()) {
+    decide(first_line, &candidates, header, !complete)
+}
+
+/// The whole lines of `head`, without their `\n`s.
+fn whole_lines(head: &[u8], complete: bool) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = head.split(|&byte| byte == b'\n').collect();
+    if !complete || head.ends_with(b"\n") {
+        // The last piece is a partial line (or empty after the final newline).
+        lines.pop();
+    }
+    lines
+}
+
+/// The preset whose header line 1 is, if any.
+fn header_preset(lines: &[&[u8]]) -> Option<Preset> {
+    lines.first().and_then(|&line| {
+        Preset::ALL
+            .into_iter()
+            .find(|preset| preset.header() != Header::None && preset.header().matches(line))
+    })
+}
+
+/// The data lines looked at, with their 1-based numbers and fields: the first
+/// [`SAMPLE_LINES`] with fields, after the header.
+fn sample_lines<'a>(
+    lines: &'a [&'a [u8]],
+    header: Option<Preset>,
+) -> impl Iterator<Item = (u64, Vec<&'a [u8]>)> + 'a {
+    lines
+        .iter()
+        .enumerate()
+        .skip(usize::from(header.is_some()))
+        .map(|(index, line)| (index as u64 + 1, fields(line)))
+        .filter(|(_, fields)| !fields.is_empty())
+        .take(SAMPLE_LINES)
+}
+
+/// The first data line, `number`, fits none of the `candidates`.
+fn first_line_fits_none(
+    line: &[u8],
+    number: u64,
+    fields: &[&[u8]],
+    candidates: &[Preset],
+    header: Option<Preset>,
+) -> Result<Detected, Undecided> {
+    if let Some(error) = explain_unplaceable(line) {
+        return Err(Undecided::BadLine {
+            line: number,
+            error,
+        });
+    }
+    // One preset has this many columns: its parser reports what is wrong with the line,
+    // with the column and the text (every feature checked here is one the parser
+    // requires, so it cannot accept the line).
+    let same_count: Vec<Preset> = candidates
+        .iter()
+        .copied()
+        .filter(|preset| preset.format(b"").field_counts.allows(fields.len()))
+        .collect();
+    if let ([preset], None) = (same_count.as_slice(), header) {
+        return Ok(Detected::Preset(*preset));
+    }
+    Err(Undecided::NoFit {
+        line: number,
+        fields: fields.len(),
+        why: no_fit_reason(header, fields),
+    })
+}
+
+/// The decision once the sample is looked at: `first_line` is the first data line (none
+/// if there was none), `candidates` the presets every line looked at fits.
+fn decide(
+    first_line: Option<u64>,
+    candidates: &[Preset],
+    header: Option<Preset>,
+    no_data_yet: bool,
+) -> Result<Detected, Undecided> {
+    match (first_line, candidates) {
         (None, _) if header.is_some() => Ok(Detected::Preset(header.expect("checked"))),
         // Comments or blank lines fill the whole head: the data is further on.
         (None, _) if no_data_yet => Err(Undecided::NoLine),
@@ -247,8 +255,8 @@ fn no_fit_reason(header: Option<Preset>, fields: &[&[u8]]) -> String {
     let same_count: Vec<&str> = Preset::ALL
         .into_iter()
         .filter(|preset| {
-            let layout = preset.layout(b"chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT");
-            layout.field_counts.allows(fields.len())
+            let format = preset.format(b"chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT");
+            format.field_counts.allows(fields.len())
         })
         .map(Preset::name)
         .collect();
@@ -267,7 +275,7 @@ impl Undecided {
     pub fn into_error(self, path: &Path) -> Error {
         let presets = Preset::ALL
             .iter()
-            .map(|preset| preset.layout(b"").describe())
+            .map(|preset| preset.format(b"").describe())
             .collect::<Vec<_>>()
             .join("; ");
         let display = path.display();

@@ -1,13 +1,13 @@
-//! The presets: each caller's file layout, as its own source writes it.
+//! The presets: each caller's file format, as its own source writes it.
 //!
 //! Every constructor cites the section of `docs/input-formats.md` that quotes the tool's
 //! writer; the column names are the tool's own, so a message names the column the user
 //! sees in the tool's documentation.
 
-use super::{FieldCounts, Header, Layout, Role, StrandLetters};
+use super::{ColumnFormat, FieldCounts, Header, Role, StrandLetters};
 use Role::{Chr, Context, Cov, Ignore, ModCode, Pct, Pos, Start, Strand, C, T};
 
-/// A named input layout (`--format NAME`).
+/// A named input format (`--format NAME`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Preset {
     Native,
@@ -66,7 +66,7 @@ impl Preset {
 
     pub fn name(self) -> &'static str {
         match self {
-            Preset::Native => "native",
+            Preset::Native => super::NATIVE,
             Preset::BismarkCov => "bismark-cov",
             Preset::BismarkReport => "bismark-report",
             Preset::MethylKit => "methylkit",
@@ -92,11 +92,11 @@ impl Preset {
         }
     }
 
-    /// The layout of a file of this preset whose line 1 is `first_line` (methylKit has a
-    /// text layout, with its header, and a headerless flat-file layout).
-    pub fn layout(self, first_line: &[u8]) -> Layout {
-        let layout = |roles: &[Role], names: &[&'static str], counts, letters| Layout {
-            format: self.name().to_string(),
+    /// The columns of a file of this preset whose line 1 is `first_line` (methylKit has a
+    /// text format, with its header, and a headerless flat-file format).
+    pub fn format(self, first_line: &[u8]) -> ColumnFormat {
+        let format = |roles: &[Role], names: &[&'static str], counts, letters| ColumnFormat {
+            name: self.name().to_string(),
             roles: roles.to_vec(),
             names: names.to_vec(),
             field_counts: counts,
@@ -105,14 +105,14 @@ impl Preset {
         };
         let signs = StrandLetters::Signs;
         match self {
-            Preset::Native => layout(
+            Preset::Native => format(
                 &[Chr, Pos, Pct, C, T],
                 &["chr", "pos", "pct", "c", "t"],
                 FieldCounts::OneOf(&[5]),
                 signs,
             ),
             // §1: `chr start end pct meth unmeth`, 1-based, start = end.
-            Preset::BismarkCov => layout(
+            Preset::BismarkCov => format(
                 &[Chr, Pos, Ignore, Pct, C, T],
                 &[
                     "chr",
@@ -126,7 +126,7 @@ impl Preset {
                 signs,
             ),
             // §2: coverage2cytosine; 9 columns with --ff (tetra- and pentanucleotide).
-            Preset::BismarkReport => layout(
+            Preset::BismarkReport => format(
                 &[Chr, Pos, Strand, C, T, Context],
                 &[
                     "chr",
@@ -143,14 +143,14 @@ impl Preset {
                 signs,
             ),
             // §3a, text with its header: c and t from coverage and freqC.
-            Preset::MethylKit if Header::Names(METHYLKIT_HEADER).matches(first_line) => layout(
+            Preset::MethylKit if Header::Names(METHYLKIT_HEADER).matches(first_line) => format(
                 &[Ignore, Chr, Pos, Strand, Cov, Pct],
                 METHYLKIT_HEADER,
                 FieldCounts::OneOf(&[7]),
                 StrandLetters::ForwardReverse,
             ),
             // §3b, the flat (tabix) database file.
-            Preset::MethylKit => layout(
+            Preset::MethylKit => format(
                 &[Chr, Pos, Ignore, Strand, Ignore, C, T],
                 &[
                     "chr", "start", "end", "strand", "coverage", "numCs", "numTs",
@@ -158,8 +158,8 @@ impl Preset {
                 FieldCounts::OneOf(&[7]),
                 signs,
             ),
-            // §5: modkit pileup; the old layout's spaces split the same 18 fields.
-            Preset::Bedmethyl => layout(
+            // §5: modkit pileup; the old format's spaces split the same 18 fields.
+            Preset::Bedmethyl => format(
                 &[
                     Chr, Start, Ignore, ModCode, Ignore, Strand, Ignore, Ignore, Ignore, Ignore,
                     Pct, C, T,
@@ -188,7 +188,7 @@ impl Preset {
                 signs,
             ),
             // §4: methylpy / ALLCools; 9 columns with SNP information.
-            Preset::Allc => layout(
+            Preset::Allc => format(
                 &[Chr, Pos, Strand, Context, C, Cov],
                 &[
                     "chr",
@@ -205,14 +205,14 @@ impl Preset {
                 signs,
             ),
             // §6: extract's bedGraph, 0-based start, truncated integer percent.
-            Preset::MethylDackel => layout(
+            Preset::MethylDackel => format(
                 &[Chr, Start, Ignore, Pct, C, T],
                 &["chrom", "start", "end", "percent", "nmethyl", "nunmethyl"],
                 FieldCounts::OneOf(&[6]),
                 signs,
             ),
             // §7: methratio.py 2.87+; ratio and eff_CT_count are rounded or corrected.
-            Preset::Bsmap => layout(
+            Preset::Bsmap => format(
                 &[Chr, Pos, Strand, Context, Ignore, Ignore, C, Cov],
                 BSMAP_HEADER,
                 FieldCounts::OneOf(&[12]),
@@ -233,20 +233,20 @@ mod tests {
                 &b""[..],
                 b"chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT",
             ] {
-                let layout = preset.layout(first_line);
-                assert!(layout.has(Chr), "{preset:?}");
-                assert!(layout.has(Pos) ^ layout.has(Start), "{preset:?}");
+                let format = preset.format(first_line);
+                assert!(format.has(Chr), "{preset:?}");
+                assert!(format.has(Pos) ^ format.has(Start), "{preset:?}");
                 assert!(
-                    layout.has(C) || layout.has(Cov) && layout.has(Pct),
+                    format.has(C) || format.has(Cov) && format.has(Pct),
                     "{preset:?}"
                 );
-                assert!(layout.has(T) || layout.has(Cov), "{preset:?}");
-                let used = layout.roles.len();
-                let FieldCounts::OneOf(counts) = layout.field_counts else {
+                assert!(format.has(T) || format.has(Cov), "{preset:?}");
+                let used = format.roles.len();
+                let FieldCounts::OneOf(counts) = format.field_counts else {
                     panic!("presets have exact counts")
                 };
                 assert!(counts.iter().all(|&count| count >= used), "{preset:?}");
-                assert!(counts.iter().all(|&count| count <= layout.names.len()));
+                assert!(counts.iter().all(|&count| count <= format.names.len()));
                 assert_eq!(Preset::from_name(preset.name()), Some(preset));
             }
         }
@@ -254,10 +254,10 @@ mod tests {
 
     #[test]
     fn methylkit_text_is_told_by_its_header() {
-        let text = Preset::MethylKit.layout(b"chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT");
+        let text = Preset::MethylKit.format(b"chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT");
         assert_eq!(text.strand_letters, StrandLetters::ForwardReverse);
         assert_eq!(text.column(Pct), Some(5));
-        let flat = Preset::MethylKit.layout(b"chr21\t9764513\t9764513\t-\t12\t3\t9");
+        let flat = Preset::MethylKit.format(b"chr21\t9764513\t9764513\t-\t12\t3\t9");
         assert_eq!(flat.column(C), Some(5));
         assert!(!flat.has(Pct));
     }

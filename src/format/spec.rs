@@ -1,4 +1,4 @@
-//! `--columns SPEC`: a layout for any other file, e.g. `chr=1,start=2,cov=4,beta=5`.
+//! `--columns SPEC`: a column format for any other file, e.g. `chr=1,start=2,cov=4,beta=5`.
 //!
 //! Names: `chr`, `pos` (1-based) or `start` (0-based), `pct` (0-100), `beta` (0-1), `c`,
 //! `t`, `cov` (= c + t), `strand`, `context`. `c` is taken, or `round(cov * pct / 100)`,
@@ -6,7 +6,7 @@
 //! pct column, else derived from `c` and `t`. A spec that leaves a field undetermined is a
 //! usage error that names it.
 
-use super::{FieldCounts, Header, Layout, Role, StrandLetters};
+use super::{ColumnFormat, FieldCounts, Header, Role, StrandLetters};
 
 /// The highest column a spec may name: far more than any caller writes, and small enough
 /// that the parser keeps a line's fields in a fixed array.
@@ -25,7 +25,14 @@ const NAMES: [(&str, Role); 10] = [
     ("context", Role::Context),
 ];
 
-pub fn parse(spec: &str, skip_lines: u64) -> Result<Layout, String> {
+impl ColumnFormat {
+    /// Builds a column format from `--columns SPEC` and `--skip-lines N`.
+    pub fn from_spec(spec: &str, skip_lines: u64) -> Result<ColumnFormat, String> {
+        parse(spec, skip_lines)
+    }
+}
+
+fn parse(spec: &str, skip_lines: u64) -> Result<ColumnFormat, String> {
     let mut roles = Vec::new();
     let mut names: Vec<&'static str> = Vec::new();
     for item in spec.split(',') {
@@ -85,8 +92,8 @@ pub fn parse(spec: &str, skip_lines: u64) -> Result<Layout, String> {
     if has(Role::Pos) && has(Role::Start) {
         return Err("give pos (1-based) or start (0-based), not both".to_string());
     }
-    Ok(Layout {
-        format: format!("columns:{spec}"),
+    Ok(ColumnFormat {
+        name: format!("columns:{spec}"),
         field_counts: FieldCounts::AtLeast(roles.len()),
         roles,
         names,
@@ -105,15 +112,15 @@ mod tests {
 
     #[test]
     fn a_bedgraph_with_beta_and_coverage() {
-        let layout = parse("chr=1,start=2,beta=4,cov=5", 1).unwrap();
+        let format = parse("chr=1,start=2,beta=4,cov=5", 1).unwrap();
         assert_eq!(
-            layout.roles,
+            format.roles,
             [Role::Chr, Role::Start, Role::Ignore, Role::Beta, Role::Cov]
         );
-        assert_eq!(layout.field_counts, FieldCounts::AtLeast(5));
-        assert_eq!(layout.header, Header::Lines(1));
-        assert!(!layout.has(Role::Pct));
-        assert_eq!(layout.format, "columns:chr=1,start=2,beta=4,cov=5");
+        assert_eq!(format.field_counts, FieldCounts::AtLeast(5));
+        assert_eq!(format.header, Header::Lines(1));
+        assert!(!format.has(Role::Pct));
+        assert_eq!(format.name, "columns:chr=1,start=2,beta=4,cov=5");
     }
 
     #[test]
