@@ -30,7 +30,6 @@ use crate::error::Error;
 use crate::output::chunker::{Executor, Job};
 
 use memmap2::MmapMut;
-use ndarray::ArrayView2;
 
 /// A fixed-capacity run of packed records in an anonymous memory map.
 pub struct RecordBuffer {
@@ -80,12 +79,6 @@ impl RecordBuffer {
     /// The filled records as packed bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.map[..self.rows * self.record_size]
-    }
-
-    /// The filled records as an ndarray view: one row per record, one column per byte.
-    pub fn view(&self) -> ArrayView2<'_, u8> {
-        ArrayView2::from_shape((self.rows, self.record_size), self.as_bytes())
-            .expect("the filled bytes are rows * record_size")
     }
 
     /// Empties the buffer for reuse.
@@ -417,8 +410,7 @@ mod tests {
         assert_eq!(buffer.capacity(), 3);
         buffer.spare_mut()[..8].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
         buffer.commit(2);
-        assert_eq!(buffer.view().shape(), &[2, 4]);
-        assert_eq!(buffer.view()[[1, 0]], 5);
+        assert_eq!(buffer.as_bytes(), &[1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(buffer.spare_mut().len(), 4);
         assert!(!buffer.is_full());
     }
