@@ -46,9 +46,42 @@ pub fn reserve(buffer: &mut Vec<u8>, bytes: usize, what: &'static str) -> Result
         .map_err(|_| Error::OutOfMemory { what, bytes })
 }
 
+/// A buffer of `bytes` zero bytes, or the error that says which could not be had. The
+/// zeroes come from `alloc_zeroed` (calloc: fresh pages are zero already), not from writing
+/// them as `resize` does, so a large buffer costs no pass over its memory.
+pub fn zeroed(bytes: usize, what: &'static str) -> Result<Vec<u8>> {
+    if bytes == 0 {
+        return Ok(Vec::new());
+    }
+    let error = || Error::OutOfMemory { what, bytes };
+    let layout = std::alloc::Layout::array::<u8>(bytes).map_err(|_| error())?;
+    // SAFETY: `layout` has a non-zero size (checked above), as alloc_zeroed requires.
+    let pointer = unsafe { std::alloc::alloc_zeroed(layout) };
+    if pointer.is_null() {
+        return Err(error());
+    }
+    // SAFETY: `pointer` is non-null (checked), came from the global allocator with the
+    // layout of `bytes` u8s, which is what a Vec<u8> of capacity `bytes` frees with, and
+    // all `bytes` of it are initialized (zeroed), so length = capacity = `bytes` is sound.
+    Ok(unsafe { Vec::from_raw_parts(pointer, bytes, bytes) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zeroed_buffers_are_zero_or_an_error() {
+        let buffer = zeroed(1 << 20, "chunk").unwrap();
+        assert_eq!(buffer.len(), 1 << 20);
+        assert!(buffer.iter().all(|&byte| byte == 0));
+        assert!(zeroed(0, "chunk").unwrap().is_empty());
+        let error = zeroed(usize::MAX / 2, "chunk").unwrap_err();
+        assert!(
+            matches!(error, Error::OutOfMemory { what: "chunk", .. }),
+            "{error}"
+        );
+    }
 
     #[test]
     fn reserve_fails_cleanly_when_the_memory_cannot_be_had() {

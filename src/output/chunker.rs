@@ -24,7 +24,7 @@ use std::time::Duration;
 use crate::error::{panic_message, Error};
 use crate::index::scan::Fields;
 use crate::index::Anchor;
-use crate::memory::reserve;
+use crate::memory::zeroed;
 use crate::output::compress::ChunkCompressor;
 use crate::output::h5::{Compression, OutputWriter, WriterOptions};
 use crate::reorder::Sequence;
@@ -384,10 +384,7 @@ impl<'w> Chunker<'w> {
 
 /// A zeroed buffer for one raw chunk, or the error that says it could not be had.
 fn chunk_buffer(bytes: usize) -> Result<Vec<u8>, Error> {
-    let mut buffer = Vec::new();
-    reserve(&mut buffer, bytes, "a chunk of the output")?;
-    buffer.resize(bytes, 0);
-    Ok(buffer)
+    zeroed(bytes, "a chunk of the output")
 }
 
 /// Runs `encode` on chunk `index`, turning a panic into an error: a panicking job must
