@@ -22,10 +22,10 @@
 //! place only on success. The record layout lives in [`schema`]; [`error`] maps failures
 //! to exit codes and [`memory`] reserves the large buffers so that running out is one of
 //! them; [`reorder`] puts results that finish in any order back in order for the writer,
-//! the chunker and the readers; [`signals`] and [`progress`] are the terminal's side of a
-//! run. Reading back goes the other way: [`query`] turns regions and sources into row ranges through
-//! the position [`index`] and hands the chunks that hold them, decompressed, to `inspect`
-//! and `export`.
+//! the chunker and the readers; [`shell`] quotes the command line an output records;
+//! [`signals`] and [`progress`] are the terminal's side of a run. Reading back goes the
+//! other way: [`query`] turns regions and sources into row ranges through the position
+//! [`index`] and hands the chunks that hold them, decompressed, to `inspect` and `export`.
 
 pub mod cli;
 pub mod command;
@@ -43,6 +43,7 @@ pub mod query;
 pub mod reorder;
 pub mod schema;
 pub mod settings;
+pub mod shell;
 pub mod signals;
 
 #[cfg(test)]
@@ -87,7 +88,7 @@ fn run(cli: Cli) -> Result<(), Error> {
     let interrupt = Interrupt::install().map_err(|error| Error::io("signal handlers", error))?;
     match cli.command {
         Command::Load(args) => {
-            let settings = LoadSettings::from_args(*args, command_line())?;
+            let settings = LoadSettings::from_args(*args, shell::command_line())?;
             let report = command::load::load(&settings, &interrupt)?;
             if !settings.quiet {
                 say(&report.summary_line());
@@ -98,7 +99,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Merge(args) => {
-            let settings = MergeSettings::from_args(args, command_line())?;
+            let settings = MergeSettings::from_args(args, shell::command_line())?;
             let report = command::merge::merge(&settings, &interrupt)?;
             if !settings.quiet {
                 say(&report.summary_line());
@@ -155,35 +156,5 @@ fn print_stdout(text: &str) -> Result<(), Error> {
             Err(Error::io("standard output", error))
         }
         _ => Ok(()),
-    }
-}
-
-/// The command line, shell-quoted where needed, for the output's provenance attribute.
-fn command_line() -> String {
-    shell_words(std::env::args_os())
-}
-
-/// Words joined with POSIX shell quoting (shlex), so that a shell reads them back as the same
-/// words. A word that is not UTF-8 is recorded lossily: the attribute is text, and
-/// `/sources` keeps the exact file names.
-fn shell_words(words: impl IntoIterator<Item = std::ffi::OsString>) -> String {
-    let words: Vec<String> = words
-        .into_iter()
-        .map(|word| word.to_string_lossy().into_owned())
-        .collect();
-    // Words from the OS hold no NUL byte, the one thing shlex refuses to quote.
-    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn command_line_reads_back_as_the_same_words() {
-        let words = [
-            "txt2h5", "load", "a b.txt", "it's", "$HOME", "-o", "out.h5", "",
-        ];
-        let line = super::shell_words(words.iter().map(std::ffi::OsString::from));
-        assert_eq!(shlex::split(&line).unwrap(), words);
-        assert!(line.starts_with("txt2h5 load "), "{line}");
     }
 }

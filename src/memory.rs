@@ -3,9 +3,9 @@
 //!
 //! Two things decide whether a load fits such a limit. What it *reserves*: glibc gives
 //! every thread that allocates an arena of its own, each a 64 MiB reservation, so a load at
-//! `-j 2` reserved about 350 MB of address space for 38 MiB resident; with at most
-//! [`MALLOC_ARENAS`] arenas it reserves about a third of that. And how it *fails*: Rust
-//! aborts the process when an allocation fails (exit 134, the temporary output left
+//! `-j 2` needed more than 300000 KiB of address space (`ulimit -v`) for 38 MiB resident;
+//! with at most [`MALLOC_ARENAS`] arenas it runs under 80000 KiB (README, Memory). And how
+//! it *fails*: Rust aborts the process when an allocation fails (exit 134, the temporary output left
 //! behind), so every large buffer of the pipeline is reserved here, fallibly, and a refusal
 //! becomes [`Error::OutOfMemory`]: exit 1, a hint, and the usual cleanup.
 

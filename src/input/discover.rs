@@ -62,12 +62,19 @@ impl Input {
     pub fn is_same_file(&self, metadata: &std::fs::Metadata) -> bool {
         self.id == FileId::of(metadata)
     }
+
+    /// Whether the file at this input's path is still what discovery saw: the same file,
+    /// size and modification time, derived as they were then.
+    pub fn is_unchanged(&self) -> std::io::Result<bool> {
+        let now = Self::from_metadata(PathBuf::new(), &std::fs::metadata(&self.path)?);
+        Ok((now.id, now.size, now.mtime_ns) == (self.id, self.size, self.mtime_ns))
+    }
 }
 
 /// A modification time in nanoseconds since the epoch, clamped to what an `i64` holds (the
 /// years 1677 to 2262). A file stamped outside that range (a wrong clock, a crafted archive)
 /// is still loaded; only its recorded `mtime_ns` saturates, never wrapping or panicking.
-pub fn mtime_ns(seconds: i64, nanoseconds: i64) -> i64 {
+fn mtime_ns(seconds: i64, nanoseconds: i64) -> i64 {
     let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(nanoseconds);
     nanos.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }

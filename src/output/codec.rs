@@ -406,15 +406,7 @@ mod tests {
     /// Bytes that do not compress are stored as they are, as the plugin does.
     #[test]
     fn lz4_keeps_incompressible_blocks_raw() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let input: Vec<u8> = (0..5000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let input = crate::test_support::noise(5000, 0x9E37_79B9_7F4A_7C15u64);
         let (mut scratch, mut stored) = (Vec::new(), Vec::new());
         Encoder::Lz4.encode(&input, &mut scratch, &mut stored);
         assert_eq!(stored[12..16], 5000u32.to_be_bytes());

@@ -222,15 +222,7 @@ mod tests {
     /// that does not compress.
     #[test]
     fn compression_stays_within_the_reserved_bound() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let noise: Vec<u8> = (0..26 * 4096)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let noise = crate::test_support::noise(26 * 4096, 0x2545_f491_4f6c_dd1du64);
         for compression in [
             Compression::Gzip(9),
             Compression::Zstd(19),

@@ -256,15 +256,12 @@ fn is_unsupported(error: Errno) -> bool {
 /// `pid P on host H since T: COMMAND`, what another writer shows of this one.
 fn holder_line() -> String {
     let host = rustix::system::uname();
-    let command: Vec<String> = std::env::args_os()
-        .map(|arg| arg.to_string_lossy().into_owned())
-        .collect();
     format!(
         "pid {} on host {} since {}: {}\n",
         rustix::process::getpid().as_raw_nonzero(),
         host.nodename().to_string_lossy(),
         humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
-        command.join(" ")
+        crate::shell::command_line()
     )
 }
 

@@ -333,13 +333,7 @@ proptest! {
 /// reference. Deterministic, so that each run of the suite covers it.
 #[test]
 fn long_texts_parse_exactly_like_the_reference() {
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move |below: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % below
-    };
+    let mut next = crate::test_support::xorshift(0x9E37_79B9_7F4A_7C15);
     for odd_lines in [0, 50, 5] {
         let mut text = Vec::new();
         for _ in 0..20_000 {

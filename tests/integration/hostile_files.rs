@@ -72,6 +72,18 @@ fn refused(dir: &TestDir, file: &str, args: &[&str], code: i32, needles: &[&str]
 }
 
 /// Every reading command refuses `file` with `code` and `needles` in the message.
+/// A fresh copy of `out.h5` as `edited.h5`, edited by `with h5py.File("edited.h5", "r+") as
+/// f:` followed by `body` (indented lines), then refused by every reader with exit 2 and
+/// all of `needles` in the message.
+fn edited_copy_refused(dir: &TestDir, body: &str, needles: &[&str]) {
+    std::fs::copy(dir.join("out.h5"), dir.join("edited.h5")).unwrap();
+    tamper(
+        dir,
+        &format!("with h5py.File(\"edited.h5\", \"r+\") as f:\n{body}"),
+    );
+    refused_everywhere(dir, "edited.h5", USAGE, needles);
+}
+
 fn refused_everywhere(dir: &TestDir, file: &str, code: i32, needles: &[&str]) {
     if !dir.join("extra.txt").exists() {
         dir.write("extra.txt", b"chr3 1 50 1 1\n");
@@ -301,22 +313,15 @@ fn an_edited_index_run_is_refused() {
             "/index/runs: run 1 names source 7 of 2",
         ),
     ] {
-        std::fs::copy(dir.join("out.h5"), dir.join("edited.h5")).unwrap();
-        tamper(
+        edited_copy_refused(
             &dir,
             &format!(
                 r#"
-with h5py.File("edited.h5", "r+") as f:
     r = f["index/runs"][:]
     {edit}
     f["index/runs"][:] = r
 "#
             ),
-        );
-        refused_everywhere(
-            &dir,
-            "edited.h5",
-            USAGE,
             &["not a consistent txt2h5 output", needle],
         );
     }
@@ -328,23 +333,16 @@ with h5py.File("edited.h5", "r+") as f:
             "/index/anchors: anchor 1 (row 0) does not follow anchor 0 (row 0)",
         ),
     ] {
-        std::fs::copy(dir.join("out.h5"), dir.join("edited.h5")).unwrap();
-        tamper(
+        edited_copy_refused(
             &dir,
             &format!(
                 r#"
-with h5py.File("edited.h5", "r+") as f:
     a = f["index/anchors"][:]
     {edit}
     del f["index/anchors"]
     f["index"].create_dataset("anchors", data=a)
 "#
             ),
-        );
-        refused_everywhere(
-            &dir,
-            "edited.h5",
-            USAGE,
             &["not a consistent txt2h5 output", needle],
         );
     }
@@ -368,22 +366,15 @@ fn edited_source_row_counts_are_refused() {
             "/index/runs: run 0 (rows 0..5) is not inside source 0",
         ),
     ] {
-        std::fs::copy(dir.join("out.h5"), dir.join("edited.h5")).unwrap();
-        tamper(
+        edited_copy_refused(
             &dir,
             &format!(
                 r#"
-with h5py.File("edited.h5", "r+") as f:
     s = f["sources"][:]
     {edit}
     f["sources"][:] = s
 "#
             ),
-        );
-        refused_everywhere(
-            &dir,
-            "edited.h5",
-            USAGE,
             &["not a consistent txt2h5 output", needle],
         );
     }
@@ -469,17 +460,7 @@ fn missing_members_are_named_with_exit_2() {
             "/sources has no field rows",
         ),
     ] {
-        std::fs::copy(dir.join("out.h5"), dir.join("edited.h5")).unwrap();
-        tamper(
-            &dir,
-            &format!(
-                r#"
-with h5py.File("edited.h5", "r+") as f:
-    {edit}
-"#
-            ),
-        );
-        refused_everywhere(&dir, "edited.h5", USAGE, &["edited.h5", needle]);
+        edited_copy_refused(&dir, &format!("    {edit}\n"), &["edited.h5", needle]);
     }
 }
 

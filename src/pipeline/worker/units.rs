@@ -5,7 +5,6 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::ops::Range;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use flate2::bufread::MultiGzDecoder;
@@ -15,7 +14,7 @@ use crate::defaults::MAX_LINE_BYTES;
 use crate::error::Error;
 use crate::input::bgzf::{self, Block, BlockError, BlockReader};
 use crate::input::checksum::HashingReader;
-use crate::input::discover::{mtime_ns, Input};
+use crate::input::discover::Input;
 use crate::input::split::{count_lines_before, grow, piece_text_bound, read_piece};
 use crate::memory::reserve;
 use crate::parse::error::LineError;
@@ -191,10 +190,9 @@ fn check_size(input: &Input, bytes: u64) -> Result<(), Error> {
 /// starting size; without this check the rows written after the start would be lost with
 /// exit 0. One `stat` per file, off the parsing path.
 pub(crate) fn check_unchanged(input: &Input) -> Result<(), Error> {
-    let metadata = std::fs::metadata(&input.path).map_err(|error| Error::io(&input.path, error))?;
-    let unchanged = input.is_same_file(&metadata)
-        && metadata.len() == input.size
-        && mtime_ns(metadata.mtime(), metadata.mtime_nsec()) == input.mtime_ns;
+    let unchanged = input
+        .is_unchanged()
+        .map_err(|error| Error::io(&input.path, error))?;
     if unchanged {
         Ok(())
     } else {
