@@ -5,8 +5,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
-use txt2h5::output::compress::{shuffle, ChunkCompressor};
-use txt2h5::output::h5::Compression;
+use txt2h5::codec::Compression;
+use txt2h5::codec::{shuffle, ChunkCompressor};
 use txt2h5::parse::{parse_block, parse_block_with, parse_f32_via_f64, Kernel};
 use txt2h5::schema::Schema;
 

@@ -8,9 +8,10 @@
 //!   input/     discover ─► shard ─► encoding ─► split / bgzf  (+ checksum)
 //!   format/    preset / --columns / auto (detect) ─► the parser for each file
 //!   pipeline/  plan ─► worker (parse/; index::scan) ─► buffer (spill) ─► writer (reorder)
-//!   output/    chunker ─► compress ─► h5/  inside pending (renamed into place on success)
+//!   output/    chunker (codec on the pool) ─► h5::writer  inside pending (renamed on success)
 //!   index/     segments of each buffer ─► runs + chunk anchors ─► /index
-//!   query/     region / select (through /index) ─► chunks (inflate on all cores, in order)
+//!   h5/        open (every check) ─► Study ─► RowReader     (and the writer; ffi beneath)
+//!   query/     region / select (through /index) ─► chunks (codec on all cores, in order)
 //! ```
 //!
 //! [`cli`] holds the flags as typed and [`settings`] the validated run they become, with
@@ -18,8 +19,10 @@
 //! finds and cuts the files, [`format`] says which column holds what in each, the
 //! [`pipeline`] parses the pieces in parallel ([`parse`])
 //! into pooled mmap buffers and puts them back in load order on one writer thread, and
-//! [`output`] turns the ordered records into HDF5 chunks in a temporary file renamed into
-//! place only on success. The record layout lives in [`schema`]; [`error`] maps failures
+//! [`output`] turns the ordered records into chunks in a temporary file renamed into
+//! place only on success. [`h5`] is everything that touches HDF5, writing and reading
+//! back, and [`codec`] the chunk compression beneath both sides. The record layout lives
+//! in [`schema`], which also reads records back; [`error`] maps failures
 //! to exit codes and [`memory`] reserves the large buffers so that running out is one of
 //! them; [`reorder`] puts results that finish in any order back in order for the writer,
 //! the chunker and the readers; [`shell`] quotes the command line an output records;
@@ -28,10 +31,12 @@
 //! [`index`] and hands the chunks that hold them, decompressed, to `inspect` and `export`.
 
 pub mod cli;
+pub mod codec;
 pub mod command;
 pub mod defaults;
 pub mod error;
 pub mod format;
+pub mod h5;
 pub mod index;
 pub mod input;
 pub mod memory;
@@ -56,7 +61,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit_code, Error};
-use crate::settings::{LoadSettings, MergeSettings};
+use crate::settings::{ExportSettings, InspectSettings, LoadSettings, MergeSettings};
 use crate::signals::Interrupt;
 
 /// The whole program: parse flags, run, report, and map the outcome to an exit status.
@@ -85,7 +90,10 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
-    let interrupt = Interrupt::install().map_err(|error| Error::io("signal handlers", error))?;
+    let interrupt = Interrupt::install().map_err(|source| Error::Resource {
+        what: "install the signal handlers",
+        source,
+    })?;
     match cli.command {
         Command::Load(args) => {
             let settings = LoadSettings::from_args(*args, shell::command_line())?;
@@ -110,29 +118,25 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Inspect(args) => {
-            let study = output::h5::Study::open(&args.file)
-                .map_err(|error| error.into_error(&args.file, "inspect"))?;
+            let settings = InspectSettings::from_args(args);
+            let study = h5::Study::open(&settings.file)
+                .map_err(|error| error.into_error(&settings.file, "inspect"))?;
             let report = command::inspect::inspect(&study)?;
-            if args.json {
+            if settings.json {
                 print_stdout(&serde_json::to_string_pretty(&report).expect("a report serializes"))
             } else {
                 print_stdout(report.to_text().trim_end())
             }
         }
         Command::Export(args) => {
-            let quiet = args.quiet;
+            let settings = ExportSettings::from_args(args)?;
             let note = |line: &str| {
-                if !quiet {
+                if !settings.quiet {
                     say(&format!("note: {line}"));
                 }
             };
-            let report = command::export::export(&args, &interrupt, &note)?;
-            if !quiet
-                && args
-                    .output
-                    .as_ref()
-                    .is_some_and(|path| path.as_os_str() != "-")
-            {
+            let report = command::export::export(&settings, &interrupt, &note)?;
+            if !settings.quiet && settings.output.is_some() {
                 say(&report.summary_line());
             }
             Ok(())

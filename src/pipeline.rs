@@ -24,19 +24,19 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use crate::cli::SpillPolicy;
 use crate::error::{Error, Result};
 use crate::format::filter::Skipped;
+use crate::h5::{ExistingOutput, OutputWriter, WriterOptions};
 use crate::index::build::IndexBuilder;
-use crate::index::scan::Fields;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, CopyTarget};
-use crate::output::h5::{ExistingOutput, OutputWriter, WriterOptions};
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Plan;
 use crate::pipeline::spill::spill_dir;
 use crate::pipeline::worker::{work, FileReading, Part, WorkContext};
 use crate::pipeline::writer::OrderedWriter;
 use crate::progress::Progress;
+use crate::schema::Fields;
 use crate::signals::Interrupt;
 
 /// How the pipeline is sized.
@@ -140,7 +140,7 @@ pub fn run(
             fields: Fields::of(&options.storage.schema),
             source_base: options
                 .prefix
-                .map_or(0, |prefix| prefix.sources.len() as u32),
+                .map_or(0, |prefix| prefix.study.sources.len() as u32),
         };
         let result = write_in_order(&options, writer, ordered, receiver, inputs.len(), interrupt);
         // Every chunk is stored (or the run failed): workers serving jobs may leave.

@@ -1,4 +1,5 @@
-//! The one place that knows the record layout.
+//! The one place that knows the record layout: records written here and read back
+//! through [`Fields`].
 //!
 //! A record is packed exactly like numpy's structured dtype
 //! `[('chr','S<W>'),('pos','<i4'),('pct','<f4'),('c','<i4'),('t','<i4')]`: no padding,
@@ -9,6 +10,10 @@
 //! the memory type and the buffer layout can never drift apart.
 
 use hdf5::types::{CompoundField, CompoundType, FloatSize, IntSize, TypeDescriptor};
+
+mod fields;
+
+pub use fields::{pos_at, trim_nul, Fields};
 
 /// The widest `chr` field accepted; HDF5 allows more, but no reference name is this long.
 pub const MAX_CHR_WIDTH: usize = 255;

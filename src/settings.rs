@@ -3,19 +3,24 @@
 //! Every default, range and cross-flag rule lives here; nothing deeper in the code reads
 //! raw flags.
 
+mod read;
+
 use std::path::PathBuf;
 
 use globset::GlobBuilder;
 
 use crate::cli::{LoadArgs, MergeArgs};
+use crate::codec::Compression;
 use crate::defaults;
 use crate::error::{Error, Result};
 use crate::format::filter::{ContextFilter, Filters};
 use crate::format::{ColumnFormat, FormatChoice, Preset};
+use crate::h5::WriterOptions;
 use crate::input::discover::DiscoverOptions;
 use crate::input::shard::Shard;
-use crate::output::h5::{Compression, WriterOptions};
 use crate::schema::{Schema, Shape};
+
+pub use read::{ExportSettings, InspectSettings};
 
 /// Everything a `load` run needs, checked.
 #[derive(Clone, Debug)]

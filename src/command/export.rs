@@ -13,15 +13,15 @@ mod text;
 use std::cell::RefCell;
 use std::time::Instant;
 
-use crate::cli::{ExportArgs, ExportFormat, SourceName};
+use crate::cli::{ExportFormat, SourceName};
 use crate::error::{Error, Result};
-use crate::index::scan::Fields;
-use crate::output::h5::Study;
+use crate::h5::{Segment, Study};
 use crate::progress::{group_thousands, Progress};
 use crate::query::chunks::{chunk_tasks, run_in_order, ChunkTask, Flow, Span};
 use crate::query::region::Regions;
 use crate::query::select::{plan, Selection};
-use crate::settings::resolve_threads;
+use crate::schema::Fields;
+use crate::settings::ExportSettings;
 use crate::signals::Interrupt;
 use sink::{bgzf_compress, compressor, Sink, Written};
 use text::TextStyle;
@@ -56,14 +56,14 @@ thread_local! {
 
 /// Runs the export; `note` receives notes for people before any row is written.
 pub fn export(
-    args: &ExportArgs,
+    settings: &ExportSettings,
     interrupt: &Interrupt,
     note: &dyn Fn(&str),
 ) -> Result<ExportReport> {
     let started = Instant::now();
-    let threads = resolve_threads(args.threads)?;
-    let study = Study::open(&args.file).map_err(|error| error.into_error(&args.file, "export"))?;
-    let selection = selection::selection(args, &study)?;
+    let study =
+        Study::open(&settings.file).map_err(|error| error.into_error(&settings.file, "export"))?;
+    let selection = selection::selection(settings, &study)?;
     let plan = plan(&study, &selection);
     for line in &plan.notes {
         note(line);
@@ -73,75 +73,103 @@ pub fn export(
         .map_err(|(path, error)| error.into_error(&path, "read"))?;
     let spans: Vec<Span> = segments.iter().map(Span::from).collect();
     let tasks = chunk_tasks(&spans, &plan.ranges);
-    let names = source_names(args, &study, &selection)?;
+    let names = source_names(settings, &study, &selection)?;
     let style = TextStyle {
-        format: args.format,
+        format: settings.format,
         schema: study.schema,
-        with_source: args.with_source,
+        with_source: settings.source_column.is_some(),
     };
-    let mut sink = Sink::open(args.output.as_deref(), args.force)?;
-    let bgzf = sink.bgzf();
-    let whole = selection.sources.is_none() && selection.regions.is_none();
-    let progress = Progress::rows(!args.quiet && whole, study.rows);
-    let mut closed_early = false;
-    if let Some(header) = style.header() {
-        closed_early = matches!(sink.write(&compressed(header, bgzf))?, Written::Closed);
-    }
-    let fields = Fields::of(&study.schema);
     let rows_of = RowFilter {
         ranges: &plan.ranges,
         regions: selection.regions.as_ref(),
-        fields,
+        fields: Fields::of(&study.schema),
         source_ends: study
             .sources
             .iter()
             .map(|source| source.first_row + source.rows)
             .collect(),
     };
-    let work = |task: &ChunkTask, records: &[u8]| -> Result<(Vec<u8>, u64)> {
-        let mut lines = style.lines((task.to - task.from) as usize);
-        rows_of.each(task, records, |record, source| {
-            lines.push(record, names.get(source).map_or(b"", Vec::as_slice));
-        });
-        let rows = lines.rows();
-        Ok((compressed(lines.into_bytes(), bgzf), rows))
-    };
-    let mut rows = 0u64;
-    if !closed_early {
-        run_in_order(
-            &segments,
-            &tasks,
-            fields.record_size,
-            threads,
-            interrupt,
-            &work,
-            |(bytes, chunk_rows)| {
-                progress.add_rows(chunk_rows);
-                match sink.write(&bytes)? {
-                    Written::Ok => {
-                        rows += chunk_rows;
-                        Ok(Flow::Continue)
-                    }
-                    Written::Closed => {
-                        closed_early = true;
-                        Ok(Flow::Stop)
-                    }
-                }
-            },
-        )?;
-    }
+    let mut sink = Sink::open(settings.output.as_deref(), settings.force)?;
+    let progress = Progress::rows(!settings.quiet && settings.selects_all(), study.rows);
+    let rows = write_rows(
+        Rows {
+            segments: &segments,
+            tasks: &tasks,
+            style: &style,
+            rows_of: &rows_of,
+            names: &names,
+            threads: settings.threads,
+        },
+        &mut sink,
+        &progress,
+        interrupt,
+    )?;
     progress.finish();
-    let output = match &args.output {
-        Some(path) => path.to_string_lossy().into_owned(),
-        None => "-".to_string(),
-    };
     sink.finish()?;
     Ok(ExportReport {
-        output,
+        output: settings
+            .output
+            .as_ref()
+            .map_or("-".to_string(), |path| path.to_string_lossy().into_owned()),
         rows,
         chunks_read: tasks.len(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What to write: the chunks to read and how their rows become text.
+struct Rows<'a> {
+    segments: &'a [Segment],
+    tasks: &'a [ChunkTask],
+    style: &'a TextStyle,
+    rows_of: &'a RowFilter<'a>,
+    names: &'a [Vec<u8>],
+    threads: usize,
+}
+
+/// Writes the header and the selected rows to `sink`, formatted (and compressed) on
+/// `rows.threads` threads, in row order; returns the rows written. A reader that closes
+/// standard output early ends the export quietly.
+fn write_rows(
+    rows: Rows<'_>,
+    sink: &mut Sink,
+    progress: &Progress,
+    interrupt: &Interrupt,
+) -> Result<u64> {
+    let bgzf = sink.bgzf();
+    if let Some(header) = rows.style.header() {
+        if matches!(sink.write(&compressed(header, bgzf))?, Written::Closed) {
+            return Ok(0);
+        }
+    }
+    let work = |task: &ChunkTask, records: &[u8]| -> Result<(Vec<u8>, u64)> {
+        let mut lines = rows.style.lines((task.to - task.from) as usize);
+        rows.rows_of.each(task, records, |record, source| {
+            lines.push(record, rows.names.get(source).map_or(b"", Vec::as_slice));
+        });
+        let count = lines.rows();
+        Ok((compressed(lines.into_bytes(), bgzf), count))
+    };
+    let mut written = 0u64;
+    run_in_order(
+        rows.segments,
+        rows.tasks,
+        rows.rows_of.fields.record_size,
+        rows.threads,
+        interrupt,
+        &work,
+        |(bytes, chunk_rows)| {
+            progress.add_rows(chunk_rows);
+            match sink.write(&bytes)? {
+                Written::Ok => {
+                    written += chunk_rows;
+                    Ok(Flow::Continue)
+                }
+                Written::Closed => Ok(Flow::Stop),
+            }
+        },
+    )?;
+    Ok(written)
 }
 
 /// `text`, BGZF-compressed if `bgzf`.
@@ -160,22 +188,26 @@ fn compressed(text: Vec<u8>, bgzf: bool) -> Vec<u8> {
 
 /// The name of each source for `--with-source` (empty without it). In TSV a name with a
 /// tab or line break would shift columns, so a selected source with one is refused.
-fn source_names(args: &ExportArgs, study: &Study, selection: &Selection) -> Result<Vec<Vec<u8>>> {
-    if !args.with_source {
+fn source_names(
+    settings: &ExportSettings,
+    study: &Study,
+    selection: &Selection,
+) -> Result<Vec<Vec<u8>>> {
+    let Some(source_name) = settings.source_column else {
         return Ok(Vec::new());
-    }
+    };
     study
         .sources
         .iter()
         .enumerate()
         .map(|(number, source)| {
             let path = source.path.as_str();
-            let name = match args.source_name {
+            let name = match source_name {
                 SourceName::Path => path,
                 SourceName::Basename => path.rsplit_once('/').map_or(path, |(_, name)| name),
             };
             let selected = selection.has_source(number) && source.rows > 0;
-            if selected && args.format == ExportFormat::Tsv && name.contains(['\t', '\n', '\r']) {
+            if selected && settings.format == ExportFormat::Tsv && name.contains(['\t', '\n', '\r']) {
                 return Err(Error::usage(format!(
                     "source {path:?} holds a tab or line break, which TSV cannot carry; use --format csv"
                 )));

@@ -15,12 +15,10 @@ use crate::command::report::{LoadReport, SourceReport};
 use crate::error::{Error, Result};
 use crate::format::filter::Skipped;
 use crate::format::ColumnFormat;
+use crate::h5::record_path;
+use crate::h5::{ExistingOutput, OutputWriter, RunInfo, SourceFacts, SourceRow, WriterOptions};
 use crate::input::discover::{discover, Input};
 use crate::input::encoding::Encoding;
-use crate::output::h5::record_path;
-use crate::output::h5::{
-    ExistingOutput, OutputWriter, RunInfo, SourceFacts, SourceRow, WriterOptions,
-};
 use crate::output::pending::OutputClaim;
 use crate::parse::LineParser;
 use crate::pipeline::plan::plan;
@@ -175,7 +173,7 @@ impl Run<'_> {
         let earlier_sources = self
             .existing
             .iter()
-            .flat_map(|existing| existing.sources.iter().cloned());
+            .flat_map(|existing| existing.study.sources.iter().cloned());
         let new_sources = self
             .inputs
             .iter()
@@ -222,7 +220,7 @@ impl Run<'_> {
     /// What the run did, for the summary line and `--json`.
     fn report(&self, pipeline: &PipelineReport, skipped: Vec<String>, seconds: f64) -> LoadReport {
         let rows: u64 = pipeline.tallies.iter().map(|tally| tally.rows).sum();
-        let existing_rows = self.existing.map_or(0, |existing| existing.rows);
+        let existing_rows = self.existing.map_or(0, |existing| existing.study.rows);
         let sources = self
             .inputs
             .iter()

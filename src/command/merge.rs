@@ -17,11 +17,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
 use crate::index::build::IndexBuilder;
 use crate::index::PositionIndex;
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, Copied, CopyTarget};
-use crate::output::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
 use crate::output::pending::OutputClaim;
 use crate::progress::group_thousands;
 use crate::settings::MergeSettings;
@@ -102,7 +102,7 @@ pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeRep
         dataset: options.dataset,
         parts: parts
             .iter()
-            .map(|part| part.path.to_string_lossy().into_owned())
+            .map(|part| part.study.path.to_string_lossy().into_owned())
             .collect(),
         rows,
         files: sources.len(),
@@ -119,12 +119,12 @@ fn rebased_sources(parts: &[ExistingOutput]) -> (Vec<SourceRow>, u64) {
     let mut sources = Vec::new();
     let mut base = 0u64;
     for part in parts {
-        for source in &part.sources {
+        for source in &part.study.sources {
             let mut source = source.clone();
             source.first_row += base;
             sources.push(source);
         }
-        base += part.rows;
+        base += part.study.rows;
     }
     (sources, base)
 }
@@ -154,7 +154,7 @@ fn copy_parts(
         let copied = copy_rows(part, &part_index, target, interrupt)?;
         total.stored_chunks += copied.stored_chunks;
         total.rechunked_rows += copied.rechunked_rows;
-        source_base += part.sources.len() as u32;
+        source_base += part.study.sources.len() as u32;
     }
     let anchors = chunker
         .finish()
@@ -172,8 +172,8 @@ fn virtual_index(parts: &[ExistingOutput], interrupt: &Interrupt) -> Result<Posi
         let rebased = index_of(part, interrupt)?.rebased(row_base, source_base);
         index.add_runs(rebased.runs);
         index.add_anchors(rebased.anchors);
-        row_base += part.rows;
-        source_base += part.sources.len() as u32;
+        row_base += part.study.rows;
+        source_base += part.study.sources.len() as u32;
     }
     Ok(index.finish())
 }
@@ -189,9 +189,9 @@ fn write_virtual(
         .iter()
         .map(|part| {
             Ok((
-                relative_to(&part.path, output)?,
-                part.dataset_name.clone(),
-                part.rows,
+                relative_to(&part.study.path, output)?,
+                part.study.dataset_name.clone(),
+                part.study.rows,
             ))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -202,11 +202,11 @@ fn write_virtual(
 /// The `input_set` of the merged file: the parts' own when they are the shards of one
 /// load (so the merged file is equivalent to that load), otherwise a note saying so.
 fn common_input_set(parts: &[ExistingOutput]) -> String {
-    match parts.first().map(|part| &part.input_set) {
+    match parts.first().map(|part| &part.study.provenance.input_set) {
         Some(Some(set))
             if parts
                 .iter()
-                .all(|part| part.input_set.as_ref() == Some(set)) =>
+                .all(|part| part.study.provenance.input_set.as_ref() == Some(set)) =>
         {
             set.clone()
         }

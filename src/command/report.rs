@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::output::h5::{ExistingOutput, SkippedRow};
+use crate::h5::{ExistingOutput, SkippedRow};
 use crate::settings::LoadSettings;
 
 use crate::progress::group_thousands;
@@ -56,10 +56,10 @@ impl LoadReport {
     ) -> Self {
         Self {
             output: settings.output.to_string_lossy().into_owned(),
-            dataset: existing.dataset_name.clone(),
+            dataset: existing.study.dataset_name.clone(),
             files: 0,
             rows: 0,
-            total_rows: existing.rows,
+            total_rows: existing.study.rows,
             skipped,
             bytes: 0,
             seconds,

@@ -1,7 +1,8 @@
 //! Segments of buffers, in row order, become runs.
 
-use super::scan::{Fields, Segment};
+use super::scan::Segment;
 use super::{Anchor, PositionIndex, Run};
+use crate::schema::Fields;
 
 /// Collects the index of an output as its rows are written, in row order.
 #[derive(Debug, Default)]

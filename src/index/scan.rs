@@ -3,7 +3,7 @@
 //! Workers run this over every buffer they fill, while it is still in cache; the writer
 //! only joins the few segments per buffer into runs.
 
-use crate::schema::Schema;
+use crate::schema::{pos_at, Fields};
 
 /// Consecutive records of one buffer with the same `chr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,63 +34,12 @@ impl Segment {
     }
 }
 
-/// Where the fields the index needs lie in a record.
-#[derive(Clone, Copy, Debug)]
-pub struct Fields {
-    pub record_size: usize,
-    pub chr_width: usize,
-    pub pos_offset: usize,
-    pub wide_pos: bool,
-}
-
-impl Fields {
-    pub fn of(schema: &Schema) -> Self {
-        Self {
-            record_size: schema.record_size(),
-            chr_width: schema.chr_width(),
-            pos_offset: schema.pos_offset(),
-            wide_pos: schema.shape().wide_pos,
-        }
-    }
-
-    /// The `pos` of `record`.
-    #[inline]
-    pub fn pos(&self, record: &[u8]) -> i64 {
-        if self.wide_pos {
-            pos_of::<true>(record, self.pos_offset)
-        } else {
-            pos_of::<false>(record, self.pos_offset)
-        }
-    }
-
-    /// The `chr` of `record` without its NUL padding.
-    pub fn chr<'r>(&self, record: &'r [u8]) -> &'r [u8] {
-        let field = &record[..self.chr_width];
-        let len = field
-            .iter()
-            .rposition(|&b| b != 0)
-            .map_or(0, |last| last + 1);
-        &field[..len]
-    }
-}
-
 /// Appends to `out` the segments of `records` (whole records of `fields.record_size`).
 pub fn segments(records: &[u8], fields: &Fields, out: &mut Vec<Segment>) {
     if fields.wide_pos {
         scan::<true>(records, fields, out)
     } else {
         scan::<false>(records, fields, out)
-    }
-}
-
-#[inline(always)]
-fn pos_of<const WIDE: bool>(record: &[u8], at: usize) -> i64 {
-    if WIDE {
-        i64::from_le_bytes(record[at..at + 8].try_into().expect("8 bytes"))
-    } else {
-        i64::from(i32::from_le_bytes(
-            record[at..at + 4].try_into().expect("4 bytes"),
-        ))
     }
 }
 
@@ -115,9 +64,9 @@ fn scan<const WIDE: bool>(records: &[u8], fields: &Fields, out: &mut Vec<Segment
         return;
     };
     let mut chr = first;
-    let mut segment = Segment::one(0, pos_of::<WIDE>(first, at));
+    let mut segment = Segment::one(0, pos_at::<WIDE>(first, at));
     for (index, record) in rows {
-        let pos = pos_of::<WIDE>(record, at);
+        let pos = pos_at::<WIDE>(record, at);
         if same_chr(record, chr, width) {
             segment.sorted &= pos >= segment.last_pos;
             segment.min_pos = segment.min_pos.min(pos);
@@ -136,7 +85,7 @@ fn scan<const WIDE: bool>(records: &[u8], fields: &Fields, out: &mut Vec<Segment
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Shape;
+    use crate::schema::{Schema, Shape};
 
     fn records(schema: &Schema, rows: &[(&str, i64)]) -> Vec<u8> {
         let size = schema.record_size();

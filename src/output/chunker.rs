@@ -3,7 +3,7 @@
 //!
 //! The writer pushes each record buffer it takes in order; full chunks (`chunk_rows`
 //! records) are cut from that stream, compressed by an [`Executor`] (see
-//! [`crate::output::compress`]): a load's workers, which parse too, or merge's own pool.
+//! [`crate::codec::chunk`]): a load's workers, which parse too, or merge's own pool.
 //! They are stored with `H5Dwrite_chunk` in chunk order, so the file's layout, like its
 //! content, does not depend on timing. Without compression the chunks are stored directly
 //! from this thread. At most `2 * threads` chunks are in flight, which bounds memory at
@@ -21,13 +21,13 @@ use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
+use crate::codec::{ChunkCompressor, Compression};
 use crate::error::{panic_message, Error};
-use crate::index::scan::Fields;
+use crate::h5::{OutputWriter, WriterOptions};
 use crate::index::Anchor;
 use crate::memory::zeroed;
-use crate::output::compress::ChunkCompressor;
-use crate::output::h5::{Compression, OutputWriter, WriterOptions};
 use crate::reorder::Sequence;
+use crate::schema::Fields;
 
 /// A chunk compression job.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;

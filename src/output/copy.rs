@@ -10,12 +10,14 @@
 use std::borrow::Cow;
 use std::path::Path;
 
+use crate::codec::Compression;
 use crate::error::{Error, Result};
+use crate::h5::ExistingOutput;
 use crate::index::build::IndexBuilder;
-use crate::index::scan::{segments, Fields};
+use crate::index::scan::segments;
 use crate::index::PositionIndex;
 use crate::output::chunker::{ChunkError, Chunker};
-use crate::output::h5::{Compression, ExistingOutput};
+use crate::schema::Fields;
 use crate::signals::Interrupt;
 
 /// How rows were copied.
@@ -50,22 +52,22 @@ pub fn copy_rows(
         output,
     } = target;
     let output_error = |error: ChunkError| error.into_error(output);
-    let source_error = |error| Error::hdf5(&source.path, error);
+    let source_error = |error| Error::hdf5(&source.study.path, error);
     let chunk = chunker.chunk_rows() as u64;
     // The chunker notes the anchors of the output's own chunks.
     index.add_runs(source_index.rebased(chunker.rows(), source_base).runs);
     let same_layout = source.chunk_rows as u64 == chunk && source.compression == compression;
     let reader = source
         .rows_reader()
-        .map_err(|error| error.into_error(&source.path, "read"))?;
+        .map_err(|error| error.into_error(&source.study.path, "read"))?;
     let mut copied = Copied::default();
     let mut buffer = Vec::new();
     let mut row = 0;
-    while row < source.rows {
+    while row < source.study.rows {
         if let Some(signal) = interrupt.received() {
             return Err(Error::Interrupted { signal });
         }
-        let count = chunk.min(source.rows - row);
+        let count = chunk.min(source.study.rows - row);
         // A whole chunk of the source that lands on a whole chunk of the output, whose
         // first pos the source's index gives.
         let first_pos = source_index.anchor_at(row).map(|anchor| anchor.pos);
@@ -101,18 +103,18 @@ pub fn index_of<'s>(
     source: &'s ExistingOutput,
     interrupt: &Interrupt,
 ) -> Result<Cow<'s, PositionIndex>> {
-    if let Some(index) = &source.index {
+    if let Some(index) = &source.study.index {
         return Ok(Cow::Borrowed(index));
     }
-    let source_error = |error| Error::hdf5(&source.path, error);
+    let source_error = |error| Error::hdf5(&source.study.path, error);
     let reader = source
         .rows_reader()
-        .map_err(|error| error.into_error(&source.path, "read"))?;
-    let fields = Fields::of(&source.schema);
+        .map_err(|error| error.into_error(&source.study.path, "read"))?;
+    let fields = Fields::of(&source.study.schema);
     let chunk = source.chunk_rows as u64;
     let mut builder = IndexBuilder::default();
     let (mut buffer, mut found) = (Vec::new(), Vec::new());
-    for (number, file) in source.sources.iter().enumerate() {
+    for (number, file) in source.study.sources.iter().enumerate() {
         let mut row = file.first_row;
         let end = file.first_row + file.rows;
         while row < end {

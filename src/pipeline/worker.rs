@@ -20,7 +20,7 @@ use crate::error::{panic_message, Error};
 use crate::format::detect::Undecided;
 use crate::format::filter::Skipped;
 use crate::format::Header;
-use crate::index::scan::{segments, Fields, Segment};
+use crate::index::scan::{segments, Segment};
 use crate::input::bgzf::Block;
 use crate::input::discover::Input;
 use crate::parse::{LineError, LineParser};
@@ -28,6 +28,7 @@ use crate::pipeline::buffer::{AcquireError, BufferPool, RecordBuffer};
 use crate::pipeline::plan::{Unit, UnitKind};
 use crate::pipeline::spill::{Spill, SpilledRecords};
 use crate::progress::Progress;
+use crate::schema::Fields;
 use units::{checksum_file, parse_bgzf_piece, parse_gzip, parse_piece};
 
 /// How long a worker whose part the writer cannot take yet waits for a job before it tries

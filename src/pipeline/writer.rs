@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::index::build::IndexBuilder;
-use crate::index::scan::{Fields, Segment};
+use crate::index::scan::Segment;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
 use crate::memory::reserve;
@@ -26,6 +26,7 @@ use crate::pipeline::worker::{check_unchanged, Part, Payload};
 use crate::pipeline::FileTally;
 use crate::progress::Progress;
 use crate::reorder::Reorder;
+use crate::schema::Fields;
 use crate::signals::Interrupt;
 
 /// Parts waiting for their turn, by `(unit, part)`.
@@ -231,7 +232,8 @@ mod tests {
     use std::sync::mpsc::sync_channel;
 
     use super::*;
-    use crate::output::h5::{Compression, OutputWriter, WriterOptions};
+    use crate::codec::Compression;
+    use crate::h5::{OutputWriter, WriterOptions};
     use crate::pipeline::plan::UnitKind;
     use crate::schema::Schema;
 

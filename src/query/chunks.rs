@@ -11,9 +11,9 @@ use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::channel;
 
+use crate::codec::{ChunkDecompressor, Compression};
 use crate::error::{panic_message, Error, Result};
-use crate::output::compress::ChunkDecompressor;
-use crate::output::h5::{Compression, Segment};
+use crate::h5::Segment;
 use crate::reorder::Sequence;
 use crate::signals::Interrupt;
 

@@ -5,7 +5,10 @@
 //! are not sorted are read whole, never skipped, so the answer is right on any input
 //! order. Without an index every selected source is read and checked row by row.
 
-use crate::output::h5::Study;
+use globset::{Glob, GlobMatcher};
+
+use crate::error::{Error, Result};
+use crate::h5::Study;
 use crate::query::region::Regions;
 
 /// What to read back.
@@ -33,6 +36,36 @@ impl Selection {
         self.sources
             .as_ref()
             .is_none_or(|sources| sources.binary_search(&source).is_ok())
+    }
+}
+
+/// A `--source` glob: on the whole recorded path, and, without a `/`, on the file name.
+#[derive(Clone, Debug)]
+pub struct SourceGlob {
+    /// The glob as given.
+    pub text: String,
+    matcher: GlobMatcher,
+    name_only: bool,
+}
+
+impl SourceGlob {
+    pub fn new(text: &str) -> Result<Self> {
+        let glob =
+            Glob::new(text).map_err(|error| Error::usage(format!("--source {text:?}: {error}")))?;
+        Ok(Self {
+            text: text.to_string(),
+            matcher: glob.compile_matcher(),
+            name_only: !text.contains('/'),
+        })
+    }
+
+    /// Whether it selects the source recorded as `path`.
+    pub fn matches(&self, path: &str) -> bool {
+        self.matcher.is_match(path)
+            || (self.name_only
+                && self
+                    .matcher
+                    .is_match(path.rsplit_once('/').map_or(path, |(_, name)| name)))
     }
 }
 
@@ -127,6 +160,17 @@ fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_glob_without_a_slash_also_matches_the_file_name() {
+        let glob = SourceGlob::new("sample_1*.txt").unwrap();
+        assert!(glob.matches("data/run1/sample_12.txt"));
+        assert!(glob.matches("sample_1.txt"));
+        assert!(!glob.matches("data/sample_2.txt"));
+        let glob = SourceGlob::new("data/*/sample_2.txt").unwrap();
+        assert!(glob.matches("data/run1/sample_2.txt"));
+        assert!(!glob.matches("sample_2.txt"));
+    }
 
     #[test]
     fn ranges_merge_where_they_touch() {

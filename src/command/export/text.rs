@@ -9,7 +9,7 @@ use std::cell::RefCell;
 
 use crate::cli::ExportFormat;
 use crate::parse::parse_f32_via_f64;
-use crate::schema::{Schema, CONTEXT_WIDTH};
+use crate::schema::{trim_nul, Fields, Schema};
 
 /// How records become lines: the export's text style (its columns and delimiter), not to
 /// be confused with the input formats `load` reads.
@@ -67,6 +67,7 @@ impl TextStyle {
     pub fn lines(&self, rows: usize) -> Lines<'_> {
         Lines {
             style: self,
+            fields: Fields::of(&self.schema),
             writer: self.writer(rows * 40),
             rows: 0,
         }
@@ -111,6 +112,7 @@ impl PctCache {
 /// Lines being written into memory.
 pub struct Lines<'a> {
     style: &'a TextStyle,
+    fields: Fields,
     writer: csv::Writer<Vec<u8>>,
     rows: u64,
 }
@@ -118,39 +120,26 @@ pub struct Lines<'a> {
 impl Lines<'_> {
     /// Writes one record, after its source's name if the style has that column.
     pub fn push(&mut self, record: &[u8], source: &[u8]) {
-        let schema = &self.style.schema;
         let writer = &mut self.writer;
         // Writing to a Vec cannot fail.
         let mut field = |bytes: &[u8]| writer.write_field(bytes).expect("in memory");
         if self.style.with_source {
             field(source);
         }
-        field(trim_nul(&record[..schema.chr_width()]));
+        let fields = &self.fields;
+        field(fields.chr(record));
         let mut integers = itoa::Buffer::new();
-        let pos_at = schema.pos_offset();
-        let pos = if schema.shape().wide_pos {
-            i64::from_le_bytes(record[pos_at..pos_at + 8].try_into().expect("8 bytes"))
-        } else {
-            i64::from(i32::from_le_bytes(
-                record[pos_at..pos_at + 4].try_into().expect("4 bytes"),
-            ))
-        };
-        field(integers.format(pos).as_bytes());
-        let pct_at = schema.pct_offset();
-        let pct = f32::from_le_bytes(record[pct_at..pct_at + 4].try_into().expect("4 bytes"));
+        field(integers.format(fields.pos(record)).as_bytes());
+        let pct = fields.pct(record);
         PCT_TEXT.with(|cache| field(cache.borrow_mut().text(pct)));
-        for at in [schema.c_offset(), schema.t_offset()] {
-            let count = i32::from_le_bytes(record[at..at + 4].try_into().expect("4 bytes"));
+        for count in [fields.c(record), fields.t(record)] {
             field(integers.format(count).as_bytes());
         }
-        let mut extra = schema.t_offset() + 4;
-        let shape = schema.shape();
-        if shape.strand {
-            field(or_dot(trim_nul(&record[extra..extra + 1])));
-            extra += 1;
+        if let Some(strand) = fields.strand(record) {
+            field(or_dot(trim_nul(&[strand])));
         }
-        if shape.context {
-            field(or_dot(trim_nul(&record[extra..extra + CONTEXT_WIDTH])));
+        if let Some(context) = fields.context(record) {
+            field(or_dot(context));
         }
         writer
             .write_record(None::<&[u8]>)
@@ -168,15 +157,6 @@ impl Lines<'_> {
             .into_inner()
             .expect("writing to memory cannot fail")
     }
-}
-
-/// The field without its NUL padding.
-fn trim_nul(field: &[u8]) -> &[u8] {
-    let len = field
-        .iter()
-        .rposition(|&b| b != 0)
-        .map_or(0, |last| last + 1);
-    &field[..len]
 }
 
 /// An empty extra field as `.`, so that every line has every column.

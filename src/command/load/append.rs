@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
+use crate::h5::{record_path, ExistingOutput, SourceRow};
 use crate::input::checksum::HashingReader;
 use crate::input::discover::Input;
-use crate::output::h5::{record_path, ExistingOutput, SourceRow};
 use crate::settings::LoadSettings;
 
 /// Opens the output an append adds to and checks that this command fits it.
@@ -26,16 +26,16 @@ pub(super) fn open(settings: &LoadSettings) -> Result<Option<ExistingOutput>> {
             output.display()
         ))
     };
-    if existing.dataset_name != settings.writer.dataset {
+    if existing.study.dataset_name != settings.writer.dataset {
         return Err(mismatch(format!(
             "its dataset is {:?}, this command writes {:?} (--dataset)",
-            existing.dataset_name, settings.writer.dataset
+            existing.study.dataset_name, settings.writer.dataset
         )));
     }
-    if existing.schema != settings.writer.schema {
+    if existing.study.schema != settings.writer.schema {
         return Err(mismatch(format!(
             "its records are ({}), this command's are ({}) (--chr-width, --wide-pos, --extra)",
-            existing.schema.summary(),
+            existing.study.schema.summary(),
             settings.writer.schema.summary()
         )));
     }
@@ -66,6 +66,7 @@ pub(super) fn split_already_loaded(
 ) -> Result<(Vec<Input>, Vec<String>)> {
     // By path, so that resuming a load of 100,000 files is not 10^10 comparisons.
     let recorded_by_path: HashMap<&str, &SourceRow> = existing
+        .study
         .sources
         .iter()
         .map(|row| (row.path.as_str(), row))
@@ -95,7 +96,7 @@ pub(super) fn split_already_loaded(
                 message: format!(
                     "changed since it was loaded into {} (then {} bytes, xxh3_128 {recorded_checksum}; \
                      now {} bytes{}); load changed files into a new output",
-                    existing.path.display(),
+                    existing.study.path.display(),
                     recorded.size,
                     input.size,
                     checksum.map(|sum| format!(", xxh3_128 {sum}")).unwrap_or_default()

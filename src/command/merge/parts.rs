@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::h5::ExistingOutput;
 use crate::input::discover::{sorted_entries, FileId};
-use crate::output::h5::ExistingOutput;
 
 /// The part files: operands in the order given, each directory replaced by its `*.h5`
 /// files sorted by name (hidden ones skipped), so that a merge of 100,000 parts needs no
@@ -81,15 +81,15 @@ pub(super) fn open_parts(operands: &[PathBuf], output: &Path) -> Result<Vec<Exis
 pub(super) fn refuse_shared_sources(parts: &[ExistingOutput]) -> Result<()> {
     let mut owner: HashMap<(&str, u64, &str), &Path> = HashMap::new();
     for part in parts {
-        for source in &part.sources {
+        for source in &part.study.sources {
             let key = (source.path.as_str(), source.size, source.xxh3_128.as_str());
-            if let Some(first) = owner.insert(key, &part.path) {
-                if first != part.path.as_path() {
+            if let Some(first) = owner.insert(key, &part.study.path) {
+                if first != part.study.path.as_path() {
                     return Err(Error::usage(format!(
                         "{} and {} both hold the rows of {} (same size and xxh3_128); merging \
                          them would duplicate those rows: is one a copy of the other?",
                         first.display(),
-                        part.path.display(),
+                        part.study.path.display(),
                         source.path.as_str()
                     )));
                 }
@@ -103,21 +103,26 @@ pub(super) fn refuse_shared_sources(parts: &[ExistingOutput]) -> Result<()> {
 pub(super) fn order_parts(mut parts: Vec<ExistingOutput>) -> Result<Vec<ExistingOutput>> {
     let first = &parts[0];
     for part in &parts[1..] {
-        if part.dataset_name != first.dataset_name || part.schema != first.schema {
+        if part.study.dataset_name != first.study.dataset_name
+            || part.study.schema != first.study.schema
+        {
             return Err(Error::usage(format!(
                 "{} and {} have different schemas (dataset {:?} with {} vs {:?} with {}); \
                  parts must come from loads with the same --dataset, --chr-width, --wide-pos \
                  and --extra",
-                first.path.display(),
-                part.path.display(),
-                first.dataset_name,
-                first.schema.summary(),
-                part.dataset_name,
-                part.schema.summary()
+                first.study.path.display(),
+                part.study.path.display(),
+                first.study.dataset_name,
+                first.study.schema.summary(),
+                part.study.dataset_name,
+                part.study.schema.summary()
             )));
         }
     }
-    let sharded = parts.iter().filter(|part| part.shard.is_some()).count();
+    let sharded = parts
+        .iter()
+        .filter(|part| part.study.provenance.shard.is_some())
+        .count();
     if sharded == 0 {
         return Ok(parts);
     }
@@ -128,24 +133,24 @@ pub(super) fn order_parts(mut parts: Vec<ExistingOutput>) -> Result<Vec<Existing
     }
     let mut keyed = Vec::new();
     for part in parts.drain(..) {
-        let spec = part.shard.clone().unwrap_or_default();
+        let spec = part.study.provenance.shard.clone().unwrap_or_default();
         let shard = crate::input::shard::Shard::parse(&spec, |_| None).map_err(|_| {
             Error::usage(format!(
                 "{}: unreadable shard attribute {spec:?}",
-                part.path.display()
+                part.study.path.display()
             ))
         })?;
         keyed.push((shard, part));
     }
     keyed.sort_by_key(|(shard, _)| shard.index);
     let count = keyed[0].0.count;
-    let set = keyed[0].1.input_set.clone();
+    let set = keyed[0].1.study.provenance.input_set.clone();
     for (position, (shard, part)) in keyed.iter().enumerate() {
-        if shard.count != count || part.input_set != set {
+        if shard.count != count || part.study.provenance.input_set != set {
             return Err(Error::usage(format!(
                 "{} is shard {shard} of a different load than {} (shard {}); merge the parts of one load",
-                part.path.display(),
-                keyed[0].1.path.display(),
+                part.study.path.display(),
+                keyed[0].1.study.path.display(),
                 keyed[0].0
             )));
         }

@@ -1,14 +1,12 @@
 //! `/index`: the position index as two plain datasets (see [`crate::index`]).
 
 use hdf5::types::{CompoundField, CompoundType, IntSize, TypeDescriptor};
-use hdf5::{Dataset, Datatype, File, Group};
-use hdf5_sys::h5d::{H5Dread, H5Dwrite};
-use hdf5_sys::h5p::H5P_DEFAULT;
-use hdf5_sys::h5s::H5S_ALL;
+use hdf5::{Datatype, File, Group};
 
 use super::attributes::write_string_attr;
-use super::writer::check;
+use super::ffi::{read_all, write_all};
 use crate::index::{Anchor, PositionIndex, Run};
+use crate::schema::trim_nul;
 
 /// Version of the `/index` layout, an attribute of the group.
 pub const INDEX_VERSION: u32 = 1;
@@ -85,12 +83,11 @@ fn decode_runs(bytes: &[u8], chr_width: usize) -> Vec<Run> {
     bytes
         .chunks_exact(run_size(chr_width))
         .map(|record| {
-            let chr = &record[4..4 + chr_width];
-            let len = chr.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
+            let chr = trim_nul(&record[4..4 + chr_width]);
             let at = 4 + chr_width;
             Run {
                 source: u32::from_le_bytes(record[..4].try_into().expect("4 bytes")),
-                chr: chr[..len].to_vec(),
+                chr: chr.to_vec(),
                 first_row: u64_at(record, at),
                 rows: u64_at(record, at + 8),
                 min_pos: u64_at(record, at + 16) as i64,
@@ -125,7 +122,7 @@ pub(super) fn write_index(
         .empty_as(&run_type)
         .shape(index.runs.len())
         .create("runs")?;
-    write_packed(&runs, &run_type, &encode_runs(&index.runs, chr_width))?;
+    write_all(&runs, &run_type, &encode_runs(&index.runs, chr_width))?;
     write_string_attr(&runs, "description", RUNS_DESCRIPTION)?;
     let anchors = group
         .new_dataset_builder()
@@ -165,7 +162,7 @@ pub fn read_index(file: &File, chr_width: usize) -> Result<Option<PositionIndex>
         return Err(IndexError::Foreign("runs has another record type".into()));
     }
     let run_type = Datatype::from_descriptor(&expected)?;
-    let bytes = read_packed(&runs, &run_type)?;
+    let bytes = read_all(&runs, &run_type)?;
     let anchors: Vec<Anchor> = group.dataset("anchors")?.read_raw()?;
     Ok(Some(PositionIndex {
         runs: decode_runs(&bytes, chr_width),
@@ -342,52 +339,6 @@ pub fn check_index(
         }
     }
     Ok(())
-}
-
-/// Writes all of a one-dimensional `dataset` from packed bytes of `datatype`.
-fn write_packed(dataset: &Dataset, datatype: &Datatype, bytes: &[u8]) -> hdf5::Result<()> {
-    if bytes.is_empty() {
-        return Ok(());
-    }
-    hdf5::sync::sync(|| {
-        // SAFETY: both ids are valid while their owners live; with H5S_ALL HDF5 reads one
-        // element of `datatype` per element of the dataset from the pointer, which the
-        // caller sized as dataset length times the type's size.
-        check(unsafe {
-            H5Dwrite(
-                dataset.id(),
-                datatype.id(),
-                H5S_ALL,
-                H5S_ALL,
-                H5P_DEFAULT,
-                bytes.as_ptr().cast(),
-            )
-        })
-    })?;
-    Ok(())
-}
-
-/// Reads all of a one-dimensional `dataset` as packed bytes of `datatype`.
-fn read_packed(dataset: &Dataset, datatype: &Datatype) -> hdf5::Result<Vec<u8>> {
-    let elements = dataset.size();
-    let mut out = vec![0u8; elements * datatype.size()];
-    if elements == 0 {
-        return Ok(out);
-    }
-    hdf5::sync::sync(|| {
-        // SAFETY: as in `write_packed`; `out` holds every element of the dataset.
-        check(unsafe {
-            H5Dread(
-                dataset.id(),
-                datatype.id(),
-                H5S_ALL,
-                H5S_ALL,
-                H5P_DEFAULT,
-                out.as_mut_ptr().cast(),
-            )
-        })
-    })?;
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -3,12 +3,12 @@
 //! HDF5 runs its filters inside its global lock, on one core. So txt2h5 applies the same
 //! filters itself, on a pool of threads, and hands HDF5 finished chunks (`H5Dwrite_chunk`):
 //! the shuffle filter (byte `b` of every record, then byte `b + 1`, ...) followed by the
-//! compression filter, deflate, zstd or lz4 (see [`super::codec`] for what each stores).
+//! compression filter, deflate, zstd or lz4 (see [`super::frame`] for what each stores).
 //! Any HDF5 reader with those filters decodes these chunks exactly as if HDF5 had written
 //! them. libdeflate compresses several times faster than zlib at the same level and ratio.
 
-use super::codec::{CodecError, Decoder, Encoder};
-use super::h5::Compression;
+use super::frame::{CodecError, Decoder, Encoder};
+use super::Compression;
 use crate::error::Error;
 use crate::memory::reserve;
 

@@ -1,17 +1,18 @@
-//! A txt2h5 output opened for reading back (`inspect`, `export`): plain, appended, merged,
-//! or a `merge --virtual` dataset whose rows live in its parts.
+//! A txt2h5 output, opened and checked: a [`Study`] for reading back (plain, appended,
+//! merged, or a `merge --virtual` dataset whose rows live in its parts), an
+//! [`ExistingOutput`] where its rows must be stored here in chunks (what an append continues
+//! and a merge copies). Both are opened by [`Study::open`].
 
 use std::path::{Path, PathBuf};
 
 use hdf5::dataset::Layout;
 use hdf5::Dataset;
 
-use super::reader::{
-    chunk_layout, open_ours, schema_of, string_attr, tables, Inconsistent, PartError, PartFailure,
-    VirtualMismatch,
-};
-use super::writer::check;
-use super::{Compression, OpenError, RowReader, SourceRow};
+use super::error::{Inconsistent, OpenError, PartError, PartFailure, VirtualMismatch};
+use super::ffi::{self, Selected};
+use super::open::{chunk_layout, not_ours, open_ours, schema_of, string_attr, tables};
+use super::{RowReader, SourceRow, WriterOptions};
+use crate::codec::Compression;
 use crate::index::PositionIndex;
 use crate::schema::Schema;
 
@@ -69,6 +70,60 @@ pub struct Study {
     pub file_bytes: u64,
 }
 
+/// A study whose rows are stored in the file itself, in chunks: what `load --append`
+/// continues and `merge` copies. The file is closed again; [`ExistingOutput::rows_reader`]
+/// reopens it to read the rows.
+pub struct ExistingOutput {
+    pub study: Study,
+    pub chunk_rows: usize,
+    pub compression: Compression,
+}
+
+impl ExistingOutput {
+    /// Opens and checks the output at `path` as [`Study::open`] does; a virtual dataset,
+    /// whose rows live in other files, is refused.
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let study = Study::open(path)?;
+        match study.storage {
+            Storage::Chunked {
+                chunk_rows,
+                compression,
+                ..
+            } => Ok(Self {
+                study,
+                chunk_rows,
+                compression,
+            }),
+            Storage::Virtual { .. } => Err(not_ours(
+                "its dataset is virtual (a merge --virtual output can be read, not appended \
+                 to or merged again)",
+            )),
+        }
+    }
+
+    /// The layout of this file's dataset, for a file that continues it.
+    pub fn writer_options(&self) -> WriterOptions {
+        WriterOptions {
+            dataset: self.study.dataset_name.clone(),
+            schema: self.study.schema,
+            chunk_rows: self.chunk_rows,
+            compression: self.compression,
+        }
+    }
+
+    /// Opens the file again to read its rows (see [`RowReader`]).
+    pub fn rows_reader(&self) -> Result<RowReader, OpenError> {
+        let study = &self.study;
+        RowReader::open(
+            &study.path,
+            &study.dataset_name,
+            &study.schema,
+            self.chunk_rows,
+            self.compression,
+        )
+    }
+}
+
 /// Rows `first_row..first_row + rows` of a study, stored chunked in one dataset.
 pub struct Segment {
     pub path: PathBuf,
@@ -80,7 +135,7 @@ pub struct Segment {
 }
 
 impl Study {
-    /// Opens and checks the output at `path` (see [`super::reader`] for what is checked).
+    /// Opens and checks the output at `path` (see [`super::open`] for what is checked).
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         let opened = open_ours(path)?;
         let (data, rows) = (&opened.data, opened.rows);
@@ -235,83 +290,9 @@ struct Mapping {
     source_first_row: u64,
 }
 
-/// A dataspace's selection, as far as a mapping needs it.
-enum Selected {
-    /// Elements `start..=end` of a one-dimensional space, `count` of them.
-    Rows { start: u64, end: u64, count: u64 },
-    /// All of a space whose extent the file does not store: how HDF5 reads back a source
-    /// selection of the whole source dataset (as `merge --virtual` writes them).
-    Whole,
-    /// A space of another rank, whose bounds would not fit one coordinate.
-    Rank(i32),
-}
-
-/// The mappings of a virtual dataset, read with the C API: hdf5-metno's `virtual_map`
-/// returns none for a dataset read back from a file (it cannot describe the selections).
-/// A mapping must take one range of a one-dimensional source to one range of rows.
+/// The mappings of a virtual dataset, each checked to take one range of a one-dimensional
+/// source to one range of rows.
 fn virtual_mappings(data: &Dataset) -> Result<Vec<Mapping>, OpenError> {
-    use hdf5_sys::h5i::hid_t;
-    use hdf5_sys::h5p::{
-        H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename,
-        H5Pget_virtual_srcspace, H5Pget_virtual_vspace,
-    };
-    use hdf5_sys::h5s::{
-        H5S_sel_type, H5Sclose, H5Sget_select_bounds, H5Sget_select_npoints, H5Sget_select_type,
-        H5Sget_simple_extent_ndims,
-    };
-
-    let dcpl = data.dcpl()?;
-    let id = dcpl.id();
-    /// The selection of a dataspace id returned by HDF5; the space is closed.
-    fn selected(space: hid_t) -> hdf5::Result<Selected> {
-        let space = check(space)?;
-        let selection = selection_of(space);
-        // SAFETY: `space` is a valid dataspace id (checked above) that this function owns;
-        // it is closed once, here.
-        unsafe { H5Sclose(space) };
-        selection
-    }
-    fn selection_of(space: hid_t) -> hdf5::Result<Selected> {
-        // SAFETY: `space` is a valid dataspace id.
-        let rank = check(unsafe { H5Sget_simple_extent_ndims(space) })?;
-        // SAFETY: as above.
-        let all = unsafe { H5Sget_select_type(space) } == H5S_sel_type::H5S_SEL_ALL;
-        if all && rank == 0 {
-            return Ok(Selected::Whole);
-        }
-        if rank != 1 {
-            return Ok(Selected::Rank(rank));
-        }
-        // SAFETY: as above.
-        let count = check(unsafe { H5Sget_select_npoints(space) })? as u64;
-        if count == 0 {
-            // No bounds to ask for; the caller refuses an empty mapping.
-            return Ok(Selected::Rows {
-                start: 0,
-                end: 0,
-                count,
-            });
-        }
-        let (mut start, mut end) = (0u64, 0u64);
-        // SAFETY: the space has rank 1 (checked just above), so HDF5 writes one hsize_t
-        // through each pointer.
-        check(unsafe { H5Sget_select_bounds(space, &mut start, &mut end) })?;
-        Ok(Selected::Rows { start, end, count })
-    }
-    /// A string property of mapping `index`, asked for its length first.
-    fn text(
-        get: unsafe extern "C" fn(hid_t, usize, *mut std::ffi::c_char, usize) -> isize,
-        id: hid_t,
-        index: usize,
-    ) -> hdf5::Result<String> {
-        // SAFETY: with a null buffer HDF5 only returns the length; then the buffer holds
-        // that many bytes and the NUL HDF5 writes after them.
-        let length = check(unsafe { get(id, index, std::ptr::null_mut(), 0) })? as usize;
-        let mut buffer = vec![0u8; length + 1];
-        check(unsafe { get(id, index, buffer.as_mut_ptr().cast(), buffer.len()) })?;
-        buffer.truncate(length);
-        Ok(String::from_utf8_lossy(&buffer).into_owned())
-    }
     /// The first element and the count of a selection that is one whole range (`Whole`:
     /// from 0, `rows` of them), or why it is not.
     fn range(
@@ -320,60 +301,42 @@ fn virtual_mappings(data: &Dataset) -> Result<Vec<Mapping>, OpenError> {
         space: &'static str,
         rows: Option<u64>,
     ) -> Result<(u64, u64), OpenError> {
-        match selected {
-            Selected::Whole if rows.is_some() => Ok((0, rows.unwrap_or_default())),
-            Selected::Whole => {
-                Err(Inconsistent::from(VirtualMismatch::NotARange { mapping }).into())
-            }
-            Selected::Rank(rank) => Err(Inconsistent::from(VirtualMismatch::Rank {
+        let not_a_range = || Inconsistent::from(VirtualMismatch::NotARange { mapping }).into();
+        match (selected, rows) {
+            (Selected::Whole, Some(rows)) => Ok((0, rows)),
+            (Selected::Rank(rank), _) => Err(Inconsistent::from(VirtualMismatch::Rank {
                 mapping,
                 space,
                 rank,
             })
             .into()),
-            Selected::Rows { start, end, count } if count > 0 && end - start + 1 == count => {
+            (Selected::Rows { start, end, count }, _) if count > 0 && end - start + 1 == count => {
                 Ok((start, count))
             }
-            Selected::Rows { .. } => {
-                Err(Inconsistent::from(VirtualMismatch::NotARange { mapping }).into())
-            }
+            _ => Err(not_a_range()),
         }
     }
-    hdf5::sync::sync(|| {
-        let mut count = 0usize;
-        // SAFETY: `id` is a valid dataset creation property list; one size_t is written.
-        check(unsafe { H5Pget_virtual_count(id, &mut count) })?;
-        (0..count)
-            .map(|index| {
-                // SAFETY: `index` is below the mapping count; each call returns a new
-                // dataspace id, which `selected` checks and closes.
-                let (start, rows) = range(
-                    selected(unsafe { H5Pget_virtual_vspace(id, index) })?,
-                    index,
-                    "virtual dataset",
-                    None,
-                )?;
-                let (source_start, source_rows) = range(
-                    selected(unsafe { H5Pget_virtual_srcspace(id, index) })?,
-                    index,
-                    "source dataset",
-                    Some(rows),
-                )?;
-                if source_rows != rows {
-                    return Err(
-                        Inconsistent::from(VirtualMismatch::NotARange { mapping: index }).into(),
-                    );
-                }
-                Ok(Mapping {
-                    file: text(H5Pget_virtual_filename, id, index)?,
-                    dataset: text(H5Pget_virtual_dsetname, id, index)?,
-                    first_row: start,
-                    rows,
-                    source_first_row: source_start,
-                })
+    ffi::virtual_mappings(&data.dcpl()?)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            let (first_row, rows) = range(raw.virtual_space, index, "virtual dataset", None)?;
+            let (source_first_row, source_rows) =
+                range(raw.source_space, index, "source dataset", Some(rows))?;
+            if source_rows != rows {
+                return Err(
+                    Inconsistent::from(VirtualMismatch::NotARange { mapping: index }).into(),
+                );
+            }
+            Ok(Mapping {
+                file: raw.file,
+                dataset: raw.dataset,
+                first_row,
+                rows,
+                source_first_row,
             })
-            .collect::<Result<Vec<_>, OpenError>>()
-    })
+        })
+        .collect()
 }
 
 /// Whether a part can be read: present, HDF5, with the dataset, rows and schema mapped.

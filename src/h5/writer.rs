@@ -5,13 +5,13 @@ use std::path::Path;
 
 use hdf5::types::TypeDescriptor;
 use hdf5::{Dataset, Datatype, File};
-use hdf5_sys::h5d::{H5Dset_extent, H5Dwrite_chunk};
-use hdf5_sys::h5p::H5P_DEFAULT;
 
 use super::attributes::{write_string_attr, RunInfo};
-use super::filters::{register_plugins, Compression};
+use super::ffi;
+use super::filters::register_plugins;
 use super::index::write_index;
 use super::sources::{write_sources, SourceRow};
+use crate::codec::Compression;
 use crate::index::PositionIndex;
 use crate::schema::Schema;
 
@@ -100,9 +100,7 @@ impl OutputWriter {
     /// Grows the dataset to `rows` rows (never shrinks it).
     pub fn set_extent(&mut self, rows: u64) -> hdf5::Result<()> {
         if rows > self.extent {
-            // SAFETY: the dataset id is valid while `self` lives; the dims pointer refers to
-            // one hsize_t, matching the dataset's rank of 1.
-            hdf5::sync::sync(|| check(unsafe { H5Dset_extent(self.data.id(), &rows) }))?;
+            ffi::set_extent(&self.data, rows)?;
             self.extent = rows;
         }
         Ok(())
@@ -114,22 +112,9 @@ impl OutputWriter {
     pub fn write_chunk(&mut self, index: u64, stored: &[u8]) -> hdf5::Result<()> {
         let offset = index * self.chunk_rows;
         debug_assert!(offset < self.extent);
-        hdf5::sync::sync(|| {
-            // SAFETY: the dataset id is valid while `self` lives; `offset` points to one
-            // hsize_t (rank 1); HDF5 reads exactly `stored.len()` bytes from the pointer.
-            // Filter mask 0 declares that every filter of the dataset was applied, which the
-            // caller guarantees (see crate::output::compress).
-            check(unsafe {
-                H5Dwrite_chunk(
-                    self.data.id(),
-                    H5P_DEFAULT,
-                    0,
-                    &offset,
-                    stored.len(),
-                    stored.as_ptr().cast(),
-                )
-            })
-        })?;
+        // Filter mask 0: every filter of the dataset was applied, which the caller
+        // guarantees (see crate::codec::chunk).
+        ffi::write_chunk(&self.data, offset, stored)?;
         Ok(())
     }
 
@@ -151,14 +136,5 @@ impl OutputWriter {
         self.file.flush()?;
         drop(self.data);
         self.file.close()
-    }
-}
-
-/// Turns a negative HDF5 return code into the library's current error stack.
-pub(super) fn check<T: Copy + PartialOrd + Default>(code: T) -> hdf5::Result<T> {
-    if code < T::default() {
-        Err(hdf5::Error::query().unwrap_or_else(|error| error))
-    } else {
-        Ok(code)
     }
 }

@@ -7,13 +7,13 @@
 //!   big-endian block size, then per block a 4-byte big-endian compressed size and the
 //!   LZ4 block (or the block's bytes as they are when compressing did not shrink them).
 //!
-//! Compressing is done on txt2h5's pool (see [`super::compress`]); decoding serves export's
+//! Compressing is done on txt2h5's pool (see [`super::chunk`]); decoding serves export's
 //! own chunk reads and the filter functions registered with HDF5 for txt2h5's own reads
-//! (see [`super::h5`]).
+//! (see [`crate::h5`]).
 
 use libdeflater::{CompressionLvl, Compressor, Decompressor};
 
-use super::h5::Compression;
+use super::Compression;
 
 /// One thread's encoder for one codec and level.
 pub enum Encoder {

@@ -1,0 +1,32 @@
+//! Everything that touches HDF5: txt2h5 files written and read back, in one module as
+//! noodles keeps a format's reader and writer together.
+//!
+//! ```text
+//! write:  writer (/data chunk by chunk) ─► sources, index, attributes ─► close
+//! read:   open (every check) ─► study (Study, ExistingOutput) ─► rows (RowReader)
+//! both:   ffi (each raw C call and its checks), filters (zstd and lz4 registered)
+//! ```
+//!
+//! HDF5 serializes every call behind one global lock, so nothing is gained by calling it
+//! from several threads: the writer thread writes, and readers read stored chunks on one
+//! thread and decode them on the pool ([`crate::codec`]).
+
+mod attributes;
+mod error;
+mod ffi;
+mod filters;
+mod index;
+mod open;
+mod rows;
+mod sources;
+mod study;
+mod writer;
+
+pub use attributes::RunInfo;
+pub use error::{Inconsistent, OpenError, PartError, PartFailure, VirtualMismatch};
+pub use filters::register_plugins;
+pub use index::{read_index, IndexError, INDEX_VERSION};
+pub use rows::RowReader;
+pub use sources::{escape_bytes, record_path, LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
+pub use study::{ExistingOutput, Provenance, Segment, Storage, Study, VirtualPart};
+pub use writer::{OutputWriter, WriterOptions};

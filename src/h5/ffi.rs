@@ -1,0 +1,381 @@
+//! Every call into the HDF5 C library that hdf5-metno does not wrap, each with the checks
+//! that make it sound. The rest of [`crate::h5`] is safe code over these helpers.
+//!
+//! Each helper takes the library's global lock (`hdf5::sync::sync`), as hdf5-metno's own
+//! calls do, and turns a negative return code into the library's error stack ([`check`]).
+//! Coordinates are passed as one `hsize_t`: every caller holds a dataset or space whose
+//! rank is 1, checked where it was opened ([`super::open`]) or here.
+
+use std::ffi::{c_char, c_uint, c_void, CStr, CString};
+
+use hdf5::{Dataset, Datatype, File};
+use hdf5_sys::h5::{H5allocate_memory, H5free_memory};
+use hdf5_sys::h5d::{
+    H5Dget_chunk_info_by_coord, H5Dget_space, H5Dread, H5Dread_chunk, H5Dset_extent, H5Dwrite,
+    H5Dwrite_chunk,
+};
+use hdf5_sys::h5i::hid_t;
+use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_info2};
+use hdf5_sys::h5p::{
+    H5Pget_virtual_count, H5Pget_virtual_dsetname, H5Pget_virtual_filename,
+    H5Pget_virtual_srcspace, H5Pget_virtual_vspace, H5P_DEFAULT,
+};
+use hdf5_sys::h5s::{
+    H5S_sel_type, H5S_seloper_t, H5Sclose, H5Screate_simple, H5Sget_select_bounds,
+    H5Sget_select_npoints, H5Sget_select_type, H5Sget_simple_extent_ndims, H5Sselect_hyperslab,
+    H5S_ALL,
+};
+use hdf5_sys::h5z::{H5Z_class2_t, H5Z_filter_t, H5Zregister, H5Z_CLASS_T_VERS};
+
+/// Turns a negative HDF5 return code into the library's current error stack.
+pub fn check<T: Copy + PartialOrd + Default>(code: T) -> hdf5::Result<T> {
+    if code < T::default() {
+        Err(hdf5::Error::query().unwrap_or_else(|error| error))
+    } else {
+        Ok(code)
+    }
+}
+
+/// The type of the link `path` (which exists) of `file`.
+pub fn link_type(file: &File, path: &str) -> hdf5::Result<H5L_type_t> {
+    let name = CString::new(path).map_err(|_| "a name holds a NUL byte")?;
+    let mut info = std::mem::MaybeUninit::<H5L_info2_t>::uninit();
+    hdf5::sync::sync(|| {
+        // SAFETY: the file id is valid while `file` lives, `name` is a NUL-terminated
+        // string and `info` is a writable H5L_info2_t, which HDF5 fills on success.
+        check(unsafe { H5Lget_info2(file.id(), name.as_ptr(), info.as_mut_ptr(), H5P_DEFAULT) })
+    })?;
+    // SAFETY: H5Lget_info2 succeeded (checked above), so it filled `info`.
+    Ok(unsafe { info.assume_init() }.type_)
+}
+
+/// Reads rows `start..start + count` of the one-dimensional `data` as packed records of
+/// `record_type` into `out`, which holds exactly `count` of them.
+pub fn read_rows(
+    data: &Dataset,
+    record_type: &Datatype,
+    start: u64,
+    count: u64,
+    out: &mut [u8],
+) -> hdf5::Result<()> {
+    assert_eq!(data.ndim(), 1, "read_rows reads one-dimensional datasets");
+    assert_eq!(out.len() as u64, count * record_type.size() as u64);
+    hdf5::sync::sync(|| {
+        // SAFETY: ids are valid while their owners live or are created and closed here;
+        // the dataset has rank 1 (asserted above), so the file selection takes one start
+        // and one count, and the memory space of rank 1 holds `count` elements of the
+        // packed record type, as `out` holds `count * record_size` bytes (asserted above).
+        unsafe {
+            let file_space = check(H5Dget_space(data.id()))?;
+            let memory_space = H5Screate_simple(1, &count, std::ptr::null());
+            let mut status = H5Sselect_hyperslab(
+                file_space,
+                H5S_seloper_t::H5S_SELECT_SET,
+                &start,
+                std::ptr::null(),
+                &count,
+                std::ptr::null(),
+            );
+            if status >= 0 && memory_space >= 0 {
+                status = H5Dread(
+                    data.id(),
+                    record_type.id(),
+                    memory_space,
+                    file_space,
+                    H5P_DEFAULT,
+                    out.as_mut_ptr().cast(),
+                );
+            }
+            if memory_space >= 0 {
+                H5Sclose(memory_space);
+            }
+            H5Sclose(file_space);
+            check(if memory_space < 0 { -1 } else { status })?;
+            Ok(())
+        }
+    })
+}
+
+/// The filter mask and stored size of the chunk at row `offset` of the one-dimensional
+/// `data`.
+pub fn chunk_info(data: &Dataset, offset: u64) -> hdf5::Result<(u32, u64)> {
+    assert_eq!(data.ndim(), 1, "chunk_info reads one-dimensional datasets");
+    hdf5::sync::sync(|| {
+        let (mut mask, mut address, mut size) = (0u32, 0u64, 0u64);
+        // SAFETY: the dataset id is valid; it has rank 1 (asserted above), so `offset` is
+        // its one coordinate; HDF5 writes one value through each other pointer.
+        check(unsafe {
+            H5Dget_chunk_info_by_coord(data.id(), &offset, &mut mask, &mut address, &mut size)
+        })?;
+        Ok((mask, size))
+    })
+}
+
+/// Reads the stored bytes of the chunk at row `offset` of the one-dimensional `data` into
+/// `out` (sized by the caller from [`chunk_info`]); shortens `out` to what HDF5 wrote and
+/// returns the chunk's filter mask.
+pub fn read_chunk(data: &Dataset, offset: u64, out: &mut Vec<u8>) -> hdf5::Result<u32> {
+    assert_eq!(data.ndim(), 1, "read_chunk reads one-dimensional datasets");
+    hdf5::sync::sync(|| {
+        let mut mask = 0u32;
+        let mut buffer_size = out.len();
+        // SAFETY: the dataset id is valid; it has rank 1 (asserted above), so `offset` is
+        // its one coordinate; `buffer_size` is the buffer's length, and H5Dread_chunk
+        // writes at most that many bytes.
+        check(unsafe {
+            H5Dread_chunk(
+                data.id(),
+                H5P_DEFAULT,
+                &offset,
+                &mut mask,
+                out.as_mut_ptr().cast(),
+                &mut buffer_size,
+            )
+        })?;
+        out.truncate(buffer_size);
+        Ok(mask)
+    })
+}
+
+/// Grows or shrinks the one-dimensional `data` to `rows` rows.
+pub fn set_extent(data: &Dataset, rows: u64) -> hdf5::Result<()> {
+    assert_eq!(data.ndim(), 1, "set_extent sizes one-dimensional datasets");
+    // SAFETY: the dataset id is valid while `data` lives; the dims pointer refers to one
+    // hsize_t, matching the dataset's rank of 1 (asserted above).
+    hdf5::sync::sync(|| check(unsafe { H5Dset_extent(data.id(), &rows) }))?;
+    Ok(())
+}
+
+/// Stores `stored` as the chunk at row `offset` of the one-dimensional `data`, declaring
+/// every filter of the dataset applied (filter mask 0): the caller has applied them.
+pub fn write_chunk(data: &Dataset, offset: u64, stored: &[u8]) -> hdf5::Result<()> {
+    assert_eq!(
+        data.ndim(),
+        1,
+        "write_chunk writes one-dimensional datasets"
+    );
+    hdf5::sync::sync(|| {
+        // SAFETY: the dataset id is valid while `data` lives; `offset` points to one
+        // hsize_t (rank 1, asserted above); HDF5 reads exactly `stored.len()` bytes from
+        // the pointer.
+        check(unsafe {
+            H5Dwrite_chunk(
+                data.id(),
+                H5P_DEFAULT,
+                0,
+                &offset,
+                stored.len(),
+                stored.as_ptr().cast(),
+            )
+        })
+    })?;
+    Ok(())
+}
+
+/// Writes all of `dataset` from packed bytes of `datatype`, one record per element.
+pub fn write_all(dataset: &Dataset, datatype: &Datatype, bytes: &[u8]) -> hdf5::Result<()> {
+    assert_eq!(bytes.len(), dataset.size() * datatype.size());
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    hdf5::sync::sync(|| {
+        // SAFETY: both ids are valid while their owners live; with H5S_ALL HDF5 reads one
+        // element of `datatype` per element of the dataset from the pointer, and `bytes`
+        // holds that many (asserted above).
+        check(unsafe {
+            H5Dwrite(
+                dataset.id(),
+                datatype.id(),
+                H5S_ALL,
+                H5S_ALL,
+                H5P_DEFAULT,
+                bytes.as_ptr().cast(),
+            )
+        })
+    })?;
+    Ok(())
+}
+
+/// Reads all of `dataset` as packed bytes of `datatype`, one record per element.
+pub fn read_all(dataset: &Dataset, datatype: &Datatype) -> hdf5::Result<Vec<u8>> {
+    let elements = dataset.size();
+    let mut out = vec![0u8; elements * datatype.size()];
+    if elements == 0 {
+        return Ok(out);
+    }
+    hdf5::sync::sync(|| {
+        // SAFETY: as in `write_all`; `out` holds every element of the dataset.
+        check(unsafe {
+            H5Dread(
+                dataset.id(),
+                datatype.id(),
+                H5S_ALL,
+                H5S_ALL,
+                H5P_DEFAULT,
+                out.as_mut_ptr().cast(),
+            )
+        })
+    })?;
+    Ok(out)
+}
+
+/// A dataspace's selection, as far as a virtual mapping needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selected {
+    /// Elements `start..=end` of a one-dimensional space, `count` of them (`count` 0: an
+    /// empty selection, with no bounds).
+    Rows { start: u64, end: u64, count: u64 },
+    /// All of a space whose extent the file does not store: how HDF5 reads back a source
+    /// selection of the whole source dataset (as `merge --virtual` writes them).
+    Whole,
+    /// A space of another rank, whose bounds would not fit one coordinate.
+    Rank(i32),
+}
+
+/// One mapping of a virtual dataset, as HDF5 stores it.
+pub struct RawMapping {
+    pub file: String,
+    pub dataset: String,
+    /// The selection in the virtual dataset.
+    pub virtual_space: Selected,
+    /// The selection in the source dataset.
+    pub source_space: Selected,
+}
+
+/// The mappings of the virtual dataset whose creation property list is `dcpl`, read with
+/// the C API: hdf5-metno's `virtual_map` returns none for a dataset read back from a file
+/// (it cannot describe the selections).
+pub fn virtual_mappings(dcpl: &hdf5::plist::DatasetCreate) -> hdf5::Result<Vec<RawMapping>> {
+    let id = dcpl.id();
+    hdf5::sync::sync(|| {
+        let mut count = 0usize;
+        // SAFETY: `id` is a valid dataset creation property list; one size_t is written.
+        check(unsafe { H5Pget_virtual_count(id, &mut count) })?;
+        (0..count)
+            .map(|index| {
+                // SAFETY: `index` is below the mapping count; each call returns a new
+                // dataspace id, which `selected` checks and closes.
+                let virtual_space = selected(unsafe { H5Pget_virtual_vspace(id, index) })?;
+                let source_space = selected(unsafe { H5Pget_virtual_srcspace(id, index) })?;
+                Ok(RawMapping {
+                    file: mapping_text(H5Pget_virtual_filename, id, index)?,
+                    dataset: mapping_text(H5Pget_virtual_dsetname, id, index)?,
+                    virtual_space,
+                    source_space,
+                })
+            })
+            .collect()
+    })
+}
+
+/// The selection of a dataspace id returned by HDF5; the space is closed.
+fn selected(space: hid_t) -> hdf5::Result<Selected> {
+    let space = check(space)?;
+    let selection = selection_of(space);
+    // SAFETY: `space` is a valid dataspace id (checked above) that this function owns; it
+    // is closed once, here.
+    unsafe { H5Sclose(space) };
+    selection
+}
+
+fn selection_of(space: hid_t) -> hdf5::Result<Selected> {
+    // SAFETY: `space` is a valid dataspace id.
+    let rank = check(unsafe { H5Sget_simple_extent_ndims(space) })?;
+    // SAFETY: as above.
+    let all = unsafe { H5Sget_select_type(space) } == H5S_sel_type::H5S_SEL_ALL;
+    if all && rank == 0 {
+        return Ok(Selected::Whole);
+    }
+    if rank != 1 {
+        return Ok(Selected::Rank(rank));
+    }
+    // SAFETY: as above.
+    let count = check(unsafe { H5Sget_select_npoints(space) })? as u64;
+    if count == 0 {
+        return Ok(Selected::Rows {
+            start: 0,
+            end: 0,
+            count,
+        });
+    }
+    let (mut start, mut end) = (0u64, 0u64);
+    // SAFETY: the space has rank 1 (checked just above), so HDF5 writes one hsize_t
+    // through each pointer.
+    check(unsafe { H5Sget_select_bounds(space, &mut start, &mut end) })?;
+    Ok(Selected::Rows { start, end, count })
+}
+
+/// A string property of mapping `index`, asked for its length first.
+fn mapping_text(
+    get: unsafe extern "C" fn(hid_t, usize, *mut c_char, usize) -> isize,
+    id: hid_t,
+    index: usize,
+) -> hdf5::Result<String> {
+    // SAFETY: with a null buffer HDF5 only returns the length; then the buffer holds that
+    // many bytes and the NUL HDF5 writes after them.
+    let length = check(unsafe { get(id, index, std::ptr::null_mut(), 0) })? as usize;
+    let mut buffer = vec![0u8; length + 1];
+    check(unsafe { get(id, index, buffer.as_mut_ptr().cast(), buffer.len()) })?;
+    buffer.truncate(length);
+    Ok(String::from_utf8_lossy(&buffer).into_owned())
+}
+
+/// The signature of an HDF5 filter function (`H5Z_func_t`).
+pub type FilterFn = unsafe extern "C" fn(
+    c_uint,
+    usize,
+    *const c_uint,
+    usize,
+    *mut usize,
+    *mut *mut c_void,
+) -> usize;
+
+/// Registers `filter` as HDF5 filter `id`, with both directions present.
+pub fn register_filter(
+    id: H5Z_filter_t,
+    name: &'static CStr,
+    filter: FilterFn,
+) -> hdf5::Result<()> {
+    let class = H5Z_class2_t {
+        version: H5Z_CLASS_T_VERS as _,
+        id,
+        encoder_present: 1,
+        decoder_present: 1,
+        name: name.as_ptr(),
+        can_apply: None,
+        set_local: None,
+        filter: Some(filter),
+    };
+    // SAFETY: HDF5 copies the class into its table; the name is a 'static C string and
+    // the function pointer lives for the whole process.
+    hdf5::sync::sync(|| {
+        check(unsafe { H5Zregister(std::ptr::from_ref(&class).cast::<c_void>()) })
+    })?;
+    Ok(())
+}
+
+/// Replaces a filter's buffer with `output`: a copy in HDF5's allocator (which frees what
+/// a filter hands back), the old buffer freed. Returns false, leaving the buffer alone,
+/// if HDF5 cannot allocate.
+///
+/// # Safety
+/// As HDF5 calls a filter: `*buf` is a buffer allocated by HDF5's allocator and
+/// `buf_size` is writable.
+pub unsafe fn replace_filter_buffer(
+    buf: *mut *mut c_void,
+    buf_size: *mut usize,
+    output: &[u8],
+) -> bool {
+    // SAFETY: see the function's contract; the copy fits the new allocation.
+    unsafe {
+        let replacement = H5allocate_memory(output.len().max(1), 0);
+        if replacement.is_null() {
+            return false;
+        }
+        std::ptr::copy_nonoverlapping(output.as_ptr(), replacement.cast::<u8>(), output.len());
+        H5free_memory(*buf);
+        *buf = replacement;
+        *buf_size = output.len().max(1);
+    }
+    true
+}

@@ -1,0 +1,117 @@
+//! The rows of a txt2h5 dataset, read as packed records or as the chunks they are stored
+//! in. Every read is bounded by what the dataset's chunks can hold (see
+//! [`super::filters::with_decode_limit`]), so a damaged chunk is an error, not an abort.
+
+use std::path::Path;
+
+use hdf5::{Dataset, Datatype, File};
+
+use super::error::{Inconsistent, OpenError};
+use super::ffi;
+use super::filters::{register_plugins, with_decode_limit};
+use crate::codec::{check_header, Compression};
+use crate::schema::Schema;
+
+/// The rows of a stored dataset, open for reading. Opened one file at a time: an open
+/// HDF5 file holds megabytes of caches, so a merge of thousands of parts keeps only their
+/// metadata in memory and reads their rows in turn.
+pub struct RowReader {
+    data: Dataset,
+    record_type: Datatype,
+    /// Bytes of one chunk of records: what a stored chunk decodes to.
+    chunk_bytes: usize,
+    compression: Compression,
+    /// Size of the file: no stored chunk is larger.
+    file_bytes: u64,
+    _file: File,
+}
+
+impl RowReader {
+    /// Opens `dataset` of the file at `path` to read records of `schema`, stored in chunks
+    /// of `chunk_rows` with `compression` (as [`super::open::chunk_layout`] found them).
+    pub fn open(
+        path: &Path,
+        dataset: &str,
+        schema: &Schema,
+        chunk_rows: usize,
+        compression: Compression,
+    ) -> Result<Self, OpenError> {
+        register_plugins();
+        let file_bytes = std::fs::metadata(path).map_err(OpenError::Io)?.len();
+        let file = File::open(path)?;
+        let data = file.dataset(dataset)?;
+        // The reads below pass one coordinate to HDF5 for each dimension.
+        let rank = data.ndim();
+        if rank != 1 {
+            return Err(Inconsistent::Rank {
+                member: format!("/{}", dataset.trim_start_matches('/')),
+                rank,
+            }
+            .into());
+        }
+        let record_type = Datatype::from_descriptor(&schema.type_descriptor())?;
+        Ok(RowReader {
+            data,
+            chunk_bytes: chunk_rows.saturating_mul(record_type.size()),
+            record_type,
+            compression,
+            file_bytes,
+            _file: file,
+        })
+    }
+
+    /// Reads `count` records from row `start` as packed bytes into `out`. A stored chunk
+    /// that does not decode is an error saying why (see [`with_decode_limit`]).
+    pub fn read_rows(&self, start: u64, count: u64, out: &mut Vec<u8>) -> hdf5::Result<()> {
+        out.resize(count as usize * self.record_type.size(), 0);
+        if count == 0 {
+            return Ok(());
+        }
+        let (result, damage) = with_decode_limit(self.chunk_bytes, || {
+            ffi::read_rows(&self.data, &self.record_type, start, count, out)
+        });
+        match (result, damage) {
+            (Err(_), Some(why)) => Err(hdf5::Error::from(format!(
+                "rows {start}..{}: a stored chunk is damaged: {why}",
+                start + count
+            ))),
+            (result, _) => result,
+        }
+    }
+
+    /// The stored (filtered) bytes of chunk `index`, if every filter was applied to it;
+    /// an error if its size or its header (lz4, zstd) cannot be that of one of its chunks,
+    /// so that a damaged chunk is not copied on as stored.
+    pub fn read_stored_chunk(
+        &self,
+        index: u64,
+        chunk_rows: usize,
+        out: &mut Vec<u8>,
+    ) -> hdf5::Result<bool> {
+        let offset = index * chunk_rows as u64;
+        let damaged = |why: String| {
+            hdf5::Error::from(format!(
+                "stored chunk {index} (rows {offset}..{}) is damaged: {why}",
+                offset + chunk_rows as u64
+            ))
+        };
+        let (mask, size) = ffi::chunk_info(&self.data, offset)?;
+        if mask != 0 {
+            return Ok(false);
+        }
+        // The buffer is sized from the chunk's stored size: no larger than the file.
+        if size > self.file_bytes {
+            return Err(damaged(format!(
+                "it claims {size} bytes, more than the file's {}",
+                self.file_bytes
+            )));
+        }
+        out.resize(size as usize, 0);
+        let applied = ffi::read_chunk(&self.data, offset, out)? == 0;
+        if applied {
+            check_header(self.compression, out, self.chunk_bytes)
+                .map_err(|why| damaged(why.to_string()))?;
+        }
+        Ok(applied)
+    }
+}
