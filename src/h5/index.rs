@@ -244,6 +244,17 @@ pub fn check_index(
     sources: &[(u64, u64)],
     rows: u64,
 ) -> Result<(), IndexMismatch> {
+    check_runs(index, sources, rows)?;
+    check_anchor_rows(index, rows)?;
+    check_anchor_positions(index)
+}
+
+/// The runs cover rows `0..rows` exactly, in order, each inside its source.
+fn check_runs(
+    index: &PositionIndex,
+    sources: &[(u64, u64)],
+    rows: u64,
+) -> Result<(), IndexMismatch> {
     let mut next = 0u64;
     for (number, run) in index.runs.iter().enumerate() {
         if run.first_row != next {
@@ -295,6 +306,11 @@ pub fn check_index(
             rows,
         });
     }
+    Ok(())
+}
+
+/// The anchors are rows of the dataset, in increasing order.
+fn check_anchor_rows(index: &PositionIndex, rows: u64) -> Result<(), IndexMismatch> {
     for (number, anchor) in index.anchors.iter().enumerate() {
         if anchor.row >= rows {
             return Err(IndexMismatch::AnchorRow {
@@ -314,7 +330,12 @@ pub fn check_index(
             }
         }
     }
-    // Both lists are in row order (checked above): one pass over each.
+    Ok(())
+}
+
+/// Inside a sorted run, the anchors' positions lie in the run's and never decrease. Both
+/// lists are in row order (checked before): one pass over each.
+fn check_anchor_positions(index: &PositionIndex) -> Result<(), IndexMismatch> {
     let mut at = 0;
     for (number, run) in index.runs.iter().enumerate() {
         let mut last_pos = run.min_pos;
