@@ -77,9 +77,9 @@ impl LoadReport {
         let mut line = self.load_line();
         if !self.skipped.is_empty() || self.total_rows != self.rows {
             line.push_str(&format!(
-                " (appended; skipped {} already loaded; {} rows in all)",
+                " (appended; skipped {} already loaded; {} in all)",
                 self.skipped.len(),
-                group_thousands(self.total_rows)
+                rows(self.total_rows)
             ));
         }
         line
@@ -87,11 +87,11 @@ impl LoadReport {
 
     fn load_line(&self) -> String {
         let mut line = format!(
-            "loaded {} file{}{}, {} rows, {} in {:.2} s ({}) -> {}:/{}",
+            "loaded {} file{}{}, {}, {} in {:.2} s ({}) -> {}:/{}",
             self.files,
             if self.files == 1 { "" } else { "s" },
             self.formats_clause(),
-            group_thousands(self.rows),
+            rows(self.rows),
             human_bytes(self.bytes),
             self.seconds,
             human_rate(self.rows_per_second),
@@ -111,8 +111,8 @@ impl LoadReport {
         if !reasons.is_empty() {
             let total = skipped.zero_coverage + skipped.context + skipped.mod_code;
             line.push_str(&format!(
-                "; left out {} rows ({})",
-                group_thousands(total),
+                "; left out {} ({})",
+                rows(total),
                 reasons.join(", ")
             ));
         }
@@ -162,9 +162,22 @@ fn human_rate(rows_per_second: f64) -> String {
     }
 }
 
+/// `1 row`, `2 rows`, `1,000 rows`.
+fn rows(count: u64) -> String {
+    let unit = if count == 1 { "row" } else { "rows" };
+    format!("{} {unit}", group_thousands(count))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_row_is_singular() {
+        assert_eq!(rows(1), "1 row");
+        assert_eq!(rows(0), "0 rows");
+        assert_eq!(rows(1_000), "1,000 rows");
+    }
 
     #[test]
     fn human_units() {

@@ -173,7 +173,7 @@ impl LineError {
                  spaces; replace them with tabs or spaces"
                     .to_string()
             }
-            LineError::Field { error, .. } => match error {
+            LineError::Field { error, name, .. } => match error {
                 FieldError::ChrTooLong { length, .. } => format!(
                     "raise --chr-width to at least {length} (numpy would silently truncate this name)"
                 ),
@@ -182,6 +182,11 @@ impl LineError {
                 }
                 FieldError::Integer(IntError::Invalid) => {
                     "expected a whole number such as 10468: optional sign, digits only".to_string()
+                }
+                FieldError::Integer(IntError::OutOfRange) if *name == "pos" => {
+                    "the value does not fit the <i4 field (numpy rejects it too); chromosomes \
+                     longer than 2^31 - 1 bases need --wide-pos, which stores pos as <i8"
+                        .to_string()
                 }
                 FieldError::Integer(IntError::OutOfRange) => {
                     "the value does not fit the <i4 field; numpy rejects it too".to_string()
@@ -245,6 +250,18 @@ mod tests {
     /// Regression: a string continued without its `\` kept the next line's indentation, so
     /// the `--wide-pos` hint read "(axolotl, lungfish, some conifers)                      need
     /// --wide-pos".
+    #[test]
+    fn a_pos_beyond_i4_names_wide_pos() {
+        let out_of_range = |name| LineError::Field {
+            column: 2,
+            name,
+            text: "3000000000".into(),
+            error: FieldError::Integer(IntError::OutOfRange),
+        };
+        assert!(out_of_range("pos").hint().contains("--wide-pos"));
+        assert!(!out_of_range("c").hint().contains("--wide-pos"));
+    }
+
     #[test]
     fn no_message_holds_a_run_of_spaces() {
         let field = |error| LineError::Field {
