@@ -12,6 +12,7 @@ mod load;
 mod merge;
 mod output_safety;
 mod pipeline_faults;
+mod r_client;
 mod readback;
 mod readme;
 mod regressions;
