@@ -90,7 +90,8 @@ pub fn export(
             .collect(),
     };
     let mut sink = Sink::open(settings.output.as_deref(), settings.force)?;
-    let progress = Progress::rows(!settings.quiet && settings.selects_all(), study.rows);
+    let whole = selection.sources.is_none() && selection.regions.is_none();
+    let progress = Progress::rows(!settings.quiet && whole, study.rows);
     let rows = write_rows(
         Rows {
             segments: &segments,

@@ -90,6 +90,9 @@ pub struct IndexReport {
 
 /// The facts of `study`, from its metadata.
 pub fn inspect(study: &Study) -> Result<InspectReport> {
+    let stored_bytes = study
+        .stored_bytes()
+        .map_err(|error| error.into_error(&study.path, "inspect"))?;
     Ok(InspectReport {
         file: study.path.to_string_lossy().into_owned(),
         file_bytes: study.file_bytes,
@@ -97,7 +100,7 @@ pub fn inspect(study: &Study) -> Result<InspectReport> {
         rows: study.rows,
         record_bytes: study.schema.record_size(),
         fields: field_types(study),
-        storage: storage_report(study),
+        storage: storage_report(study, stored_bytes.unwrap_or(0)),
         provenance: study.provenance.clone(),
         sources: study
             .sources
@@ -117,13 +120,13 @@ pub fn inspect(study: &Study) -> Result<InspectReport> {
     })
 }
 
-fn storage_report(study: &Study) -> StorageReport {
+/// How the rows are stored; `stored_bytes` is what a chunked dataset's chunks take.
+fn storage_report(study: &Study, stored_bytes: u64) -> StorageReport {
     let record_bytes = study.schema.record_size() as u64 * study.rows;
     match &study.storage {
         Storage::Chunked {
             chunk_rows,
             compression,
-            stored_bytes,
         } => StorageReport {
             layout: "chunked",
             chunk_rows: Some(*chunk_rows),
@@ -131,9 +134,9 @@ fn storage_report(study: &Study) -> StorageReport {
             compression: Some(compression.to_string()),
             readers_need: compression.plugin_note(),
             record_bytes,
-            stored_bytes: Some(*stored_bytes),
-            compression_ratio: (*stored_bytes > 0)
-                .then(|| record_bytes as f64 / *stored_bytes as f64),
+            stored_bytes: Some(stored_bytes),
+            compression_ratio: (stored_bytes > 0)
+                .then(|| record_bytes as f64 / stored_bytes as f64),
             parts: Vec::new(),
         },
         Storage::Virtual { parts } => StorageReport {

@@ -3,8 +3,9 @@
 //!
 //! Each helper takes the library's global lock (`hdf5::sync::sync`), as hdf5-metno's own
 //! calls do, and turns a negative return code into the library's error stack ([`check`]).
-//! Coordinates are passed as one `hsize_t`: every caller holds a dataset or space whose
-//! rank is 1, checked where it was opened ([`super::open`]) or here.
+//! Coordinates are passed as one `hsize_t`: the row calls are methods of [`RowDataset`],
+//! whose rank is checked once, when it is made; a virtual mapping's spaces are checked
+//! here before their bounds are asked for.
 
 use std::ffi::{c_char, c_uint, c_void, CStr, CString};
 
@@ -49,127 +50,142 @@ pub fn link_type(file: &File, path: &str) -> hdf5::Result<H5L_type_t> {
     Ok(unsafe { info.assume_init() }.type_)
 }
 
-/// Reads rows `start..start + count` of the one-dimensional `data` as packed records of
-/// `record_type` into `out`, which holds exactly `count` of them.
-pub fn read_rows(
-    data: &Dataset,
-    record_type: &Datatype,
-    start: u64,
-    count: u64,
-    out: &mut [u8],
-) -> hdf5::Result<()> {
-    assert_eq!(data.ndim(), 1, "read_rows reads one-dimensional datasets");
-    assert_eq!(out.len() as u64, count * record_type.size() as u64);
-    hdf5::sync::sync(|| {
-        // SAFETY: ids are valid while their owners live or are created and closed here;
-        // the dataset has rank 1 (asserted above), so the file selection takes one start
-        // and one count, and the memory space of rank 1 holds `count` elements of the
-        // packed record type, as `out` holds `count * record_size` bytes (asserted above).
-        unsafe {
-            let file_space = check(H5Dget_space(data.id()))?;
-            let memory_space = H5Screate_simple(1, &count, std::ptr::null());
-            let mut status = H5Sselect_hyperslab(
-                file_space,
-                H5S_seloper_t::H5S_SELECT_SET,
-                &start,
-                std::ptr::null(),
-                &count,
-                std::ptr::null(),
-            );
-            if status >= 0 && memory_space >= 0 {
-                status = H5Dread(
-                    data.id(),
-                    record_type.id(),
-                    memory_space,
-                    file_space,
-                    H5P_DEFAULT,
-                    out.as_mut_ptr().cast(),
-                );
-            }
-            if memory_space >= 0 {
-                H5Sclose(memory_space);
-            }
-            H5Sclose(file_space);
-            check(if memory_space < 0 { -1 } else { status })?;
-            Ok(())
+/// A dataset checked, once, to have one dimension: the calls below pass HDF5 one
+/// coordinate (one `hsize_t`) for it, which is sound for rank 1 only.
+pub struct RowDataset(Dataset);
+
+impl RowDataset {
+    /// `data`, if it has one dimension; otherwise its rank.
+    pub fn new(data: Dataset) -> Result<Self, usize> {
+        match data.ndim() {
+            1 => Ok(Self(data)),
+            rank => Err(rank),
         }
-    })
-}
+    }
 
-/// The filter mask and stored size of the chunk at row `offset` of the one-dimensional
-/// `data`.
-pub fn chunk_info(data: &Dataset, offset: u64) -> hdf5::Result<(u32, u64)> {
-    assert_eq!(data.ndim(), 1, "chunk_info reads one-dimensional datasets");
-    hdf5::sync::sync(|| {
-        let (mut mask, mut address, mut size) = (0u32, 0u64, 0u64);
-        // SAFETY: the dataset id is valid; it has rank 1 (asserted above), so `offset` is
-        // its one coordinate; HDF5 writes one value through each other pointer.
-        check(unsafe {
-            H5Dget_chunk_info_by_coord(data.id(), &offset, &mut mask, &mut address, &mut size)
-        })?;
-        Ok((mask, size))
-    })
-}
+    pub fn dataset(&self) -> &Dataset {
+        &self.0
+    }
 
-/// Reads the stored bytes of the chunk at row `offset` of the one-dimensional `data` into
-/// `out` (sized by the caller from [`chunk_info`]); shortens `out` to what HDF5 wrote and
-/// returns the chunk's filter mask.
-pub fn read_chunk(data: &Dataset, offset: u64, out: &mut Vec<u8>) -> hdf5::Result<u32> {
-    assert_eq!(data.ndim(), 1, "read_chunk reads one-dimensional datasets");
-    hdf5::sync::sync(|| {
-        let mut mask = 0u32;
-        let mut buffer_size = out.len();
-        // SAFETY: the dataset id is valid; it has rank 1 (asserted above), so `offset` is
-        // its one coordinate; `buffer_size` is the buffer's length, and H5Dread_chunk
-        // writes at most that many bytes.
-        check(unsafe {
-            H5Dread_chunk(
-                data.id(),
-                H5P_DEFAULT,
-                &offset,
-                &mut mask,
-                out.as_mut_ptr().cast(),
-                &mut buffer_size,
-            )
-        })?;
-        out.truncate(buffer_size);
-        Ok(mask)
-    })
-}
+    pub fn into_dataset(self) -> Dataset {
+        self.0
+    }
 
-/// Grows or shrinks the one-dimensional `data` to `rows` rows.
-pub fn set_extent(data: &Dataset, rows: u64) -> hdf5::Result<()> {
-    assert_eq!(data.ndim(), 1, "set_extent sizes one-dimensional datasets");
-    // SAFETY: the dataset id is valid while `data` lives; the dims pointer refers to one
-    // hsize_t, matching the dataset's rank of 1 (asserted above).
-    hdf5::sync::sync(|| check(unsafe { H5Dset_extent(data.id(), &rows) }))?;
-    Ok(())
-}
-
-/// Stores `stored` as the chunk at row `offset` of the one-dimensional `data`, declaring
-/// every filter of the dataset applied (filter mask 0): the caller has applied them.
-pub fn write_chunk(data: &Dataset, offset: u64, stored: &[u8]) -> hdf5::Result<()> {
-    assert_eq!(
-        data.ndim(),
-        1,
-        "write_chunk writes one-dimensional datasets"
-    );
-    hdf5::sync::sync(|| {
-        // SAFETY: the dataset id is valid while `data` lives; `offset` points to one
-        // hsize_t (rank 1, asserted above); HDF5 reads exactly `stored.len()` bytes from
-        // the pointer.
-        check(unsafe {
-            H5Dwrite_chunk(
-                data.id(),
-                H5P_DEFAULT,
-                0,
-                &offset,
-                stored.len(),
-                stored.as_ptr().cast(),
-            )
+    /// Reads rows `start..start + count` as packed records of `record_type` into `out`,
+    /// which holds exactly `count` of them.
+    pub fn read_rows(
+        &self,
+        record_type: &Datatype,
+        start: u64,
+        count: u64,
+        out: &mut [u8],
+    ) -> hdf5::Result<()> {
+        assert_eq!(out.len() as u64, count * record_type.size() as u64);
+        let data = &self.0;
+        hdf5::sync::sync(|| {
+            // SAFETY: ids are valid while their owners live or are created and closed
+            // here; the dataset has rank 1 (checked in `new`), so the file selection takes
+            // one start and one count, and the memory space of rank 1 holds `count`
+            // elements of the packed record type, as `out` holds `count * record_size`
+            // bytes (asserted above).
+            unsafe {
+                let file_space = check(H5Dget_space(data.id()))?;
+                let memory_space = H5Screate_simple(1, &count, std::ptr::null());
+                let mut status = H5Sselect_hyperslab(
+                    file_space,
+                    H5S_seloper_t::H5S_SELECT_SET,
+                    &start,
+                    std::ptr::null(),
+                    &count,
+                    std::ptr::null(),
+                );
+                if status >= 0 && memory_space >= 0 {
+                    status = H5Dread(
+                        data.id(),
+                        record_type.id(),
+                        memory_space,
+                        file_space,
+                        H5P_DEFAULT,
+                        out.as_mut_ptr().cast(),
+                    );
+                }
+                if memory_space >= 0 {
+                    H5Sclose(memory_space);
+                }
+                H5Sclose(file_space);
+                check(if memory_space < 0 { -1 } else { status })?;
+                Ok(())
+            }
         })
-    })?;
-    Ok(())
+    }
+
+    /// The filter mask and stored size of the chunk at row `offset`.
+    pub fn chunk_info(&self, offset: u64) -> hdf5::Result<(u32, u64)> {
+        hdf5::sync::sync(|| {
+            let (mut mask, mut address, mut size) = (0u32, 0u64, 0u64);
+            // SAFETY: the dataset id is valid; it has rank 1 (checked in `new`), so
+            // `offset` is its one coordinate; HDF5 writes one value through each other
+            // pointer.
+            check(unsafe {
+                H5Dget_chunk_info_by_coord(self.0.id(), &offset, &mut mask, &mut address, &mut size)
+            })?;
+            Ok((mask, size))
+        })
+    }
+
+    /// Reads the stored bytes of the chunk at row `offset` into `out` (sized by the caller
+    /// from [`RowDataset::chunk_info`]); shortens `out` to what HDF5 wrote and returns the
+    /// chunk's filter mask.
+    pub fn read_chunk(&self, offset: u64, out: &mut Vec<u8>) -> hdf5::Result<u32> {
+        hdf5::sync::sync(|| {
+            let mut mask = 0u32;
+            let mut buffer_size = out.len();
+            // SAFETY: the dataset id is valid; it has rank 1 (checked in `new`), so
+            // `offset` is its one coordinate; `buffer_size` is the buffer's length, and
+            // H5Dread_chunk writes at most that many bytes.
+            check(unsafe {
+                H5Dread_chunk(
+                    self.0.id(),
+                    H5P_DEFAULT,
+                    &offset,
+                    &mut mask,
+                    out.as_mut_ptr().cast(),
+                    &mut buffer_size,
+                )
+            })?;
+            out.truncate(buffer_size);
+            Ok(mask)
+        })
+    }
+
+    /// Grows or shrinks the dataset to `rows` rows.
+    pub fn set_extent(&self, rows: u64) -> hdf5::Result<()> {
+        // SAFETY: the dataset id is valid while `self` lives; the dims pointer refers to
+        // one hsize_t, matching the dataset's rank of 1 (checked in `new`).
+        hdf5::sync::sync(|| check(unsafe { H5Dset_extent(self.0.id(), &rows) }))?;
+        Ok(())
+    }
+
+    /// Stores `stored` as the chunk at row `offset`, declaring every filter of the dataset
+    /// applied (filter mask 0): the caller has applied them.
+    pub fn write_chunk(&self, offset: u64, stored: &[u8]) -> hdf5::Result<()> {
+        hdf5::sync::sync(|| {
+            // SAFETY: the dataset id is valid while `self` lives; `offset` points to one
+            // hsize_t (rank 1, checked in `new`); HDF5 reads exactly `stored.len()` bytes
+            // from the pointer.
+            check(unsafe {
+                H5Dwrite_chunk(
+                    self.0.id(),
+                    H5P_DEFAULT,
+                    0,
+                    &offset,
+                    stored.len(),
+                    stored.as_ptr().cast(),
+                )
+            })
+        })?;
+        Ok(())
+    }
 }
 
 /// Writes all of `dataset` from packed bytes of `datatype`, one record per element.

@@ -15,7 +15,7 @@ use hdf5::{Dataset, File, H5Type, LocationType};
 use hdf5_sys::h5l::H5L_type_t;
 
 use super::error::{Inconsistent, OpenError};
-use super::ffi::link_type;
+use super::ffi::{link_type, RowDataset};
 use super::filters::{register_plugins, MAX_CHUNK_BYTES};
 use super::index::{check_index, read_index, IndexError};
 use super::sources::{check_sources, SourcesMismatch};
@@ -84,13 +84,16 @@ pub(super) fn tables(
 /// The dataset at `path` of `file`: a hard link all the way (a soft or external link could
 /// stand for another file's object), to a dataset of rank 1.
 pub(super) fn stored_dataset(file: &File, path: &str) -> Result<Dataset, OpenError> {
-    let member = member(file, path, LocationType::Dataset)?;
-    let dataset = file.dataset(path)?;
-    let rank = dataset.ndim();
-    if rank != 1 {
-        return Err(Inconsistent::Rank { member, rank }.into());
-    }
-    Ok(dataset)
+    member(file, path, LocationType::Dataset)?;
+    Ok(rank_one(file.dataset(path)?, path)?.into_dataset())
+}
+
+/// `data`, stored at `path`, checked to have one dimension.
+pub(super) fn rank_one(data: Dataset, path: &str) -> Result<RowDataset, Inconsistent> {
+    RowDataset::new(data).map_err(|rank| Inconsistent::Rank {
+        member: format!("/{}", path.trim_start_matches('/')),
+        rank,
+    })
 }
 
 /// Checks that `path` names, through hard links only, an object of `kind`; returns its

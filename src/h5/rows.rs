@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
-use hdf5::{Dataset, Datatype, File};
+use hdf5::{Datatype, File};
 
-use super::error::{Inconsistent, OpenError};
-use super::ffi;
+use super::error::OpenError;
+use super::ffi::RowDataset;
 use super::filters::{register_plugins, with_decode_limit};
+use super::open::rank_one;
 use crate::codec::{check_header, Compression};
 use crate::schema::Schema;
 
@@ -16,7 +17,7 @@ use crate::schema::Schema;
 /// HDF5 file holds megabytes of caches, so a merge of thousands of parts keeps only their
 /// metadata in memory and reads their rows in turn.
 pub struct RowReader {
-    data: Dataset,
+    data: RowDataset,
     record_type: Datatype,
     /// Bytes of one chunk of records: what a stored chunk decodes to.
     chunk_bytes: usize,
@@ -39,16 +40,7 @@ impl RowReader {
         register_plugins();
         let file_bytes = std::fs::metadata(path).map_err(OpenError::Io)?.len();
         let file = File::open(path)?;
-        let data = file.dataset(dataset)?;
-        // The reads below pass one coordinate to HDF5 for each dimension.
-        let rank = data.ndim();
-        if rank != 1 {
-            return Err(Inconsistent::Rank {
-                member: format!("/{}", dataset.trim_start_matches('/')),
-                rank,
-            }
-            .into());
-        }
+        let data = rank_one(file.dataset(dataset)?, dataset)?;
         let record_type = Datatype::from_descriptor(&schema.type_descriptor())?;
         Ok(RowReader {
             data,
@@ -68,7 +60,7 @@ impl RowReader {
             return Ok(());
         }
         let (result, damage) = with_decode_limit(self.chunk_bytes, || {
-            ffi::read_rows(&self.data, &self.record_type, start, count, out)
+            self.data.read_rows(&self.record_type, start, count, out)
         });
         match (result, damage) {
             (Err(_), Some(why)) => Err(hdf5::Error::from(format!(
@@ -95,7 +87,7 @@ impl RowReader {
                 offset + chunk_rows as u64
             ))
         };
-        let (mask, size) = ffi::chunk_info(&self.data, offset)?;
+        let (mask, size) = self.data.chunk_info(offset)?;
         if mask != 0 {
             return Ok(false);
         }
@@ -107,7 +99,7 @@ impl RowReader {
             )));
         }
         out.resize(size as usize, 0);
-        let applied = ffi::read_chunk(&self.data, offset, out)? == 0;
+        let applied = self.data.read_chunk(offset, out)? == 0;
         if applied {
             check_header(self.compression, out, self.chunk_bytes)
                 .map_err(|why| damaged(why.to_string()))?;

@@ -10,7 +10,7 @@ use hdf5::Dataset;
 
 use super::error::{Inconsistent, OpenError, PartError, PartFailure, VirtualMismatch};
 use super::ffi::{self, Selected};
-use super::open::{chunk_layout, not_ours, open_ours, schema_of, string_attr, tables};
+use super::open::{chunk_layout, not_ours, open_ours, rank_one, schema_of, string_attr, tables};
 use super::{RowReader, SourceRow, WriterOptions};
 use crate::codec::Compression;
 use crate::index::PositionIndex;
@@ -23,8 +23,6 @@ pub enum Storage {
     Chunked {
         chunk_rows: usize,
         compression: Compression,
-        /// Bytes the dataset's chunks take in the file.
-        stored_bytes: u64,
     },
     /// In other files (`merge --virtual`), mapped in order.
     Virtual { parts: Vec<VirtualPart> },
@@ -88,7 +86,6 @@ impl ExistingOutput {
             Storage::Chunked {
                 chunk_rows,
                 compression,
-                ..
             } => Ok(Self {
                 study,
                 chunk_rows,
@@ -148,7 +145,6 @@ impl Study {
             Storage::Chunked {
                 chunk_rows,
                 compression,
-                stored_bytes: data.storage_size(),
             }
         };
         let (sources, index) = tables(&opened)?;
@@ -171,6 +167,18 @@ impl Study {
             schema: opened.schema,
             file_bytes: std::fs::metadata(path).map_err(OpenError::Io)?.len(),
         })
+    }
+
+    /// Bytes the dataset's chunks take in the file; `None` for a virtual dataset. HDF5
+    /// walks the chunk index to answer, so only `inspect` asks.
+    pub fn stored_bytes(&self) -> Result<Option<u64>, OpenError> {
+        match self.storage {
+            Storage::Chunked { .. } => {
+                let file = hdf5::File::open(&self.path)?;
+                Ok(Some(file.dataset(&self.dataset_name)?.storage_size()))
+            }
+            Storage::Virtual { .. } => Ok(None),
+        }
     }
 
     /// The stored pieces of the rows, opened for reading, in row order. A virtual
@@ -356,16 +364,9 @@ fn check_part(
         .map_err(|_| PartError::NoDataset(dataset.to_string()))?;
     let unreadable = |error: OpenError| PartError::Unreadable(std::sync::Arc::new(error));
     // Its rows are read with one coordinate each.
-    let rank = data.ndim();
-    if rank != 1 {
-        return Err(unreadable(
-            Inconsistent::Rank {
-                member: format!("/{}", dataset.trim_start_matches('/')),
-                rank,
-            }
-            .into(),
-        ));
-    }
+    let data = rank_one(data, dataset)
+        .map_err(|error| unreadable(error.into()))?
+        .into_dataset();
     let found_rows = data.shape()[0] as u64;
     if found_rows < rows {
         return Err(PartError::TooFewRows {

@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use hdf5::types::TypeDescriptor;
-use hdf5::{Dataset, Datatype, File};
+use hdf5::{Datatype, File};
 
 use super::attributes::{write_string_attr, RunInfo};
-use super::ffi;
+use super::ffi::RowDataset;
 use super::filters::register_plugins;
 use super::index::write_index;
 use super::sources::{write_sources, SourceRow};
@@ -27,7 +27,7 @@ pub struct WriterOptions {
 /// An open output file with its `/data` dataset, appended to by one thread.
 pub struct OutputWriter {
     file: File,
-    data: Dataset,
+    data: RowDataset,
     chunk_rows: u64,
     extent: u64,
     chr_width: usize,
@@ -52,7 +52,7 @@ impl OutputWriter {
             .create(options.dataset.as_str())?;
         Ok(Self {
             file,
-            data,
+            data: RowDataset::new(data).expect("created with one dimension"),
             chunk_rows: options.chunk_rows as u64,
             extent: 0,
             chr_width: options.schema.chr_width(),
@@ -90,7 +90,7 @@ impl OutputWriter {
             .create(options.dataset.as_str())?;
         Ok(Self {
             file,
-            data,
+            data: RowDataset::new(data).expect("created with one dimension"),
             chunk_rows: options.chunk_rows as u64,
             extent: total,
             chr_width: options.schema.chr_width(),
@@ -100,7 +100,7 @@ impl OutputWriter {
     /// Grows the dataset to `rows` rows (never shrinks it).
     pub fn set_extent(&mut self, rows: u64) -> hdf5::Result<()> {
         if rows > self.extent {
-            ffi::set_extent(&self.data, rows)?;
+            self.data.set_extent(rows)?;
             self.extent = rows;
         }
         Ok(())
@@ -114,7 +114,7 @@ impl OutputWriter {
         debug_assert!(offset < self.extent);
         // Filter mask 0: every filter of the dataset was applied, which the caller
         // guarantees (see crate::codec::chunk).
-        ffi::write_chunk(&self.data, offset, stored)?;
+        self.data.write_chunk(offset, stored)?;
         Ok(())
     }
 
@@ -127,9 +127,9 @@ impl OutputWriter {
     ) -> hdf5::Result<()> {
         write_sources(&self.file, sources)?;
         write_index(&self.file, index, self.chr_width)?;
-        info.write(&self.file, &self.data)?;
+        info.write(&self.file, self.data.dataset())?;
         write_string_attr(
-            &self.data,
+            self.data.dataset(),
             "description",
             "one row per input data line, in input order; /sources maps rows back to files",
         )?;

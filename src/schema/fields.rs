@@ -71,11 +71,11 @@ impl Fields {
         i32::from_le_bytes(bytes_at(record, self.t_offset))
     }
 
-    /// The `strand` byte of `record` (`+`, `-`, or 0 where the input had none), if the
+    /// The `strand` of `record` (`+` or `-`; empty where the input had none), if the
     /// record has the field.
     #[inline]
-    pub fn strand(&self, record: &[u8]) -> Option<u8> {
-        self.strand_offset.map(|at| record[at])
+    pub fn strand<'r>(&self, record: &'r [u8]) -> Option<&'r [u8]> {
+        self.strand_offset.map(|at| trim_nul(&record[at..at + 1]))
     }
 
     /// The `context` of `record` without its NUL padding, if the record has the field.
@@ -150,7 +150,7 @@ mod tests {
             assert_eq!(fields.pos(&slot), record.pos);
             assert_eq!(fields.pct(&slot).to_bits(), record.pct.to_bits());
             assert_eq!((fields.c(&slot), fields.t(&slot)), (3, i32::MAX));
-            assert_eq!(fields.strand(&slot), strand.then_some(b'-'));
+            assert_eq!(fields.strand(&slot), strand.then_some(&b"-"[..]));
             assert_eq!(fields.context(&slot), context.then_some(&b"CG"[..]));
         }
     }

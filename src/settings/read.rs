@@ -69,12 +69,4 @@ impl ExportSettings {
             quiet: args.quiet,
         })
     }
-
-    /// Whether every row is exported (no source or region selection).
-    pub fn selects_all(&self) -> bool {
-        self.sources.is_empty()
-            && self.source_indices.is_empty()
-            && self.regions.is_empty()
-            && self.bed_files.is_empty()
-    }
 }

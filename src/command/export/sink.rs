@@ -78,11 +78,10 @@ pub enum Written {
 }
 
 impl Sink {
-    /// Standard output, or a new file at `target` (replaced only with `force`).
+    /// Standard output (`None`), or a new file at `target` (replaced only with `force`).
     pub fn open(target: Option<&Path>, force: bool) -> Result<Self> {
         match target {
             None => Ok(Sink::Stdout(std::io::stdout().lock())),
-            Some(path) if path.as_os_str() == "-" => Ok(Sink::Stdout(std::io::stdout().lock())),
             Some(path) => {
                 let pending = PendingOutput::new(path, force)?;
                 let file = std::fs::OpenOptions::new()

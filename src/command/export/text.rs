@@ -9,7 +9,7 @@ use std::cell::RefCell;
 
 use crate::cli::ExportFormat;
 use crate::parse::parse_f32_via_f64;
-use crate::schema::{trim_nul, Fields, Schema};
+use crate::schema::{Fields, Schema};
 
 /// How records become lines: the export's text style (its columns and delimiter), not to
 /// be confused with the input formats `load` reads.
@@ -136,7 +136,7 @@ impl Lines<'_> {
             field(integers.format(count).as_bytes());
         }
         if let Some(strand) = fields.strand(record) {
-            field(or_dot(trim_nul(&[strand])));
+            field(or_dot(strand));
         }
         if let Some(context) = fields.context(record) {
             field(or_dot(context));
