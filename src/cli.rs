@@ -30,6 +30,9 @@ pub enum Command {
     /// Write rows of a txt2h5 output back as text: all, or the rows of some regions or
     /// sources (read through the position index).
     Export(ExportArgs),
+    /// Build the site x sample matrices of methylated (M) and total (Cov) counts that
+    /// bsseq, DSS, dmrseq, methrix and numpy read, from a txt2h5 output.
+    Matrix(MatrixArgs),
 }
 
 #[derive(Debug, Args)]
@@ -266,4 +269,78 @@ pub struct LoadArgs {
     /// work) or always (whenever no buffer is free) (tests and measurements).
     #[arg(long, hide = true, value_enum, default_value = "auto")]
     pub spill: SpillPolicy,
+}
+
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// A txt2h5 output (plain, appended, merged or merge --virtual).
+    #[arg(value_name = "STUDY.h5")]
+    pub file: PathBuf,
+
+    /// The matrix file to write.
+    #[arg(short, long, value_name = "MATRIX.h5")]
+    pub output: PathBuf,
+
+    /// Replace MATRIX.h5 if it exists.
+    #[arg(short, long)]
+    pub force: bool,
+
+    /// Chunk compression of the matrices and row labels, as in load [default: gzip:1].
+    #[arg(long, value_name = "SPEC")]
+    pub compression: Option<String>,
+
+    /// Count a C on the - strand at pos p for the CpG at p - 1, summed with the + strand
+    /// (bsseq's strandCollapse). Needs the strand field (load --extra strand).
+    #[arg(long)]
+    pub strand_collapse: bool,
+
+    /// Keep only rows with Cov > 0 in at least N samples; the rows left out are counted.
+    #[arg(long, value_name = "N")]
+    pub min_samples: Option<usize>,
+
+    /// A tab-separated file of SOURCE SAMPLE lines (SOURCE a recorded path or a glob, as
+    /// --source takes): the sources of one sample are summed; sources it names not are
+    /// left out. Samples come in the order the file first names them.
+    #[arg(long, value_name = "FILE.tsv")]
+    pub samples: Option<PathBuf>,
+
+    /// Sum counts per window of BP bases (start = k * BP + 1, end = (k + 1) * BP); only
+    /// windows holding a site are rows.
+    #[arg(long, value_name = "BP", conflicts_with = "regions")]
+    pub tile: Option<u64>,
+
+    /// Sum counts per region of a BED file (0-based, end excluded), one row per region in
+    /// the file's order, regions without a site included (zero counts).
+    #[arg(long, value_name = "FILE.bed")]
+    pub regions: Option<PathBuf>,
+
+    /// Also write beta = M / Cov (float32, NaN where Cov is 0).
+    #[arg(long)]
+    pub beta: bool,
+
+    /// Only rows in this region: CHR, CHR:POS, CHR:START-END or CHR:START- (1-based,
+    /// inclusive). Repeatable.
+    #[arg(long = "region", value_name = "CHR:START-END")]
+    pub region: Vec<String>,
+
+    /// Only sources whose recorded path matches this glob (a glob without '/' also matches
+    /// the file name alone). Repeatable.
+    #[arg(long = "source", value_name = "GLOB")]
+    pub sources: Vec<std::ffi::OsString>,
+
+    /// Only the source in this row of /sources (from 0, as inspect lists them). Repeatable.
+    #[arg(long = "source-index", value_name = "N")]
+    pub source_indices: Vec<usize>,
+
+    /// Decompression, merging and compression threads [default: the CPUs available].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -16,6 +16,7 @@ mod error;
 mod ffi;
 mod filters;
 mod index;
+mod matrix;
 mod open;
 mod rows;
 mod sources;
@@ -26,6 +27,10 @@ pub use attributes::RunInfo;
 pub use error::{Inconsistent, OpenError, PartError, PartFailure, VirtualMismatch};
 pub use filters::register_plugins;
 pub use index::{read_index, IndexError, INDEX_VERSION};
+pub use matrix::{
+    matrix_summary, Label, Matrix, MatrixFacts, MatrixLayout, MatrixSummary, MatrixWriter,
+    MATRIX_KIND,
+};
 pub use rows::RowReader;
 pub use sources::{escape_bytes, record_path, LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
 pub use study::{ExistingOutput, Provenance, Segment, Storage, Study, VirtualPart};

@@ -20,7 +20,7 @@ use crate::input::discover::DiscoverOptions;
 use crate::input::shard::Shard;
 use crate::schema::{Schema, Shape};
 
-pub use read::{ExportSettings, InspectSettings};
+pub use read::{ExportSettings, InspectSettings, MatrixRows, MatrixSettings};
 
 /// Everything a `load` run needs, checked.
 #[derive(Clone, Debug)]

@@ -6,7 +6,6 @@
 //! ([`crate::query::chunks`]). The output holds the selected rows in dataset order: by
 //! source in load order, then as in each file.
 
-mod selection;
 mod sink;
 mod text;
 
@@ -19,7 +18,7 @@ use crate::h5::{Segment, Study};
 use crate::progress::{group_thousands, Progress};
 use crate::query::chunks::{chunk_tasks, run_in_order, ChunkTask, Flow, Span};
 use crate::query::region::Regions;
-use crate::query::select::{plan, Selection};
+use crate::query::select::{plan, Selection, SelectionFlags};
 use crate::schema::Fields;
 use crate::settings::ExportSettings;
 use crate::signals::Interrupt;
@@ -63,7 +62,15 @@ pub fn export(
     let started = Instant::now();
     let study =
         Study::open(&settings.file).map_err(|error| error.into_error(&settings.file, "export"))?;
-    let selection = selection::selection(settings, &study)?;
+    let selection = Selection::from_flags(
+        &SelectionFlags {
+            regions: &settings.regions,
+            bed_files: &settings.bed_files,
+            sources: &settings.sources,
+            source_indices: &settings.source_indices,
+        },
+        &study,
+    )?;
     let plan = plan(&study, &selection);
     for line in &plan.notes {
         note(line);

@@ -188,6 +188,54 @@ impl RowDataset {
     }
 }
 
+/// A dataset of any rank whose chunks are written whole, with one coordinate per
+/// dimension: the matrix datasets (rank 2) and their row labels (rank 1).
+pub struct GridDataset {
+    data: Dataset,
+    rank: usize,
+}
+
+impl GridDataset {
+    pub fn new(data: Dataset) -> Self {
+        let rank = data.ndim();
+        Self { data, rank }
+    }
+
+    pub fn dataset(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// Grows or shrinks the dataset to `dims`, one per dimension.
+    pub fn set_extent(&self, dims: &[u64]) -> hdf5::Result<()> {
+        assert_eq!(dims.len(), self.rank, "one extent per dimension");
+        // SAFETY: the dataset id is valid while `self` lives; `dims` holds one hsize_t per
+        // dimension of the dataset (asserted above).
+        hdf5::sync::sync(|| check(unsafe { H5Dset_extent(self.data.id(), dims.as_ptr()) }))?;
+        Ok(())
+    }
+
+    /// Stores `stored` as the chunk whose first element is at `offset` (one coordinate per
+    /// dimension), declaring every filter of the dataset applied (filter mask 0).
+    pub fn write_chunk(&self, offset: &[u64], stored: &[u8]) -> hdf5::Result<()> {
+        assert_eq!(offset.len(), self.rank, "one coordinate per dimension");
+        hdf5::sync::sync(|| {
+            // SAFETY: the dataset id is valid while `self` lives; `offset` holds one hsize_t
+            // per dimension (asserted above); HDF5 reads exactly `stored.len()` bytes.
+            check(unsafe {
+                H5Dwrite_chunk(
+                    self.data.id(),
+                    H5P_DEFAULT,
+                    0,
+                    offset.as_ptr(),
+                    stored.len(),
+                    stored.as_ptr().cast(),
+                )
+            })
+        })?;
+        Ok(())
+    }
+}
+
 /// Writes all of `dataset` from packed bytes of `datatype`, one record per element.
 pub fn write_all(dataset: &Dataset, datatype: &Datatype, bytes: &[u8]) -> hdf5::Result<()> {
     assert_eq!(bytes.len(), dataset.size() * datatype.size());

@@ -96,7 +96,7 @@ pub enum Flow {
 }
 
 /// A chunk as read: stored bytes to decompress, or records HDF5 already decoded.
-enum Stored {
+pub(crate) enum Stored {
     Filtered(Vec<u8>),
     Records(Vec<u8>),
 }
@@ -179,7 +179,7 @@ pub fn run_in_order<T: Send>(
 
 /// The stored bytes of a task's chunk, or the records of its rows `from..to` where they
 /// are stored raw or a filter was skipped on the chunk.
-fn read_stored(segment: &Segment, task: &ChunkTask, record_size: usize) -> Result<Stored> {
+pub(crate) fn read_stored(segment: &Segment, task: &ChunkTask, record_size: usize) -> Result<Stored> {
     let hdf5_error = |error| Error::hdf5(&segment.path, error);
     let records = |bytes: &mut Vec<u8>| {
         segment
@@ -205,7 +205,7 @@ fn read_stored(segment: &Segment, task: &ChunkTask, record_size: usize) -> Resul
     }
 }
 
-fn decode_and_work<T>(
+pub(crate) fn decode_and_work<T>(
     segment: &Segment,
     task: &ChunkTask,
     record_size: usize,

@@ -9,7 +9,9 @@ use globset::{Glob, GlobMatcher};
 
 use crate::error::{Error, Result};
 use crate::h5::Study;
-use crate::query::region::Regions;
+use std::path::PathBuf;
+
+use crate::query::region::{parse_region, read_bed, Regions};
 
 /// What to read back.
 #[derive(Clone, Debug, Default)]
@@ -155,6 +157,86 @@ fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
         }
     }
     out
+}
+
+/// The selection flags of `export` and `matrix`, as given.
+#[derive(Clone, Copy, Debug)]
+pub struct SelectionFlags<'a> {
+    /// `--region` texts, parsed against the study's chromosomes.
+    pub regions: &'a [String],
+    pub bed_files: &'a [PathBuf],
+    pub sources: &'a [SourceGlob],
+    pub source_indices: &'a [usize],
+}
+
+impl Selection {
+    /// The selection the flags ask for, checked against `study`; `None` parts select
+    /// everything.
+    pub fn from_flags(flags: &SelectionFlags<'_>, study: &Study) -> Result<Selection> {
+        Ok(Selection {
+            sources: sources(flags, study)?,
+            regions: regions(flags, study)?,
+        })
+    }
+}
+
+fn regions(flags: &SelectionFlags<'_>, study: &Study) -> Result<Option<Regions>> {
+    if flags.regions.is_empty() && flags.bed_files.is_empty() {
+        return Ok(None);
+    }
+    let known = |chr: &[u8]| {
+        study
+            .index
+            .as_ref()
+            .is_some_and(|index| index.runs.iter().any(|run| run.chr == chr))
+    };
+    let mut regions = Vec::new();
+    for text in flags.regions {
+        regions.push(parse_region(text, known)?);
+    }
+    for bed in flags.bed_files {
+        regions.extend(read_bed(bed)?);
+    }
+    Ok(Some(Regions::new(regions)))
+}
+
+fn sources(flags: &SelectionFlags<'_>, study: &Study) -> Result<Option<Vec<usize>>> {
+    if flags.sources.is_empty() && flags.source_indices.is_empty() {
+        return Ok(None);
+    }
+    let count = study.sources.len();
+    let mut chosen = Vec::new();
+    for &index in flags.source_indices {
+        if index >= count {
+            return Err(Error::usage(format!(
+                "--source-index {index}: {} has {count} sources (0 to {}); txt2h5 inspect lists them",
+                study.path.display(),
+                count.saturating_sub(1)
+            )));
+        }
+        chosen.push(index);
+    }
+    for glob in flags.sources {
+        let before = chosen.len();
+        chosen.extend(
+            study
+                .sources
+                .iter()
+                .enumerate()
+                .filter(|(_, source)| glob.matches(source.path.as_str()))
+                .map(|(index, _)| index),
+        );
+        if chosen.len() == before {
+            return Err(Error::usage(format!(
+                "--source {:?} matches none of the {count} sources of {}; txt2h5 inspect lists them",
+                glob.text,
+                study.path.display()
+            )));
+        }
+    }
+    chosen.sort_unstable();
+    chosen.dedup();
+    Ok(Some(chosen))
 }
 
 #[cfg(test)]

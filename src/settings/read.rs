@@ -3,8 +3,11 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::resolve_threads;
-use crate::cli::{ExportArgs, ExportFormat, InspectArgs, SourceName};
+use super::{parse_compression, resolve_threads};
+use crate::defaults;
+use crate::error::Error;
+use crate::cli::{ExportArgs, ExportFormat, InspectArgs, MatrixArgs, SourceName};
+use crate::codec::Compression;
 use crate::error::Result;
 use crate::h5::escape_bytes;
 use crate::query::select::SourceGlob;
@@ -48,13 +51,7 @@ pub struct ExportSettings {
 
 impl ExportSettings {
     pub fn from_args(args: ExportArgs) -> Result<Self> {
-        // In the escaped form /sources records a name that is not UTF-8 in, so that such a
-        // name, given in its own bytes, selects exactly its source.
-        let sources = args
-            .sources
-            .iter()
-            .map(|text| SourceGlob::new(&escape_bytes(text.as_bytes())))
-            .collect::<Result<_>>()?;
+        let sources = source_globs(&args.sources)?;
         Ok(Self {
             file: args.file,
             output: args.output.filter(|path| path.as_os_str() != "-"),
@@ -67,6 +64,78 @@ impl ExportSettings {
             source_indices: args.source_indices,
             threads: resolve_threads(args.threads)?,
             quiet: args.quiet,
+        })
+    }
+}
+
+/// `--source` globs in the form `/sources` records names (see [`escape_bytes`]), so that a
+/// name that is not UTF-8, given in its own bytes, selects exactly its source.
+fn source_globs(texts: &[std::ffi::OsString]) -> Result<Vec<SourceGlob>> {
+    texts
+        .iter()
+        .map(|text| SourceGlob::new(&escape_bytes(text.as_bytes())))
+        .collect()
+}
+
+/// How the rows of a matrix are made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MatrixRows {
+    /// One row per site (chr, pos) of the union.
+    Sites,
+    /// One row per window of this many bases that holds a site.
+    Tiles(u64),
+    /// One row per region of this BED file, in its order.
+    Regions(PathBuf),
+}
+
+/// A validated `matrix` command; what needs the study is checked once it is open.
+#[derive(Clone, Debug)]
+pub struct MatrixSettings {
+    pub file: PathBuf,
+    pub output: PathBuf,
+    pub force: bool,
+    pub compression: Compression,
+    pub strand_collapse: bool,
+    pub min_samples: usize,
+    pub samples: Option<PathBuf>,
+    pub rows: MatrixRows,
+    pub beta: bool,
+    pub regions: Vec<String>,
+    pub sources: Vec<SourceGlob>,
+    pub source_indices: Vec<usize>,
+    pub threads: usize,
+    pub quiet: bool,
+    pub json: bool,
+    pub command_line: String,
+}
+
+impl MatrixSettings {
+    pub fn from_args(args: MatrixArgs, command_line: String) -> Result<Self> {
+        let rows = match (args.tile, args.regions) {
+            (Some(0), _) => return Err(Error::usage("--tile must be at least 1 base")),
+            (Some(bases), _) => MatrixRows::Tiles(bases),
+            (None, Some(bed)) => MatrixRows::Regions(bed),
+            (None, None) => MatrixRows::Sites,
+        };
+        Ok(Self {
+            compression: parse_compression(
+                args.compression.as_deref().unwrap_or(defaults::COMPRESSION),
+            )?,
+            sources: source_globs(&args.sources)?,
+            threads: resolve_threads(args.threads)?,
+            file: args.file,
+            output: args.output,
+            force: args.force,
+            strand_collapse: args.strand_collapse,
+            min_samples: args.min_samples.unwrap_or(0),
+            samples: args.samples,
+            rows,
+            beta: args.beta,
+            regions: args.region,
+            source_indices: args.source_indices,
+            quiet: args.quiet,
+            json: args.json,
+            command_line,
         })
     }
 }

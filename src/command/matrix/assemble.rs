@@ -1,0 +1,294 @@
+//! Blocks of any length become the output's fixed chunks: an [`Assembler`] fills one row
+//! block of `R` rows of every sample and hands it on full, to be compressed on the pool
+//! ([`compress`]) and stored in order. [`RegionSums`] sums blocks per BED region instead.
+
+use crate::codec::{ChunkCompressor, Compression};
+use crate::error::{Error, Result};
+use crate::h5::{Label, Matrix};
+use crate::query::region::Region;
+
+use super::block::{to_i32, Block};
+
+/// One row block of the output, padded to the chunk size: per sample `chunk_rows` values
+/// (sample-major), and the row labels.
+pub struct ChunkRow {
+    pub block: u64,
+    pub rows: usize,
+    pub m: Vec<i32>,
+    pub cov: Vec<i32>,
+    pub chr: Vec<u8>,
+    pub start: Vec<i64>,
+    pub end: Vec<i64>,
+}
+
+/// A row block as stored.
+pub struct StoredRow {
+    pub block: u64,
+    pub rows: usize,
+    pub matrices: Vec<(Matrix, usize, Vec<u8>)>,
+    pub labels: Vec<(Label, Vec<u8>)>,
+}
+
+/// The fixed parts of the output's layout the assembler and compressor need.
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    pub samples: usize,
+    pub chunk_rows: usize,
+    pub chr_width: usize,
+    pub wide_pos: bool,
+    pub beta: bool,
+    pub compression: Compression,
+}
+
+/// Fills row blocks from blocks in order.
+pub struct Assembler {
+    shape: Shape,
+    next: ChunkRow,
+    blocks: u64,
+    /// Rows handed on so far.
+    pub rows: u64,
+}
+
+impl Assembler {
+    pub fn new(shape: Shape) -> Self {
+        Self {
+            next: empty(&shape, 0),
+            shape,
+            blocks: 0,
+            rows: 0,
+        }
+    }
+
+    /// Adds the rows of `block` (on chromosome `chr`), handing on each row block it fills.
+    /// A count beyond int32 is an error naming the sample and row.
+    pub fn push(
+        &mut self,
+        block: &Block,
+        chr: &[u8],
+        names: &[String],
+        emit: &mut dyn FnMut(ChunkRow),
+    ) -> Result<()> {
+        let shape = self.shape;
+        if chr.len() > shape.chr_width {
+            return Err(Error::internal("a chromosome name wider than the chr field"));
+        }
+        let label = |row: usize| {
+            format!(
+                "{}:{}-{}",
+                String::from_utf8_lossy(chr),
+                block.starts[row],
+                block.ends[row]
+            )
+        };
+        for row in 0..block.rows() {
+            let at = self.next.rows;
+            if !shape.wide_pos && i32::try_from(block.ends[row]).is_err() {
+                return Err(Error::usage(format!(
+                    "the row {} ends beyond 2^31 - 1, which the study's <i4 positions cannot \
+                     hold; load with --wide-pos",
+                    label(row)
+                )));
+            }
+            for sample in 0..shape.samples {
+                let slot = sample * shape.chunk_rows + at;
+                let what = |matrix: &str| {
+                    move || format!("{matrix} of sample {:?} at {}", names[sample], label(row))
+                };
+                self.next.m[slot] = to_i32(block.m[(sample, row)], what("M"))?;
+                self.next.cov[slot] = to_i32(block.cov[(sample, row)], what("Cov"))?;
+            }
+            self.next.chr[at * shape.chr_width..][..chr.len()].copy_from_slice(chr);
+            self.next.start[at] = block.starts[row];
+            self.next.end[at] = block.ends[row];
+            self.next.rows += 1;
+            if self.next.rows == shape.chunk_rows {
+                self.hand_on(emit);
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands on the last, partly filled row block, if any.
+    pub fn finish(&mut self, emit: &mut dyn FnMut(ChunkRow)) {
+        if self.next.rows > 0 {
+            self.hand_on(emit);
+        }
+    }
+
+    fn hand_on(&mut self, emit: &mut dyn FnMut(ChunkRow)) {
+        self.blocks += 1;
+        let full = std::mem::replace(&mut self.next, empty(&self.shape, self.blocks));
+        self.rows += full.rows as u64;
+        emit(full);
+    }
+}
+
+fn empty(shape: &Shape, block: u64) -> ChunkRow {
+    let cells = shape.samples * shape.chunk_rows;
+    ChunkRow {
+        block,
+        rows: 0,
+        m: vec![0; cells],
+        cov: vec![0; cells],
+        chr: vec![0; shape.chunk_rows * shape.chr_width],
+        start: vec![0; shape.chunk_rows],
+        end: vec![0; shape.chunk_rows],
+    }
+}
+
+/// The stored form of a row block: every chunk shuffled and compressed (raw without
+/// compression), as the datasets' filters expect.
+pub fn compress(row: &ChunkRow, shape: &Shape) -> Result<StoredRow> {
+    let stored = |raw: Vec<u8>, element_size: usize| -> Result<Vec<u8>> {
+        match ChunkCompressor::new(shape.compression, element_size) {
+            None => Ok(raw),
+            Some(mut compressor) => {
+                let mut out = Vec::new();
+                compressor.compress(&raw, &mut out)?;
+                Ok(out)
+            }
+        }
+    };
+    let r = shape.chunk_rows;
+    let mut matrices = Vec::with_capacity(shape.samples * (2 + usize::from(shape.beta)));
+    for sample in 0..shape.samples {
+        let m = &row.m[sample * r..][..r];
+        let cov = &row.cov[sample * r..][..r];
+        matrices.push((Matrix::M, sample, stored(le_bytes(m), 4)?));
+        matrices.push((Matrix::Cov, sample, stored(le_bytes(cov), 4)?));
+        if shape.beta {
+            let beta: Vec<u8> = m
+                .iter()
+                .zip(cov)
+                .flat_map(|(&m, &cov)| {
+                    let value = if cov == 0 {
+                        f32::NAN
+                    } else {
+                        (f64::from(m) / f64::from(cov)) as f32
+                    };
+                    value.to_le_bytes()
+                })
+                .collect();
+            matrices.push((Matrix::Beta, sample, stored(beta, 4)?));
+        }
+    }
+    let positions = |values: &[i64]| -> Vec<u8> {
+        if shape.wide_pos {
+            values.iter().flat_map(|value| value.to_le_bytes()).collect()
+        } else {
+            // Checked to fit by the assembler.
+            values
+                .iter()
+                .flat_map(|&value| (value as i32).to_le_bytes())
+                .collect()
+        }
+    };
+    let pos_size = if shape.wide_pos { 8 } else { 4 };
+    let labels = vec![
+        (Label::Chr, stored(row.chr.clone(), shape.chr_width)?),
+        (Label::Start, stored(positions(&row.start), pos_size)?),
+        (Label::End, stored(positions(&row.end), pos_size)?),
+    ];
+    Ok(StoredRow {
+        block: row.block,
+        rows: row.rows,
+        matrices,
+        labels,
+    })
+}
+
+fn le_bytes(values: &[i32]) -> Vec<u8> {
+    values.iter().flat_map(|value| value.to_le_bytes()).collect()
+}
+
+/// Counts summed per region of a BED file, for every sample.
+pub struct RegionSums {
+    pub regions: Vec<Region>,
+    /// Region numbers of each chromosome, by start.
+    by_chr: std::collections::HashMap<Vec<u8>, Vec<usize>>,
+    samples: usize,
+    /// Sample-major: `m[sample * regions + region]`.
+    m: Vec<i64>,
+    cov: Vec<i64>,
+}
+
+impl RegionSums {
+    pub fn new(regions: Vec<Region>, samples: usize) -> Self {
+        let mut by_chr: std::collections::HashMap<Vec<u8>, Vec<usize>> = Default::default();
+        for (number, region) in regions.iter().enumerate() {
+            by_chr.entry(region.chr.clone()).or_default().push(number);
+        }
+        for numbers in by_chr.values_mut() {
+            numbers.sort_by_key(|&number| regions[number].start);
+        }
+        let cells = samples * regions.len();
+        Self {
+            by_chr,
+            samples,
+            m: vec![0; cells],
+            cov: vec![0; cells],
+            regions,
+        }
+    }
+
+    /// Adds the sites of `block` (on `chr`, one row per site, in position order) to the
+    /// regions that hold them.
+    pub fn add(&mut self, block: &Block, chr: &[u8]) {
+        let (Some(numbers), Some(&first), Some(&last)) =
+            (self.by_chr.get(chr), block.starts.first(), block.starts.last())
+        else {
+            return;
+        };
+        let count = self.regions.len();
+        let reaching = numbers.partition_point(|&number| self.regions[number].start <= last);
+        for &number in &numbers[..reaching] {
+            let region = &self.regions[number];
+            if region.end < first {
+                continue;
+            }
+            let lo = block.starts.partition_point(|&pos| pos < region.start);
+            let hi = block.starts.partition_point(|&pos| pos <= region.end);
+            for sample in 0..self.samples {
+                let m = block.m.row(sample);
+                let cov = block.cov.row(sample);
+                self.m[sample * count + number] += (lo..hi).map(|row| m[row]).sum::<i64>();
+                self.cov[sample * count + number] += (lo..hi).map(|row| cov[row]).sum::<i64>();
+            }
+        }
+    }
+
+    /// The regions as blocks in the file's order (one per stretch on one chromosome), each
+    /// with the chromosome name; rows covered in fewer than `min_samples` samples left out.
+    pub fn into_blocks(self, min_samples: usize) -> Vec<(Vec<u8>, Block)> {
+        let count = self.regions.len();
+        let mut out: Vec<(Vec<u8>, Block)> = Vec::new();
+        let mut number = 0;
+        while number < count {
+            let chr = self.regions[number].chr.clone();
+            let mut end = number;
+            while end < count && self.regions[end].chr == chr {
+                end += 1;
+            }
+            let rows = end - number;
+            let grid = |values: &[i64]| {
+                ndarray::Array2::from_shape_fn((self.samples, rows), |(sample, row)| {
+                    values[sample * count + number + row]
+                })
+            };
+            let mut block = Block {
+                chr: 0,
+                starts: self.regions[number..end].iter().map(|r| r.start).collect(),
+                ends: self.regions[number..end].iter().map(|r| r.end).collect(),
+                m: grid(&self.m),
+                cov: grid(&self.cov),
+                dropped: 0,
+            };
+            if min_samples > 0 {
+                super::block::keep_covered(&mut block, min_samples);
+            }
+            out.push((chr, block));
+            number = end;
+        }
+        out
+    }
+}

@@ -1,0 +1,282 @@
+//! A site x sample matrix file (`txt2h5 matrix`): `M` and `Cov` (and `beta`) of HDF5 shape
+//! (samples, rows), the row labels under `/rows`, the samples under `/samples` and the
+//! sources that make them under `/sources`. Every dataset is flat (integers, floats and
+//! fixed-width strings), so rhdf5's default `h5read` returns each with no NA.
+//!
+//! The matrices are chunked (1, R): one sample's R consecutive rows. A column of one sample
+//! (a column in R) reads N / R whole chunks and no other sample's bytes; a block of rows of
+//! every sample reads one chunk per sample. Chunks arrive compressed from the pool and are
+//! stored whole (`H5Dwrite_chunk`), as `/data`'s are.
+
+use std::path::Path;
+
+use hdf5::types::TypeDescriptor;
+use hdf5::{Dataset, Datatype, File, Group};
+
+use super::attributes::write_string_attr;
+use super::ffi::{write_all, GridDataset};
+use super::filters::register_plugins;
+use super::open::string_attr;
+use crate::codec::Compression;
+
+/// The value of the root's `kind` attribute in a matrix file.
+pub const MATRIX_KIND: &str = "txt2h5 matrix";
+
+/// The datasets of a matrix file that hold one chunk per sample and row block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Matrix {
+    M,
+    Cov,
+    Beta,
+}
+
+/// The row label datasets, one chunk per row block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    Chr,
+    Start,
+    End,
+}
+
+/// How to lay a matrix file out.
+#[derive(Clone, Debug)]
+pub struct MatrixLayout {
+    pub samples: usize,
+    pub chunk_rows: usize,
+    pub chr_width: usize,
+    /// `start` and `end` as `<i8` instead of `<i4`.
+    pub wide_pos: bool,
+    pub compression: Compression,
+    pub beta: bool,
+}
+
+/// What the file records about its samples and where it came from.
+#[derive(Clone, Debug)]
+pub struct MatrixFacts {
+    pub sample_names: Vec<String>,
+    /// `(recorded path, sample name)` of each source that makes a sample, in study order.
+    pub sources: Vec<(String, String)>,
+    pub study: String,
+    pub rows_kind: String,
+    pub options: String,
+    pub command_line: String,
+    pub created: String,
+}
+
+/// A matrix file being written by one thread.
+pub struct MatrixWriter {
+    file: File,
+    m: GridDataset,
+    cov: GridDataset,
+    beta: Option<GridDataset>,
+    chr: GridDataset,
+    start: GridDataset,
+    end: GridDataset,
+    samples: u64,
+    chunk_rows: u64,
+}
+
+impl MatrixWriter {
+    /// Creates (truncating) the file at `path` with empty, resizable datasets.
+    pub fn create(path: &Path, layout: &MatrixLayout) -> hdf5::Result<Self> {
+        register_plugins();
+        let file = File::create(path)?;
+        let rows = file.create_group("rows")?;
+        let filters = layout.compression.filters();
+        let samples = layout.samples;
+        let matrix = |name: &str, ty: TypeDescriptor| -> hdf5::Result<GridDataset> {
+            let datatype = Datatype::from_descriptor(&ty)?;
+            let data = file
+                .new_dataset_builder()
+                .chunk((1, layout.chunk_rows))
+                .set_filters(&filters)
+                .empty_as(&datatype)
+                .shape((samples, 0..))
+                .create(name)?;
+            Ok(GridDataset::new(data))
+        };
+        let label = |name: &str, ty: TypeDescriptor| -> hdf5::Result<GridDataset> {
+            let datatype = Datatype::from_descriptor(&ty)?;
+            let data = rows
+                .new_dataset_builder()
+                .chunk(layout.chunk_rows)
+                .set_filters(&filters)
+                .empty_as(&datatype)
+                .shape(0..)
+                .create(name)?;
+            Ok(GridDataset::new(data))
+        };
+        let int = TypeDescriptor::Integer(hdf5::types::IntSize::U4);
+        let pos = TypeDescriptor::Integer(if layout.wide_pos {
+            hdf5::types::IntSize::U8
+        } else {
+            hdf5::types::IntSize::U4
+        });
+        let float = TypeDescriptor::Float(hdf5::types::FloatSize::U4);
+        Ok(Self {
+            m: matrix("M", int.clone())?,
+            cov: matrix("Cov", int)?,
+            beta: layout
+                .beta
+                .then(|| matrix("beta", float))
+                .transpose()?,
+            chr: label("chr", TypeDescriptor::FixedAscii(layout.chr_width))?,
+            start: label("start", pos.clone())?,
+            end: label("end", pos)?,
+            samples: samples as u64,
+            chunk_rows: layout.chunk_rows as u64,
+            file,
+        })
+    }
+
+    /// Grows every dataset to `rows` rows.
+    pub fn set_rows(&mut self, rows: u64) -> hdf5::Result<()> {
+        for matrix in [Some(&self.m), Some(&self.cov), self.beta.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            matrix.set_extent(&[self.samples, rows])?;
+        }
+        for label in [&self.chr, &self.start, &self.end] {
+            label.set_extent(&[rows])?;
+        }
+        Ok(())
+    }
+
+    /// Stores the chunk of `sample` at row block `block` of a matrix, already compressed.
+    pub fn write_matrix_chunk(
+        &self,
+        matrix: Matrix,
+        sample: usize,
+        block: u64,
+        stored: &[u8],
+    ) -> hdf5::Result<()> {
+        let data = match matrix {
+            Matrix::M => &self.m,
+            Matrix::Cov => &self.cov,
+            Matrix::Beta => self.beta.as_ref().expect("created with --beta"),
+        };
+        data.write_chunk(&[sample as u64, block * self.chunk_rows], stored)
+    }
+
+    /// Stores the chunk of row block `block` of a label dataset, already compressed.
+    pub fn write_label_chunk(&self, label: Label, block: u64, stored: &[u8]) -> hdf5::Result<()> {
+        let data = match label {
+            Label::Chr => &self.chr,
+            Label::Start => &self.start,
+            Label::End => &self.end,
+        };
+        data.write_chunk(&[block * self.chunk_rows], stored)
+    }
+
+    /// Writes `/samples`, `/sources`, the descriptions and attributes, then closes.
+    pub fn finish(self, facts: &MatrixFacts) -> hdf5::Result<()> {
+        let file = &self.file;
+        let samples = file.create_group("samples")?;
+        write_strings(&samples, "name", &facts.sample_names)?;
+        let sources = file.create_group("sources")?;
+        let (paths, names): (Vec<String>, Vec<String>) = facts.sources.iter().cloned().unzip();
+        write_strings(&sources, "path", &paths)?;
+        write_strings(&sources, "sample", &names)?;
+        let describe = |data: &Dataset, text: &str| write_string_attr(data, "description", text);
+        describe(
+            self.m.dataset(),
+            "methylated counts (c), HDF5 shape (samples, rows): rows x samples in R",
+        )?;
+        describe(
+            self.cov.dataset(),
+            "total counts (c + t), HDF5 shape (samples, rows): rows x samples in R",
+        )?;
+        if let Some(beta) = &self.beta {
+            describe(beta.dataset(), "M / Cov as float32, NaN where Cov is 0")?;
+        }
+        describe(self.chr.dataset(), "chromosome of each row")?;
+        describe(
+            self.start.dataset(),
+            "first position of each row, 1-based (start = end for single sites)",
+        )?;
+        describe(self.end.dataset(), "last position of each row, 1-based, inclusive")?;
+        for (name, value) in [
+            ("kind", MATRIX_KIND),
+            ("tool", "txt2h5"),
+            ("tool_version", env!("CARGO_PKG_VERSION")),
+            ("study", facts.study.as_str()),
+            ("rows_kind", facts.rows_kind.as_str()),
+            ("options", facts.options.as_str()),
+            ("command_line", facts.command_line.as_str()),
+            ("created", facts.created.as_str()),
+        ] {
+            write_string_attr(file, name, value)?;
+        }
+        file.flush()?;
+        drop(self.m);
+        drop(self.cov);
+        drop(self.beta);
+        drop(self.chr);
+        drop(self.start);
+        drop(self.end);
+        self.file.close()
+    }
+}
+
+/// A one-dimensional dataset of fixed-width strings, as wide as the longest (at least 1).
+fn write_strings(group: &Group, name: &str, values: &[String]) -> hdf5::Result<()> {
+    let width = values.iter().map(String::len).max().unwrap_or(0).max(1);
+    let datatype = Datatype::from_descriptor(&TypeDescriptor::FixedAscii(width))?;
+    let data = group
+        .new_dataset_builder()
+        .empty_as(&datatype)
+        .shape(values.len())
+        .create(name)?;
+    let mut bytes = Vec::with_capacity(values.len() * width);
+    for value in values {
+        bytes.extend_from_slice(value.as_bytes());
+        bytes.resize(bytes.len() + width - value.len(), 0);
+    }
+    write_all(&data, &datatype, &bytes)
+}
+
+/// What `inspect` shows of a matrix file.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MatrixSummary {
+    pub samples: Vec<String>,
+    pub rows: u64,
+    pub rows_kind: String,
+    pub beta: bool,
+    pub study: Option<String>,
+    pub options: Option<String>,
+    pub command_line: Option<String>,
+    pub created: Option<String>,
+    pub tool_version: Option<String>,
+}
+
+/// The summary of the matrix file `path`, or `None` if it is not one (no `kind` attribute
+/// naming it).
+pub fn matrix_summary(path: &Path) -> hdf5::Result<Option<MatrixSummary>> {
+    register_plugins();
+    let file = File::open(path)?;
+    if string_attr(&file, "kind").as_deref() != Some(MATRIX_KIND) {
+        return Ok(None);
+    }
+    let names = file.dataset("samples/name")?;
+    let width = names.dtype()?.size();
+    let datatype = Datatype::from_descriptor(&TypeDescriptor::FixedAscii(width))?;
+    let bytes = super::ffi::read_all(&names, &datatype)?;
+    let samples = bytes
+        .chunks_exact(width)
+        .map(|name| String::from_utf8_lossy(crate::schema::trim_nul(name)).into_owned())
+        .collect();
+    let m = file.dataset("M")?;
+    let rows = m.shape().get(1).copied().unwrap_or(0) as u64;
+    Ok(Some(MatrixSummary {
+        samples,
+        rows,
+        rows_kind: string_attr(&file, "rows_kind").unwrap_or_default(),
+        beta: file.link_exists("beta"),
+        study: string_attr(&file, "study"),
+        options: string_attr(&file, "options"),
+        command_line: string_attr(&file, "command_line"),
+        created: string_attr(&file, "created"),
+        tool_version: string_attr(&file, "tool_version"),
+    }))
+}
