@@ -7,5 +7,6 @@
 pub mod export;
 pub mod inspect;
 pub mod load;
+pub mod matrix;
 pub mod merge;
 pub mod report;

@@ -61,7 +61,9 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit_code, Error};
-use crate::settings::{ExportSettings, InspectSettings, LoadSettings, MergeSettings};
+use crate::settings::{
+    ExportSettings, InspectSettings, LoadSettings, MatrixSettings, MergeSettings,
+};
 use crate::signals::Interrupt;
 
 /// The whole program: parse flags, run, report, and map the outcome to an exit status.
@@ -127,6 +129,20 @@ fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 print_stdout(report.to_text().trim_end())
             }
+        }
+        Command::Matrix(args) => {
+            let settings = MatrixSettings::from_args(args, shell::command_line())?;
+            let report = command::matrix::matrix(&settings, &interrupt)?;
+            if !settings.quiet {
+                for note in &report.notes {
+                    say(&format!("note: {note}"));
+                }
+                say(&report.summary_line());
+            }
+            if settings.json {
+                print_stdout(&serde_json::to_string_pretty(&report).expect("a report serializes"))?;
+            }
+            Ok(())
         }
         Command::Export(args) => {
             let settings = ExportSettings::from_args(args)?;

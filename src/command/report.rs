@@ -163,7 +163,7 @@ fn human_rate(rows_per_second: f64) -> String {
 }
 
 /// `1 row`, `2 rows`, `1,000 rows`.
-fn rows(count: u64) -> String {
+pub(crate) fn rows(count: u64) -> String {
     let unit = if count == 1 { "row" } else { "rows" };
     format!("{} {unit}", group_thousands(count))
 }

@@ -116,10 +116,7 @@ impl MatrixWriter {
         Ok(Self {
             m: matrix("M", int.clone())?,
             cov: matrix("Cov", int)?,
-            beta: layout
-                .beta
-                .then(|| matrix("beta", float))
-                .transpose()?,
+            beta: layout.beta.then(|| matrix("beta", float)).transpose()?,
             chr: label("chr", TypeDescriptor::FixedAscii(layout.chr_width))?,
             start: label("start", pos.clone())?,
             end: label("end", pos)?,
@@ -195,7 +192,10 @@ impl MatrixWriter {
             self.start.dataset(),
             "first position of each row, 1-based (start = end for single sites)",
         )?;
-        describe(self.end.dataset(), "last position of each row, 1-based, inclusive")?;
+        describe(
+            self.end.dataset(),
+            "last position of each row, 1-based, inclusive",
+        )?;
         for (name, value) in [
             ("kind", MATRIX_KIND),
             ("tool", "txt2h5"),

@@ -179,7 +179,11 @@ pub fn run_in_order<T: Send>(
 
 /// The stored bytes of a task's chunk, or the records of its rows `from..to` where they
 /// are stored raw or a filter was skipped on the chunk.
-pub(crate) fn read_stored(segment: &Segment, task: &ChunkTask, record_size: usize) -> Result<Stored> {
+pub(crate) fn read_stored(
+    segment: &Segment,
+    task: &ChunkTask,
+    record_size: usize,
+) -> Result<Stored> {
     let hdf5_error = |error| Error::hdf5(&segment.path, error);
     let records = |bytes: &mut Vec<u8>| {
         segment

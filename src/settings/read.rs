@@ -4,10 +4,10 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use super::{parse_compression, resolve_threads};
-use crate::defaults;
-use crate::error::Error;
 use crate::cli::{ExportArgs, ExportFormat, InspectArgs, MatrixArgs, SourceName};
 use crate::codec::Compression;
+use crate::defaults;
+use crate::error::Error;
 use crate::error::Result;
 use crate::h5::escape_bytes;
 use crate::query::select::SourceGlob;

@@ -70,7 +70,9 @@ impl Assembler {
     ) -> Result<()> {
         let shape = self.shape;
         if chr.len() > shape.chr_width {
-            return Err(Error::internal("a chromosome name wider than the chr field"));
+            return Err(Error::internal(
+                "a chromosome name wider than the chr field",
+            ));
         }
         let label = |row: usize| {
             format!(
@@ -91,7 +93,7 @@ impl Assembler {
             }
             for sample in 0..shape.samples {
                 let slot = sample * shape.chunk_rows + at;
-                let what = |matrix: &str| {
+                let what = |matrix: &'static str| {
                     move || format!("{matrix} of sample {:?} at {}", names[sample], label(row))
                 };
                 self.next.m[slot] = to_i32(block.m[(sample, row)], what("M"))?;
@@ -174,7 +176,10 @@ pub fn compress(row: &ChunkRow, shape: &Shape) -> Result<StoredRow> {
     }
     let positions = |values: &[i64]| -> Vec<u8> {
         if shape.wide_pos {
-            values.iter().flat_map(|value| value.to_le_bytes()).collect()
+            values
+                .iter()
+                .flat_map(|value| value.to_le_bytes())
+                .collect()
         } else {
             // Checked to fit by the assembler.
             values
@@ -198,7 +203,10 @@ pub fn compress(row: &ChunkRow, shape: &Shape) -> Result<StoredRow> {
 }
 
 fn le_bytes(values: &[i32]) -> Vec<u8> {
-    values.iter().flat_map(|value| value.to_le_bytes()).collect()
+    values
+        .iter()
+        .flat_map(|value| value.to_le_bytes())
+        .collect()
 }
 
 /// Counts summed per region of a BED file, for every sample.
@@ -234,9 +242,11 @@ impl RegionSums {
     /// Adds the sites of `block` (on `chr`, one row per site, in position order) to the
     /// regions that hold them.
     pub fn add(&mut self, block: &Block, chr: &[u8]) {
-        let (Some(numbers), Some(&first), Some(&last)) =
-            (self.by_chr.get(chr), block.starts.first(), block.starts.last())
-        else {
+        let (Some(numbers), Some(&first), Some(&last)) = (
+            self.by_chr.get(chr),
+            block.starts.first(),
+            block.starts.last(),
+        ) else {
             return;
         };
         let count = self.regions.len();

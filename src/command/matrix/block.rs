@@ -110,7 +110,15 @@ pub fn merge(mut window: WindowRows, samples: usize, keys: Keys, min_samples: us
 /// Leaves out the rows of `block` with Cov > 0 in fewer than `min_samples` samples.
 pub(super) fn keep_covered(block: &mut Block, min_samples: usize) {
     let keep: Vec<usize> = (0..block.rows())
-        .filter(|&row| block.cov.column(row).iter().filter(|&&value| value > 0).count() >= min_samples)
+        .filter(|&row| {
+            block
+                .cov
+                .column(row)
+                .iter()
+                .filter(|&&value| value > 0)
+                .count()
+                >= min_samples
+        })
         .collect();
     if keep.len() == block.rows() {
         return;
@@ -179,7 +187,10 @@ mod tests {
         assert_eq!(block.cov.row(1).to_vec(), [0, 3, 1]);
         let window = WindowRows {
             chr: 0,
-            parts: vec![(0, vec![entry(5, 1, 0), entry(6, 0, 0)]), (1, vec![entry(5, 0, 1)])],
+            parts: vec![
+                (0, vec![entry(5, 1, 0), entry(6, 0, 0)]),
+                (1, vec![entry(5, 0, 1)]),
+            ],
         };
         let block = merge(window, 2, Keys::Sites, 2);
         assert_eq!((block.starts.clone(), block.dropped), (vec![5], 1));

@@ -183,7 +183,9 @@ pub fn plan(
             let needed = if stream.sorted {
                 // The pos of the task's first row of the stream: a chunk start's anchor, or
                 // else the run's own first row.
-                let pos = index.anchor_at(lo).map_or(stream.min_pos, |anchor| anchor.pos);
+                let pos = index
+                    .anchor_at(lo)
+                    .map_or(stream.min_pos, |anchor| anchor.pos);
                 let key = pos.saturating_sub(cuts.shift);
                 first + chr_bounds[stream.chr].partition_point(|&bound| bound <= key)
             } else {
@@ -218,8 +220,12 @@ fn bounds(index: &PositionIndex, runs: &[&Run], cuts: Cuts) -> Vec<i64> {
     let mut sorted_runs = 0;
     for run in runs.iter().filter(|run| run.sorted) {
         sorted_runs += 1;
-        let from = index.anchors.partition_point(|anchor| anchor.row < run.first_row);
-        let to = index.anchors.partition_point(|anchor| anchor.row < run.end_row());
+        let from = index
+            .anchors
+            .partition_point(|anchor| anchor.row < run.first_row);
+        let to = index
+            .anchors
+            .partition_point(|anchor| anchor.row < run.end_row());
         keys.push(run.min_pos.saturating_sub(cuts.shift));
         keys.extend(
             index.anchors[from..to]

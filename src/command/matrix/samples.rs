@@ -136,7 +136,9 @@ fn from_file(study: &Study, selection: &Selection, file: &Path) -> Result<Sample
             ));
         }
         let (pattern, sample) = (fields[0].trim(), fields[1].trim());
-        if index == 0 && pattern.eq_ignore_ascii_case("source") && sample.eq_ignore_ascii_case("sample")
+        if index == 0
+            && pattern.eq_ignore_ascii_case("source")
+            && sample.eq_ignore_ascii_case("sample")
         {
             continue;
         }
