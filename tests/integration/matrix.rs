@@ -1,0 +1,282 @@
+//! `txt2h5 matrix`: the site x sample M and Cov matrices against a numpy reference
+//! (`tests/support/matrix_ref.py`) in every mode, and against bsseq's own `read.bismark` and
+//! `getCoverage` in R where R with bsseq is installed; its refusals of bad input.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{expect_code, python, repo, run, stderr, TestDir};
+
+/// Generated coverage files (one not sorted) and CpG reports, loaded with small chunks so
+/// that every chromosome spans many windows.
+fn study() -> TestDir {
+    let dir = TestDir::new();
+    let script = repo().join("tests/support/matrix_ref.py");
+    let made = Command::new(python())
+        .arg(&script)
+        .args(["make", "."])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let load = |args: &[&str]| {
+        let output = run(dir.path(), args);
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    load(&[
+        "load",
+        "cov",
+        "-o",
+        "cov.h5",
+        "--chunk-rows",
+        "300",
+        "--chr-width",
+        "16",
+        "-q",
+    ]);
+    load(&[
+        "load",
+        "rep",
+        "-o",
+        "rep.h5",
+        "--extra",
+        "strand",
+        "--chunk-rows",
+        "300",
+        "--chr-width",
+        "16",
+        "-q",
+    ]);
+    dir
+}
+
+fn matrix(dir: &Path, args: &[&str]) {
+    let mut all = vec!["matrix"];
+    all.extend_from_slice(args);
+    let output = run(dir, &all);
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// Runs the numpy reference check of `MATRIX` against the files it was built from.
+fn numpy_check(dir: &Path, matrix: &str, files: &str, options: &[&str]) {
+    let mut files: Vec<String> = std::fs::read_dir(dir.join(files))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let output = Command::new(python())
+        .arg(repo().join("tests/support/matrix_ref.py"))
+        .args(["check", matrix])
+        .args(&files)
+        .args(options)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{matrix} {options:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("matrix equal"));
+}
+
+#[test]
+fn sites_tiles_regions_and_samples_equal_numpy() {
+    let dir = study();
+    let d = dir.path();
+    matrix(d, &["cov.h5", "-o", "sites.h5", "--beta", "-q"]);
+    numpy_check(d, "sites.h5", "cov", &["--beta"]);
+    matrix(
+        d,
+        &["rep.h5", "-o", "collapsed.h5", "--strand-collapse", "-q"],
+    );
+    numpy_check(d, "collapsed.h5", "rep", &["--collapse"]);
+    dir.write(
+        "samples.tsv",
+        b"S1.bismark.cov.gz\tA\nS3.bismark.cov.gz\tA\nS2.bismark.cov.gz\tB\n",
+    );
+    matrix(
+        d,
+        &[
+            "cov.h5",
+            "-o",
+            "summed.h5",
+            "--samples",
+            "samples.tsv",
+            "--min-samples",
+            "2",
+            "-q",
+        ],
+    );
+    numpy_check(
+        d,
+        "summed.h5",
+        "cov",
+        &["--samples", "samples.tsv", "--min-samples", "2"],
+    );
+    matrix(
+        d,
+        &[
+            "cov.h5", "-o", "tiles.h5", "--tile", "1000", "-q", "-j", "1",
+        ],
+    );
+    numpy_check(d, "tiles.h5", "cov", &["--tile", "1000"]);
+    dir.write(
+        "regions.bed",
+        b"chr2\t1000\t5000\nchr1\t0\t3000\nchrZ\t0\t10\nchr1\t2000\t60000\n",
+    );
+    matrix(
+        d,
+        &[
+            "cov.h5",
+            "-o",
+            "regions.h5",
+            "--regions",
+            "regions.bed",
+            "-q",
+        ],
+    );
+    numpy_check(d, "regions.h5", "cov", &["--regions", "regions.bed"]);
+}
+
+#[test]
+fn min_samples_is_counted_in_the_summary() {
+    let dir = study();
+    let output = run(
+        dir.path(),
+        &["matrix", "cov.h5", "-o", "m.h5", "--min-samples", "4"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("left out") && text.contains("covered in fewer than 4 samples"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_input_is_refused_and_leaves_nothing() {
+    let dir = study();
+    let d = dir.path();
+    let refused = |args: &[&str], code: i32, says: &str| {
+        let output = run(d, args);
+        expect_code(&output, code);
+        assert!(
+            stderr(&output).contains(says),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(!d.join("m.h5").exists(), "{args:?} left an output");
+    };
+    refused(
+        &["matrix", "cov.h5", "-o", "m.h5", "--strand-collapse"],
+        2,
+        "--extra strand",
+    );
+    dir.write("none.tsv", b"nothing_like_this.gz\tA\n");
+    refused(
+        &["matrix", "cov.h5", "-o", "m.h5", "--samples", "none.tsv"],
+        3,
+        "line 1, column 1: \"nothing_like_this.gz\" names no selected source",
+    );
+    dir.write("twice.tsv", b"S1.bismark.cov.gz\tA\nS1*\tB\n");
+    refused(
+        &["matrix", "cov.h5", "-o", "m.h5", "--samples", "twice.tsv"],
+        3,
+        "line 2, column 1",
+    );
+    dir.write("bad.bed", b"chr1\t10\t20\nchr1\tten\t20\n");
+    refused(
+        &["matrix", "cov.h5", "-o", "m.h5", "--regions", "bad.bed"],
+        3,
+        "line 2, column 2",
+    );
+    dir.write("not.h5", b"chr1\t1\t50\t1\t1\n");
+    refused(&["matrix", "not.h5", "-o", "m.h5"], 2, "not an HDF5 file");
+    refused(
+        &["matrix", "cov.h5", "-o", "cov.h5", "--force"],
+        2,
+        "the study itself",
+    );
+}
+
+/// Whether R with bsseq is here; with `TXT2H5_REQUIRE_R=1` (CI) its absence fails.
+fn bsseq_present() -> bool {
+    let present = Command::new("Rscript")
+        .args([
+            "-e",
+            "suppressMessages({library(rhdf5); library(bsseq); library(HDF5Array)})",
+        ])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        present || std::env::var_os("TXT2H5_REQUIRE_R").is_none(),
+        "TXT2H5_REQUIRE_R is set but R with bsseq is missing: run scripts/setup-r as root"
+    );
+    present
+}
+
+const R_AGAINST_BSSEQ: &str = r#"
+suppressPackageStartupMessages({library(bsseq); library(rhdf5); library(HDF5Array)})
+same <- function(f, bs) {
+  M <- h5read(f, "M"); Cov <- h5read(f, "Cov")
+  stopifnot(identical(dim(M), dim(bs)))
+  stopifnot(identical(as.character(seqnames(bs)), as.vector(h5read(f, "rows/chr"))))
+  stopifnot(identical(start(bs), as.vector(h5read(f, "rows/start"))))
+  stopifnot(all(M == as.matrix(getCoverage(bs, type = "M"))))
+  stopifnot(all(Cov == as.matrix(getCoverage(bs, type = "Cov"))))
+}
+cov <- sort(Sys.glob("cov/*.gz")); rep <- sort(Sys.glob("rep/*.gz"))
+bs <- read.bismark(cov, strandCollapse = FALSE, verbose = FALSE)
+same("sites.h5", bs)
+same("collapsed.h5", read.bismark(rep, strandCollapse = TRUE, rmZeroCov = TRUE, verbose = FALSE))
+bed <- read.table("regions.bed", sep = "\t", col.names = c("chr", "start", "end"))
+regions <- GRanges(bed$chr, IRanges(bed$start + 1, bed$end))
+for (type in c("M", "Cov")) {
+  want <- getCoverage(bs, regions, type = type, what = "perRegionTotal")
+  want[is.na(want)] <- 0
+  got <- h5read("regions.h5", type)
+  stopifnot(all(got == as.matrix(want)))
+}
+cat("equal to read.bismark and getCoverage\n")
+"#;
+
+#[test]
+fn equals_read_bismark_and_get_coverage_in_r() {
+    if !bsseq_present() {
+        return;
+    }
+    let dir = study();
+    let d = dir.path();
+    matrix(d, &["cov.h5", "-o", "sites.h5", "-q"]);
+    matrix(
+        d,
+        &["rep.h5", "-o", "collapsed.h5", "--strand-collapse", "-q"],
+    );
+    dir.write(
+        "regions.bed",
+        b"chr2\t1000\t5000\nchr1\t0\t3000\nchrZ\t0\t10\nchr1\t2000\t60000\n",
+    );
+    matrix(
+        d,
+        &[
+            "cov.h5",
+            "-o",
+            "regions.h5",
+            "--regions",
+            "regions.bed",
+            "-q",
+        ],
+    );
+    let output = Command::new("Rscript")
+        .current_dir(d)
+        .args(["-e", R_AGAINST_BSSEQ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "R failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("equal to read.bismark"));
+}
