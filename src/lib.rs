@@ -121,6 +121,17 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Inspect(args) => {
             let settings = InspectSettings::from_args(args);
+            // A matrix file says what it holds; anything else is opened as a study, whose
+            // opener says what is wrong with a file that is neither.
+            if let Ok(Some(summary)) = h5::matrix_summary(&settings.file) {
+                return if settings.json {
+                    print_stdout(
+                        &serde_json::to_string_pretty(&summary).expect("a report serializes"),
+                    )
+                } else {
+                    print_stdout(summary.to_text().trim_end())
+                };
+            }
             let study = h5::Study::open(&settings.file)
                 .map_err(|error| error.into_error(&settings.file, "inspect"))?;
             let report = command::inspect::inspect(&study)?;

@@ -250,6 +250,34 @@ pub struct MatrixSummary {
     pub tool_version: Option<String>,
 }
 
+impl MatrixSummary {
+    /// The summary for people.
+    pub fn to_text(&self) -> String {
+        let mut text = format!(
+            "txt2h5 matrix: {} rows ({}) x {} samples\n  datasets: M, Cov{} (int32, HDF5 shape \
+             (samples, rows); rows x samples in R), rows/chr, rows/start, rows/end, \
+             samples/name, sources/path, sources/sample\n  samples: {}\n",
+            crate::progress::group_thousands(self.rows),
+            self.rows_kind,
+            self.samples.len(),
+            if self.beta { ", beta (float32)" } else { "" },
+            self.samples.join(", ")
+        );
+        for (name, value) in [
+            ("study", &self.study),
+            ("options", &self.options),
+            ("created", &self.created),
+            ("tool version", &self.tool_version),
+            ("command line", &self.command_line),
+        ] {
+            if let Some(value) = value {
+                text.push_str(&format!("  {name}: {value}\n"));
+            }
+        }
+        text
+    }
+}
+
 /// The summary of the matrix file `path`, or `None` if it is not one (no `kind` attribute
 /// naming it).
 pub fn matrix_summary(path: &Path) -> hdf5::Result<Option<MatrixSummary>> {

@@ -91,10 +91,10 @@ impl Assembler {
                     label(row)
                 )));
             }
-            for sample in 0..shape.samples {
+            for (sample, name) in names.iter().enumerate().take(shape.samples) {
                 let slot = sample * shape.chunk_rows + at;
                 let what = |matrix: &'static str| {
-                    move || format!("{matrix} of sample {:?} at {}", names[sample], label(row))
+                    move || format!("{matrix} of sample {name:?} at {}", label(row))
                 };
                 self.next.m[slot] = to_i32(block.m[(sample, row)], what("M"))?;
                 self.next.cov[slot] = to_i32(block.cov[(sample, row)], what("Cov"))?;

@@ -280,6 +280,12 @@ fn take_window(plan: &Plan, number: usize, buffers: &mut [Vec<Entry>]) -> Window
         }
         let end = buffer.partition_point(|entry| entry.pos < window.hi);
         let taken: Vec<Entry> = buffer.drain(..end).collect();
+        // What a stream holds stays near a chunk of rows; the room of a larger past is
+        // given back (all of it once its chromosome is done), or it would add up over the
+        // study's streams.
+        if buffer.capacity() > 2 * buffer.len() + 1024 {
+            buffer.shrink_to_fit();
+        }
         if !taken.is_empty() {
             parts.push((plan.streams[stream].sample, taken));
         }
