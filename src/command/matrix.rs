@@ -130,15 +130,6 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
         },
     };
     let plan = plan::plan(&study, &selection, &samples.of_source, &spans, cuts)?;
-    if std::env::var_os("TXT2H5_DEBUG_PLAN").is_some() {
-        let mut per_window = vec![0usize; plan.windows.len()];
-        let mut last = 0;
-        for (number, window) in plan.windows.iter().enumerate() {
-            per_window[number] = window.piece_end - last;
-            last = window.piece_end;
-        }
-        eprintln!("windows {} pieces {} streams {} per window {:?}", plan.windows.len(), plan.pieces.len(), plan.streams.len(), &per_window[..per_window.len().min(40)]);
-    }
     let regions = match &settings.rows {
         MatrixRows::Regions(bed) => Some(read_bed(bed)?),
         _ => None,

@@ -280,3 +280,71 @@ fn equals_read_bismark_and_get_coverage_in_r() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("equal to read.bismark"));
 }
+
+/// The fenced code block after `<!-- marker -->` in the README.
+fn readme_snippet(marker: &str) -> String {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let after = readme
+        .split_once(&format!("<!-- {marker} -->"))
+        .unwrap_or_else(|| panic!("README has no {marker}"))
+        .1;
+    let body = after.split_once("```").unwrap().1;
+    let body = body.split_once('\n').unwrap().1;
+    body.split_once("```").unwrap().0.to_string()
+}
+
+#[test]
+fn the_readme_snippets_run_as_written() {
+    let dir = study();
+    let d = dir.path();
+    matrix(d, &["cov.h5", "-o", "matrix.h5", "-q"]);
+    numpy_check(d, "matrix.h5", "cov", &[]);
+    let python_snippet = dir.write(
+        "snippet.py",
+        readme_snippet("readme-matrix-python").as_bytes(),
+    );
+    let output = Command::new(python())
+        .arg(&python_snippet)
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        printed.starts_with("['S1', 'S2', 'S3', 'S4'] (4, "),
+        "{printed}"
+    );
+    if !bsseq_present() {
+        return;
+    }
+    let r_snippet = dir.write("snippet.R", readme_snippet("readme-matrix-r").as_bytes());
+    let output = Command::new("Rscript")
+        .arg(&r_snippet)
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed = String::from_utf8_lossy(&output.stdout);
+    // A BSseq of every row and sample, its Cov column sums those numpy makes.
+    let sums = Command::new(python())
+        .args([
+            "-c",
+            "import h5py; print(' '.join(str(v) for v in h5py.File('matrix.h5')['Cov'][...].sum(axis=1)))",
+        ])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let sums = String::from_utf8_lossy(&sums.stdout);
+    assert!(printed.contains("An object of type 'BSseq'"), "{printed}");
+    for sum in sums.split_whitespace() {
+        assert!(printed.contains(sum), "{sum} not in {printed}");
+    }
+}
