@@ -10,6 +10,7 @@ afresh (the previous round's is deleted first) after `sync`, so no run pays for 
 pages or the freed blocks of another.
 
 Usage: bench/run.py [--files 16] [--rows 2000000] [--repeat 3] [--cases ...] [--anchors]
+       bench/run.py --cases matrix [--samples 8] [--sites 2000000]   (needs R with bsseq)
                    [--baseline OLD-TXT2H5]
 Run through scripts/bench, which builds txt2h5 and installs the Python requirements.
 """
@@ -84,6 +85,8 @@ def main():
     ap.add_argument("--anchors", action="store_true", help="also run the polars and pandas pipelines")
     ap.add_argument("--data", default=str(ROOT / "bench-data"))
     ap.add_argument("--out", default=None, help="scratch directory for outputs")
+    ap.add_argument("--samples", type=int, default=8, help="matrix case: samples")
+    ap.add_argument("--sites", type=int, default=2_000_000, help="matrix case: CpG sites")
     ap.add_argument("--baseline", default=None,
                     help="another txt2h5 binary (an earlier build) to compare load times with (readback case)")
     a = ap.parse_args()
@@ -91,6 +94,11 @@ def main():
     out = Path(a.out or data / "out")
     out.mkdir(parents=True, exist_ok=True)
     cases = a.cases.split(",")
+    if cases == ["matrix"]:
+        # Needs R with bsseq (scripts/setup-r); not in the default cases.
+        sys.path.insert(0, str(ROOT / "bench"))
+        import matrix_case
+        return matrix_case.run(TXT2H5, SHARED, data, out, PY, a.samples, a.sites, a.repeat)
     texts, gzs, big, big4 = ensure_data(data, a.files, a.rows, big_files=bool({"one-file", "threads", "memory"} & set(cases)))
     seed = [PY, str(SHARED / "anchors" / "seed_pool.py")]
     tool = [TXT2H5, "load", "--force", "--quiet"]
