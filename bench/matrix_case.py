@@ -17,7 +17,7 @@ args <- commandArgs(TRUE)
 files <- sort(Sys.glob(file.path(args[1], "*.bismark.cov.gz")))
 t <- system.time(bs <- read.bismark(files, BACKEND = "HDF5Array", dir = args[2], replace = TRUE,
                                    BPPARAM = MulticoreParam(2), verbose = FALSE))
-cat("read.bismark_s", t[["elapsed"]], "rows", nrow(bs), "\n")
+writeLines(paste("read.bismark_s", t[["elapsed"]], "rows", nrow(bs)), args[3])
 '''
 
 
@@ -47,8 +47,10 @@ def run(tool, shared, data, out, py, samples, sites, repeat):
         keep("txt2h5 load", wall, mib)
         wall, mib, _ = measured([tool, "matrix", "-q", "-f", str(out / "m-study.h5"), "-o", str(out / "m-matrix.h5")])
         keep("txt2h5 matrix", wall, mib)
-        wall, mib, text = measured(["Rscript", str(script), str(study), str(out / "m-rb")])
-        inside = float(re.search(r"read.bismark_s ([\d.]+)", text).group(1))
+        # peak_mem.py keeps the command's output to itself: R writes its timing to a file.
+        timing = out / "read_bismark.time"
+        wall, mib, _ = measured(["Rscript", str(script), str(study), str(out / "m-rb"), str(timing)])
+        inside = float(re.search(r"read.bismark_s ([\d.]+)", timing.read_text()).group(1))
         keep("read.bismark (inside R)", inside, mib)
         keep("Rscript whole (with start-up)", wall, mib)
         print(f"round {round_ + 1}: " + ", ".join(f"{k} {v[0]:.2f} s" for k, v in best.items()), file=sys.stderr)
