@@ -3,7 +3,7 @@
 //! The tree follows the data:
 //!
 //! ```text
-//! cli ─► settings ─► command::{load, merge, inspect, export}
+//! cli ─► settings ─► command::{load, merge, inspect, export, matrix}
 //!                      │
 //!   input/     discover ─► shard ─► encoding ─► split / bgzf  (+ checksum)
 //!   format/    preset / --columns / auto (detect) ─► the parser for each file
@@ -28,7 +28,8 @@
 //! the chunker and the readers; [`shell`] quotes the command line an output records;
 //! [`signals`] and [`progress`] are the terminal's side of a run. Reading back goes the
 //! other way: [`query`] turns regions and sources into row ranges through the position
-//! [`index`] and hands the chunks that hold them, decompressed, to `inspect` and `export`.
+//! [`index`] and hands the chunks that hold them, decompressed, to `inspect` and `export`;
+//! `matrix` reads the same chunks window by window into site x sample counts.
 
 pub mod cli;
 pub mod codec;
