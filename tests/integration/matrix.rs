@@ -152,6 +152,35 @@ fn min_samples_is_counted_in_the_summary() {
         text.contains("left out") && text.contains("covered in fewer than 4 samples"),
         "{text}"
     );
+    // inspect says what a matrix file holds, its row count the datasets'.
+    let rows = Command::new(python())
+        .args(["-c", "import h5py; print(h5py.File('m.h5')['M'].shape[1])"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let rows: u64 = String::from_utf8_lossy(&rows.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let output = run(dir.path(), &["inspect", "m.h5"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = String::from_utf8_lossy(&output.stdout);
+    let expected = format!("txt2h5 matrix: {} rows (sites) x 4 samples", group(rows));
+    assert!(shown.starts_with(&expected), "{shown}");
+    assert!(shown.contains("samples: S1, S2, S3, S4"), "{shown}");
+}
+
+/// `n` with thousands separators, as the summaries print it.
+fn group(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (at, digit) in digits.chars().enumerate() {
+        if at > 0 && (digits.len() - at) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[test]
@@ -347,4 +376,56 @@ fn the_readme_snippets_run_as_written() {
     for sum in sums.split_whitespace() {
         assert!(printed.contains(sum), "{sum} not in {printed}");
     }
+}
+
+/// A `merge --virtual` study gives the matrix of the same rows loaded whole; with a part
+/// missing it is an error naming the part, and nothing is written.
+#[test]
+fn a_virtual_study_gives_the_same_matrix_and_a_missing_part_is_named() {
+    let dir = study();
+    let d = dir.path();
+    for shard in ["1/2", "2/2"] {
+        let part = format!("part{}.h5", &shard[..1]);
+        let output = run(
+            d,
+            &[
+                "load",
+                "cov",
+                "-o",
+                &part,
+                "--shard",
+                shard,
+                "--chr-width",
+                "16",
+                "--chunk-rows",
+                "300",
+                "-q",
+            ],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let output = run(
+        d,
+        &[
+            "merge",
+            "part1.h5",
+            "part2.h5",
+            "-o",
+            "v.h5",
+            "--virtual",
+            "-q",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    matrix(d, &["v.h5", "-o", "virtual.h5", "-q"]);
+    numpy_check(d, "virtual.h5", "cov", &[]);
+    std::fs::rename(d.join("part2.h5"), d.join("elsewhere.h5")).unwrap();
+    let output = run(d, &["matrix", "v.h5", "-o", "m.h5"]);
+    expect_code(&output, 2);
+    let text = stderr(&output);
+    assert!(
+        text.contains("part2.h5") && text.contains("missing"),
+        "{text}"
+    );
+    assert!(!d.join("m.h5").exists());
 }
