@@ -146,7 +146,7 @@ fn too_long(chr: &[u8], width: usize) -> String {
 }
 
 /// Ranges sorted and joined where they touch or overlap; empty ones dropped.
-fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+pub(crate) fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
     ranges.retain(|(lo, hi)| lo < hi);
     ranges.sort_unstable();
     let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());

@@ -165,22 +165,12 @@ fn min_samples_is_counted_in_the_summary() {
     let output = run(dir.path(), &["inspect", "m.h5"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let shown = String::from_utf8_lossy(&output.stdout);
-    let expected = format!("txt2h5 matrix: {} rows (sites) x 4 samples", group(rows));
+    let expected = format!(
+        "txt2h5 matrix: {} rows (sites) x 4 samples",
+        txt2h5::progress::group_thousands(rows)
+    );
     assert!(shown.starts_with(&expected), "{shown}");
     assert!(shown.contains("samples: S1, S2, S3, S4"), "{shown}");
-}
-
-/// `n` with thousands separators, as the summaries print it.
-fn group(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (at, digit) in digits.chars().enumerate() {
-        if at > 0 && (digits.len() - at) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 #[test]

@@ -76,7 +76,7 @@ pub fn run(
         );
         let (mut next_read, mut consumed, mut next_window) = (0usize, 0usize, 0usize);
         let (mut decodes, mut others) = (0usize, 0usize);
-        let (mut merges_out, mut blocks_spawned) = (0usize, 0u64);
+        let mut merges_out = 0usize;
         let mut assembler = Assembler::new(job.shape);
         let mut done = Done::default();
         let mut flushed = false;
@@ -139,7 +139,6 @@ pub fn run(
                 for row in rows_out {
                     spawn_compress(scope, &sender, row, job.shape);
                     others += 1;
-                    blocks_spawned += 1;
                 }
             }
             if flushed && others == 0 && decodes == 0 {
@@ -179,7 +178,6 @@ pub fn run(
                                 for row in rows_out {
                                     spawn_compress(scope, &sender, row, job.shape);
                                     others += 1;
-                                    blocks_spawned += 1;
                                 }
                             }
                         }
@@ -193,7 +191,6 @@ pub fn run(
                     }
                 }
             }
-            debug_assert!(stored.next_number() <= blocks_spawned);
         }
     })
 }

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::h5::Study;
 use crate::index::{PositionIndex, Run};
 use crate::query::chunks::{chunk_tasks, ChunkTask, Span};
-use crate::query::select::Selection;
+use crate::query::select::{merged, Selection};
 
 /// One run of one sample's source on one chromosome.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,17 +244,4 @@ fn bounds(index: &PositionIndex, runs: &[&Run], cuts: Cuts) -> Vec<i64> {
     }
     bounds.dedup();
     bounds
-}
-
-/// Ranges sorted and joined where they touch or overlap.
-fn merged(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
-    ranges.sort_unstable();
-    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
-    for (lo, hi) in ranges {
-        match out.last_mut() {
-            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
-            _ => out.push((lo, hi)),
-        }
-    }
-    out
 }
