@@ -32,6 +32,6 @@ pub use matrix::{
     MATRIX_KIND,
 };
 pub use rows::RowReader;
-pub use sources::{escape_bytes, record_path, LegacySourceRow, SkippedRow, SourceFacts, SourceRow};
+pub use sources::{escape_bytes, record_path, SkippedRow, SourceFacts, SourceRow};
 pub use study::{ExistingOutput, Provenance, Segment, Storage, Study, VirtualPart};
 pub use writer::{OutputWriter, WriterOptions};

@@ -112,7 +112,7 @@ pub fn inspect(study: &Study) -> Result<InspectReport> {
                 format: source.format.as_str().to_string(),
                 first_row: source.first_row,
                 rows: source.rows,
-                skipped: source.skipped,
+                skipped: source.skipped(),
             })
             .collect(),
         chromosomes: study.index.as_ref().map(chromosome_lines),

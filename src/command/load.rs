@@ -183,7 +183,7 @@ impl Run<'_> {
                 Ok(SourceRow::new(SourceFacts {
                     path: &record_path(&input.path).map_err(Error::usage)?,
                     size: input.size,
-                    mtime_ns: input.mtime_ns,
+                    mtime: input.mtime,
                     checksum: tally.checksum,
                     first_row: tally.first_row,
                     rows: tally.rows,

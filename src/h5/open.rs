@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use hdf5::types::{TypeDescriptor, VarLenUnicode};
+use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, File, H5Type, LocationType};
 use hdf5_sys::h5l::H5L_type_t;
 
@@ -18,8 +18,8 @@ use super::error::{Inconsistent, OpenError};
 use super::ffi::{link_type, RowDataset};
 use super::filters::{register_plugins, MAX_CHUNK_BYTES};
 use super::index::{check_index, read_index, IndexError};
-use super::sources::{check_sources, SourcesMismatch};
-use super::{LegacySourceRow, SourceRow};
+use super::sources::{check_sources, read_sources};
+use super::SourceRow;
 use crate::codec::Compression;
 use crate::index::{Anchor, PositionIndex};
 use crate::schema::Schema;
@@ -221,47 +221,4 @@ pub(super) fn string_attr(location: &hdf5::Location, name: &str) -> Option<Strin
     let attr = location.attr(name).ok()?;
     let value: VarLenUnicode = attr.read_scalar().ok()?;
     Some(value.as_str().to_string())
-}
-
-/// `/sources`, from outputs written before or after format presets (by field names). Every
-/// field a reader uses must be there: HDF5 would fill a missing one with zeros.
-pub(super) fn read_sources(sources: &Dataset) -> Result<Vec<SourceRow>, OpenError> {
-    let names: Vec<String> = match sources.dtype()?.to_descriptor()? {
-        TypeDescriptor::Compound(compound) => compound
-            .fields
-            .into_iter()
-            .map(|field| field.name)
-            .collect(),
-        _ => return Err(not_ours("its sources table is not a compound dataset")),
-    };
-    let has_format = names.iter().any(|name| name == "format");
-    let needed: &[&'static str] = if has_format {
-        &[
-            "path",
-            "size",
-            "mtime_ns",
-            "xxh3_128",
-            "first_row",
-            "rows",
-            "format",
-            "skipped",
-        ]
-    } else {
-        &["path", "size", "mtime_ns", "xxh3_128", "first_row", "rows"]
-    };
-    if let Some(missing) = needed
-        .iter()
-        .find(|field| !names.iter().any(|name| name == *field))
-    {
-        return Err(Inconsistent::from(SourcesMismatch::NoField(missing)).into());
-    }
-    Ok(if has_format {
-        sources.read_raw::<SourceRow>()?
-    } else {
-        sources
-            .read_raw::<LegacySourceRow>()?
-            .into_iter()
-            .map(SourceRow::from)
-            .collect()
-    })
 }

@@ -1,7 +1,7 @@
 //! The `/sources` table: which input file every row came from.
 //!
 //! One row per input, in load order. `first_row` and `rows` map dataset rows back to files;
-//! `size`, `mtime_ns` and the content checksum identify a file's exact bytes so that later
+//! `size`, `mtime_s`/`mtime_nsec` and the content checksum identify a file's exact bytes so that later
 //! runs can tell an already-loaded file from a changed one.
 //!
 //! A path is recorded as text (h5py reads it as `str`). A path that is valid UTF-8 is
@@ -20,7 +20,12 @@ use hdf5::{File, H5Type};
 use super::attributes::write_string_attr;
 use crate::format::filter::Skipped;
 
-/// Rows of one input left out on purpose, by reason (the `skipped` column of `/sources`).
+mod earlier;
+
+pub(super) use earlier::read_sources;
+
+/// Rows of one input left out on purpose, by reason: the `skipped_*` columns of
+/// `/sources`, and the `skipped` object of the JSON reports.
 #[derive(H5Type, Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[repr(C)]
 pub struct SkippedRow {
@@ -42,35 +47,9 @@ impl From<Skipped> for SkippedRow {
     }
 }
 
-/// A `/sources` row as written before format presets (no `format`, no `skipped`): read
-/// from older outputs, which are all `native` and left nothing out.
-#[derive(H5Type, Clone, Debug)]
-#[repr(C)]
-pub struct LegacySourceRow {
-    pub path: VarLenUnicode,
-    pub size: u64,
-    pub mtime_ns: i64,
-    pub xxh3_128: FixedAscii<32>,
-    pub first_row: u64,
-    pub rows: u64,
-}
-
-impl From<LegacySourceRow> for SourceRow {
-    fn from(row: LegacySourceRow) -> Self {
-        Self {
-            path: row.path,
-            size: row.size,
-            mtime_ns: row.mtime_ns,
-            xxh3_128: row.xxh3_128,
-            first_row: row.first_row,
-            rows: row.rows,
-            format: "native".parse().expect("no NUL byte"),
-            skipped: SkippedRow::default(),
-        }
-    }
-}
-
-/// One row of `/sources`.
+/// One row of `/sources`. Every field is a plain number or a string, so that R's
+/// `h5read` gives a data.frame with no NA: nothing nested, and the modification time as
+/// seconds and nanoseconds (an int64 of nanoseconds since 1970 is past R's integers).
 #[derive(H5Type, Clone, Debug)]
 #[repr(C)]
 pub struct SourceRow {
@@ -78,8 +57,10 @@ pub struct SourceRow {
     pub path: VarLenUnicode,
     /// Size of the file on disk in bytes (compressed size for gzip inputs).
     pub size: u64,
-    /// Modification time, nanoseconds since the Unix epoch.
-    pub mtime_ns: i64,
+    /// Modification time: whole seconds since the Unix epoch (`st_mtime`).
+    pub mtime_s: i64,
+    /// Modification time: nanoseconds past `mtime_s` (`st_mtim.tv_nsec`), 0..10^9.
+    pub mtime_nsec: u32,
     /// XXH3-128 of the file's bytes as stored on disk, 32 lowercase hex digits.
     pub xxh3_128: FixedAscii<32>,
     /// Index in `/data` of this file's first row.
@@ -89,15 +70,30 @@ pub struct SourceRow {
     /// How the file was read: a preset's name (`native`, `bismark-cov`, ...),
     /// `columns:SPEC`, or `empty` (`auto` on a file with no data line).
     pub format: VarLenUnicode,
-    /// Data lines left out on purpose, by reason.
-    pub skipped: SkippedRow,
+    /// Data lines left out because `pct` would be derived from `c + t = 0`.
+    pub skipped_zero_coverage: u64,
+    /// Data lines left out as not the `--context` asked for.
+    pub skipped_context: u64,
+    /// Data lines left out as not one of the `--mod-code` codes.
+    pub skipped_mod_code: u64,
+}
+
+impl SourceRow {
+    /// The data lines left out on purpose, by reason.
+    pub fn skipped(&self) -> SkippedRow {
+        SkippedRow {
+            zero_coverage: self.skipped_zero_coverage,
+            context: self.skipped_context,
+            mod_code: self.skipped_mod_code,
+        }
+    }
 }
 
 /// What a load learned about one input, for its `/sources` row.
 pub struct SourceFacts<'a> {
     pub path: &'a str,
     pub size: u64,
-    pub mtime_ns: i64,
+    pub mtime: (i64, u32),
     pub checksum: u128,
     pub first_row: u64,
     pub rows: u64,
@@ -110,19 +106,21 @@ impl SourceRow {
         let SourceFacts {
             path,
             size,
-            mtime_ns,
+            mtime,
             checksum,
             first_row,
             rows,
             format,
             skipped,
         } = facts;
+        let skipped = SkippedRow::from(skipped);
         let hex = format!("{checksum:032x}");
         Self {
             // Lossless: `path` is a &str without NUL bytes (Unix paths cannot hold one).
             path: path.parse().expect("a path has no NUL byte"),
             size,
-            mtime_ns,
+            mtime_s: mtime.0,
+            mtime_nsec: mtime.1,
             xxh3_128: FixedAscii::from_ascii(hex.as_bytes()).expect("hex is ASCII"),
             first_row,
             rows,
@@ -130,7 +128,9 @@ impl SourceRow {
                 .replace('\0', "\u{fffd}")
                 .parse()
                 .expect("no NUL byte"),
-            skipped: skipped.into(),
+            skipped_zero_coverage: skipped.zero_coverage,
+            skipped_context: skipped.context,
+            skipped_mod_code: skipped.mod_code,
         }
     }
 }
@@ -177,13 +177,14 @@ pub(super) fn write_sources(file: &File, rows: &[SourceRow]) -> hdf5::Result<()>
     write_string_attr(
         &dataset,
         "description",
-        "one row per input file in load order: path as given, size in bytes, mtime_ns \
-         (nanoseconds since the Unix epoch), xxh3_128 (XXH3-128 of the file's bytes as \
+        "one row per input file in load order: path as given, size in bytes, mtime_s and \
+         mtime_nsec (the modification time: seconds since the Unix epoch and nanoseconds \
+         past them), xxh3_128 (XXH3-128 of the file's bytes as \
          stored, hex), first_row (index in the data dataset of its first row), rows, format \
          (the input layout: a preset name such as native or bismark-cov, columns:SPEC, or \
-         empty), skipped (data lines left out on purpose: zero_coverage where pct would be \
-         derived from c + t = 0, context and mod_code by the --context and --mod-code \
-         filters); a path byte that is not UTF-8 is recorded as U+FDD0 followed by its two \
+         empty), skipped_zero_coverage, skipped_context and skipped_mod_code (data lines \
+         left out on purpose: where pct would be derived from c + t = 0, and by the \
+         --context and --mod-code filters); a path byte that is not UTF-8 is recorded as U+FDD0 followed by its two \
          lowercase hex digits",
     )
 }
@@ -260,7 +261,7 @@ mod tests {
         SourceRow::new(SourceFacts {
             path: "a.txt",
             size: 1,
-            mtime_ns: 0,
+            mtime: (0, 0),
             checksum: 0,
             first_row,
             rows,

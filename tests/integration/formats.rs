@@ -489,43 +489,75 @@ fn append_and_merge_refuse_a_different_schema_naming_both() {
     );
 }
 
-/// Outputs written before presets have a `/sources` without `format` and `skipped`: they
-/// are appended to and merged as `native` files that left nothing out.
-#[test]
-fn outputs_from_before_presets_are_still_appended_to_and_merged() {
-    let dir = TestDir::new();
-    let native = fixture("native/sample.txt");
-    let output = run(dir.path(), &["load", "-o", "old.h5", &native]);
-    expect_code(&output, 0);
-    // Rewrite /sources as the previous release wrote it.
-    let script = r#"
+/// `/sources` as earlier releases wrote it, for [`earlier_sources_layouts_are_appended_to_and_merged`]:
+/// the first layout (no `format`, no skipped counts) and the presets' (a nested compound
+/// `skipped`), both with `mtime_ns`. The rewritten row holds a time with nanoseconds and,
+/// in the presets' layout, skipped counts, so that their conversion is seen.
+const EARLIER_SOURCES: &str = r#"
 import sys, h5py, numpy as np
+layout = sys.argv[2]
 with h5py.File(sys.argv[1], "r+") as f:
     rows = f["sources"][:]
-    legacy = np.dtype([(n, rows.dtype[n]) for n in ("path", "size", "mtime_ns", "xxh3_128", "first_row", "rows")])
-    table = np.empty(len(rows), legacy)
-    for name in legacy.names:
-        table[name] = rows[name]
+    skipped = np.dtype([(k, "<u8") for k in ("zero_coverage", "context", "mod_code")])
+    fields = [(n, rows.dtype[n]) for n in ("path", "size")] + [("mtime_ns", "<i8")]
+    fields += [(n, rows.dtype[n]) for n in ("xxh3_128", "first_row", "rows")]
+    if layout == "presets":
+        fields += [("format", rows.dtype["format"]), ("skipped", skipped)]
+    table = np.empty(len(rows), np.dtype(fields))
+    for name, _ in fields:
+        if name not in ("mtime_ns", "skipped"):
+            table[name] = rows[name]
+    table["mtime_ns"] = 1_700_000_000_123_456_789
+    if layout == "presets":
+        table["skipped"] = (7, 0, 3)
     del f["sources"]
     f.create_dataset("sources", data=table)
 "#;
-    let status = Command::new(python())
-        .current_dir(dir.path())
-        .args(["-c", script, "old.h5"])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let cov = fixture("bismark-cov/sample.bismark.cov");
-    let output = run(dir.path(), &["load", "-o", "old.h5", "--append", &cov]);
-    expect_code(&output, 0);
-    let description = describe(dir.path(), "old.h5");
-    let formats: Vec<&Value> = description["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|source| &source["format"])
-        .collect();
-    assert_eq!(formats, [&json!("native"), &json!("bismark-cov")]);
-    let output = run(dir.path(), &["merge", "-o", "merged.h5", "old.h5"]);
-    expect_code(&output, 0);
+
+/// Outputs of earlier releases are appended to and merged: their `/sources` rows are read
+/// by field names (a file of the first layout as `native` files that left nothing out) and
+/// written in today's flat layout, time and counts kept.
+#[test]
+fn earlier_sources_layouts_are_appended_to_and_merged() {
+    for (layout, skipped) in [
+        (
+            "first",
+            json!({"zero_coverage": 0, "context": 0, "mod_code": 0}),
+        ),
+        (
+            "presets",
+            json!({"zero_coverage": 7, "context": 0, "mod_code": 3}),
+        ),
+    ] {
+        let dir = TestDir::new();
+        let native = fixture("native/sample.txt");
+        let output = run(dir.path(), &["load", "-o", "old.h5", &native]);
+        expect_code(&output, 0);
+        let status = Command::new(python())
+            .current_dir(dir.path())
+            .args(["-c", EARLIER_SOURCES, "old.h5", layout])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let cov = fixture("bismark-cov/sample.bismark.cov");
+        let output = run(dir.path(), &["load", "-o", "old.h5", "--append", &cov]);
+        expect_code(&output, 0);
+        let output = run(dir.path(), &["merge", "-o", "merged.h5", "old.h5"]);
+        expect_code(&output, 0);
+        for file in ["old.h5", "merged.h5"] {
+            let description = describe(dir.path(), file);
+            let sources = description["sources"].as_array().unwrap();
+            let formats: Vec<&Value> = sources.iter().map(|source| &source["format"]).collect();
+            assert_eq!(
+                formats,
+                [&json!("native"), &json!("bismark-cov")],
+                "{layout} {file}"
+            );
+            let first = &sources[0];
+            assert_eq!(first["mtime_s"], json!(1_700_000_000), "{layout} {file}");
+            assert_eq!(first["mtime_nsec"], json!(123_456_789), "{layout} {file}");
+            assert!(first.get("mtime_ns").is_none(), "{layout} {file}: {first}");
+            assert_eq!(first["skipped"], skipped, "{layout} {file}");
+        }
+    }
 }

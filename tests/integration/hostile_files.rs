@@ -456,7 +456,7 @@ fn missing_members_are_named_with_exit_2() {
         ),
         (
             "s = f['sources'][:]; del f['sources']; \
-             f['sources'] = s[['path', 'size', 'mtime_ns', 'xxh3_128', 'first_row']]",
+             f['sources'] = s[['path', 'size', 'mtime_s', 'mtime_nsec', 'xxh3_128', 'first_row', 'format']]",
             "/sources has no field rows",
         ),
     ] {

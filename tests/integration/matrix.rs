@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{expect_code, python, repo, run, stderr, TestDir};
+use crate::util::{expect_code, python, r_present, readme_snippet, repo, run, stderr, TestDir};
 
 /// Generated coverage files (one not sorted) and CpG reports, loaded with small chunks so
 /// that every chromosome spans many windows.
@@ -221,18 +221,7 @@ fn bad_input_is_refused_and_leaves_nothing() {
 
 /// Whether R with bsseq is here; with `TXT2H5_REQUIRE_R=1` (CI) its absence fails.
 fn bsseq_present() -> bool {
-    let present = Command::new("Rscript")
-        .args([
-            "-e",
-            "suppressMessages({library(rhdf5); library(bsseq); library(HDF5Array)})",
-        ])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(
-        present || std::env::var_os("TXT2H5_REQUIRE_R").is_none(),
-        "TXT2H5_REQUIRE_R is set but R with bsseq is missing: run scripts/setup-r as root"
-    );
-    present
+    r_present(&["rhdf5", "bsseq", "HDF5Array"])
 }
 
 const R_AGAINST_BSSEQ: &str = r#"
@@ -298,18 +287,6 @@ fn equals_read_bismark_and_get_coverage_in_r() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("equal to read.bismark"));
-}
-
-/// The fenced code block after `<!-- marker -->` in the README.
-fn readme_snippet(marker: &str) -> String {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let after = readme
-        .split_once(&format!("<!-- {marker} -->"))
-        .unwrap_or_else(|| panic!("README has no {marker}"))
-        .1;
-    let body = after.split_once("```").unwrap().1;
-    let body = body.split_once('\n').unwrap().1;
-    body.split_once("```").unwrap().0.to_string()
 }
 
 #[test]

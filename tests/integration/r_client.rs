@@ -3,35 +3,24 @@
 //! (`scripts/setup-r`); elsewhere each test returns at once and `scripts/test` says on one
 //! line that they were skipped. With `TXT2H5_REQUIRE_R=1` (CI) a missing R is a failure.
 
+use std::path::Path;
 use std::process::Command;
 
-use crate::util::{python, repo, run, TestDir};
+use crate::util::{expect_code, python, r_present, readme_snippet, repo, rscript, run, TestDir};
 
-/// Whether R with rhdf5 is here to run these tests.
-fn r_present() -> bool {
-    let present = Command::new("Rscript")
-        .args(["-e", "suppressMessages(library(rhdf5))"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    assert!(
-        present || std::env::var_os("TXT2H5_REQUIRE_R").is_none(),
-        "TXT2H5_REQUIRE_R is set but Rscript with rhdf5 is missing: run scripts/setup-r as root"
-    );
-    present
+fn rhdf5_present() -> bool {
+    r_present(&["rhdf5"])
 }
 
-/// Runs an R script; returns its stdout, panicking with its stderr if it fails.
-fn rscript(dir: &std::path::Path, script: &str) -> String {
-    let output = Command::new("Rscript")
+fn python_stdout(dir: &Path, script: &str, args: &[&str]) -> String {
+    let output = Command::new(python())
         .current_dir(dir)
-        .args(["-e", script])
+        .arg("-c")
+        .arg(script)
+        .args(args)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "Rscript failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{output:?}");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -39,17 +28,7 @@ fn rscript(dir: &std::path::Path, script: &str) -> String {
 /// float32), the way R prints what `h5read` gave it.
 const R_DUMP_DATA: &str = r#"
 suppressMessages(library(rhdf5))
-warnings_seen <- 0
-read <- function(name) withCallingHandlers(h5read("out.h5", name),
-  warning = function(w) { warnings_seen <<- warnings_seen + 1; invokeRestart("muffleWarning") })
-# NA, not NaN: a pct of NaN (a 0/0 line) is a value, an NA a value R could not read.
-has_na <- function(x) any(vapply(x, function(v) any(is.na(v) & !is.nan(v)), logical(1)))
-d <- read("data")
-for (name in c("index/runs", "index/anchors")) {
-  if (has_na(read(name))) stop(paste(name, "reads with NA"))
-}
-if (has_na(d)) stop("/data reads with NA")
-if (warnings_seen > 0) stop(paste(warnings_seen, "warnings"))
+d <- h5read("out.h5", "data")
 cat(sprintf("%s %d %.9g %d %d\n", d$chr, d$pos, d$pct, d$c, d$t), sep = "")
 "#;
 
@@ -64,8 +43,8 @@ for r in d:
 "#;
 
 #[test]
-fn r_reads_data_and_index_as_h5py_does() {
-    if !r_present() {
+fn r_reads_data_as_h5py_does() {
+    if !rhdf5_present() {
         return;
     }
     let dir = TestDir::new();
@@ -74,15 +53,246 @@ fn r_reads_data_and_index_as_h5py_does() {
         dir.path(),
         &["load", samples.to_str().unwrap(), "-o", "out.h5", "-q"],
     );
-    assert!(output.status.success(), "{output:?}");
+    expect_code(&output, 0);
     let from_r = rscript(dir.path(), R_DUMP_DATA);
-    let from_python = Command::new(python())
-        .current_dir(dir.path())
-        .args(["-c", PY_DUMP_DATA])
-        .output()
-        .unwrap();
-    assert!(from_python.status.success(), "{from_python:?}");
-    let from_python = String::from_utf8_lossy(&from_python.stdout);
+    let from_python = python_stdout(dir.path(), PY_DUMP_DATA, &[]);
     assert!(from_r.lines().count() > 50, "R read only:\n{from_r}");
     assert_eq!(from_r, from_python);
+}
+
+/// Reads every dataset of each file named on the command line with R's default `h5read`
+/// and stops on a warning or an NA (NaN, a value, is allowed: a pct or beta of 0/0); prints
+/// `FILE NAME` for each dataset read.
+const R_READ_EVERY_DATASET: &str = r#"
+suppressMessages(library(rhdf5))
+for (f in commandArgs(TRUE)) {
+  listing <- h5ls(f, recursive = TRUE)
+  listing <- listing[listing$otype == "H5I_DATASET", ]
+  for (k in seq_len(nrow(listing))) {
+    name <- sub("^/+", "", paste(listing$group[k], listing$name[k], sep = "/"))
+    warned <- character(0)
+    value <- withCallingHandlers(h5read(f, name),
+      warning = function(w) { warned <<- c(warned, conditionMessage(w)); invokeRestart("muffleWarning") })
+    if (length(warned)) stop(sprintf("%s %s warns: %s", f, name, paste(warned, collapse = "; ")))
+    values <- if (is.list(value)) value else list(value)
+    if (any(vapply(values, function(v) any(is.na(v) & !is.nan(v)), logical(1))))
+      stop(sprintf("%s %s reads with NA", f, name))
+    cat(f, name, "\n")
+  }
+}
+"#;
+
+/// The same `FILE NAME` lines from h5py, in HDF5's name order as `h5ls` lists them.
+const PY_LIST_DATASETS: &str = r#"
+import sys, h5py
+for f in sys.argv[1:]:
+    names = []
+    h5py.File(f, "r").visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+    by_group = sorted(names, key=lambda n: (n.rsplit("/", 1)[0] if "/" in n else "", n.rsplit("/", 1)[-1]))
+    for name in by_group:
+        print(f, name, "")
+"#;
+
+/// `/sources` as R gives it and as h5py gives it, one line per row, every field.
+const R_DUMP_SOURCES: &str = r#"
+suppressMessages(library(rhdf5))
+for (f in commandArgs(TRUE)) {
+  s <- h5read(f, "sources")
+  cat(sprintf("%s %s %d %d %d %s %d %d %s %d %d %d\n", f, s$path, s$size, s$mtime_s, s$mtime_nsec,
+              s$xxh3_128, s$first_row, s$rows, s$format, s$skipped_zero_coverage,
+              s$skipped_context, s$skipped_mod_code), sep = "")
+}
+"#;
+
+const PY_DUMP_SOURCES: &str = r#"
+import sys, h5py
+for f in sys.argv[1:]:
+    for r in h5py.File(f, "r")["sources"][...]:
+        text = lambda v: v.decode() if isinstance(v, bytes) else v
+        print(f, text(r["path"]), *(int(r[k]) for k in ("size", "mtime_s", "mtime_nsec")), text(r["xxh3_128"]),
+              *(int(r[k]) for k in ("first_row", "rows")), text(r["format"]),
+              *(int(r["skipped_" + k]) for k in ("zero_coverage", "context", "mod_code")))
+"#;
+
+/// Every dataset of every kind of file txt2h5 writes (a load with presets, filters and
+/// extra fields, a merge, a `merge --virtual`, matrices with `--beta`, `--samples` and
+/// `--tile`) reads in R with no warning and no NA, and `/sources` reads as h5py reads it.
+#[test]
+fn r_reads_every_dataset_of_every_output_without_na() {
+    if !rhdf5_present() {
+        return;
+    }
+    let dir = TestDir::new();
+    let d = dir.path();
+    let fixture = |name: &str| repo().join("fixtures").join(name);
+    let samples = fixture("samples");
+    let report = fixture("formats/bismark-report/sample.CpG_report.txt");
+    let cx = fixture("formats/bismark-report/sample.CX_report.txt.gz");
+    let cov = fixture("formats/bismark-cov/sample.bismark.cov");
+    dir.write(
+        "samples.tsv",
+        b"*CX_report.txt.gz\tcx\n*CpG_report.txt\tcpg\n*.bismark.cov\tcpg\n",
+    );
+    for args in [
+        vec!["load", samples.to_str().unwrap(), "-o", "plain.h5"],
+        vec![
+            "load",
+            report.to_str().unwrap(),
+            cx.to_str().unwrap(),
+            "--context",
+            "CG",
+            "--extra",
+            "strand,context",
+            "-o",
+            "presets.h5",
+        ],
+        vec![
+            "load",
+            cov.to_str().unwrap(),
+            "--extra",
+            "strand,context",
+            "-o",
+            "cov.h5",
+        ],
+        vec!["merge", "plain.h5", "--virtual", "-o", "virtual.h5"],
+        vec!["merge", "presets.h5", "cov.h5", "-o", "merged.h5"],
+        vec!["matrix", "plain.h5", "-o", "sites.h5", "--beta"],
+        vec![
+            "matrix",
+            "merged.h5",
+            "-o",
+            "collapsed.h5",
+            "--strand-collapse",
+            "--samples",
+            "samples.tsv",
+        ],
+        vec![
+            "matrix", "plain.h5", "-o", "tiles.h5", "--tile", "1000", "--beta",
+        ],
+    ] {
+        let mut args = args;
+        args.push("-q");
+        expect_code(&run(d, &args), 0);
+    }
+    let files = [
+        "plain.h5",
+        "presets.h5",
+        "cov.h5",
+        "virtual.h5",
+        "merged.h5",
+        "sites.h5",
+        "collapsed.h5",
+        "tiles.h5",
+    ];
+    let script = dir.write("every.R", R_READ_EVERY_DATASET.as_bytes());
+    let from_r = Command::new("Rscript")
+        .current_dir(d)
+        .arg(&script)
+        .args(files)
+        .output()
+        .unwrap();
+    assert!(
+        from_r.status.success(),
+        "R:\n{}",
+        String::from_utf8_lossy(&from_r.stderr)
+    );
+    let mut from_r: Vec<String> = String::from_utf8_lossy(&from_r.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let mut listed: Vec<String> = python_stdout(d, PY_LIST_DATASETS, &files)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    from_r.sort();
+    listed.sort();
+    assert_eq!(from_r, listed, "R did not read every dataset h5py lists");
+    for needed in [
+        "presets.h5 sources ",
+        "sites.h5 beta ",
+        "tiles.h5 rows/end ",
+    ] {
+        assert!(listed.iter().any(|line| line == needed), "{needed}");
+    }
+
+    let studies = ["plain.h5", "presets.h5", "merged.h5", "virtual.h5"];
+    let script = dir.write("sources.R", R_DUMP_SOURCES.as_bytes());
+    let from_r = Command::new("Rscript")
+        .current_dir(d)
+        .arg(&script)
+        .args(studies)
+        .output()
+        .unwrap();
+    assert!(from_r.status.success(), "{from_r:?}");
+    let from_r = String::from_utf8_lossy(&from_r.stdout);
+    let from_python = python_stdout(d, PY_DUMP_SOURCES, &studies);
+    assert_eq!(from_r, from_python);
+    // The filters' counts are there to be read: zero-coverage lines of the CpG report,
+    // contexts other than CG of the CX report.
+    let presets: Vec<&str> = from_r
+        .lines()
+        .filter(|line| line.starts_with("presets.h5 "))
+        .collect();
+    assert_eq!(presets.len(), 2, "{from_r}");
+    let counts = |line: &str| -> Vec<u64> {
+        let fields: Vec<&str> = line.split(' ').collect();
+        fields[fields.len() - 3..]
+            .iter()
+            .map(|v| v.parse().unwrap())
+            .collect()
+    };
+    for (name, reason) in [("CpG_report", 0), ("CX_report", 1)] {
+        let line = presets.iter().find(|line| line.contains(name)).unwrap();
+        assert!(counts(line)[reason] > 0, "{line}");
+    }
+}
+
+/// The README's R snippet runs as written, and what it reads equals h5py's; where a
+/// 64-bit field passes 2^31 (here a `size` set to 3,000,000,123 bytes), the default read
+/// gives NA with a warning, and the README's `bit64conversion = "double"` the exact value.
+#[test]
+fn the_readme_r_snippet_runs_and_bit64conversion_reads_past_2_31() {
+    if !rhdf5_present() {
+        return;
+    }
+    let dir = TestDir::new();
+    let d = dir.path();
+    let samples = repo().join("fixtures/samples");
+    expect_code(
+        &run(
+            d,
+            &["load", samples.to_str().unwrap(), "-o", "study.h5", "-q"],
+        ),
+        0,
+    );
+    dir.write("snippet.R", readme_snippet("readme-r").as_bytes());
+    let printed = rscript(
+        d,
+        "source('snippet.R'); cat(nrow(calls), sum(sources$rows), nrow(sources), \
+         format(mtime[1], '%s'), sources$size[1], '\\n')",
+    );
+    let expected = python_stdout(
+        d,
+        "import h5py, os; f = h5py.File('study.h5'); s = f['sources'][...]; \
+         print(len(f['data']), int(s['rows'].sum()), len(s), int(s['mtime_s'][0]), \
+         int(s['size'][0]), '')",
+        &[],
+    );
+    assert_eq!(printed, expected);
+    python_stdout(
+        d,
+        "import h5py; f = h5py.File('study.h5', 'r+'); s = f['sources'][...]; \
+         s['size'][0] = 3_000_000_123; f['sources'][...] = s",
+        &[],
+    );
+    let printed = rscript(
+        d,
+        r#"suppressMessages(library(rhdf5))
+warned <- FALSE
+plain <- withCallingHandlers(h5read("study.h5", "sources")$size[1],
+  warning = function(w) { warned <<- TRUE; invokeRestart("muffleWarning") })
+cat(is.na(plain), warned, sprintf("%.0f", h5read("study.h5", "sources", bit64conversion = "double")$size[1]), "\n")
+"#,
+    );
+    assert_eq!(printed, "TRUE TRUE 3000000123 \n");
 }

@@ -164,3 +164,51 @@ pub fn wait_for_partial_output(dir: &TestDir, child: &mut std::process::Child) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// Whether Rscript with each of `packages` is here to run an R test; with
+/// `TXT2H5_REQUIRE_R=1` (CI) their absence is a failure, not a skip.
+pub fn r_present(packages: &[&str]) -> bool {
+    let libraries: String = packages
+        .iter()
+        .map(|package| format!("library({package});"))
+        .collect();
+    let present = Command::new("Rscript")
+        .args([
+            "-e",
+            &format!("suppressPackageStartupMessages({{{libraries}}})"),
+        ])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    assert!(
+        present || std::env::var_os("TXT2H5_REQUIRE_R").is_none(),
+        "TXT2H5_REQUIRE_R is set but R with {packages:?} is missing: run scripts/setup-r as root"
+    );
+    present
+}
+
+/// Runs an R script in `dir`; returns its stdout, panicking with its stderr if it fails.
+pub fn rscript(dir: &Path, script: &str) -> String {
+    let output = Command::new("Rscript")
+        .current_dir(dir)
+        .args(["-e", script])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "Rscript failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The fenced code block after `<!-- marker -->` in the README.
+pub fn readme_snippet(marker: &str) -> String {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let after = readme
+        .split_once(&format!("<!-- {marker} -->"))
+        .unwrap_or_else(|| panic!("README has no {marker}"))
+        .1;
+    let body = after.split_once("```").unwrap().1;
+    let body = body.split_once('\n').unwrap().1;
+    body.split_once("```").unwrap().0.to_string()
+}

@@ -78,9 +78,10 @@ def check_loadtxt(out, width, inputs):
         got = (row["path"].decode(), int(row["size"]), row["xxh3_128"].decode(), int(row["first_row"]), int(row["rows"]))
         if want != got:
             problems.append(f"sources row {got} != expected {want}")
-        mtime_ns = os.stat(path).st_mtime_ns
-        if int(row["mtime_ns"]) != mtime_ns:
-            problems.append(f"{path}: mtime_ns {row['mtime_ns']} != {mtime_ns}")
+        stat = os.stat(path)
+        mtime = (int(row["mtime_s"]), int(row["mtime_nsec"]))
+        if mtime != (int(stat.st_mtime), stat.st_mtime_ns % 10**9) or mtime[0] * 10**9 + mtime[1] != stat.st_mtime_ns:
+            problems.append(f"{path}: mtime {mtime} != {stat.st_mtime_ns} ns")
         first += len(part)
     return problems, len(expected)
 
@@ -94,10 +95,16 @@ def check_same(a, b):
 
 
 def source_row(r):
-    """One /sources row as JSON; `format` and `skipped` only in outputs that have them."""
+    """One /sources row as JSON; `format` and `skipped` only in outputs that have them, and
+    `mtime_s`/`mtime_nsec` or (outputs of earlier releases) `mtime_ns` as the file has it."""
     row = {"path": r["path"].decode(), "size": int(r["size"]), "first_row": int(r["first_row"]), "rows": int(r["rows"]),
-           "xxh3_128": r["xxh3_128"].decode(), "mtime_ns": int(r["mtime_ns"])}
+           "xxh3_128": r["xxh3_128"].decode()}
     names = r.dtype.names
+    for name in ("mtime_s", "mtime_nsec", "mtime_ns"):
+        if name in names:
+            row[name] = int(r[name])
+    if "skipped_zero_coverage" in names:
+        row["skipped"] = {k: int(r[f"skipped_{k}"]) for k in ("zero_coverage", "context", "mod_code")}
     if "format" in names:
         value = r["format"]
         row["format"] = value.decode() if isinstance(value, bytes) else value
