@@ -36,6 +36,24 @@ pub fn limit_malloc_arenas() {
     }
 }
 
+/// Gives the free pages inside malloc's heaps back to the system (glibc `malloc_trim`). A
+/// run that frees many buffers of many sizes in turn (the matrix's stream buffers) leaves
+/// free holes that glibc keeps resident; calling this now and then keeps the resident size
+/// near what is in use. Elsewhere than glibc, nothing.
+pub fn give_back_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim takes a byte count and only returns free memory to the
+        // system (madvise on whole free pages); it is thread-safe (it locks each arena).
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
 /// Makes room for `bytes` bytes in `buffer` (its length unchanged), or says which buffer
 /// could not get it. `reserve_exact`, not the doubling of `resize`: a reused buffer grows
 /// once to what it needs, which keeps the address space a load reserves small.

@@ -5,7 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{expect_code, python, r_present, readme_snippet, repo, run, stderr, TestDir};
+use crate::util::{
+    expect_code, python, r_present, readme_snippet, repo, run, stderr, txt2h5, TestDir,
+};
 
 /// Generated coverage files (one not sorted) and CpG reports, loaded with small chunks so
 /// that every chromosome spans many windows.
@@ -51,10 +53,18 @@ fn study() -> TestDir {
 }
 
 fn matrix(dir: &Path, args: &[&str]) {
-    let mut all = vec!["matrix"];
-    all.extend_from_slice(args);
-    let output = run(dir, &all);
-    assert!(output.status.success(), "{}", stderr(&output));
+    matrix_in_budget(dir, args, None);
+}
+
+/// `txt2h5 matrix ARGS`, with `TXT2H5_MATRIX_BUDGET` set to `budget` where given.
+fn matrix_in_budget(dir: &Path, args: &[&str], budget: Option<&str>) {
+    let mut command = txt2h5();
+    command.current_dir(dir).arg("matrix").args(args);
+    if let Some(budget) = budget {
+        command.env("TXT2H5_MATRIX_BUDGET", budget);
+    }
+    let output = command.output().unwrap();
+    assert!(output.status.success(), "{budget:?}: {}", stderr(&output));
 }
 
 /// Runs the numpy reference check of `MATRIX` against the files it was built from.
@@ -80,24 +90,35 @@ fn numpy_check(dir: &Path, matrix: &str, files: &str, options: &[&str]) {
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("matrix equal"));
 }
 
+/// Every mode equals numpy, with the default budget and with tiny ones
+/// (`TXT2H5_MATRIX_BUDGET`): windows of a few rows inside each stored chunk, and chunks read
+/// once per window or per group of windows, as a study of hundreds of samples is read.
 #[test]
 fn sites_tiles_regions_and_samples_equal_numpy() {
     let dir = study();
     let d = dir.path();
-    matrix(d, &["cov.h5", "-o", "sites.h5", "--beta", "-q"]);
-    numpy_check(d, "sites.h5", "cov", &["--beta"]);
-    matrix(
-        d,
-        &["rep.h5", "-o", "collapsed.h5", "--strand-collapse", "-q"],
-    );
-    numpy_check(d, "collapsed.h5", "rep", &["--collapse"]);
     dir.write(
         "samples.tsv",
         b"S1.bismark.cov.gz\tA\nS3.bismark.cov.gz\tA\nS2.bismark.cov.gz\tB\n",
     );
-    matrix(
-        d,
-        &[
+    dir.write(
+        "regions.bed",
+        b"chr2\t1000\t5000\nchr1\t0\t3000\nchrZ\t0\t10\nchr1\t2000\t60000\n",
+    );
+    for budget in [None, Some("40,160"), Some("1,1")] {
+        let matrix = |args: &[&str]| matrix_in_budget(d, args, budget);
+        matrix(&["cov.h5", "-o", "sites.h5", "--beta", "-q", "--force"]);
+        numpy_check(d, "sites.h5", "cov", &["--beta"]);
+        matrix(&[
+            "rep.h5",
+            "-o",
+            "collapsed.h5",
+            "--strand-collapse",
+            "-q",
+            "--force",
+        ]);
+        numpy_check(d, "collapsed.h5", "rep", &["--collapse"]);
+        matrix(&[
             "cov.h5",
             "-o",
             "summed.h5",
@@ -106,37 +127,45 @@ fn sites_tiles_regions_and_samples_equal_numpy() {
             "--min-samples",
             "2",
             "-q",
-        ],
-    );
-    numpy_check(
-        d,
-        "summed.h5",
-        "cov",
-        &["--samples", "samples.tsv", "--min-samples", "2"],
-    );
-    matrix(
-        d,
-        &[
-            "cov.h5", "-o", "tiles.h5", "--tile", "1000", "-q", "-j", "1",
-        ],
-    );
-    numpy_check(d, "tiles.h5", "cov", &["--tile", "1000"]);
-    dir.write(
-        "regions.bed",
-        b"chr2\t1000\t5000\nchr1\t0\t3000\nchrZ\t0\t10\nchr1\t2000\t60000\n",
-    );
-    matrix(
-        d,
-        &[
+            "--force",
+        ]);
+        numpy_check(
+            d,
+            "summed.h5",
+            "cov",
+            &["--samples", "samples.tsv", "--min-samples", "2"],
+        );
+        matrix(&[
+            "cov.h5", "-o", "tiles.h5", "--tile", "1000", "-q", "-j", "1", "--force",
+        ]);
+        numpy_check(d, "tiles.h5", "cov", &["--tile", "1000"]);
+        matrix(&[
             "cov.h5",
             "-o",
             "regions.h5",
             "--regions",
             "regions.bed",
             "-q",
-        ],
-    );
-    numpy_check(d, "regions.h5", "cov", &["--regions", "regions.bed"]);
+            "--force",
+        ]);
+        numpy_check(d, "regions.h5", "cov", &["--regions", "regions.bed"]);
+        matrix(&[
+            "rep.h5",
+            "-o",
+            "region.h5",
+            "--region",
+            "chr1:5000-40000",
+            "--strand-collapse",
+            "-q",
+            "--force",
+        ]);
+        numpy_check(
+            d,
+            "region.h5",
+            "rep",
+            &["--collapse", "--region", "chr1:5000-40000"],
+        );
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@ them, compared with what `txt2h5 matrix` wrote.
 
   matrix_ref.py make DIR                 cov/ (4 coverage files, one shuffled) and rep/ (3 CpG reports)
   matrix_ref.py check MATRIX.h5 FILE... [--collapse] [--samples TSV] [--min-samples N]
-                [--tile BP] [--regions BED] [--beta]
+                [--tile BP] [--regions BED] [--beta] [--region CHR:START-END]
 """
 import argparse, collections, gzip, os, sys
 import h5py, numpy as np
@@ -40,9 +40,13 @@ def make(out):
             fh.write("".join(lines))
 
 
-def rows_of(path, collapse):
+def rows_of(path, collapse, region=None):
+    """(chr, pos, m, u) of each row; with `region` (chr, start, end), only rows whose pos as
+    the file gives it (before the strand shift) is in it."""
     for line in gzip.open(path, "rt"):
         x = line.rstrip("\n").split("\t")
+        if region and not (x[0] == region[0] and region[1] <= int(x[1]) <= region[2]):
+            continue
         if collapse:
             c, p, strand, m, u = x[0], int(x[1]), x[2], int(x[3]), int(x[4])
             if m + u == 0:
@@ -68,7 +72,11 @@ def check(a):
         if f not in sample_of:
             continue
         s = names.index(sample_of[f])
-        for c, p, m, u in rows_of(f, a.collapse):
+        region = None
+        if a.region:
+            chr_, span = a.region.split(":")
+            region = (chr_,) + tuple(int(v) for v in span.split("-"))
+        for c, p, m, u in rows_of(f, a.collapse, region):
             if c not in order:
                 order.append(c)
             key = (order.index(c), (p - 1) // a.tile if a.tile else p)
@@ -114,7 +122,7 @@ def main():
     ap.add_argument("cmd"); ap.add_argument("matrix"); ap.add_argument("files", nargs="+")
     ap.add_argument("--collapse", action="store_true"); ap.add_argument("--samples")
     ap.add_argument("--min-samples", type=int, default=0); ap.add_argument("--tile", type=int)
-    ap.add_argument("--regions"); ap.add_argument("--beta", action="store_true")
+    ap.add_argument("--regions"); ap.add_argument("--beta", action="store_true"); ap.add_argument("--region")
     check(ap.parse_args())
 
 

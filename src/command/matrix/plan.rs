@@ -1,15 +1,21 @@
 //! What a matrix reads, and in what order: the study's runs become streams, its stored
-//! chunks tasks, and each chromosome's positions windows that the pool merges one at a time.
+//! chunks pieces, and each chromosome's positions windows that the pool merges one at a time.
 //!
 //! A *stream* is one run of the index (rows of one source on one chromosome) whose source
-//! belongs to a sample. Every stored chunk holding selected rows is read once, whatever
-//! streams share it, and its rows go to their streams' buffers. A *window* is a range of
-//! positions `[previous hi, hi)` of one chromosome; it is complete, and can be merged, once
-//! every chunk that can hold one of its rows has been read. So each chunk is assigned to the
-//! first window that needs any of its rows, and the chunks are read window by window. Window
-//! bounds are the positions where the streams' chunks start (from the index's anchors): a
-//! window holds about one chunk of rows of each stream, so the rows held at once stay near
-//! two chunks per stream, whatever the study's size.
+//! belongs to a sample. A *window* is a range of positions `[previous hi, hi)` of one
+//! chromosome; it is complete, and can be merged, once every chunk that can hold one of its
+//! rows has been read. Window bounds come from the index's anchors (the position where each
+//! stored chunk starts), cut finer by interpolation, so that a window holds about
+//! [`WINDOW_CELLS`] rows x streams whatever the number of samples: the block a window
+//! merges into stays the same size for 8 samples or 500.
+//!
+//! A *piece* is one read of a stored chunk, for a group of consecutive windows: its rows in
+//! those windows' positions go to their streams' buffers, the others are left for a later
+//! piece of the same chunk. Groups are [`HELD_ENTRIES`] / [`WINDOW_CELLS`] windows long, so
+//! the buffers hold about [`HELD_ENTRIES`] rows in all. With few samples a chunk spans fewer
+//! windows than a group and is read once; with many, a chunk of `R` rows is read about
+//! `R x samples / HELD_ENTRIES` times (each time from the page cache): memory stays flat in
+//! samples, paid for in decoding.
 //!
 //! A run that is not sorted is read whole in its chromosome's first window and sorted there.
 
@@ -29,15 +35,34 @@ pub struct Stream {
     pub first_row: u64,
     pub end_row: u64,
     pub min_pos: i64,
+    pub max_pos: i64,
     pub sorted: bool,
 }
 
-/// A stored chunk to read, and which streams its rows `task.from..task.to` feed.
+/// Rows a window aims at, summed over its streams: the cells of the block it merges into.
+pub const WINDOW_CELLS: u64 = 1 << 18;
+
+/// Rows the stream buffers aim to hold at once, over all streams.
+pub const HELD_ENTRIES: u64 = 1 << 21;
+
+/// Rows of one stream a piece feeds: `rows` of the chunk, of which those whose key (pos
+/// after the strand shift) is in `keys` are kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Feed {
+    pub stream: usize,
+    pub rows: Range<u64>,
+    pub keys: Range<i64>,
+}
+
+/// One read of a stored chunk, and which streams its rows `task.from..task.to` feed.
 #[derive(Clone, Debug)]
 pub struct Piece {
     pub task: ChunkTask,
-    /// `(stream, rows)`: the rows of the task in each stream, in row order.
-    pub streams: Vec<(usize, Range<u64>)>,
+    /// The streams it feeds, in row order.
+    pub feeds: Vec<Feed>,
+    /// Rows of the study this read counts for the progress bar: the task's on its first
+    /// read, 0 on the reads after.
+    pub progress_rows: u64,
 }
 
 /// Positions below `hi` of one chromosome that follow the previous window's.
@@ -62,7 +87,7 @@ pub struct Plan {
     pub streams: Vec<Stream>,
     pub pieces: Vec<Piece>,
     pub windows: Vec<Window>,
-    /// Rows the pieces read, for the progress bar.
+    /// Rows of the study the pieces read (each once), for the progress bar.
     pub rows: u64,
 }
 
@@ -73,6 +98,10 @@ pub struct Cuts {
     pub shift: i64,
     /// With `--tile BP`, window bounds fall on tile bounds.
     pub tile: Option<u64>,
+    /// Rows x streams a window aims at ([`WINDOW_CELLS`]).
+    pub window_cells: u64,
+    /// Rows the stream buffers aim to hold ([`HELD_ENTRIES`]).
+    pub held_entries: u64,
 }
 
 /// The plan for the sources that make `samples` (the sample of each study source) in the
@@ -129,6 +158,7 @@ pub fn plan(
                 first_row: run.first_row,
                 end_row: run.end_row(),
                 min_pos: run.min_pos,
+                max_pos: run.max_pos,
                 sorted: run.sorted,
             });
             match &selection.regions {
@@ -148,7 +178,9 @@ pub fn plan(
             }
         }
         let streams = first_stream..plan.streams.len();
-        let bounds = bounds(index, runs, cuts);
+        let sorted_runs = runs.iter().filter(|run| run.sorted).count().max(1) as u64;
+        let window_rows = (cuts.window_cells / sorted_runs).max(1);
+        let bounds = bounds(index, runs, cuts, window_rows);
         first_windows.push(plan.windows.len());
         for (number, &hi) in bounds.iter().chain([&i64::MAX]).enumerate() {
             plan.windows.push(Window {
@@ -163,43 +195,76 @@ pub fn plan(
     }
     let ranges = merged(ranges);
     let tasks = chunk_tasks(spans, &ranges);
-    // Each task, the streams it feeds and the window that first needs it.
+    let group = usize::try_from((cuts.held_entries / cuts.window_cells.max(1)).max(1))
+        .unwrap_or(usize::MAX);
+    // Each read of each task, and the window that first needs it.
     let mut pieces: Vec<(usize, Piece)> = Vec::with_capacity(tasks.len());
     // Streams hold disjoint rows: in row order, the ones a task overlaps are found by search.
     let mut by_row: Vec<usize> = (0..plan.streams.len()).collect();
     by_row.sort_by_key(|&number| plan.streams[number].first_row);
     for task in tasks {
-        let mut streams = Vec::new();
-        let mut window = usize::MAX;
+        // For each stream the task feeds: its rows, the windows they can fall in, and how
+        // many of those one read serves (all of them for a stream not sorted: its rows can
+        // be anywhere, so it is read once).
+        let mut spans: Vec<(usize, Range<u64>, Range<usize>, usize)> = Vec::new();
         let start = by_row.partition_point(|&number| plan.streams[number].end_row <= task.from);
         for &number in &by_row[start..] {
             let stream = &plan.streams[number];
             if stream.first_row >= task.to {
                 break;
             }
-            let (lo, hi) = (task.from.max(stream.first_row), task.to.min(stream.end_row));
-            streams.push((number, lo..hi));
-            let first = first_windows[stream.chr];
-            let needed = if stream.sorted {
-                // The pos of the task's first row of the stream: a chunk start's anchor, or
-                // else the run's own first row.
-                let pos = index
-                    .anchor_at(lo)
-                    .map_or(stream.min_pos, |anchor| anchor.pos);
-                let key = pos.saturating_sub(cuts.shift);
-                first + chr_bounds[stream.chr].partition_point(|&bound| bound <= key)
+            let rows = task.from.max(stream.first_row)..task.to.min(stream.end_row);
+            let windows = windows_of(
+                &plan,
+                index,
+                &chr_bounds,
+                &first_windows,
+                number,
+                &rows,
+                cuts,
+            );
+            let per_read = if plan.streams[number].sorted {
+                group
             } else {
-                first
+                windows.len()
             };
-            window = window.min(needed);
+            spans.push((number, rows, windows, per_read));
         }
-        if streams.is_empty() {
-            continue;
+        let reads = spans
+            .iter()
+            .map(|(_, _, windows, per_read)| windows.len().div_ceil(*per_read))
+            .max()
+            .unwrap_or(0);
+        for read in 0..reads {
+            let mut feeds = Vec::new();
+            let mut first_window = usize::MAX;
+            for (stream, rows, windows, per_read) in &spans {
+                let from = windows.start + read * per_read;
+                if from >= windows.end {
+                    continue;
+                }
+                let to = (from + per_read).min(windows.end);
+                first_window = first_window.min(from);
+                feeds.push(Feed {
+                    stream: *stream,
+                    rows: rows.clone(),
+                    keys: window_keys(&plan.windows, from..to),
+                });
+            }
+            let progress_rows = if read == 0 { task.to - task.from } else { 0 };
+            plan.rows += progress_rows;
+            pieces.push((
+                first_window,
+                Piece {
+                    task,
+                    feeds,
+                    progress_rows,
+                },
+            ));
         }
-        plan.rows += task.to - task.from;
-        pieces.push((window, Piece { task, streams }));
     }
-    // Read window by window; within one, in row order (the tasks came in row order).
+    // Read window by window; within one, in row order (the tasks came in row order, and
+    // the sort is stable).
     pieces.sort_by_key(|(window, _)| *window);
     let mut next = 0;
     for (number, window) in plan.windows.iter_mut().enumerate() {
@@ -212,26 +277,86 @@ pub fn plan(
     Ok(plan)
 }
 
-/// The window bounds of one chromosome: every k-th chunk start of its sorted runs (k the
-/// number of sorted runs), so that a window holds about one chunk of each; on tile bounds
-/// with `--tile`.
-fn bounds(index: &PositionIndex, runs: &[&Run], cuts: Cuts) -> Vec<i64> {
+/// The windows the rows `rows` of stream `number` can fall in: for a sorted stream, from
+/// the window of the first row's key to that of the last row's pos (bounded by the next
+/// chunk's anchor); for one not sorted, every window of its chromosome, in one read.
+fn windows_of(
+    plan: &Plan,
+    index: &PositionIndex,
+    chr_bounds: &[Vec<i64>],
+    first_windows: &[usize],
+    number: usize,
+    rows: &Range<u64>,
+    cuts: Cuts,
+) -> Range<usize> {
+    let stream = &plan.streams[number];
+    let first = first_windows[stream.chr];
+    let bounds = &chr_bounds[stream.chr];
+    let last = first + bounds.len();
+    if !stream.sorted {
+        return first..last + 1;
+    }
+    // The pos of the first row: a chunk start's anchor, or else the run's own first row.
+    let low = index
+        .anchor_at(rows.start)
+        .map_or(stream.min_pos, |anchor| anchor.pos);
+    // No row before the first anchor at or after the rows' end has a larger pos.
+    let next = index
+        .anchors
+        .partition_point(|anchor| anchor.row < rows.end);
+    let high = match index.anchors.get(next) {
+        Some(anchor) if anchor.row < stream.end_row => anchor.pos,
+        _ => stream.max_pos,
+    };
+    let key = low.saturating_sub(cuts.shift);
+    let from = first + bounds.partition_point(|&bound| bound <= key);
+    let to = first + bounds.partition_point(|&bound| bound <= high);
+    from..to.max(from) + 1
+}
+
+/// The keys of windows `numbers` (consecutive, of one chromosome): from the bound before
+/// the first (none for a chromosome's first window) to the last's `hi`.
+fn window_keys(windows: &[Window], numbers: Range<usize>) -> Range<i64> {
+    let first = &windows[numbers.start];
+    let lo = if first.first {
+        i64::MIN
+    } else {
+        windows[numbers.start - 1].hi
+    };
+    lo..windows[numbers.end - 1].hi
+}
+
+/// The window bounds of one chromosome: keys every `window_rows` rows of each sorted run
+/// (its chunk starts from the anchors, and points between them by linear interpolation of
+/// pos over rows), every k-th of them (k the number of sorted runs), so that a window holds
+/// about `window_rows` rows of each; on tile bounds with `--tile`.
+fn bounds(index: &PositionIndex, runs: &[&Run], cuts: Cuts, window_rows: u64) -> Vec<i64> {
     let mut keys: Vec<i64> = Vec::new();
     let mut sorted_runs = 0;
     for run in runs.iter().filter(|run| run.sorted) {
         sorted_runs += 1;
         let from = index
             .anchors
-            .partition_point(|anchor| anchor.row < run.first_row);
+            .partition_point(|anchor| anchor.row <= run.first_row);
         let to = index
             .anchors
             .partition_point(|anchor| anchor.row < run.end_row());
-        keys.push(run.min_pos.saturating_sub(cuts.shift));
-        keys.extend(
-            index.anchors[from..to]
-                .iter()
-                .map(|anchor| anchor.pos.saturating_sub(cuts.shift)),
-        );
+        let starts: Vec<(u64, i64)> = std::iter::once((run.first_row, run.min_pos))
+            .chain(index.anchors[from..to].iter().map(|a| (a.row, a.pos)))
+            .collect();
+        let ends = starts[1..]
+            .iter()
+            .copied()
+            .chain([(run.end_row(), run.max_pos)]);
+        for (&(row, pos), (end_row, end_pos)) in starts.iter().zip(ends) {
+            let parts = (end_row - row).div_ceil(window_rows).max(1);
+            let width = i128::from(end_pos) - i128::from(pos);
+            for part in 0..parts {
+                let offset = width * i128::from(part) / i128::from(parts);
+                let key = i64::try_from(i128::from(pos) + offset).expect("between two i64");
+                keys.push(key.saturating_sub(cuts.shift));
+            }
+        }
     }
     keys.sort_unstable();
     let step = sorted_runs.max(1);
