@@ -10,6 +10,7 @@
 
 use std::path::Path;
 
+use hdf5::plist::file_access::LibraryVersion;
 use hdf5::types::TypeDescriptor;
 use hdf5::{Dataset, Datatype, File, Group};
 
@@ -80,7 +81,12 @@ impl MatrixWriter {
     /// Creates (truncating) the file at `path` with empty, resizable datasets.
     pub fn create(path: &Path, layout: &MatrixLayout) -> hdf5::Result<Self> {
         register_plugins();
-        let file = File::create(path)?;
+        // HDF5 1.10's file format: a dataset with one unlimited dimension then indexes its
+        // chunks with an extensible array, which appends in constant time and memory; the
+        // 1.8 format's B-tree grows with the (samples x row blocks) chunks.
+        let file = File::with_options()
+            .with_fapl(|fapl| fapl.libver_bounds(LibraryVersion::V110, LibraryVersion::V110))
+            .create(path)?;
         let rows = file.create_group("rows")?;
         let filters = layout.compression.filters();
         let samples = layout.samples;

@@ -82,27 +82,60 @@ impl Assembler {
                 block.ends[row]
             )
         };
-        for row in 0..block.rows() {
+        let mut row = 0;
+        while row < block.rows() {
             let at = self.next.rows;
-            if !shape.wide_pos && i32::try_from(block.ends[row]).is_err() {
-                return Err(Error::usage(format!(
-                    "the row {} ends beyond 2^31 - 1, which the study's <i4 positions cannot \
-                     hold; load with --wide-pos",
-                    label(row)
-                )));
+            let rows = (shape.chunk_rows - at).min(block.rows() - row);
+            let taken = row..row + rows;
+            if !shape.wide_pos {
+                if let Some(bad) = taken
+                    .clone()
+                    .find(|&row| i32::try_from(block.ends[row]).is_err())
+                {
+                    return Err(Error::usage(format!(
+                        "the row {} ends beyond 2^31 - 1, which the study's <i4 positions \
+                         cannot hold; load with --wide-pos",
+                        label(bad)
+                    )));
+                }
             }
             for (sample, name) in names.iter().enumerate().take(shape.samples) {
-                let slot = sample * shape.chunk_rows + at;
-                let what = |matrix: &'static str| {
-                    move || format!("{matrix} of sample {name:?} at {}", label(row))
-                };
-                self.next.m[slot] = to_i32(block.m[(sample, row)], what("M"))?;
-                self.next.cov[slot] = to_i32(block.cov[(sample, row)], what("Cov"))?;
+                let slot = sample * shape.chunk_rows + at..sample * shape.chunk_rows + at + rows;
+                for (matrix, counts, out) in [
+                    ("M", &block.m, &mut self.next.m[slot.clone()]),
+                    ("Cov", &block.cov, &mut self.next.cov[slot.clone()]),
+                ] {
+                    let counts = counts.row(sample);
+                    // A block's arrays are row-major (a sample's counts contiguous); a sum
+                    // per region may be laid out otherwise and takes the copy.
+                    let contiguous = counts.as_slice();
+                    let copied;
+                    let counts = match contiguous {
+                        Some(counts) => counts,
+                        None => {
+                            copied = counts.to_vec();
+                            &copied
+                        }
+                    };
+                    if !narrow(&counts[taken.clone()], out) {
+                        let bad = taken
+                            .clone()
+                            .find(|&row| i32::try_from(counts[row]).is_err())
+                            .expect("narrow found one");
+                        to_i32(counts[bad], || {
+                            format!("{matrix} of sample {name:?} at {}", label(bad))
+                        })?;
+                    }
+                }
             }
-            self.next.chr[at * shape.chr_width..][..chr.len()].copy_from_slice(chr);
-            self.next.start[at] = block.starts[row];
-            self.next.end[at] = block.ends[row];
-            self.next.rows += 1;
+            for (offset, row) in taken.enumerate() {
+                let at = at + offset;
+                self.next.chr[at * shape.chr_width..][..chr.len()].copy_from_slice(chr);
+                self.next.start[at] = block.starts[row];
+                self.next.end[at] = block.ends[row];
+            }
+            self.next.rows += rows;
+            row += rows;
             if self.next.rows == shape.chunk_rows {
                 self.hand_on(emit);
             }
@@ -123,6 +156,17 @@ impl Assembler {
         self.rows += full.rows as u64;
         emit(full);
     }
+}
+
+/// `counts` as int32 into `out` (of the same length); false where one is beyond int32 (the
+/// caller names it). One pass the compiler vectorizes, not a checked conversion per cell.
+fn narrow(counts: &[i64], out: &mut [i32]) -> bool {
+    let mut fits = true;
+    for (out, &count) in out.iter_mut().zip(counts) {
+        *out = count as i32;
+        fits &= i64::from(*out) == count;
+    }
+    fits
 }
 
 fn empty(shape: &Shape, block: u64) -> ChunkRow {

@@ -76,8 +76,9 @@ pub fn merge(mut window: WindowRows, samples: usize, keys: Keys, min_samples: us
         }
         union.extend(entries.iter().map(|entry| keys.key(entry.pos)));
     }
-    // Each part is sorted: the sort merges runs.
-    union.sort_unstable();
+    // Each part is sorted: the stable sort finds those runs and merges them, in
+    // O(n log parts) (the unstable one would sort from scratch).
+    union.sort();
     union.dedup();
     let mut m = Array2::<i64>::zeros((samples, union.len()));
     let mut cov = Array2::<i64>::zeros((samples, union.len()));
@@ -126,8 +127,16 @@ pub(super) fn keep_covered(block: &mut Block, min_samples: usize) {
     block.dropped = (block.rows() - keep.len()) as u64;
     block.starts = keep.iter().map(|&row| block.starts[row]).collect();
     block.ends = keep.iter().map(|&row| block.ends[row]).collect();
-    block.m = block.m.select(ndarray::Axis(1), &keep);
-    block.cov = block.cov.select(ndarray::Axis(1), &keep);
+    // Kept row-major (what `select` along the columns does not promise), so that each
+    // sample's counts stay one slice for the assembler.
+    let select = |counts: &Array2<i64>| {
+        counts
+            .select(ndarray::Axis(1), &keep)
+            .as_standard_layout()
+            .into_owned()
+    };
+    block.m = select(&block.m);
+    block.cov = select(&block.cov);
 }
 
 /// `value` as int32, or an error naming what overflowed where.

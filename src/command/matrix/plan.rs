@@ -195,6 +195,18 @@ pub fn plan(
     }
     let ranges = merged(ranges);
     let tasks = chunk_tasks(spans, &ranges);
+    let most_streams = plan
+        .windows
+        .iter()
+        .map(|window| window.streams.len() as u64)
+        .max()
+        .unwrap_or(0);
+    let chunk_rows = spans
+        .iter()
+        .map(|span| span.chunk_rows as u64)
+        .max()
+        .unwrap_or(0);
+    let split_chromosomes = most_streams.saturating_mul(chunk_rows) > cuts.held_entries;
     let group = usize::try_from((cuts.held_entries / cuts.window_cells.max(1)).max(1))
         .unwrap_or(usize::MAX);
     // Each read of each task, and the window that first needs it.
@@ -230,28 +242,34 @@ pub fn plan(
             };
             spans.push((number, rows, windows, per_read));
         }
-        let reads = spans
-            .iter()
-            .map(|(_, _, windows, per_read)| windows.len().div_ceil(*per_read))
-            .max()
-            .unwrap_or(0);
-        for read in 0..reads {
-            let mut feeds = Vec::new();
-            let mut first_window = usize::MAX;
-            for (stream, rows, windows, per_read) in &spans {
-                let from = windows.start + read * per_read;
-                if from >= windows.end {
-                    continue;
-                }
+        // One read per group of windows; with many samples, one per group of each
+        // chromosome: a chunk that holds the end of one chromosome and the start of the
+        // next is then read for each, or the first read would bring every stream's rows of
+        // the next chromosome at once (a whole chunk per sample, past the budget).
+        let mut reads: std::collections::BTreeMap<(usize, usize), (usize, Vec<Feed>)> =
+            std::collections::BTreeMap::new();
+        for (stream, rows, windows, per_read) in &spans {
+            let chr = if split_chromosomes {
+                plan.streams[*stream].chr
+            } else {
+                0
+            };
+            for (read, from) in windows.clone().step_by(*per_read).enumerate() {
                 let to = (from + per_read).min(windows.end);
-                first_window = first_window.min(from);
+                let (first_window, feeds) =
+                    reads.entry((chr, read)).or_insert((usize::MAX, Vec::new()));
+                *first_window = (*first_window).min(from);
                 feeds.push(Feed {
                     stream: *stream,
                     rows: rows.clone(),
                     keys: window_keys(&plan.windows, from..to),
                 });
             }
-            let progress_rows = if read == 0 { task.to - task.from } else { 0 };
+        }
+        let mut counted = false;
+        for (first_window, feeds) in reads.into_values() {
+            let progress_rows = if counted { 0 } else { task.to - task.from };
+            counted = true;
             plan.rows += progress_rows;
             pieces.push((
                 first_window,
