@@ -425,3 +425,100 @@ fn a_virtual_study_gives_the_same_matrix_and_a_missing_part_is_named() {
     );
     assert!(!d.join("m.h5").exists());
 }
+
+/// As for load: the progress bar is drawn on a terminal (a pseudo-terminal the test opens),
+/// never with --quiet or into a pipe, and the summary line follows it. The run is slowed
+/// (one thread, deflate level 9, windows of a few rows) so that the bar is drawn at all.
+#[test]
+fn matrix_progress_is_drawn_only_on_a_terminal() {
+    let dir = TestDir::new();
+    dir.write("a.txt", &crate::generate::methylation_text(61, 60_000));
+    dir.write("b.txt", &crate::generate::methylation_text(62, 60_000));
+    expect_code(
+        &run(
+            dir.path(),
+            &["load", "a.txt", "b.txt", "-o", "study.h5", "-q"],
+        ),
+        0,
+    );
+    let on_terminal = |extra: &[&str]| {
+        let mut command = txt2h5();
+        command
+            .current_dir(dir.path())
+            .env("TXT2H5_MATRIX_BUDGET", "256,256")
+            .args(["matrix", "study.h5", "-o", "m.h5", "--force", "-j", "1"])
+            .args(["--compression", "gzip:9"])
+            .args(extra);
+        let output = crate::terminal::output_on_terminal(command);
+        expect_code(&output, 0);
+        stderr(&output)
+    };
+    let shown = on_terminal(&[]);
+    assert!(
+        shown.contains(" rows") && shown.contains("ETA") && shown.contains("/120,000"),
+        "no progress bar on a terminal:\n{shown}"
+    );
+    assert!(shown.contains("txt2h5: matrix of "), "{shown}");
+    let quiet = on_terminal(&["--quiet"]);
+    assert!(
+        !quiet.contains("ETA"),
+        "progress drawn despite --quiet:\n{quiet}"
+    );
+    let piped = run(dir.path(), &["matrix", "study.h5", "-o", "m.h5", "--force"]);
+    expect_code(&piped, 0);
+    assert!(
+        !stderr(&piped).contains("ETA"),
+        "progress drawn into a pipe"
+    );
+    assert!(stderr(&piped).contains("txt2h5: matrix of "));
+}
+
+/// Sources summed into one sample (`--samples`) whose counts pass int32 at a site: an
+/// error naming the sample, matrix and site (exit 2), never a wrapped count, and no file.
+#[test]
+fn a_sample_sum_beyond_int32_is_an_error() {
+    let dir = TestDir::new();
+    let max = i64::from(i32::MAX);
+    dir.write(
+        "a.txt",
+        format!("chr1 100 100 {} 0\nchr1 200 50 1 1\n", max - 1).as_bytes(),
+    );
+    dir.write("b.txt", b"chr1 100 100 2 0\nchr1 200 50 1 1\n");
+    expect_code(
+        &run(
+            dir.path(),
+            &["load", "a.txt", "b.txt", "-o", "study.h5", "-q"],
+        ),
+        0,
+    );
+    // Apart, each fits.
+    expect_code(
+        &run(dir.path(), &["matrix", "study.h5", "-o", "apart.h5", "-q"]),
+        0,
+    );
+    dir.write("samples.tsv", b"a.txt\tS\nb.txt\tS\n");
+    let output = run(
+        dir.path(),
+        &[
+            "matrix",
+            "study.h5",
+            "-o",
+            "summed.h5",
+            "--samples",
+            "samples.tsv",
+        ],
+    );
+    expect_code(&output, 2);
+    let message = stderr(&output);
+    assert!(
+        message.contains("M of sample \"S\" at chr1:100-100 is 2147483648, beyond int32"),
+        "{message}"
+    );
+    assert!(!dir.path().join("summed.h5").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("summed"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
