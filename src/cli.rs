@@ -73,6 +73,27 @@ pub enum SourceName {
     Basename,
 }
 
+/// The rows of a study `export` and `matrix` read: by region and by source.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SelectionArgs {
+    /// Only rows in this region: CHR, CHR:POS, CHR:START-END or CHR:START- (1-based,
+    /// inclusive; commas allowed). Repeatable.
+    // The id is the flag's name: `matrix` has a `regions` of its own (--regions BED).
+    #[arg(id = "region", long = "region", value_name = "CHR:START-END")]
+    pub regions: Vec<String>,
+
+    /// Only rows from sources whose recorded path matches this glob (a glob without '/'
+    /// also matches the file name alone). Repeatable.
+    // OsString: a recorded name that is not UTF-8 can be given in its own bytes.
+    #[arg(long = "source", value_name = "GLOB")]
+    pub sources: Vec<std::ffi::OsString>,
+
+    /// Only rows from the source in this row of /sources (from 0, as inspect lists them).
+    /// Repeatable.
+    #[arg(long = "source-index", value_name = "N")]
+    pub source_indices: Vec<usize>,
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// A txt2h5 output (plain, appended, merged or merge --virtual).
@@ -100,25 +121,12 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "path", requires = "with_source")]
     pub source_name: SourceName,
 
-    /// Only rows in this region: CHR, CHR:POS, CHR:START-END or CHR:START- (1-based,
-    /// inclusive; commas allowed). Repeatable.
-    #[arg(long = "region", value_name = "CHR:START-END")]
-    pub regions: Vec<String>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 
     /// Only rows in the regions of a BED file (0-based, end excluded). Repeatable.
     #[arg(long = "regions", value_name = "FILE.bed")]
     pub bed_files: Vec<PathBuf>,
-
-    /// Only rows from sources whose recorded path matches this glob (a glob without '/'
-    /// also matches the file name alone). Repeatable.
-    // OsString: a recorded name that is not UTF-8 can be given in its own bytes.
-    #[arg(long = "source", value_name = "GLOB")]
-    pub sources: Vec<std::ffi::OsString>,
-
-    /// Only rows from the source in this row of /sources (from 0, as inspect lists them).
-    /// Repeatable.
-    #[arg(long = "source-index", value_name = "N")]
-    pub source_indices: Vec<usize>,
 
     /// Decompression and formatting threads [default: the CPUs available].
     #[arg(short = 'j', long, value_name = "N")]
@@ -318,19 +326,8 @@ pub struct MatrixArgs {
     #[arg(long)]
     pub beta: bool,
 
-    /// Only rows in this region: CHR, CHR:POS, CHR:START-END or CHR:START- (1-based,
-    /// inclusive). Repeatable.
-    #[arg(long = "region", value_name = "CHR:START-END")]
-    pub region: Vec<String>,
-
-    /// Only sources whose recorded path matches this glob (a glob without '/' also matches
-    /// the file name alone). Repeatable.
-    #[arg(long = "source", value_name = "GLOB")]
-    pub sources: Vec<std::ffi::OsString>,
-
-    /// Only the source in this row of /sources (from 0, as inspect lists them). Repeatable.
-    #[arg(long = "source-index", value_name = "N")]
-    pub source_indices: Vec<usize>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 
     /// Decompression, merging and compression threads [default: the CPUs available].
     #[arg(short = 'j', long, value_name = "N")]
@@ -343,4 +340,16 @@ pub struct MatrixArgs {
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own checks of every command (unique ids, valid conflicts and requirements),
+    /// which otherwise run only when that command is parsed.
+    #[test]
+    fn every_command_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -145,7 +145,7 @@ fn parse_writer(args: &LoadArgs, schema: Schema) -> Result<(WriterOptions, Optio
         chunk_rows,
         compression: match compression {
             Some(compression) => compression,
-            None => parse_compression(defaults::COMPRESSION)?,
+            None => default_compression(),
         },
     };
     Ok((writer, compression))
@@ -283,6 +283,11 @@ pub(crate) fn resolve_threads(threads: Option<usize>) -> Result<usize> {
         Some(threads) => Ok(threads),
         None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
+}
+
+/// The compression of a new output when `--compression` is not given (load and matrix).
+pub fn default_compression() -> Compression {
+    parse_compression(defaults::COMPRESSION).expect("the default spec is valid")
 }
 
 /// `none`, `gzip` (level 4), `gzip:LEVEL`, `zstd` (level 3), `zstd:LEVEL` or `lz4`.

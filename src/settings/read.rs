@@ -3,10 +3,9 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::{parse_compression, resolve_threads};
+use super::{default_compression, parse_compression, resolve_threads};
 use crate::cli::{ExportArgs, ExportFormat, InspectArgs, MatrixArgs, SourceName};
 use crate::codec::Compression;
-use crate::defaults;
 use crate::error::Error;
 use crate::error::Result;
 use crate::h5::escape_bytes;
@@ -51,17 +50,17 @@ pub struct ExportSettings {
 
 impl ExportSettings {
     pub fn from_args(args: ExportArgs) -> Result<Self> {
-        let sources = source_globs(&args.sources)?;
+        let sources = source_globs(&args.selection.sources)?;
         Ok(Self {
             file: args.file,
             output: args.output.filter(|path| path.as_os_str() != "-"),
             force: args.force,
             format: args.format,
             source_column: args.with_source.then_some(args.source_name),
-            regions: args.regions,
+            regions: args.selection.regions,
             bed_files: args.bed_files,
             sources,
-            source_indices: args.source_indices,
+            source_indices: args.selection.source_indices,
             threads: resolve_threads(args.threads)?,
             quiet: args.quiet,
         })
@@ -118,10 +117,11 @@ impl MatrixSettings {
             (None, None) => MatrixRows::Sites,
         };
         Ok(Self {
-            compression: parse_compression(
-                args.compression.as_deref().unwrap_or(defaults::COMPRESSION),
-            )?,
-            sources: source_globs(&args.sources)?,
+            compression: match args.compression.as_deref() {
+                Some(spec) => parse_compression(spec)?,
+                None => default_compression(),
+            },
+            sources: source_globs(&args.selection.sources)?,
             threads: resolve_threads(args.threads)?,
             file: args.file,
             output: args.output,
@@ -131,8 +131,8 @@ impl MatrixSettings {
             samples: args.samples,
             rows,
             beta: args.beta,
-            regions: args.region,
-            source_indices: args.source_indices,
+            regions: args.selection.regions,
+            source_indices: args.selection.source_indices,
             quiet: args.quiet,
             json: args.json,
             command_line,
