@@ -65,7 +65,27 @@ pub fn unshuffle_rows(
     rows: std::ops::Range<usize>,
     out: &mut [u8],
 ) {
+    unshuffle_bytes(
+        planes,
+        element_size,
+        rows,
+        std::slice::from_ref(&(0..element_size)),
+        out,
+    );
+}
+
+/// [`unshuffle_rows`] for the bytes `bytes` (ranges of byte offsets in a record) alone:
+/// those bytes of each record in `out` are set, the others left as they were. For a reader
+/// of a few fields, which then skips the planes of the rest.
+pub fn unshuffle_bytes(
+    planes: &[u8],
+    element_size: usize,
+    rows: std::ops::Range<usize>,
+    bytes: &[std::ops::Range<usize>],
+    out: &mut [u8],
+) {
     assert_eq!(planes.len() % element_size, 0);
+    assert!(bytes.iter().all(|range| range.end <= element_size));
     let elements = planes.len() / element_size;
     assert!(rows.end <= elements);
     assert_eq!(out.len(), rows.len() * element_size);
@@ -73,7 +93,7 @@ pub fn unshuffle_rows(
         let block_end = (block_start + BLOCK).min(rows.end);
         let first = block_start - rows.start;
         let records = &mut out[first * element_size..(block_end - rows.start) * element_size];
-        for byte in 0..element_size {
+        for byte in bytes.iter().cloned().flatten() {
             let plane = &planes[byte * elements + block_start..byte * elements + block_end];
             for (value, record) in plane.iter().zip(records.chunks_exact_mut(element_size)) {
                 record[byte] = *value;
@@ -102,10 +122,34 @@ impl ChunkDecompressor {
         rows: std::ops::Range<usize>,
         out: &mut [u8],
     ) -> Result<(), CodecError> {
+        self.decompress_bytes(
+            compression,
+            stored,
+            element_size,
+            chunk_rows,
+            rows,
+            std::slice::from_ref(&(0..element_size)),
+            out,
+        )
+    }
+
+    /// [`Self::decompress_rows`] that fills only the bytes `bytes` of each record (see
+    /// [`unshuffle_bytes`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn decompress_bytes(
+        &mut self,
+        compression: Compression,
+        stored: &[u8],
+        element_size: usize,
+        chunk_rows: usize,
+        rows: std::ops::Range<usize>,
+        bytes: &[std::ops::Range<usize>],
+        out: &mut [u8],
+    ) -> Result<(), CodecError> {
         let chunk_bytes = chunk_rows * element_size;
         self.decoder
             .decode(compression, stored, &mut self.shuffled, chunk_bytes)?;
-        unshuffle_rows(&self.shuffled, element_size, rows, out);
+        unshuffle_bytes(&self.shuffled, element_size, rows, bytes, out);
         Ok(())
     }
 }
@@ -165,6 +209,23 @@ fn scratch_bound(bytes: usize) -> usize {
 mod tests {
     use super::*;
     use std::io::Read;
+
+    #[test]
+    fn unshuffling_some_bytes_sets_those_and_leaves_the_rest() {
+        let raw: Vec<u8> = (0..26 * 100).map(|i| (i * 7 % 251) as u8).collect();
+        let mut planes = Vec::new();
+        shuffle(&raw, 26, &mut planes);
+        let mut out = vec![0xee; 26 * 40];
+        unshuffle_bytes(&planes, 26, 30..70, &[10..14, 18..26], &mut out);
+        for (row, record) in out.chunks_exact(26).enumerate() {
+            let original = &raw[(30 + row) * 26..][..26];
+            for byte in 0..26 {
+                let filled = (10..14).contains(&byte) || (18..26).contains(&byte);
+                let want = if filled { original[byte] } else { 0xee };
+                assert_eq!(record[byte], want, "row {row} byte {byte}");
+            }
+        }
+    }
 
     #[test]
     fn shuffle_makes_byte_planes() {

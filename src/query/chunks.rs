@@ -216,20 +216,42 @@ pub(crate) fn decode_and_work<T>(
     stored: Stored,
     work: &(dyn Fn(&ChunkTask, &[u8]) -> Result<T> + Sync),
 ) -> Result<T> {
+    decode_bytes_and_work(
+        segment,
+        task,
+        record_size,
+        std::slice::from_ref(&(0..record_size)),
+        stored,
+        work,
+    )
+}
+
+/// [`decode_and_work`] for a `work` that reads only the bytes `bytes` (ranges of offsets
+/// in a record) of each record: of a shuffled chunk only those byte planes are unshuffled,
+/// and the other bytes of the records `work` gets are unspecified.
+pub(crate) fn decode_bytes_and_work<T>(
+    segment: &Segment,
+    task: &ChunkTask,
+    record_size: usize,
+    bytes: &[std::ops::Range<usize>],
+    stored: Stored,
+    work: &(dyn Fn(&ChunkTask, &[u8]) -> Result<T> + Sync),
+) -> Result<T> {
     match stored {
         Stored::Records(records) => work(task, &records),
-        Stored::Filtered(bytes) => RECORDS.with(|records| {
+        Stored::Filtered(stored_bytes) => RECORDS.with(|records| {
             let mut records = records.borrow_mut();
             let rows = (task.from - task.first_row) as usize..(task.to - task.first_row) as usize;
             records.resize(rows.len() * record_size, 0);
             DECOMPRESSOR
                 .with(|decompressor| {
-                    decompressor.borrow_mut().decompress_rows(
+                    decompressor.borrow_mut().decompress_bytes(
                         segment.compression,
-                        &bytes,
+                        &stored_bytes,
                         record_size,
                         segment.chunk_rows,
                         rows,
+                        bytes,
                         &mut records,
                     )
                 })

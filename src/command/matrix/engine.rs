@@ -9,7 +9,7 @@ use std::sync::mpsc::{channel, Sender};
 use crate::error::{panic_message, Error, Result};
 use crate::h5::{MatrixWriter, Segment};
 use crate::progress::Progress;
-use crate::query::chunks::{decode_and_work, read_stored, ChunkTask};
+use crate::query::chunks::{decode_bytes_and_work, read_stored, ChunkTask};
 use crate::query::region::Regions;
 use crate::reorder::Sequence;
 use crate::schema::Fields;
@@ -24,6 +24,8 @@ pub struct Job<'a> {
     pub plan: &'a Plan,
     pub segments: &'a [Segment],
     pub fields: Fields,
+    /// The bytes of a record [`extract`] reads: pos, c, t and strand.
+    pub bytes: Vec<std::ops::Range<usize>>,
     pub regions: Option<&'a Regions>,
     pub strand_collapse: bool,
     pub keys: Keys,
@@ -104,10 +106,11 @@ pub fn run(
                 let stored_chunk = read_stored(segment, &piece.task, job.fields.record_size)?;
                 spawn(scope, &sender, move || {
                     let result = guarded(|| {
-                        decode_and_work(
+                        decode_bytes_and_work(
                             segment,
                             &piece.task,
                             job.fields.record_size,
+                            &job.bytes,
                             stored_chunk,
                             &|task, records| Ok(extract(job, number, task, records)),
                         )
