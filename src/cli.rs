@@ -1,9 +1,13 @@
 //! The command line as the user typed it (clap derive). Nothing here is validated beyond
 //! syntax; [`crate::settings`] turns it into the settings a run uses.
 
+mod suggest;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+
+use suggest::Suggest;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +37,25 @@ pub enum Command {
     /// Build the site x sample matrices of methylated (M) and total (Cov) counts that
     /// bsseq, DSS, dmrseq, methrix and numpy read, from a txt2h5 output.
     Matrix(MatrixArgs),
+    /// Print the shell completion script for SHELL on stdout (e.g. `txt2h5 completions
+    /// bash > ~/.local/share/bash-completion/completions/txt2h5`).
+    Completions(CompletionsArgs),
+    /// Write the manual pages: txt2h5.1 and one per command (txt2h5-load.1, ...).
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory to write the pages into (created if missing).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -204,7 +227,8 @@ pub struct LoadArgs {
     /// Input layout: auto (a preset per file, from its header and first lines), native
     /// (chr pos pct c t), bismark-cov, bismark-report, methylkit, bedmethyl, allc,
     /// methyldackel or bsmap.
-    #[arg(long, default_value = "auto", value_name = "NAME")]
+    #[arg(long, default_value = "auto", value_name = "NAME",
+          value_parser = Suggest(suggest::formats), hide_possible_values = true)]
     pub format: String,
 
     /// Any other layout, by column number (from 1): names chr, pos (1-based) or start
@@ -248,7 +272,8 @@ pub struct LoadArgs {
     /// gzip is 4), zstd[:LEVEL] (1-22, bare zstd is 3) or lz4. Every HDF5 reader decodes
     /// gzip; zstd and lz4 need the HDF5 plugins (h5py: import hdf5plugin) [default:
     /// gzip:1; with --append, the existing file's].
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", value_parser = Suggest(suggest::compressions),
+          hide_possible_values = true)]
     pub compression: Option<String>,
 
     /// Add the inputs to an existing OUT.h5 (created if missing); inputs it already holds
@@ -294,7 +319,8 @@ pub struct MatrixArgs {
     pub force: bool,
 
     /// Chunk compression of the matrices and row labels, as in load [default: gzip:1].
-    #[arg(long, value_name = "SPEC")]
+    #[arg(long, value_name = "SPEC", value_parser = Suggest(suggest::compressions),
+          hide_possible_values = true)]
     pub compression: Option<String>,
 
     /// Count a C on the - strand at pos p for the CpG at p - 1, summed with the + strand

@@ -7,6 +7,7 @@
 pub mod export;
 pub mod inspect;
 pub mod load;
+pub mod manual;
 pub mod matrix;
 pub mod merge;
 pub mod report;

@@ -156,6 +156,15 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
+        Command::Completions(args) => {
+            command::manual::completions(args.shell, &mut std::io::stdout().lock())
+        }
+        Command::Man(args) => {
+            for page in command::manual::man_pages(&args.dir)? {
+                say(&format!("wrote {}", page.display()));
+            }
+            Ok(())
+        }
         Command::Export(args) => {
             let settings = ExportSettings::from_args(args)?;
             let note = |line: &str| {

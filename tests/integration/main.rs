@@ -9,6 +9,7 @@ mod fuzz;
 mod generate;
 mod hostile_files;
 mod load;
+mod manual;
 mod matrix;
 mod merge;
 mod output_safety;
