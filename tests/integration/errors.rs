@@ -64,6 +64,15 @@ fn wrong_column_count_and_out_of_range_integers() {
         "{message}"
     );
     assert!(message.contains("\"3000000000\""), "{message}");
+    // A native file names --wide-pos, as the presets do; a count past int32 does not.
+    assert!(
+        message.contains("need --wide-pos, which stores pos as <i8"),
+        "{message}"
+    );
+    dir.write("count.txt", b"chr1 10 50 3000000000 1\n");
+    let message = fails(&dir, &["count.txt"], BAD_DATA);
+    assert!(message.contains("column 4 (c)"), "{message}");
+    assert!(!message.contains("--wide-pos"), "{message}");
     dir.write("extra.txt", b"chr1 1 2 3 4\nchr1 1 2 3 4 5\n");
     let message = fails(&dir, &["extra.txt"], BAD_DATA);
     assert!(
