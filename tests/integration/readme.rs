@@ -47,3 +47,66 @@ fn the_readme_region_snippet_reads_what_a_mask_reads() {
     let rows: u64 = report.split_whitespace().nth(3).unwrap().parse().unwrap();
     assert!(rows > 1_000, "the regions hold rows: {report}");
 }
+
+/// The README quotes `examples/slurm/load.sbatch` as it is (scripts/check-slurm runs the
+/// file on a real Slurm).
+#[test]
+fn the_readme_quotes_the_slurm_script_as_shipped() {
+    let quoted = crate::util::readme_snippet("readme-slurm-sbatch");
+    let shipped =
+        std::fs::read_to_string(crate::util::repo().join("examples/slurm/load.sbatch")).unwrap();
+    assert_eq!(quoted, shipped);
+}
+
+/// The README's one-machine shard example runs as written (GNU parallel where it is
+/// installed, else its `xargs -P` line) and gives what one load gives.
+#[test]
+fn the_readme_parallel_example_equals_one_load() {
+    let dir = TestDir::new();
+    for (k, rows) in [3_000usize, 10, 7_000, 1, 2_500, 4_000]
+        .into_iter()
+        .enumerate()
+    {
+        dir.write(
+            &format!("calls/S{k}.txt"),
+            &methylation_text(40 + k as u64, rows),
+        );
+    }
+    let has_parallel = std::process::Command::new("parallel")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    let snippet = crate::util::readme_snippet("readme-parallel");
+    let lines: Vec<&str> = snippet
+        .lines()
+        .filter(|line| {
+            if line.starts_with("parallel ") {
+                has_parallel
+            } else if line.contains("| xargs ") {
+                !has_parallel
+            } else {
+                true
+            }
+        })
+        .collect();
+    assert_eq!(lines.len(), 3, "{snippet}");
+    let bin = crate::util::binary();
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let status = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .args(["-e", "-c", &lines.join("\n")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    expect_code(
+        &run(dir.path(), &["load", "calls", "-o", "one.h5", "-q"]),
+        0,
+    );
+    let same = support_script(dir.path(), "h5check.py", &["same", "study.h5", "one.h5"]);
+    assert!(same.starts_with("equal rows=16511"), "{same}");
+}
