@@ -111,30 +111,9 @@ pub struct ChunkDecompressor {
 
 impl ChunkDecompressor {
     /// Decodes `stored` (one chunk of `chunk_rows` records of `element_size` bytes,
-    /// shuffled, then filtered by `compression`) and fills `out` with its records `rows`;
-    /// an error if the chunk is damaged or does not decode to exactly one chunk.
-    pub fn decompress_rows(
-        &mut self,
-        compression: Compression,
-        stored: &[u8],
-        element_size: usize,
-        chunk_rows: usize,
-        rows: std::ops::Range<usize>,
-        out: &mut [u8],
-    ) -> Result<(), CodecError> {
-        self.decompress_bytes(
-            compression,
-            stored,
-            element_size,
-            chunk_rows,
-            rows,
-            std::slice::from_ref(&(0..element_size)),
-            out,
-        )
-    }
-
-    /// [`Self::decompress_rows`] that fills only the bytes `bytes` of each record (see
-    /// [`unshuffle_bytes`]).
+    /// shuffled, then filtered by `compression`) and fills the bytes `bytes` of its records
+    /// `rows` in `out` (all of them with `0..element_size`; see [`unshuffle_bytes`]); an
+    /// error if the chunk is damaged or does not decode to exactly one chunk.
     #[allow(clippy::too_many_arguments)]
     pub fn decompress_bytes(
         &mut self,
@@ -266,7 +245,15 @@ mod tests {
             let mut rows_of = |stored: &[u8], chunk_rows, rows: std::ops::Range<usize>| {
                 let mut back = vec![0; rows.len() * 22];
                 decompressor
-                    .decompress_rows(compression, stored, 22, chunk_rows, rows, &mut back)
+                    .decompress_bytes(
+                        compression,
+                        stored,
+                        22,
+                        chunk_rows,
+                        rows,
+                        std::slice::from_ref(&(0..22)),
+                        &mut back,
+                    )
                     .map(|()| back)
             };
             for rows in [0..700, 0..1, 63..65, 100..699, 699..700, 5..5] {

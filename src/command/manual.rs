@@ -19,21 +19,22 @@ pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> Result<(
 }
 
 /// Writes `txt2h5.1` and a page per command (`txt2h5-load.1`, ...) into `dir`, creating
-/// it; returns the pages written, in name order.
+/// it; returns the pages written.
 pub fn man_pages(dir: &Path) -> Result<Vec<PathBuf>> {
     let failed = |error| Error::io(dir.display().to_string(), error);
     std::fs::create_dir_all(dir).map_err(failed)?;
-    // Version and authorship come from Cargo.toml, as --version gives them.
-    clap_mangen::generate_to(Cli::command(), dir).map_err(failed)?;
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(failed)?
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            path.file_name()
-                .and_then(|name| name.to_str())
-                .is_some_and(|name| name.starts_with("txt2h5") && name.ends_with(".1"))
-        })
+    let command = Cli::command();
+    // clap_mangen names a command's page NAME.1 and a subcommand's NAME-SUB.1.
+    let pages = std::iter::once("txt2h5.1".to_string())
+        .chain(
+            command
+                .get_subcommands()
+                .filter(|sub| !sub.is_hide_set())
+                .map(|sub| format!("txt2h5-{}.1", sub.get_name())),
+        )
+        .map(|name| dir.join(name))
         .collect();
-    pages.sort();
+    // Version and authorship come from Cargo.toml, as --version gives them.
+    clap_mangen::generate_to(command, dir).map_err(failed)?;
     Ok(pages)
 }

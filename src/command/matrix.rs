@@ -169,12 +169,10 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
         },
     )
     .map_err(hdf5_error)?;
-    let fields = Fields::of(&study.schema);
     let job = Job {
         plan: &plan,
         segments: &segments,
-        fields,
-        bytes: read_bytes(&fields),
+        fields: Fields::of(&study.schema),
         regions: selection.regions.as_ref(),
         strand_collapse: settings.strand_collapse,
         keys,
@@ -295,17 +293,4 @@ fn budget() -> Result<(u64, u64)> {
             "TXT2H5_MATRIX_BUDGET is {text:?}, not CELLS,ENTRIES (two positive integers)"
         ))
     })
-}
-
-/// The bytes of a record the matrix reads (pos, c, t and, where there is one, strand): of
-/// each stored chunk only those byte planes are unshuffled.
-fn read_bytes(fields: &Fields) -> Vec<std::ops::Range<usize>> {
-    let pos_width = if fields.wide_pos { 8 } else { 4 };
-    let mut bytes = vec![
-        fields.pos_offset..fields.pos_offset + pos_width,
-        fields.c_offset..fields.c_offset + 4,
-        fields.t_offset..fields.t_offset + 4,
-    ];
-    bytes.extend(fields.strand_offset.map(|at| at..at + 1));
-    bytes
 }

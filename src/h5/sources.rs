@@ -193,7 +193,7 @@ pub(super) fn write_sources(file: &File, rows: &[SourceRow]) -> hdf5::Result<()>
 #[derive(Debug, thiserror::Error)]
 pub enum SourcesMismatch {
     #[error("/sources has no field {0}")]
-    NoField(&'static str),
+    NoField(String),
     #[error("/sources: source {number} ({path}) starts at row {first_row}, not {expected}")]
     Start {
         number: usize,

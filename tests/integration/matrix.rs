@@ -3,24 +3,17 @@
 //! `getCoverage` in R where R with bsseq is installed; its refusals of bad input.
 
 use std::path::Path;
-use std::process::Command;
 
 use crate::util::{
-    expect_code, python, r_present, readme_snippet, repo, run, stderr, txt2h5, TestDir,
+    expect_code, python_stdout, r_present, readme_snippet, rscript, run, stderr, support_script,
+    txt2h5, TestDir,
 };
 
 /// Generated coverage files (one not sorted) and CpG reports, loaded with small chunks so
 /// that every chromosome spans many windows.
 fn study() -> TestDir {
     let dir = TestDir::new();
-    let script = repo().join("tests/support/matrix_ref.py");
-    let made = Command::new(python())
-        .arg(&script)
-        .args(["make", "."])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(made.success());
+    support_script(dir.path(), "matrix_ref.py", &["make", "."]);
     let load = |args: &[&str]| {
         let output = run(dir.path(), args);
         assert!(output.status.success(), "{}", stderr(&output));
@@ -74,20 +67,14 @@ fn numpy_check(dir: &Path, matrix: &str, files: &str, options: &[&str]) {
         .map(|entry| entry.unwrap().path().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    let output = Command::new(python())
-        .arg(repo().join("tests/support/matrix_ref.py"))
-        .args(["check", matrix])
-        .args(&files)
-        .args(options)
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let mut args = vec!["check", matrix];
+    args.extend(files.iter().map(String::as_str));
+    args.extend_from_slice(options);
+    let printed = support_script(dir, "matrix_ref.py", &args);
     assert!(
-        output.status.success(),
-        "{matrix} {options:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
+        printed.starts_with("matrix equal"),
+        "{matrix} {options:?}: {printed}"
     );
-    assert!(String::from_utf8_lossy(&output.stdout).starts_with("matrix equal"));
 }
 
 /// Every mode equals numpy, with the default budget and with tiny ones
@@ -182,15 +169,13 @@ fn min_samples_is_counted_in_the_summary() {
         "{text}"
     );
     // inspect says what a matrix file holds, its row count the datasets'.
-    let rows = Command::new(python())
-        .args(["-c", "import h5py; print(h5py.File('m.h5')['M'].shape[1])"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let rows: u64 = String::from_utf8_lossy(&rows.stdout)
-        .trim()
-        .parse()
-        .unwrap();
+    let rows: u64 = python_stdout(
+        dir.path(),
+        &["-c", "import h5py; print(h5py.File('m.h5')['M'].shape[1])"],
+    )
+    .trim()
+    .parse()
+    .unwrap();
     let output = run(dir.path(), &["inspect", "m.h5"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let shown = String::from_utf8_lossy(&output.stdout);
@@ -305,17 +290,8 @@ fn equals_read_bismark_and_get_coverage_in_r() {
             "-q",
         ],
     );
-    let output = Command::new("Rscript")
-        .current_dir(d)
-        .args(["-e", R_AGAINST_BSSEQ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "R failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("equal to read.bismark"));
+    let printed = rscript(d, R_AGAINST_BSSEQ, &[]);
+    assert!(printed.contains("equal to read.bismark"), "{printed}");
 }
 
 #[test]
@@ -324,21 +300,11 @@ fn the_readme_snippets_run_as_written() {
     let d = dir.path();
     matrix(d, &["cov.h5", "-o", "matrix.h5", "-q"]);
     numpy_check(d, "matrix.h5", "cov", &[]);
-    let python_snippet = dir.write(
+    dir.write(
         "snippet.py",
         readme_snippet("readme-matrix-python").as_bytes(),
     );
-    let output = Command::new(python())
-        .arg(&python_snippet)
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let printed = String::from_utf8_lossy(&output.stdout);
+    let printed = python_stdout(d, &["snippet.py"]);
     assert!(
         printed.starts_with("['S1', 'S2', 'S3', 'S4'] (4, "),
         "{printed}"
@@ -346,29 +312,18 @@ fn the_readme_snippets_run_as_written() {
     if !bsseq_present() {
         return;
     }
-    let r_snippet = dir.write("snippet.R", readme_snippet("readme-matrix-r").as_bytes());
-    let output = Command::new("Rscript")
-        .arg(&r_snippet)
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let printed = String::from_utf8_lossy(&output.stdout);
+    dir.write("snippet.R", readme_snippet("readme-matrix-r").as_bytes());
+    let printed = rscript(d, "source('snippet.R')", &[]);
     // A BSseq of every row and sample, its Cov column sums those numpy makes.
-    let sums = Command::new(python())
-        .args([
+    let sums = python_stdout(
+        d,
+        &[
             "-c",
             "import h5py; print(' '.join(str(v) for v in h5py.File('matrix.h5')['Cov'][...].sum(axis=1)))",
-        ])
-        .current_dir(d)
-        .output()
-        .unwrap();
-    let sums = String::from_utf8_lossy(&sums.stdout);
+        ],
+    );
     assert!(printed.contains("An object of type 'BSseq'"), "{printed}");
+    assert_eq!(sums.split_whitespace().count(), 4, "{sums}");
     for sum in sums.split_whitespace() {
         assert!(printed.contains(sum), "{sum} not in {printed}");
     }
@@ -515,9 +470,9 @@ fn a_sample_sum_beyond_int32_is_an_error() {
         "{message}"
     );
     assert!(!dir.path().join("summed.h5").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+    let leftovers: Vec<String> = dir
+        .entries()
+        .into_iter()
         .filter(|name| name.contains("summed"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");

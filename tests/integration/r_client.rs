@@ -3,25 +3,12 @@
 //! (`scripts/setup-r`); elsewhere each test returns at once and `scripts/test` says on one
 //! line that they were skipped. With `TXT2H5_REQUIRE_R=1` (CI) a missing R is a failure.
 
-use std::path::Path;
-use std::process::Command;
-
-use crate::util::{expect_code, python, r_present, readme_snippet, repo, rscript, run, TestDir};
+use crate::util::{
+    expect_code, python_stdout, r_present, readme_snippet, repo, rscript, run, TestDir,
+};
 
 fn rhdf5_present() -> bool {
     r_present(&["rhdf5"])
-}
-
-fn python_stdout(dir: &Path, script: &str, args: &[&str]) -> String {
-    let output = Command::new(python())
-        .current_dir(dir)
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// `/data` as lines `chr pos pct c t`, pct with 9 significant digits (enough for any
@@ -54,8 +41,8 @@ fn r_reads_data_as_h5py_does() {
         &["load", samples.to_str().unwrap(), "-o", "out.h5", "-q"],
     );
     expect_code(&output, 0);
-    let from_r = rscript(dir.path(), R_DUMP_DATA);
-    let from_python = python_stdout(dir.path(), PY_DUMP_DATA, &[]);
+    let from_r = rscript(dir.path(), R_DUMP_DATA, &[]);
+    let from_python = python_stdout(dir.path(), &["-c", PY_DUMP_DATA]);
     assert!(from_r.lines().count() > 50, "R read only:\n{from_r}");
     assert_eq!(from_r, from_python);
 }
@@ -184,26 +171,15 @@ fn r_reads_every_dataset_of_every_output_without_na() {
         "collapsed.h5",
         "tiles.h5",
     ];
-    let script = dir.write("every.R", R_READ_EVERY_DATASET.as_bytes());
-    let from_r = Command::new("Rscript")
-        .current_dir(d)
-        .arg(&script)
-        .args(files)
-        .output()
-        .unwrap();
-    assert!(
-        from_r.status.success(),
-        "R:\n{}",
-        String::from_utf8_lossy(&from_r.stderr)
-    );
-    let mut from_r: Vec<String> = String::from_utf8_lossy(&from_r.stdout)
+    let mut from_r: Vec<String> = rscript(d, R_READ_EVERY_DATASET, &files)
         .lines()
         .map(str::to_string)
         .collect();
-    let mut listed: Vec<String> = python_stdout(d, PY_LIST_DATASETS, &files)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let mut listed: Vec<String> =
+        python_stdout(d, &[&["-c", PY_LIST_DATASETS], &files[..]].concat())
+            .lines()
+            .map(str::to_string)
+            .collect();
     from_r.sort();
     listed.sort();
     assert_eq!(from_r, listed, "R did not read every dataset h5py lists");
@@ -216,16 +192,8 @@ fn r_reads_every_dataset_of_every_output_without_na() {
     }
 
     let studies = ["plain.h5", "presets.h5", "merged.h5", "virtual.h5"];
-    let script = dir.write("sources.R", R_DUMP_SOURCES.as_bytes());
-    let from_r = Command::new("Rscript")
-        .current_dir(d)
-        .arg(&script)
-        .args(studies)
-        .output()
-        .unwrap();
-    assert!(from_r.status.success(), "{from_r:?}");
-    let from_r = String::from_utf8_lossy(&from_r.stdout);
-    let from_python = python_stdout(d, PY_DUMP_SOURCES, &studies);
+    let from_r = rscript(d, R_DUMP_SOURCES, &studies);
+    let from_python = python_stdout(d, &[&["-c", PY_DUMP_SOURCES], &studies[..]].concat());
     assert_eq!(from_r, from_python);
     // The filters' counts are there to be read: zero-coverage lines of the CpG report,
     // contexts other than CG of the CX report.
@@ -270,20 +238,25 @@ fn the_readme_r_snippet_runs_and_bit64conversion_reads_past_2_31() {
         d,
         "source('snippet.R'); cat(nrow(calls), sum(sources$rows), nrow(sources), \
          format(mtime[1], '%s'), sources$size[1], '\\n')",
+        &[],
     );
     let expected = python_stdout(
         d,
-        "import h5py, os; f = h5py.File('study.h5'); s = f['sources'][...]; \
-         print(len(f['data']), int(s['rows'].sum()), len(s), int(s['mtime_s'][0]), \
-         int(s['size'][0]), '')",
-        &[],
+        &[
+            "-c",
+            "import h5py, os; f = h5py.File('study.h5'); s = f['sources'][...]; \
+             print(len(f['data']), int(s['rows'].sum()), len(s), int(s['mtime_s'][0]), \
+             int(s['size'][0]), '')",
+        ],
     );
     assert_eq!(printed, expected);
     python_stdout(
         d,
-        "import h5py; f = h5py.File('study.h5', 'r+'); s = f['sources'][...]; \
-         s['size'][0] = 3_000_000_123; f['sources'][...] = s",
-        &[],
+        &[
+            "-c",
+            "import h5py; f = h5py.File('study.h5', 'r+'); s = f['sources'][...]; \
+             s['size'][0] = 3_000_000_123; f['sources'][...] = s",
+        ],
     );
     let printed = rscript(
         d,
@@ -293,6 +266,7 @@ plain <- withCallingHandlers(h5read("study.h5", "sources")$size[1],
   warning = function(w) { warned <<- TRUE; invokeRestart("muffleWarning") })
 cat(is.na(plain), warned, sprintf("%.0f", h5read("study.h5", "sources", bit64conversion = "double")$size[1]), "\n")
 "#,
+        &[],
     );
     assert_eq!(printed, "TRUE TRUE 3000000123 \n");
 }

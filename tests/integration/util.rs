@@ -134,6 +134,22 @@ pub fn support_script(dir: &Path, script: &str, args: &[&str]) -> String {
     stdout
 }
 
+/// Runs `python ARGS...` (the venv's) in `dir`; returns its stdout, panicking with its
+/// stderr if it fails.
+pub fn python_stdout(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(python())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "python {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Runs `tests/support/h5check.py ARGS...` (see [`support_script`]).
 pub fn h5check(dir: &Path, args: &[&str]) -> String {
     support_script(dir, "h5check.py", args)
@@ -186,11 +202,13 @@ pub fn r_present(packages: &[&str]) -> bool {
     present
 }
 
-/// Runs an R script in `dir`; returns its stdout, panicking with its stderr if it fails.
-pub fn rscript(dir: &Path, script: &str) -> String {
+/// Runs the R expressions `script` in `dir` with `args` (R's `commandArgs(TRUE)`); returns
+/// its stdout, panicking with its stderr if it fails.
+pub fn rscript(dir: &Path, script: &str, args: &[&str]) -> String {
     let output = Command::new("Rscript")
         .current_dir(dir)
         .args(["-e", script])
+        .args(args)
         .output()
         .unwrap();
     assert!(

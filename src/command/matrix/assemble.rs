@@ -82,6 +82,9 @@ impl Assembler {
                 block.ends[row]
             )
         };
+        // Row-major, so that each sample's counts are one slice: borrowed where they are
+        // (a merged block), copied where not (`select` of `--min-samples` gives columns).
+        let (m, cov) = (block.m.as_standard_layout(), block.cov.as_standard_layout());
         let mut row = 0;
         while row < block.rows() {
             let at = self.next.rows;
@@ -102,21 +105,11 @@ impl Assembler {
             for (sample, name) in names.iter().enumerate().take(shape.samples) {
                 let slot = sample * shape.chunk_rows + at..sample * shape.chunk_rows + at + rows;
                 for (matrix, counts, out) in [
-                    ("M", &block.m, &mut self.next.m[slot.clone()]),
-                    ("Cov", &block.cov, &mut self.next.cov[slot.clone()]),
+                    ("M", &m, &mut self.next.m[slot.clone()]),
+                    ("Cov", &cov, &mut self.next.cov[slot.clone()]),
                 ] {
                     let counts = counts.row(sample);
-                    // A block's arrays are row-major (a sample's counts contiguous); a sum
-                    // per region may be laid out otherwise and takes the copy.
-                    let contiguous = counts.as_slice();
-                    let copied;
-                    let counts = match contiguous {
-                        Some(counts) => counts,
-                        None => {
-                            copied = counts.to_vec();
-                            &copied
-                        }
-                    };
+                    let counts = counts.as_slice().expect("standard layout, made so above");
                     if !narrow(&counts[taken.clone()], out) {
                         let bad = taken
                             .clone()

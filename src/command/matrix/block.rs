@@ -127,16 +127,8 @@ pub(super) fn keep_covered(block: &mut Block, min_samples: usize) {
     block.dropped = (block.rows() - keep.len()) as u64;
     block.starts = keep.iter().map(|&row| block.starts[row]).collect();
     block.ends = keep.iter().map(|&row| block.ends[row]).collect();
-    // Kept row-major (what `select` along the columns does not promise), so that each
-    // sample's counts stay one slice for the assembler.
-    let select = |counts: &Array2<i64>| {
-        counts
-            .select(ndarray::Axis(1), &keep)
-            .as_standard_layout()
-            .into_owned()
-    };
-    block.m = select(&block.m);
-    block.cov = select(&block.cov);
+    block.m = block.m.select(ndarray::Axis(1), &keep);
+    block.cov = block.cov.select(ndarray::Axis(1), &keep);
 }
 
 /// `value` as int32, or an error naming what overflowed where.

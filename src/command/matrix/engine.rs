@@ -24,8 +24,6 @@ pub struct Job<'a> {
     pub plan: &'a Plan,
     pub segments: &'a [Segment],
     pub fields: Fields,
-    /// The bytes of a record [`extract`] reads: pos, c, t and strand.
-    pub bytes: Vec<std::ops::Range<usize>>,
     pub regions: Option<&'a Regions>,
     pub strand_collapse: bool,
     pub keys: Keys,
@@ -71,6 +69,8 @@ pub fn run(
             source: std::io::Error::other(error),
         })?;
     let plan = job.plan;
+    let bytes = read_bytes(&job.fields);
+    let bytes = &bytes;
     let max_decodes = 2 * job.threads + 2;
     let max_others = job.threads + 2;
     let (sender, receiver) = channel::<Message>();
@@ -110,7 +110,7 @@ pub fn run(
                             segment,
                             &piece.task,
                             job.fields.record_size,
-                            &job.bytes,
+                            bytes,
                             stored_chunk,
                             &|task, records| Ok(extract(job, number, task, records)),
                         )
@@ -295,6 +295,19 @@ fn extract(
             (feed.stream, entries)
         })
         .collect()
+}
+
+/// The bytes of a record [`extract`] reads (pos, c, t and, where there is one, strand):
+/// of each stored chunk only those byte planes are unshuffled.
+fn read_bytes(fields: &Fields) -> Vec<std::ops::Range<usize>> {
+    let pos_width = if fields.wide_pos { 8 } else { 4 };
+    let mut bytes = vec![
+        fields.pos_offset..fields.pos_offset + pos_width,
+        fields.c_offset..fields.c_offset + 4,
+        fields.t_offset..fields.t_offset + 4,
+    ];
+    bytes.extend(fields.strand_offset.map(|at| at..at + 1));
+    bytes
 }
 
 /// Takes out of each stream of window `number` its rows below the window's bound.

@@ -75,8 +75,6 @@ pub struct Window {
     pub piece_end: usize,
     /// The streams of its chromosome.
     pub streams: Range<usize>,
-    /// The first window of its chromosome, where unsorted streams are sorted.
-    pub first: bool,
 }
 
 /// Everything a matrix run reads.
@@ -178,17 +176,14 @@ pub fn plan(
             }
         }
         let streams = first_stream..plan.streams.len();
-        let sorted_runs = runs.iter().filter(|run| run.sorted).count().max(1) as u64;
-        let window_rows = (cuts.window_cells / sorted_runs).max(1);
-        let bounds = bounds(index, runs, cuts, window_rows);
+        let bounds = bounds(index, runs, cuts);
         first_windows.push(plan.windows.len());
-        for (number, &hi) in bounds.iter().chain([&i64::MAX]).enumerate() {
+        for &hi in bounds.iter().chain([&i64::MAX]) {
             plan.windows.push(Window {
                 chr,
                 hi,
                 piece_end: 0,
                 streams: streams.clone(),
-                first: number == 0,
             });
         }
         chr_bounds.push(bounds);
@@ -335,24 +330,23 @@ fn windows_of(
 /// The keys of windows `numbers` (consecutive, of one chromosome): from the bound before
 /// the first (none for a chromosome's first window) to the last's `hi`.
 fn window_keys(windows: &[Window], numbers: Range<usize>) -> Range<i64> {
-    let first = &windows[numbers.start];
-    let lo = if first.first {
-        i64::MIN
-    } else {
-        windows[numbers.start - 1].hi
+    let first = numbers.start;
+    let lo = match first.checked_sub(1).map(|before| &windows[before]) {
+        Some(before) if before.chr == windows[first].chr => before.hi,
+        _ => i64::MIN,
     };
     lo..windows[numbers.end - 1].hi
 }
 
-/// The window bounds of one chromosome: keys every `window_rows` rows of each sorted run
-/// (its chunk starts from the anchors, and points between them by linear interpolation of
-/// pos over rows), every k-th of them (k the number of sorted runs), so that a window holds
-/// about `window_rows` rows of each; on tile bounds with `--tile`.
-fn bounds(index: &PositionIndex, runs: &[&Run], cuts: Cuts, window_rows: u64) -> Vec<i64> {
+/// The window bounds of one chromosome: keys every `window_rows` rows of each of its k
+/// sorted runs (`window_rows` = `cuts.window_cells` / k; the chunk starts from the anchors,
+/// and points between them by linear interpolation of pos over rows), every k-th of them,
+/// so that a window holds about `window_rows` rows of each; on tile bounds with `--tile`.
+fn bounds(index: &PositionIndex, runs: &[&Run], cuts: Cuts) -> Vec<i64> {
+    let sorted_runs = runs.iter().filter(|run| run.sorted).count().max(1);
+    let window_rows = (cuts.window_cells / sorted_runs as u64).max(1);
     let mut keys: Vec<i64> = Vec::new();
-    let mut sorted_runs = 0;
     for run in runs.iter().filter(|run| run.sorted) {
-        sorted_runs += 1;
         let from = index
             .anchors
             .partition_point(|anchor| anchor.row <= run.first_row);
@@ -377,8 +371,11 @@ fn bounds(index: &PositionIndex, runs: &[&Run], cuts: Cuts, window_rows: u64) ->
         }
     }
     keys.sort_unstable();
-    let step = sorted_runs.max(1);
-    let mut bounds: Vec<i64> = keys.into_iter().skip(step).step_by(step).collect();
+    let mut bounds: Vec<i64> = keys
+        .into_iter()
+        .skip(sorted_runs)
+        .step_by(sorted_runs)
+        .collect();
     if let Some(bases) = cuts.tile {
         let bases = i64::try_from(bases).unwrap_or(i64::MAX);
         for bound in &mut bounds {

@@ -25,16 +25,11 @@ struct FirstSourceRow {
     rows: u64,
 }
 
-/// A `/sources` row as written from format presets until the flat layout.
+/// What a `/sources` row written from format presets until the flat layout adds to the
+/// first layout's fields (read apart: HDF5 reads the fields a memory type names).
 #[derive(H5Type, Clone, Debug)]
 #[repr(C)]
-struct PresetSourceRow {
-    path: VarLenUnicode,
-    size: u64,
-    mtime_ns: i64,
-    xxh3_128: FixedAscii<32>,
-    first_row: u64,
-    rows: u64,
+struct PresetFields {
     format: VarLenUnicode,
     skipped: SkippedRow,
 }
@@ -65,30 +60,17 @@ fn flat(row: FirstSourceRow, format: VarLenUnicode, skipped: SkippedRow) -> Sour
     }
 }
 
-const FIRST_FIELDS: &[&str] = &["path", "size", "mtime_ns", "xxh3_128", "first_row", "rows"];
-const PRESET_FIELDS: &[&str] = &[
-    "path",
-    "size",
-    "mtime_ns",
-    "xxh3_128",
-    "first_row",
-    "rows",
-    "format",
-    "skipped",
-];
-const FLAT_FIELDS: &[&str] = &[
-    "path",
-    "size",
-    "mtime_s",
-    "mtime_nsec",
-    "xxh3_128",
-    "first_row",
-    "rows",
-    "format",
-    "skipped_zero_coverage",
-    "skipped_context",
-    "skipped_mod_code",
-];
+/// The field names of a compound type.
+fn field_names<T: H5Type>() -> Vec<String> {
+    match T::type_descriptor() {
+        TypeDescriptor::Compound(compound) => compound
+            .fields
+            .into_iter()
+            .map(|field| field.name)
+            .collect(),
+        _ => unreachable!("a /sources row type is a compound"),
+    }
+}
 
 /// `/sources` in any of its layouts, as today's rows. Every field a layout has must be
 /// there: HDF5 would fill a missing one with zeros.
@@ -106,38 +88,35 @@ pub(in crate::h5) fn read_sources(sources: &Dataset) -> Result<Vec<SourceRow>, O
         }
     };
     let has = |field: &str| names.iter().any(|name| name == field);
-    let needed = if has("mtime_s") {
-        FLAT_FIELDS
-    } else if has("format") {
-        PRESET_FIELDS
+    let (flat_layout, presets) = (has("mtime_s"), has("format"));
+    let needed = if flat_layout {
+        field_names::<SourceRow>()
+    } else if presets {
+        [
+            field_names::<FirstSourceRow>(),
+            field_names::<PresetFields>(),
+        ]
+        .concat()
     } else {
-        FIRST_FIELDS
+        field_names::<FirstSourceRow>()
     };
-    if let Some(missing) = needed.iter().find(|field| !has(field)) {
+    if let Some(missing) = needed.into_iter().find(|field| !has(field)) {
         return Err(Inconsistent::from(SourcesMismatch::NoField(missing)).into());
     }
-    Ok(if needed == FLAT_FIELDS {
-        sources.read_raw::<SourceRow>()?
-    } else if needed == PRESET_FIELDS {
-        sources
-            .read_raw::<PresetSourceRow>()?
+    if flat_layout {
+        return Ok(sources.read_raw::<SourceRow>()?);
+    }
+    let first = sources.read_raw::<FirstSourceRow>()?;
+    Ok(if presets {
+        let added = sources.read_raw::<PresetFields>()?;
+        first
             .into_iter()
-            .map(|row| {
-                let first = FirstSourceRow {
-                    path: row.path,
-                    size: row.size,
-                    mtime_ns: row.mtime_ns,
-                    xxh3_128: row.xxh3_128,
-                    first_row: row.first_row,
-                    rows: row.rows,
-                };
-                flat(first, row.format, row.skipped)
-            })
+            .zip(added)
+            .map(|(row, added)| flat(row, added.format, added.skipped))
             .collect()
     } else {
         let native: VarLenUnicode = "native".parse().expect("no NUL byte");
-        sources
-            .read_raw::<FirstSourceRow>()?
+        first
             .into_iter()
             .map(|row| flat(row, native.clone(), SkippedRow::default()))
             .collect()
