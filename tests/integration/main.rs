@@ -3,6 +3,7 @@
 
 mod append;
 mod codecs;
+mod docs;
 mod errors;
 mod formats;
 mod fuzz;
@@ -16,7 +17,6 @@ mod output_safety;
 mod pipeline_faults;
 mod r_client;
 mod readback;
-mod readme;
 mod regressions;
 mod terminal;
 mod util;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::util::{
-    expect_code, python_stdout, r_present, readme_snippet, rscript, run, stderr, support_script,
+    doc_snippet, expect_code, python_stdout, r_present, rscript, run, stderr, support_script,
     txt2h5, TestDir,
 };
 
@@ -302,7 +302,7 @@ fn the_readme_snippets_run_as_written() {
     numpy_check(d, "matrix.h5", "cov", &[]);
     dir.write(
         "snippet.py",
-        readme_snippet("readme-matrix-python").as_bytes(),
+        doc_snippet("snippet-matrix-python").as_bytes(),
     );
     let printed = python_stdout(d, &["snippet.py"]);
     assert!(
@@ -312,7 +312,7 @@ fn the_readme_snippets_run_as_written() {
     if !bsseq_present() {
         return;
     }
-    dir.write("snippet.R", readme_snippet("readme-matrix-r").as_bytes());
+    dir.write("snippet.R", doc_snippet("snippet-matrix-r").as_bytes());
     let printed = rscript(d, "source('snippet.R')", &[]);
     // A BSseq of every row and sample, its Cov column sums those numpy makes.
     let sums = python_stdout(

@@ -4,7 +4,7 @@
 //! line that they were skipped. With `TXT2H5_REQUIRE_R=1` (CI) a missing R is a failure.
 
 use crate::util::{
-    expect_code, python_stdout, r_present, readme_snippet, repo, rscript, run, TestDir,
+    doc_snippet, expect_code, python_stdout, r_present, repo, rscript, run, TestDir,
 };
 
 fn rhdf5_present() -> bool {
@@ -233,7 +233,7 @@ fn the_readme_r_snippet_runs_and_bit64conversion_reads_past_2_31() {
         ),
         0,
     );
-    dir.write("snippet.R", readme_snippet("readme-r").as_bytes());
+    dir.write("snippet.R", doc_snippet("snippet-r").as_bytes());
     let printed = rscript(
         d,
         "source('snippet.R'); cat(nrow(calls), sum(sources$rows), nrow(sources), \

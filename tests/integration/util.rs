@@ -219,14 +219,47 @@ pub fn rscript(dir: &Path, script: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// The fenced code block after `<!-- marker -->` in the README.
-pub fn readme_snippet(marker: &str) -> String {
-    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
-    let after = readme
-        .split_once(&format!("<!-- {marker} -->"))
-        .unwrap_or_else(|| panic!("README has no {marker}"))
+/// The documentation a user reads: README.md and every docs/*.md, as paths relative to the
+/// repository, sorted.
+pub fn doc_files() -> Vec<PathBuf> {
+    let mut files = vec![PathBuf::from("README.md")];
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(repo().join("docs"))
+        .unwrap()
+        .map(|entry| PathBuf::from("docs").join(entry.unwrap().file_name()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    files
+}
+
+/// The fenced code block after `<!-- marker -->` in README.md or a docs/*.md file. The
+/// marker must occur exactly once across them, so the snippet a test runs is the one a
+/// reader sees (tests/support/region_snippet.py follows the same rule).
+pub fn doc_snippet(marker: &str) -> String {
+    let tag = format!("<!-- {marker} -->");
+    let mut found = Vec::new();
+    for file in doc_files() {
+        let text = std::fs::read_to_string(repo().join(&file)).unwrap();
+        for (at, _) in text.match_indices(&tag) {
+            found.push((file.clone(), text[at + tag.len()..].to_string()));
+        }
+    }
+    let names: Vec<String> = found
+        .iter()
+        .map(|(file, _)| file.display().to_string())
+        .collect();
+    assert!(
+        found.len() == 1,
+        "{tag} occurs {} times in README.md and docs/*.md ({}); it must occur once",
+        found.len(),
+        names.join(", ")
+    );
+    let (file, after) = found.pop().unwrap();
+    let body = after
+        .split_once("```")
+        .unwrap_or_else(|| panic!("{}: no code block after {tag}", file.display()))
         .1;
-    let body = after.split_once("```").unwrap().1;
     let body = body.split_once('\n').unwrap().1;
     body.split_once("```").unwrap().0.to_string()
 }

@@ -1,13 +1,13 @@
-//! The README's examples run as written.
+//! The documentation (README.md and docs/*.md): its examples run as written.
 
 use crate::generate::{methylation_text, Rng};
-use crate::util::{expect_code, run, support_script, TestDir};
+use crate::util::{doc_snippet, expect_code, repo, run, support_script, TestDir};
 
 /// The h5py snippet that reads one region through `/index` gives the rows a mask over all
 /// of `/data` gives, in the same order: on sorted files, a file whose chromosomes
 /// interleave, regions at chunk edges and regions with no rows.
 #[test]
-fn the_readme_region_snippet_reads_what_a_mask_reads() {
+fn the_region_snippet_reads_what_a_mask_reads() {
     let dir = TestDir::new();
     dir.write("in/a.txt", &methylation_text(1, 3_000));
     dir.write("in/b.txt", &methylation_text(2, 2_000));
@@ -42,26 +42,25 @@ fn the_readme_region_snippet_reads_what_a_mask_reads() {
     }
     let mut args = vec!["out.h5"];
     args.extend(regions.iter().map(String::as_str));
-    let report = support_script(dir.path(), "readme_region.py", &args);
+    let report = support_script(dir.path(), "region_snippet.py", &args);
     assert!(report.starts_with("ok 44 regions"), "{report}");
     let rows: u64 = report.split_whitespace().nth(3).unwrap().parse().unwrap();
     assert!(rows > 1_000, "the regions hold rows: {report}");
 }
 
-/// The README quotes `examples/slurm/load.sbatch` as it is (scripts/check-slurm runs the
+/// The guide quotes `examples/slurm/load.sbatch` as it is (scripts/check-slurm runs the
 /// file on a real Slurm).
 #[test]
-fn the_readme_quotes_the_slurm_script_as_shipped() {
-    let quoted = crate::util::readme_snippet("readme-slurm-sbatch");
-    let shipped =
-        std::fs::read_to_string(crate::util::repo().join("examples/slurm/load.sbatch")).unwrap();
+fn the_guide_quotes_the_slurm_script_as_shipped() {
+    let quoted = doc_snippet("snippet-slurm-sbatch");
+    let shipped = std::fs::read_to_string(repo().join("examples/slurm/load.sbatch")).unwrap();
     assert_eq!(quoted, shipped);
 }
 
-/// The README's one-machine shard example runs as written (GNU parallel where it is
+/// The guide's one-machine shard example runs as written (GNU parallel where it is
 /// installed, else its `xargs -P` line) and gives what one load gives.
 #[test]
-fn the_readme_parallel_example_equals_one_load() {
+fn the_parallel_snippet_equals_one_load() {
     let dir = TestDir::new();
     for (k, rows) in [3_000usize, 10, 7_000, 1, 2_500, 4_000]
         .into_iter()
@@ -76,7 +75,7 @@ fn the_readme_parallel_example_equals_one_load() {
         .arg("--version")
         .output()
         .is_ok_and(|output| output.status.success());
-    let snippet = crate::util::readme_snippet("readme-parallel");
+    let snippet = doc_snippet("snippet-parallel");
     let lines: Vec<&str> = snippet
         .lines()
         .filter(|line| {
