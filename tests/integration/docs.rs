@@ -1,7 +1,11 @@
-//! The documentation (README.md and docs/*.md): its examples run as written.
+//! The documentation (README.md and docs/*.md): its examples run as written, and every
+//! relative link and anchor in it leads somewhere.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
 
 use crate::generate::{methylation_text, Rng};
-use crate::util::{doc_snippet, expect_code, repo, run, support_script, TestDir};
+use crate::util::{doc_files, doc_snippet, expect_code, repo, run, support_script, TestDir};
 
 /// The h5py snippet that reads one region through `/index` gives the rows a mask over all
 /// of `/data` gives, in the same order: on sorted files, a file whose chromosomes
@@ -108,4 +112,309 @@ fn the_parallel_snippet_equals_one_load() {
     );
     let same = support_script(dir.path(), "h5check.py", &["same", "study.h5", "one.h5"]);
     assert!(same.starts_with("equal rows=16511"), "{same}");
+}
+
+/// Every `[text](target)` in README.md and docs/*.md that is not a web or mail address
+/// names a file of the repository, and every `#anchor`, alone or after a `.md` file, a
+/// heading of that file.
+#[test]
+fn every_relative_link_and_anchor_resolves() {
+    let problems = check_links(&repo(), &doc_files());
+    assert!(
+        problems.is_empty(),
+        "links that do not resolve:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// README.md links every file of docs/, so that none is found only by accident.
+#[test]
+fn the_readme_links_every_docs_file() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let linked: Vec<String> = links(&readme)
+        .into_iter()
+        .map(|target| target.split('#').next().unwrap().to_string())
+        .collect();
+    for file in doc_files().iter().skip(1) {
+        let name = file.to_str().unwrap();
+        assert!(
+            linked.iter().any(|target| target == name),
+            "README.md does not link {name}"
+        );
+    }
+}
+
+/// The check fails, naming the file, the link and what is missing: a file that does not
+/// exist, a heading that does not exist (in the same file or another), a path out of the
+/// repository. Links in code blocks and code spans, and web addresses, are not checked.
+#[test]
+fn the_link_check_names_the_file_the_link_and_what_is_missing() {
+    let dir = TestDir::new();
+    dir.write(
+        "README.md",
+        b"# Top\n\nSee [the guide](docs/guide.md#usage), [gone](docs/gone.md) and [up](../x.md).\n\
+          [here](#top), [nowhere](#bottom), <https://example.org/>, [web](https://example.org/#x)\n\n\
+          ```md\n[in a fence](fence.md)\n```\n\nAnd `[in a span](span.md)`.\n",
+    );
+    dir.write(
+        "docs/guide.md",
+        b"# Guide\n\n## Use\n\n## Use\n\n[dup](#use-1) [back](../README.md#top) [bad](../README.md#use-2)\n",
+    );
+    let problems = check_links(
+        dir.path(),
+        &[PathBuf::from("README.md"), PathBuf::from("docs/guide.md")],
+    );
+    assert_eq!(
+        problems,
+        [
+            "README.md: link `docs/guide.md#usage`: no heading in docs/guide.md has the anchor `#usage`",
+            "README.md: link `docs/gone.md`: no file docs/gone.md",
+            "README.md: link `../x.md`: ../x.md is outside the repository",
+            "README.md: link `#bottom`: no heading in README.md has the anchor `#bottom`",
+            "docs/guide.md: link `../README.md#use-2`: no heading in README.md has the anchor `#use-2`",
+        ]
+    );
+}
+
+/// GitHub's anchors: lowercase, only letters, digits, spaces, hyphens and underscores kept,
+/// spaces made hyphens, a repeated anchor numbered from 1.
+#[test]
+fn heading_anchors_follow_githubs_slug_rules() {
+    let text = "# txt2h5\n\n### `/data` (or `--dataset NAME`)\n\n## Read it back: `inspect` and `export`\n\n\
+                ## Shards, merge and Slurm\n\n### How `matrix` runs ##\n\n## Notes\n\n```sh\n# not a heading\n```\n\n\
+                ## Notes\n\n## Notes\n\n## snake_case and [a link](x.md)\n";
+    assert_eq!(
+        anchors(text),
+        [
+            "txt2h5",
+            "data-or---dataset-name",
+            "read-it-back-inspect-and-export",
+            "shards-merge-and-slurm",
+            "how-matrix-runs",
+            "notes",
+            "notes-1",
+            "notes-2",
+            "snake_case-and-a-link",
+        ]
+    );
+}
+
+/// What is wrong with the relative links of `files` (paths relative to `root`), one line
+/// each: the file, the link as written, and what is missing.
+fn check_links(root: &Path, files: &[PathBuf]) -> Vec<String> {
+    let mut headings: HashMap<PathBuf, Vec<String>> = HashMap::new();
+    let mut problems = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for target in links(&text) {
+            let lower = target.to_ascii_lowercase();
+            if ["http://", "https://", "mailto:"]
+                .iter()
+                .any(|scheme| lower.starts_with(scheme))
+            {
+                continue;
+            }
+            let (path, anchor) = match target.split_once('#') {
+                Some((path, anchor)) => (path, Some(anchor)),
+                None => (target.as_str(), None),
+            };
+            let linked = if path.is_empty() {
+                file.clone()
+            } else {
+                match normalize(&file.parent().unwrap().join(path)) {
+                    Some(linked) => linked,
+                    None => {
+                        problems.push(format!(
+                            "{}: link `{target}`: {path} is outside the repository",
+                            file.display()
+                        ));
+                        continue;
+                    }
+                }
+            };
+            if !root.join(&linked).exists() {
+                problems.push(format!(
+                    "{}: link `{target}`: no file {}",
+                    file.display(),
+                    linked.display()
+                ));
+                continue;
+            }
+            let Some(anchor) = anchor else { continue };
+            if linked.extension().is_none_or(|ext| ext != "md") {
+                continue;
+            }
+            let known = headings
+                .entry(linked.clone())
+                .or_insert_with(|| anchors(&std::fs::read_to_string(root.join(&linked)).unwrap()));
+            if !known.iter().any(|known| known == anchor) {
+                problems.push(format!(
+                    "{}: link `{target}`: no heading in {} has the anchor `#{anchor}`",
+                    file.display(),
+                    linked.display()
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// `path` with `.` and `..` resolved, or None if it leaves the directory it is relative to.
+fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !normal.pop() {
+                    return None;
+                }
+            }
+            Component::Normal(name) => normal.push(name),
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(normal)
+}
+
+/// The lines of `text` outside fenced code blocks, blank in their place (CommonMark: a fence
+/// is three or more backticks or tildes, closed by a run of the same character at least as
+/// long with nothing after it).
+fn outside_fences(text: &str) -> Vec<&str> {
+    let mut open: Option<(char, usize)> = None;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let run = trimmed
+            .chars()
+            .next()
+            .filter(|&c| c == '`' || c == '~')
+            .map(|c| (c, trimmed.chars().take_while(|&d| d == c).count()))
+            .filter(|&(_, n)| n >= 3);
+        match (open, run) {
+            (None, Some(fence)) => {
+                open = Some(fence);
+                lines.push("");
+            }
+            (Some((c, n)), Some((d, m)))
+                if c == d && m >= n && trimmed[m * c.len_utf8()..].trim().is_empty() =>
+            {
+                open = None;
+                lines.push("");
+            }
+            (Some(_), _) => lines.push(""),
+            (None, None) => lines.push(line),
+        }
+    }
+    lines
+}
+
+/// `block` without its code spans (a run of backticks up to the next run of the same
+/// length; a run with no partner is literal text).
+fn without_code_spans(block: &str) -> String {
+    let mut out = String::new();
+    let mut rest = block;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let ticks = rest[start..].chars().take_while(|&c| c == '`').count();
+        let after = &rest[start + ticks..];
+        let mut search = 0;
+        let mut close = None;
+        while let Some(at) = after[search..].find('`') {
+            let at = search + at;
+            let run = after[at..].chars().take_while(|&c| c == '`').count();
+            if run == ticks {
+                close = Some(at);
+                break;
+            }
+            search = at + run;
+        }
+        match close {
+            Some(at) => rest = &after[at + ticks..],
+            None => {
+                out.push_str(&rest[start..start + ticks]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The targets of the inline links `[text](target)` and reference definitions
+/// `[name]: target` of a Markdown text, outside code blocks and code spans.
+fn links(text: &str) -> Vec<String> {
+    let lines = outside_fences(text);
+    let mut targets = Vec::new();
+    // Code spans do not cross a blank line, so strip them paragraph by paragraph.
+    for block in lines.split(|line| line.trim().is_empty()) {
+        let block = without_code_spans(&block.join("\n"));
+        for (at, _) in block.match_indices("](") {
+            let rest = &block[at + 2..];
+            let target = match rest.strip_prefix('<') {
+                Some(inner) => inner.split('>').next().unwrap_or(""),
+                None => rest
+                    .split(|c: char| c == ')' || c.is_whitespace())
+                    .next()
+                    .unwrap_or(""),
+            };
+            targets.push(target.to_string());
+        }
+        for line in block.lines() {
+            let line = line.trim_start();
+            if let Some((label, target)) = line.strip_prefix('[').and_then(|l| l.split_once("]:")) {
+                if !label.contains(']') {
+                    if let Some(target) = target.split_whitespace().next() {
+                        targets.push(target.to_string());
+                    }
+                }
+            }
+        }
+    }
+    targets
+}
+
+/// The anchors GitHub gives the ATX headings (`#` to `######`) of a Markdown text, in order.
+fn anchors(text: &str) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut anchors = Vec::new();
+    for line in outside_fences(text) {
+        let line = line.trim_start();
+        let level = line.chars().take_while(|&c| c == '#').count();
+        if level == 0 || level > 6 {
+            continue;
+        }
+        let rest = &line[level..];
+        if !(rest.is_empty() || rest.starts_with(' ') || rest.starts_with('\t')) {
+            continue;
+        }
+        // A closing run of `#` after a space is not part of the heading.
+        let mut heading = rest.trim();
+        let stripped = heading.trim_end_matches('#');
+        if stripped.is_empty() || stripped.ends_with(' ') {
+            heading = stripped.trim_end();
+        }
+        // A link in a heading gives its text, not its target.
+        let mut shown = String::new();
+        let mut rest = heading;
+        while let Some(at) = rest.find("](") {
+            shown.push_str(&rest[..at]);
+            rest = rest[at..].split_once(')').map_or("", |(_, after)| after);
+        }
+        shown.push_str(rest);
+        let slug: String = shown
+            .to_lowercase()
+            .chars()
+            .filter(|&c| c.is_alphanumeric() || c == ' ' || c == '-' || c == '_')
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect();
+        let count = seen.entry(slug.clone()).or_insert(0);
+        anchors.push(if *count == 0 {
+            slug
+        } else {
+            format!("{slug}-{count}")
+        });
+        *count += 1;
+    }
+    anchors
 }
