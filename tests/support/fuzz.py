@@ -10,9 +10,9 @@ the many spellings numpy accepts, some lines corrupted, runs `txt2h5 load` on th
 
 - every line good: exit 0, nothing printed (--quiet), /data equal to np.loadtxt of the files
   concatenated, bit for bit (pct by its uint32 pattern), /sources right (h5check.py's check);
-- otherwise the first bad line in load order (one numpy rejects, or one the README says txt2h5
-  rejects: see `documented`) stops the run with exit 3 and an error naming that file and
-  1-based line with a hint, leaving no output or temporary file behind.
+- otherwise the first bad line in load order (one numpy rejects, or one the user guide,
+  docs/guide.md, says txt2h5 rejects: see `documented`) stops the run with exit 3 and an error
+  naming that file and 1-based line with a hint, leaving no output or temporary file behind.
 
 numpy reads each file like tests/support/h5check.py: text mode (UTF-8, universal newlines),
 through gzip.open when the content is gzip. Anything else is a finding, printed with its case
@@ -219,23 +219,24 @@ def np_load(stream):
 
 
 def documented(line):
-    """(kind, why) if the README says txt2h5 rejects this line (no \\n) though numpy may read it."""
+    """(kind, why) if the user guide says txt2h5 rejects this line (no \\n) though numpy may read it."""
     if b"\r" in line[:-1]:
-        # README, What it reads: a `\r` that does not end the line is refused (numpy's universal
-        # newlines read it as a line break; a final `\r` is a CRLF ending cut short).
-        return "lone-CR", "a lone CR (README: refused)"
+        # docs/guide.md, What it reads: a `\r` that does not end the line is refused (numpy's
+        # universal newlines read it as a line break; a final `\r` is a CRLF ending cut short).
+        return "lone-CR", "a lone CR (docs/guide.md: refused)"
     data = line.split(b"#", 1)[0]
     if any(b >= 0x80 for b in data):
-        # README, What it reads: fields are ASCII; numpy, reading UTF-8, may split on Unicode
-        # spaces or re-encode a name.
-        return "non-ascii", "a non-ASCII byte outside a comment (README: refused)"
+        # docs/guide.md, What it reads: fields are ASCII; numpy, reading UTF-8, may split on
+        # Unicode spaces or re-encode a name.
+        return "non-ascii", "a non-ASCII byte outside a comment (docs/guide.md: refused)"
     tokens = data.decode("ascii").split()  # for ASCII, str.split() is numpy's whitespace
     chrom = tokens[0].encode() if len(tokens) == 5 else b""
-    # README: "Where numpy would silently change data, txt2h5 stops with an error instead".
+    # docs/guide.md, What it reads: "Where numpy would silently change data, txt2h5 stops with
+    # an error instead".
     if len(chrom) > WIDTH:
-        return "chr-long", f"chr of {len(chrom)} bytes (README: longer than the field, numpy truncates)"
+        return "chr-long", f"chr of {len(chrom)} bytes (docs/guide.md: longer than the field, numpy truncates)"
     if any(b < 0x20 or b > 0x7E for b in chrom):
-        return "chr-byte", "chr with non-ASCII or control bytes (README: numpy re-encodes or drops them)"
+        return "chr-byte", "chr with non-ASCII or control bytes (docs/guide.md: numpy re-encodes or drops them)"
     return None
 
 
@@ -264,7 +265,7 @@ def unpack(raw):
 
 
 def expect(paths):
-    """What txt2h5 must do with these files, in load order, according to numpy and the README."""
+    """What txt2h5 must do with these files, in load order, according to numpy and the user guide."""
     parts = []
     for i, path in enumerate(paths):
         with open(path, "rb") as f:
@@ -275,8 +276,8 @@ def expect(paths):
             return Expect(bad=i, kind="gzip", why=f"{type(e).__name__}: {e}")
         try:
             # surrogateescape: bytes that are not UTF-8 survive to numpy, so a comment holding
-            # them is skipped as txt2h5 skips it (README: comments are not decoded), and data
-            # holding them fails as in txt2h5.
+            # them is skipped as txt2h5 skips it (docs/guide.md, What it reads: comments are not
+            # decoded), and data holding them fails as in txt2h5.
             opener = gzip.open if raw[:2] == b"\x1f\x8b" else open
             with opener(path, "rt", encoding="utf-8", errors="surrogateescape") as f:
                 part, failure = np_load(f), None

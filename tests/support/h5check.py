@@ -21,7 +21,7 @@ def dtype(width):
 
 def open_text(path):
     """The file as numpy reads text, UTF-8; bytes that are not UTF-8 survive as surrogates,
-    so a comment holding them is skipped as txt2h5 skips it (README: What it reads)."""
+    so a comment holding them is skipped as txt2h5 skips it (docs/guide.md, What it reads)."""
     with open(path, "rb") as f:
         magic = f.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
