@@ -4,10 +4,12 @@
 //! The writer, the readers (`query/`) and the filters registered with HDF5 ([`crate::h5`])
 //! all use these; nothing here calls HDF5.
 
+pub mod blosc;
 pub mod chunk;
 pub mod compression;
 pub mod frame;
 
+pub use blosc::BloscCodec;
 pub use chunk::{shuffle, unshuffle_rows, ChunkCompressor, ChunkDecompressor};
-pub use compression::{Compression, LZ4_FILTER, ZSTD_FILTER};
+pub use compression::{Compression, BLOSC_FILTER, LZ4_FILTER, ZSTD_FILTER};
 pub use frame::{check_header, claimed_size, CodecError, Decoder, Encoder};

@@ -18,6 +18,13 @@ pub const GZIP_LEVEL: u8 = 4;
 /// Level of a bare `--compression zstd`: zstd's own default, and hdf5plugin's.
 pub const ZSTD_LEVEL: u8 = 3;
 
+/// What a bare `--compression blosc` means: the codec chosen by measurement (see the
+/// performance document, "Compression codecs").
+pub const BLOSC: &str = "blosc:zstd";
+
+/// Blosc level of a bare `--compression blosc:zstd`: blosc's level 1, zstd's level 1.
+pub const BLOSC_LEVEL: u8 = 1;
+
 /// Bytes per piece of a large uncompressed file.
 pub const PIECE_BYTES: u64 = 4 << 20;
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use globset::GlobBuilder;
 
 use crate::cli::{LoadArgs, MergeArgs};
-use crate::codec::Compression;
+use crate::codec::{blosc, BloscCodec, Compression};
 use crate::defaults;
 use crate::error::{Error, Result};
 use crate::format::filter::{ContextFilter, Filters};
@@ -290,12 +290,15 @@ pub fn default_compression() -> Compression {
     parse_compression(defaults::COMPRESSION).expect("the default spec is valid")
 }
 
-/// `none`, `gzip` (level 4), `gzip:LEVEL`, `zstd` (level 3), `zstd:LEVEL` or `lz4`.
+/// `none`, `gzip` (level 4), `gzip:LEVEL`, `zstd` (level 3), `zstd:LEVEL`, `lz4`, `blosc`
+/// (see [`defaults::BLOSC`]), `blosc:zstd` (blosc level 1), `blosc:zstd:LEVEL` or
+/// `blosc:lz4`.
 pub fn parse_compression(spec: &str) -> Result<Compression> {
     let invalid = || {
         Error::usage(format!(
             "--compression {spec:?}: expected none, gzip, gzip:LEVEL (1 to 9), zstd, \
-             zstd:LEVEL (1 to 22) or lz4"
+             zstd:LEVEL (1 to 22), lz4, blosc, blosc:zstd, blosc:zstd:LEVEL (1 to 9) or \
+             blosc:lz4"
         ))
     };
     let level = |text: &str, levels: std::ops::RangeInclusive<u8>| {
@@ -309,8 +312,21 @@ pub fn parse_compression(spec: &str) -> Result<Compression> {
         None if spec == "gzip" => Ok(Compression::Gzip(defaults::GZIP_LEVEL)),
         None if spec == "zstd" => Ok(Compression::Zstd(defaults::ZSTD_LEVEL)),
         None if spec == "lz4" => Ok(Compression::Lz4),
+        None if spec == "blosc" => parse_compression(defaults::BLOSC),
         Some(("gzip", text)) => level(text, 1..=9).map(Compression::Gzip),
         Some(("zstd", text)) => level(text, 1..=22).map(Compression::Zstd),
+        Some(("blosc", "lz4")) => Ok(Compression::Blosc(BloscCodec::Lz4, blosc::LZ4_LEVEL)),
+        Some(("blosc", "zstd")) => Ok(Compression::Blosc(BloscCodec::Zstd, defaults::BLOSC_LEVEL)),
+        Some(("blosc", codec_level)) => match codec_level.split_once(':') {
+            Some(("zstd", text)) => {
+                level(text, 1..=9).map(|level| Compression::Blosc(BloscCodec::Zstd, level))
+            }
+            Some(("lz4", _)) => Err(Error::usage(format!(
+                "--compression {spec:?}: blosc:lz4 takes no level (txt2h5's lz4 has one \
+                 speed, blosc's level 9)"
+            ))),
+            _ => Err(invalid()),
+        },
         _ => Err(invalid()),
     }
 }
@@ -347,6 +363,34 @@ mod tests {
         assert_eq!(parse_compression("zstd:1").unwrap(), Compression::Zstd(1));
         assert_eq!(parse_compression("zstd:22").unwrap(), Compression::Zstd(22));
         assert_eq!(parse_compression("lz4").unwrap(), Compression::Lz4);
+        let zstd = |level| Compression::Blosc(BloscCodec::Zstd, level);
+        assert_eq!(parse_compression("blosc").unwrap(), zstd(1));
+        assert_eq!(parse_compression("blosc:zstd").unwrap(), zstd(1));
+        assert_eq!(parse_compression("blosc:zstd:9").unwrap(), zstd(9));
+        assert_eq!(
+            parse_compression("blosc:lz4").unwrap(),
+            Compression::Blosc(BloscCodec::Lz4, 9)
+        );
+        for spec in [
+            "blosc:zstd:0",
+            "blosc:zstd:10",
+            "blosc:lz4:3",
+            "blosc:zlib",
+            "blosc:",
+        ] {
+            assert!(parse_compression(spec).is_err(), "{spec}");
+        }
+        // What a file's compression prints as parses back to it.
+        for spec in [
+            "blosc:zstd:4",
+            "blosc:lz4",
+            "zstd:7",
+            "gzip:2",
+            "lz4",
+            "none",
+        ] {
+            assert_eq!(parse_compression(spec).unwrap().to_string(), spec);
+        }
         for bad in [
             "gzip:0", "gzip:10", "gzip:", "lzf", "", "none:1", "gzip:x", "zstd:0", "zstd:23",
             "zstd:-1", "lz4:1", "ZSTD",

@@ -36,7 +36,21 @@ pub fn formats() -> Vec<&'static str> {
 /// `--compression`: each codec bare, and the levels most asked for.
 pub fn compressions() -> Vec<&'static str> {
     vec![
-        "none", "gzip", "gzip:1", "gzip:4", "gzip:6", "gzip:9", "zstd", "zstd:1", "zstd:3",
-        "zstd:9", "lz4",
+        "none",
+        "gzip",
+        "gzip:1",
+        "gzip:4",
+        "gzip:6",
+        "gzip:9",
+        "zstd",
+        "zstd:1",
+        "zstd:3",
+        "zstd:9",
+        "lz4",
+        "blosc",
+        "blosc:zstd",
+        "blosc:zstd:1",
+        "blosc:zstd:5",
+        "blosc:lz4",
     ]
 }

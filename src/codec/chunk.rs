@@ -15,9 +15,15 @@ use crate::memory::reserve;
 /// HDF5's shuffle filter: transposes `raw` from records of `element_size` bytes to byte
 /// planes. `raw.len()` must be a multiple of `element_size` (a full chunk always is).
 pub fn shuffle(raw: &[u8], element_size: usize, out: &mut Vec<u8>) {
-    assert_eq!(raw.len() % element_size, 0);
-    // Every byte is written below: keep what is there rather than zero-fill a chunk again.
+    // Every byte is written: keep what is there rather than zero-fill a chunk again.
     out.resize(raw.len(), 0);
+    shuffle_into(raw, element_size, out);
+}
+
+/// [`shuffle`] into `out`, a slice of exactly `raw.len()` bytes.
+pub fn shuffle_into(raw: &[u8], element_size: usize, out: &mut [u8]) {
+    assert_eq!(raw.len() % element_size, 0);
+    assert_eq!(raw.len(), out.len());
     // The record sizes of the default schema and its usual variants get a copy of the loop
     // with the size known, which the compiler turns into fixed-stride loads.
     match element_size {
@@ -106,6 +112,7 @@ pub fn unshuffle_bytes(
 #[derive(Default)]
 pub struct ChunkDecompressor {
     decoder: Decoder,
+    /// The decoded chunk: byte planes, or the records of a blosc chunk.
     shuffled: Vec<u8>,
 }
 
@@ -128,14 +135,45 @@ impl ChunkDecompressor {
         let chunk_bytes = chunk_rows * element_size;
         self.decoder
             .decode(compression, stored, &mut self.shuffled, chunk_bytes)?;
-        unshuffle_bytes(&self.shuffled, element_size, rows, bytes, out);
+        if compression.byte_shuffled() {
+            unshuffle_bytes(&self.shuffled, element_size, rows, bytes, out);
+        } else {
+            copy_bytes(&self.shuffled, element_size, rows, bytes, out);
+        }
         Ok(())
+    }
+}
+
+/// [`unshuffle_bytes`] for a chunk that decodes to its records (raw, or blosc): the bytes
+/// `bytes` of records `rows` of `records` are copied into `out`.
+fn copy_bytes(
+    records: &[u8],
+    element_size: usize,
+    rows: std::ops::Range<usize>,
+    bytes: &[std::ops::Range<usize>],
+    out: &mut [u8],
+) {
+    let source = &records[rows.start * element_size..rows.end * element_size];
+    assert_eq!(out.len(), source.len());
+    if bytes.len() == 1 && bytes[0] == (0..element_size) {
+        out.copy_from_slice(source);
+        return;
+    }
+    for (record, target) in source
+        .chunks_exact(element_size)
+        .zip(out.chunks_exact_mut(element_size))
+    {
+        for range in bytes {
+            target[range.clone()].copy_from_slice(&record[range.clone()]);
+        }
     }
 }
 
 /// Shuffles and encodes one chunk, reusing its buffers from chunk to chunk.
 pub struct ChunkCompressor {
     encoder: Encoder,
+    /// Whether the pipeline has HDF5's shuffle filter (blosc shuffles inside).
+    byte_shuffled: bool,
     element_size: usize,
     shuffled: Vec<u8>,
     scratch: Vec<u8>,
@@ -145,7 +183,8 @@ impl ChunkCompressor {
     /// `None` for `Compression::None`, whose chunks are stored raw.
     pub fn new(compression: Compression, element_size: usize) -> Option<Self> {
         Some(Self {
-            encoder: Encoder::new(compression)?,
+            encoder: Encoder::new(compression, element_size)?,
+            byte_shuffled: compression.byte_shuffled(),
             element_size,
             shuffled: Vec::new(),
             scratch: Vec::new(),
@@ -157,7 +196,6 @@ impl ChunkCompressor {
     pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         // Every buffer gets its room here, fallibly, once: the encoders then write within
         // it and never allocate (an allocation that fails there would abort the process).
-        reserve(&mut self.shuffled, raw.len(), "a shuffled chunk")?;
         reserve(
             &mut self.scratch,
             scratch_bound(raw.len()),
@@ -165,28 +203,35 @@ impl ChunkCompressor {
         )?;
         out.clear();
         reserve(out, encoded_bound(raw.len()), "a compressed chunk")?;
+        if !self.byte_shuffled {
+            self.encoder.encode(raw, &mut self.scratch, out);
+            return Ok(());
+        }
+        reserve(&mut self.shuffled, raw.len(), "a shuffled chunk")?;
         shuffle(raw, self.element_size, &mut self.shuffled);
         self.encoder.encode(&self.shuffled, &mut self.scratch, out);
         Ok(())
     }
 }
 
-/// At least the compress bound of deflate, zstd and lz4 for `bytes` bytes, header
-/// included: each adds under `bytes / 64` plus a few hundred bytes (lz4 stores a block that
-/// does not shrink as it is).
+/// At least the compress bound of deflate, zstd, lz4 and blosc for `bytes` bytes, header
+/// included: each adds under `bytes / 64` plus a few hundred bytes (lz4 and blosc store
+/// bytes that do not shrink as they are).
 fn encoded_bound(bytes: usize) -> usize {
     bytes + bytes / 64 + 4096
 }
 
 /// At least what an encoder writes into its scratch buffer: lz4_flex asks for 110% of the
-/// input plus 20 bytes, deflate for its compress bound.
+/// input plus 20 bytes, deflate for its compress bound, blosc for a shuffled block and the
+/// bound of one compressed block.
 fn scratch_bound(bytes: usize) -> usize {
-    bytes + bytes / 8 + 4096
+    (bytes + bytes / 8 + 4096).max(super::blosc::BloscEncoder::scratch_bound(bytes))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::BloscCodec;
     use std::io::Read;
 
     #[test]
@@ -235,7 +280,13 @@ mod tests {
         let raw: Vec<u8> = (0..22 * 700)
             .map(|i| (i * 13 % 11 + i / 22) as u8)
             .collect();
-        for compression in [Compression::Gzip(1), Compression::Zstd(1), Compression::Lz4] {
+        for compression in [
+            Compression::Gzip(1),
+            Compression::Zstd(1),
+            Compression::Lz4,
+            Compression::Blosc(BloscCodec::Zstd, 1),
+            Compression::Blosc(BloscCodec::Lz4, 9),
+        ] {
             let mut stored = Vec::new();
             ChunkCompressor::new(compression, 22)
                 .unwrap()
@@ -275,6 +326,8 @@ mod tests {
             Compression::Gzip(9),
             Compression::Zstd(19),
             Compression::Lz4,
+            Compression::Blosc(BloscCodec::Zstd, 9),
+            Compression::Blosc(BloscCodec::Lz4, 9),
         ] {
             let mut compressor = ChunkCompressor::new(compression, 26).unwrap();
             let mut stored = Vec::new();

@@ -1,21 +1,28 @@
 //! The compression a dataset's chunks carry: the user's choice (`--compression`) and the
 //! HDF5 filter pipeline that stands for it.
 //!
-//! Every pipeline is the byte shuffle followed by one compressor:
-//! - `gzip:LEVEL`: deflate (filter 1), built into every HDF5 library;
-//! - `zstd:LEVEL`: the Zstandard plugin (filter 32015, client value: the level);
-//! - `lz4`: the LZ4 plugin (filter 32004, client value: block size 0, the plugin default).
+//! Every pipeline shuffles the bytes of the records, then compresses:
+//! - `gzip:LEVEL`: HDF5's shuffle filter, then deflate (filter 1), built into every HDF5
+//!   library;
+//! - `zstd:LEVEL`: the shuffle filter, then the Zstandard plugin (filter 32015, client
+//!   value: the level);
+//! - `lz4`: the shuffle filter, then the LZ4 plugin (filter 32004, client value: block
+//!   size 0, the plugin default);
+//! - `blosc:CODEC[:LEVEL]`: the Blosc plugin alone (filter 32001), which shuffles inside
+//!   its frames (client values: see [`Compression::filters`]).
 
 use std::ffi::c_uint;
 
 use hdf5::filters::Filter;
 use hdf5_sys::h5z::H5Z_filter_t;
 
+use super::blosc::{self, BloscCodec};
 use crate::defaults;
 
-/// HDF5's registered filter ids of the two plugins.
+/// HDF5's registered filter ids of the three plugins.
 pub const ZSTD_FILTER: H5Z_filter_t = 32015;
 pub const LZ4_FILTER: H5Z_filter_t = 32004;
+pub const BLOSC_FILTER: H5Z_filter_t = 32001;
 
 /// Filters applied to the stored chunks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +34,9 @@ pub enum Compression {
     Zstd(u8),
     /// LZ4, after the byte shuffle filter.
     Lz4,
+    /// Blosc frames of this codec at this blosc level (1..=9; lz4 always at
+    /// [`blosc::LZ4_LEVEL`]), which shuffle the bytes themselves.
+    Blosc(BloscCodec, u8),
 }
 
 impl Compression {
@@ -35,18 +45,36 @@ impl Compression {
         match self {
             Compression::None | Compression::Gzip(_) => None,
             Compression::Zstd(_) => Some(
-                "the HDF5 zstd filter (32015): h5py after `import hdf5plugin`, R with \
-                 rhdf5filters, C with HDF5_PLUGIN_PATH",
+                "the HDF5 zstd filter (32015): h5py after `import hdf5plugin`, C with \
+                 HDF5_PLUGIN_PATH; not R (rhdf5filters 1.10 lacks it): use blosc:zstd",
             ),
             Compression::Lz4 => Some(
-                "the HDF5 lz4 filter (32004): h5py after `import hdf5plugin`, R with \
-                 rhdf5filters, C with HDF5_PLUGIN_PATH",
+                "the HDF5 lz4 filter (32004): h5py after `import hdf5plugin`, C with \
+                 HDF5_PLUGIN_PATH; not R (rhdf5filters 1.10 lacks it): use blosc:lz4",
+            ),
+            Compression::Blosc(..) => Some(
+                "the HDF5 blosc filter (32001): h5py after `import hdf5plugin`, R with \
+                 rhdf5filters installed, C with HDF5_PLUGIN_PATH",
             ),
         }
     }
 
-    /// The dataset creation filters, in pipeline order.
-    pub fn filters(self) -> Vec<Filter> {
+    /// Whether the pipeline has HDF5's shuffle filter: stored chunks then decode to byte
+    /// planes, which the reader unshuffles. Blosc frames decode to the records.
+    pub fn byte_shuffled(self) -> bool {
+        matches!(
+            self,
+            Compression::Gzip(_) | Compression::Zstd(_) | Compression::Lz4
+        )
+    }
+
+    /// The dataset creation filters, in pipeline order, of a dataset of `element_size`-byte
+    /// elements in chunks of `chunk_bytes` bytes.
+    ///
+    /// Blosc's client values are hdf5-blosc's: filter revision 2, blosc format 2, type
+    /// size, chunk bytes, level, shuffle (1: bytes) and codec. The plugin's own `set_local`
+    /// would fill the first four; txt2h5 writes its chunks itself, so it states them.
+    pub fn filters(self, element_size: usize, chunk_bytes: usize) -> Vec<Filter> {
         match self {
             Compression::None => Vec::new(),
             Compression::Gzip(level) => vec![Filter::Shuffle, Filter::Deflate(level)],
@@ -55,6 +83,22 @@ impl Compression {
                 Filter::User(ZSTD_FILTER, vec![c_uint::from(level)]),
             ],
             Compression::Lz4 => vec![Filter::Shuffle, Filter::User(LZ4_FILTER, vec![0])],
+            Compression::Blosc(codec, level) => {
+                let typesize = blosc::typesize(element_size) as c_uint;
+                let chunk_bytes = c_uint::try_from(chunk_bytes).unwrap_or(c_uint::MAX);
+                vec![Filter::User(
+                    BLOSC_FILTER,
+                    vec![
+                        2,
+                        2,
+                        typesize,
+                        chunk_bytes,
+                        c_uint::from(level),
+                        1,
+                        codec.compcode(),
+                    ],
+                )]
+            }
         }
     }
 
@@ -72,6 +116,18 @@ impl Compression {
                 Compression::Zstd(u8::try_from(level).ok()?)
             }
             [Filter::Shuffle, Filter::User(LZ4_FILTER, _)] => Compression::Lz4,
+            // The codec and level are what new chunks get (append); each frame records
+            // how it was made, which is what reading follows.
+            [Filter::User(BLOSC_FILTER, values)] => {
+                let codec = BloscCodec::of_compcode(*values.get(6)?)?;
+                let level = match codec {
+                    BloscCodec::Lz4 => blosc::LZ4_LEVEL,
+                    BloscCodec::Zstd => values
+                        .get(4)
+                        .map_or(defaults::BLOSC_LEVEL, |level| (*level).clamp(1, 9) as u8),
+                };
+                Compression::Blosc(codec, level)
+            }
             _ => return None,
         })
     }
@@ -84,6 +140,8 @@ impl std::fmt::Display for Compression {
             Compression::Gzip(level) => write!(f, "gzip:{level}"),
             Compression::Zstd(level) => write!(f, "zstd:{level}"),
             Compression::Lz4 => f.write_str("lz4"),
+            Compression::Blosc(BloscCodec::Lz4, _) => f.write_str("blosc:lz4"),
+            Compression::Blosc(codec, level) => write!(f, "blosc:{}:{level}", codec.name()),
         }
     }
 }

@@ -5,7 +5,8 @@
 //!   content size, as `ZSTD_compress` writes it;
 //! - lz4 (filter 32004, HDF5's LZ4 plugin): an 8-byte big-endian original size, a 4-byte
 //!   big-endian block size, then per block a 4-byte big-endian compressed size and the
-//!   LZ4 block (or the block's bytes as they are when compressing did not shrink them).
+//!   LZ4 block (or the block's bytes as they are when compressing did not shrink them);
+//! - blosc (filter 32001): c-blosc's frames, see [`super::blosc`].
 //!
 //! Compressing is done on txt2h5's pool (see [`super::chunk`]); decoding serves export's
 //! own chunk reads and the filter functions registered with HDF5 for txt2h5's own reads
@@ -13,6 +14,7 @@
 
 use libdeflater::{CompressionLvl, Compressor, Decompressor};
 
+use super::blosc::{self, BloscDecoder, BloscEncoder};
 use super::Compression;
 
 /// One thread's encoder for one codec and level.
@@ -20,11 +22,13 @@ pub enum Encoder {
     Deflate(Compressor),
     Zstd(zstd::bulk::Compressor<'static>),
     Lz4,
+    Blosc(BloscEncoder),
 }
 
 impl Encoder {
-    /// The encoder for `compression`; `None` stores raw chunks.
-    pub fn new(compression: Compression) -> Option<Self> {
+    /// The encoder for `compression` of `element_size`-byte records (blosc shuffles by
+    /// it; the others see bytes); `None` stores raw chunks.
+    pub fn new(compression: Compression, element_size: usize) -> Option<Self> {
         Some(match compression {
             Compression::None => return None,
             Compression::Gzip(level) => Encoder::Deflate(Compressor::new(
@@ -34,6 +38,9 @@ impl Encoder {
                 zstd::bulk::Compressor::new(i32::from(level)).expect("zstd allocates its context"),
             ),
             Compression::Lz4 => Encoder::Lz4,
+            Compression::Blosc(codec, level) => {
+                Encoder::Blosc(BloscEncoder::new(codec, level, element_size))
+            }
         })
     }
 
@@ -58,6 +65,7 @@ impl Encoder {
                     .expect("the output holds the compress bound");
             }
             Encoder::Lz4 => lz4_encode(input, scratch, out),
+            Encoder::Blosc(encoder) => encoder.encode(input, scratch, out),
         }
     }
 }
@@ -123,6 +131,10 @@ pub enum CodecError {
     Zstd(std::io::Error),
     #[error("it decodes to {decoded} bytes, not the chunk's {expected}")]
     Length { decoded: usize, expected: usize },
+    #[error("its blosc frame {0}")]
+    BloscDamaged(&'static str),
+    #[error("its blosc frame uses {0}, which txt2h5 does not decode")]
+    BloscUnsupported(String),
     /// The buffer for the decoded chunk cannot be allocated.
     #[error("no memory for its {0} decoded bytes")]
     NoMemory(usize),
@@ -139,6 +151,7 @@ pub fn claimed_size(
     let (codec, claimed) = match compression {
         Compression::None | Compression::Gzip(_) => return Ok(limit),
         Compression::Lz4 => ("lz4", lz4_claimed_size(stored)?),
+        Compression::Blosc(..) => ("blosc", blosc::claimed_size(stored)?),
         Compression::Zstd(_) => (
             "zstd",
             zstd::zstd_safe::get_frame_content_size(stored)
@@ -166,7 +179,7 @@ fn lz4_claimed_size(stored: &[u8]) -> Result<u64, CodecError> {
     Ok(u64::from_be_bytes(header))
 }
 
-/// Checks that a stored chunk's header (lz4's size, zstd's content size) says what the
+/// Checks that a stored chunk's header (lz4's and blosc's size, zstd's content size) says what the
 /// chunk holds, `chunk_bytes`: cheap, and done before a chunk is copied as stored, so that
 /// a damaged header is not passed on. Deflate has no size to check.
 pub fn check_header(
@@ -177,6 +190,7 @@ pub fn check_header(
     let (codec, claimed) = match compression {
         Compression::None | Compression::Gzip(_) => return Ok(()),
         Compression::Lz4 => ("lz4", lz4_claimed_size(stored)?),
+        Compression::Blosc(..) => ("blosc", blosc::claimed_size(stored)?),
         // A frame without a recorded size is decoded to the chunk's size when read.
         Compression::Zstd(_) => match zstd::zstd_safe::get_frame_content_size(stored) {
             Ok(Some(size)) => ("zstd", size),
@@ -241,6 +255,7 @@ fn lz4_decode(stored: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
 pub struct Decoder {
     deflate: Option<Decompressor>,
     zstd: Option<zstd::bulk::Decompressor<'static>>,
+    blosc: BloscDecoder,
 }
 
 impl Decoder {
@@ -290,6 +305,10 @@ impl Decoder {
                 lz4_decode(stored, &mut out[..size])?;
                 size
             }
+            Compression::Blosc(..) => {
+                self.blosc.decode(stored, &mut out[..size])?;
+                size
+            }
         };
         if decoded != size {
             return Err(CodecError::Length {
@@ -310,12 +329,14 @@ mod tests {
         (0..len).map(|i| (i * 31 % 7 + i / 26 % 3) as u8).collect()
     }
 
-    fn every_codec() -> [Compression; 4] {
+    fn every_codec() -> [Compression; 6] {
         [
             Compression::Gzip(1),
             Compression::Zstd(1),
             Compression::Zstd(19),
             Compression::Lz4,
+            Compression::Blosc(super::super::BloscCodec::Zstd, 1),
+            Compression::Blosc(super::super::BloscCodec::Lz4, 9),
         ]
     }
 
@@ -323,7 +344,7 @@ mod tests {
     fn each_codec_decodes_what_it_encodes() {
         let mut decoder = Decoder::default();
         for compression in every_codec() {
-            let mut encoder = Encoder::new(compression).unwrap();
+            let mut encoder = Encoder::new(compression, 26).unwrap();
             for len in [0, 1, 26, 4096, 26 * 1000] {
                 let input = sample(len);
                 let (mut scratch, mut stored, mut back) = (Vec::new(), Vec::new(), Vec::new());
@@ -349,9 +370,13 @@ mod tests {
     #[test]
     fn claimed_sizes_are_bounded_by_the_chunk() {
         let input = sample(1000);
-        for compression in [Compression::Zstd(3), Compression::Lz4] {
+        for compression in [
+            Compression::Zstd(3),
+            Compression::Lz4,
+            Compression::Blosc(super::super::BloscCodec::Lz4, 9),
+        ] {
             let (mut scratch, mut stored) = (Vec::new(), Vec::new());
-            Encoder::new(compression)
+            Encoder::new(compression, 26)
                 .unwrap()
                 .encode(&input, &mut scratch, &mut stored);
             assert_eq!(claimed_size(compression, &stored, 1000).unwrap(), 1000);
@@ -440,7 +465,7 @@ mod tests {
     fn zstd_frames_record_their_size() {
         let input = sample(26 * 100);
         let (mut scratch, mut stored) = (Vec::new(), Vec::new());
-        Encoder::new(Compression::Zstd(3))
+        Encoder::new(Compression::Zstd(3), 26)
             .unwrap()
             .encode(&input, &mut scratch, &mut stored);
         assert_eq!(

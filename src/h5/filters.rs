@@ -1,9 +1,9 @@
-//! The zstd and lz4 filters registered with the HDF5 library linked into txt2h5 (the
-//! pipelines themselves: [`crate::codec::Compression`]).
+//! The zstd, lz4 and blosc filters registered with the HDF5 library linked into txt2h5
+//! (the pipelines themselves: [`crate::codec::Compression`]).
 //!
-//! The two plugins are registered filters, not HDF5's own: a reader needs them installed
-//! (h5py: `import hdf5plugin`; R: rhdf5filters; C: `HDF5_PLUGIN_PATH`). txt2h5 registers
-//! its own implementation of both (see [`crate::codec`]) so that its reads through
+//! The three plugins are registered filters, not HDF5's own: a reader needs them installed
+//! (h5py: `import hdf5plugin`; R: rhdf5filters, which has blosc only; C:
+//! `HDF5_PLUGIN_PATH`). txt2h5 registers its own implementation of each (see [`crate::codec`]) so that its reads through
 //! HDF5 (append, merge, re-chunking) decode them; it writes chunks itself, compressed on
 //! its pool.
 //!
@@ -24,7 +24,8 @@ use hdf5_sys::h5z::H5Z_FLAG_REVERSE;
 use super::ffi::{register_filter, replace_filter_buffer, FilterFn};
 
 use crate::codec::{
-    claimed_size, CodecError, Compression, Decoder, Encoder, LZ4_FILTER, ZSTD_FILTER,
+    blosc, claimed_size, BloscCodec, CodecError, Compression, Decoder, Encoder, BLOSC_FILTER,
+    LZ4_FILTER, ZSTD_FILTER,
 };
 use crate::defaults;
 
@@ -43,6 +44,11 @@ pub fn register_plugins() {
                 LZ4_FILTER,
                 c"LZ4 (txt2h5's built-in codec of HDF5 filter 32004)",
                 lz4_filter as FilterFn,
+            ),
+            (
+                BLOSC_FILTER,
+                c"Blosc (txt2h5's built-in codec of HDF5 filter 32001)",
+                blosc_filter as FilterFn,
             ),
         ] {
             // Registering can only fail on an internal HDF5 error; a missing filter then
@@ -89,7 +95,7 @@ unsafe extern "C" fn zstd_filter(
         .then(|| unsafe { *cd_values })
         .map_or(defaults::ZSTD_LEVEL, |level| level.clamp(1, 22) as u8);
     // SAFETY: forwarded as HDF5 passed them.
-    unsafe { run_filter(Compression::Zstd(level), flags, nbytes, buf_size, buf) }
+    unsafe { run_filter(Compression::Zstd(level), 1, flags, nbytes, buf_size, buf) }
 }
 
 unsafe extern "C" fn lz4_filter(
@@ -101,10 +107,43 @@ unsafe extern "C" fn lz4_filter(
     buf: *mut *mut c_void,
 ) -> usize {
     // SAFETY: forwarded as HDF5 passed them.
-    unsafe { run_filter(Compression::Lz4, flags, nbytes, buf_size, buf) }
+    unsafe { run_filter(Compression::Lz4, 1, flags, nbytes, buf_size, buf) }
 }
 
-/// The body of both filter functions: decodes (`H5Z_FLAG_REVERSE`) or encodes the
+/// Decodes any frame of a codec txt2h5 reads (the frame says which); encodes with the
+/// client values' type size, level and codec (hdf5-blosc's: see
+/// [`Compression::filters`]), zstd where they name another codec.
+unsafe extern "C" fn blosc_filter(
+    flags: c_uint,
+    cd_nelmts: usize,
+    cd_values: *const c_uint,
+    nbytes: usize,
+    buf_size: *mut usize,
+    buf: *mut *mut c_void,
+) -> usize {
+    let values = if cd_values.is_null() {
+        &[][..]
+    } else {
+        // SAFETY: HDF5 passes `cd_nelmts` client values.
+        unsafe { std::slice::from_raw_parts(cd_values, cd_nelmts) }
+    };
+    let typesize = values.get(2).map_or(1, |size| *size as usize);
+    let codec = values
+        .get(6)
+        .and_then(|code| BloscCodec::of_compcode(*code))
+        .unwrap_or(BloscCodec::Zstd);
+    let level = match codec {
+        BloscCodec::Lz4 => blosc::LZ4_LEVEL,
+        BloscCodec::Zstd => values
+            .get(4)
+            .map_or(defaults::BLOSC_LEVEL, |level| (*level).clamp(1, 9) as u8),
+    };
+    let compression = Compression::Blosc(codec, level);
+    // SAFETY: forwarded as HDF5 passed them.
+    unsafe { run_filter(compression, typesize, flags, nbytes, buf_size, buf) }
+}
+
+/// The body of the filter functions: decodes (`H5Z_FLAG_REVERSE`) or encodes the
 /// `nbytes` bytes at `*buf`, and replaces the buffer with the result. Returns the result's
 /// size, or 0, HDF5's sign of failure.
 ///
@@ -113,6 +152,7 @@ unsafe extern "C" fn lz4_filter(
 /// allocator, and `buf_size` is writable.
 unsafe fn run_filter(
     compression: Compression,
+    element_size: usize,
     flags: c_uint,
     nbytes: usize,
     buf_size: *mut usize,
@@ -139,7 +179,7 @@ unsafe fn run_filter(
             }
         } else {
             let (mut scratch, mut encoded) = (Vec::new(), Vec::new());
-            Encoder::new(compression)?.encode(input, &mut scratch, &mut encoded);
+            Encoder::new(compression, element_size)?.encode(input, &mut scratch, &mut encoded);
             Some(encoded)
         }
     });

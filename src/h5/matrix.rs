@@ -88,14 +88,18 @@ impl MatrixWriter {
             .with_fapl(|fapl| fapl.libver_bounds(LibraryVersion::V110, LibraryVersion::V110))
             .create(path)?;
         let rows = file.create_group("rows")?;
-        let filters = layout.compression.filters();
+        let filters = |ty: &TypeDescriptor| {
+            layout
+                .compression
+                .filters(ty.size(), ty.size() * layout.chunk_rows)
+        };
         let samples = layout.samples;
         let matrix = |name: &str, ty: TypeDescriptor| -> hdf5::Result<GridDataset> {
             let datatype = Datatype::from_descriptor(&ty)?;
             let data = file
                 .new_dataset_builder()
                 .chunk((1, layout.chunk_rows))
-                .set_filters(&filters)
+                .set_filters(&filters(&ty))
                 .empty_as(&datatype)
                 .shape((samples, 0..))
                 .create(name)?;
@@ -106,7 +110,7 @@ impl MatrixWriter {
             let data = rows
                 .new_dataset_builder()
                 .chunk(layout.chunk_rows)
-                .set_filters(&filters)
+                .set_filters(&filters(&ty))
                 .empty_as(&datatype)
                 .shape(0..)
                 .create(name)?;

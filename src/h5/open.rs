@@ -163,7 +163,7 @@ pub(super) fn chunk_layout(data: &Dataset) -> Result<(usize, Compression), OpenE
     let compression = Compression::of_filters(&filters).ok_or_else(|| {
         not_ours(&format!(
             "its filters {filters:?} are not ones txt2h5 writes (none, or shuffle + \
-             deflate, zstd or lz4)"
+             deflate, zstd or lz4; or blosc with lz4 or zstd)"
         ))
     })?;
     Ok((chunk_rows, compression))

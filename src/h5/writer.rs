@@ -44,7 +44,11 @@ impl OutputWriter {
         let builder = file
             .new_dataset_builder()
             .chunk(options.chunk_rows)
-            .set_filters(&options.compression.filters());
+            .set_filters(
+                &options
+                    .compression
+                    .filters(record_type.size(), record_type.size() * options.chunk_rows),
+            );
         // The type object goes to H5Dcreate as is: the stored layout is exactly the schema's.
         let data = builder
             .empty_as(&record_type)

@@ -1,5 +1,5 @@
-//! zstd and lz4 chunks: what h5py with hdf5plugin (HDF5's own plugins) reads from them, and
-//! what txt2h5 reads from chunks those plugins wrote.
+//! zstd, lz4 and blosc chunks: what h5py with hdf5plugin (HDF5's own plugins) reads from
+//! them, and what txt2h5 reads from chunks those plugins wrote. R's reads: r_client.rs.
 
 use crate::generate::methylation_text;
 use crate::util::{describe, expect_code, h5check, run, TestDir};
@@ -11,6 +11,13 @@ fn expected_filters(spec: &str) -> serde_json::Value {
         None if spec == "lz4" => serde_json::json!([32004, [0]]),
         Some(("zstd", level)) => serde_json::json!([32015, [level.parse::<u32>().unwrap()]]),
         Some(("gzip", level)) => serde_json::json!([1, [level.parse::<u32>().unwrap()]]),
+        // hdf5-blosc's values: revision 2, format 2, type size, chunk bytes (chunks of
+        // 1,000 records here), level, byte shuffle, codec (5 zstd, 1 lz4); no shuffle filter.
+        Some(("blosc", "lz4")) => return serde_json::json!([[32001, [2, 2, 26, 26_000, 9, 1, 1]]]),
+        Some(("blosc", codec)) => {
+            let level: u32 = codec.strip_prefix("zstd:").unwrap().parse().unwrap();
+            return serde_json::json!([[32001, [2, 2, 26, 26_000, level, 1, 5]]]);
+        }
         _ => panic!("{spec}"),
     };
     serde_json::json!([[2, [26]], codec])
@@ -23,11 +30,19 @@ fn ok(dir: &TestDir, args: &[&str]) -> String {
 }
 
 #[test]
-fn zstd_and_lz4_chunks_read_back_through_the_hdf5_plugins() {
+fn zstd_lz4_and_blosc_chunks_read_back_through_the_hdf5_plugins() {
     let dir = TestDir::new();
     // 2,500 rows in chunks of 1,000: two full chunks and a padded last one.
     dir.write("in.txt", &methylation_text(31, 2_500));
-    for spec in ["zstd", "zstd:1", "zstd:19", "lz4"] {
+    for spec in [
+        "zstd",
+        "zstd:1",
+        "zstd:19",
+        "lz4",
+        "blosc:zstd:1",
+        "blosc:zstd:9",
+        "blosc:lz4",
+    ] {
         let out = format!("{}.h5", spec.replace(':', "-"));
         ok(
             &dir,
@@ -62,7 +77,11 @@ fn zstd_and_lz4_chunks_read_back_through_the_hdf5_plugins() {
             if spec == "zstd" { "zstd:3" } else { spec }
         );
         let need = inspect["storage"]["readers_need"].as_str().unwrap();
-        let filter = if spec == "lz4" { "(32004)" } else { "(32015)" };
+        let filter = match spec {
+            "lz4" => "(32004)",
+            _ if spec.starts_with("blosc") => "(32001)",
+            _ => "(32015)",
+        };
         assert!(
             need.contains(filter) && need.contains("hdf5plugin"),
             "{need}"
@@ -125,22 +144,57 @@ fn append_and_merge_keep_zstd_and_lz4_chunks() {
         "equal rows=9200"
     );
 
-    // Append to an lz4 file: still lz4, rows in order.
-    load(&["a.txt", "b.txt"], "grown.h5", "lz4", &[]);
-    ok(
+    // Append to an lz4 and a blosc file: the codec kept, rows in order.
+    for spec in ["lz4", "blosc:zstd:3", "blosc:lz4"] {
+        load(&["a.txt", "b.txt"], "grown.h5", spec, &["--force"]);
+        ok(
+            &dir,
+            &["load", "c.txt", "d.txt", "-o", "grown.h5", "--append"],
+        );
+        assert_eq!(
+            describe(dir.path(), "grown.h5")["filters"],
+            expected_filters(spec)
+        );
+        assert_eq!(
+            h5check(
+                dir.path(),
+                &["loadtxt", "grown.h5", "10", "a.txt", "b.txt", "c.txt", "d.txt"]
+            )
+            .trim(),
+            "equal rows=9200",
+            "{spec}"
+        );
+    }
+
+    // Merge blosc parts: chunks copied as stored where the parts agree with the first,
+    // decoded and re-encoded where they do not.
+    load(&["a.txt"], "blosc1.h5", "blosc:zstd:1", &[]);
+    load(&["b.txt"], "blosc2.h5", "blosc:lz4", &[]);
+    load(&["c.txt", "d.txt"], "blosc3.h5", "blosc:zstd:1", &[]);
+    let summary = ok(
         &dir,
-        &["load", "c.txt", "d.txt", "-o", "grown.h5", "--append"],
+        &[
+            "merge",
+            "blosc1.h5",
+            "blosc2.h5",
+            "blosc3.h5",
+            "-o",
+            "blosc-merged.h5",
+            "--json",
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert!(summary["copied_chunks"].as_u64().unwrap() >= 2, "{summary}");
+    assert!(
+        summary["rechunked_rows"].as_u64().unwrap() >= 2_300,
+        "{summary}"
     );
     assert_eq!(
-        describe(dir.path(), "grown.h5")["filters"],
-        expected_filters("lz4")
+        describe(dir.path(), "blosc-merged.h5")["filters"],
+        expected_filters("blosc:zstd:1")
     );
     assert_eq!(
-        h5check(
-            dir.path(),
-            &["loadtxt", "grown.h5", "10", "a.txt", "b.txt", "c.txt", "d.txt"]
-        )
-        .trim(),
+        h5check(dir.path(), &["same", "single.h5", "blosc-merged.h5"]).trim(),
         "equal rows=9200"
     );
 }
@@ -158,16 +212,24 @@ fn export_reads_chunks_the_hdf5_plugins_wrote() {
     let whole = ok(&dir, &["export", "ours.h5"]);
     let region = ok(&dir, &["export", "ours.h5", "--region", "chr2:70000-90000"]);
     assert!(whole.lines().count() == 3_100 && region.lines().count() > 10);
-    for filter in ["zstd:5", "lz4:4096", "lz4:0"] {
+    for filter in [
+        "zstd:5",
+        "lz4:4096",
+        "lz4:0",
+        "blosc:zstd:shuffle",
+        "blosc:lz4:shuffle",
+        "blosc:lz4:noshuffle",
+    ] {
         let theirs = format!("{}.h5", filter.replace(':', "-"));
         h5check(dir.path(), &["recompress", "ours.h5", &theirs, filter]);
-        let codec = describe(dir.path(), &theirs)["filters"][1][0].clone();
+        let filters = describe(dir.path(), &theirs)["filters"].clone();
+        let codec = filters.as_array().unwrap().last().unwrap()[0].clone();
         assert_eq!(
             codec,
-            if filter.starts_with("zstd") {
-                32015
-            } else {
-                32004
+            match filter.split(':').next().unwrap() {
+                "zstd" => 32015,
+                "lz4" => 32004,
+                _ => 32001,
             }
         );
         assert_eq!(ok(&dir, &["export", &theirs]), whole, "{filter}");
@@ -183,14 +245,24 @@ fn export_reads_chunks_the_hdf5_plugins_wrote() {
 fn unknown_codecs_and_levels_are_usage_errors() {
     let dir = TestDir::new();
     dir.write("in.txt", b"chr1 1 50 1 1\n");
-    for spec in ["zstd:0", "zstd:23", "lz4:1", "blosc", "zstd:x"] {
+    for spec in [
+        "zstd:0",
+        "zstd:23",
+        "lz4:1",
+        "blosc:zlib",
+        "blosc:zstd:10",
+        "zstd:x",
+    ] {
         let output = run(
             dir.path(),
             &["load", "in.txt", "-o", "out.h5", "--compression", spec],
         );
         expect_code(&output, 2);
         let stderr = crate::util::stderr(&output);
-        assert!(stderr.contains("zstd:LEVEL (1 to 22) or lz4"), "{stderr}");
+        assert!(
+            stderr.contains("zstd:LEVEL (1 to 22), lz4, blosc, blosc:zstd"),
+            "{stderr}"
+        );
         assert!(!dir.join("out.h5").exists());
     }
 }

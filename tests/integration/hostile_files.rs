@@ -199,14 +199,21 @@ with h5py.File("{file}", "r+") as f:
 
 /// A stored lz4 chunk whose header claims 2^60 bytes aborted `merge` (exit 134, "memory
 /// allocation ... failed") in the lz4 filter txt2h5 registers with HDF5; so did a zstd
-/// frame that claims as much. Every reader refuses the chunk, naming what is wrong.
+/// frame that claims as much. Every reader refuses the chunk, naming what is wrong; and a
+/// blosc frame that claims 4 GiB (its header's largest size).
 #[test]
 fn a_chunk_that_claims_2_pow_60_bytes_is_refused_not_an_abort() {
     let huge_lz4 = "(1 << 60).to_bytes(8, 'big') + b[8:]";
     // A zstd frame: single segment, an 8-byte content size of 2^60, one empty raw block.
     let huge_zstd =
         "bytes.fromhex('28b52ffde0') + (1 << 60).to_bytes(8, 'little') + b'\\x01\\x00\\x00'";
-    for (compression, damage) in [("lz4", huge_lz4), ("zstd", huge_zstd)] {
+    let huge_blosc = "b[:4] + (2**32 - 1).to_bytes(4, 'little') + b[8:]";
+    for (compression, damage, claim) in [
+        ("lz4", huge_lz4, "1152921504606846976"),
+        ("zstd", huge_zstd, "1152921504606846976"),
+        ("blosc:lz4", huge_blosc, "4294967295"),
+        ("blosc:zstd", huge_blosc, "4294967295"),
+    ] {
         for chunk in [0, 2] {
             let dir = TestDir::new();
             output(
@@ -251,7 +258,7 @@ fn a_chunk_that_claims_2_pow_60_bytes_is_refused_not_an_abort() {
                 assert!(
                     message.contains("bad.h5")
                         && message.contains("damaged")
-                        && message.contains("1152921504606846976"),
+                        && message.contains(claim),
                     "{what}: {args:?}: {message}"
                 );
                 assert_eq!(dir.entries(), before, "{what}: {args:?} left files");

@@ -3,6 +3,7 @@
 //! (`scripts/setup-r`); elsewhere each test returns at once and `scripts/test` says on one
 //! line that they were skipped. With `TXT2H5_REQUIRE_R=1` (CI) a missing R is a failure.
 
+use crate::generate::methylation_text;
 use crate::util::{
     doc_snippet, expect_code, python_stdout, r_present, repo, rscript, run, TestDir,
 };
@@ -269,4 +270,94 @@ cat(is.na(plain), warned, sprintf("%.0f", h5read("study.h5", "sources", bit64con
         &[],
     );
     assert_eq!(printed, "TRUE TRUE 3000000123 \n");
+}
+
+/// R's reads of the codecs, the facts behind the guide's *Who can read what*: with
+/// rhdf5filters installed, `h5read` decodes blosc chunks (zstd and lz4 inside) of a load
+/// and of matrices exactly as the uncompressed files read, and so does h5py with
+/// hdf5plugin; the zstd and lz4 filters (32015, 32004) it cannot decode.
+#[test]
+fn r_reads_blosc_chunks_but_not_the_zstd_or_lz4_filters() {
+    if !r_present(&["rhdf5", "rhdf5filters"]) {
+        return;
+    }
+    let dir = TestDir::new();
+    let d = dir.path();
+    // Several chunks of 65,536 rows, each of two 1 MiB blosc blocks and a leftover one.
+    dir.write("in/a.txt", &methylation_text(61, 150_000));
+    dir.write("in/b.txt", &methylation_text(62, 90_000));
+    for (out, spec) in [
+        ("none.h5", "none"),
+        ("bz.h5", "blosc:zstd"),
+        ("bl.h5", "blosc:lz4"),
+        ("z.h5", "zstd"),
+        ("l.h5", "lz4"),
+    ] {
+        expect_code(
+            &run(d, &["load", "in", "-o", out, "--compression", spec, "-q"]),
+            0,
+        );
+    }
+    for (study, out, spec) in [
+        ("none.h5", "mn.h5", "none"),
+        ("bz.h5", "mz.h5", "blosc:zstd:3"),
+        ("bl.h5", "ml.h5", "blosc:lz4"),
+    ] {
+        let args = [
+            "matrix",
+            study,
+            "-o",
+            out,
+            "--beta",
+            "--compression",
+            spec,
+            "-q",
+        ];
+        expect_code(&run(d, &args), 0);
+    }
+    let script = r#"
+suppressMessages(library(rhdf5))
+same <- function(f, ref, name) cat(f, name, identical(h5read(f, name), h5read(ref, name)), "\n")
+for (f in c("bz.h5", "bl.h5")) same(f, "none.h5", "data")
+for (f in c("mz.h5", "ml.h5"))
+  for (name in c("M", "Cov", "beta", "rows/chr", "rows/start", "rows/end")) same(f, "mn.h5", name)
+for (f in c("z.h5", "l.h5")) {
+  why <- tryCatch({ h5read(f, "data"); "read" }, error = function(e) conditionMessage(e))
+  cat(f, "data", why, "\n")
+}
+"#;
+    let from_r = rscript(d, script, &[]);
+    let refused = "'idx' argument is outside the range of filters set on this property list.";
+    let mut expected = String::new();
+    for f in ["bz.h5", "bl.h5"] {
+        expected += &format!("{f} data TRUE \n");
+    }
+    for f in ["mz.h5", "ml.h5"] {
+        for name in ["M", "Cov", "beta", "rows/chr", "rows/start", "rows/end"] {
+            expected += &format!("{f} {name} TRUE \n");
+        }
+    }
+    for f in ["z.h5", "l.h5"] {
+        expected += &format!("{f} data {refused} \n");
+    }
+    assert_eq!(
+        from_r, expected,
+        "R's reads changed: update docs/guide.md, Who can read what"
+    );
+    let py = r#"
+import h5py, hdf5plugin, numpy as np
+def same(f, ref, name):
+    a, b = h5py.File(f, "r")[name][...], h5py.File(ref, "r")[name][...]
+    print(f, name, a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes())
+for f in ["bz.h5", "bl.h5", "z.h5", "l.h5"]:
+    same(f, "none.h5", "data")
+for f in ["mz.h5", "ml.h5"]:
+    for name in ["M", "Cov", "beta", "rows/chr", "rows/start", "rows/end"]:
+        same(f, "mn.h5", name)
+print(h5py.File("bz.h5", "r")["data"].shape[0])
+"#;
+    let from_python = python_stdout(d, &["-c", py]);
+    assert!(!from_python.contains("False"), "{from_python}");
+    assert_eq!(from_python.lines().count(), 17, "{from_python}");
+    assert!(from_python.ends_with("240000\n"), "{from_python}");
 }

@@ -372,7 +372,12 @@ fn the_index_of_every_kind_of_output_equals_numpy() {
     ok(&dir, &["merge", "more.h5", "old.h5", "-o", "mixed.h5"]);
     // Raw chunks stored straight from the record buffers (each holds many chunks), and
     // chunks compressed by the workers with the other codecs.
-    for (name, compression) in [("raw.h5", "none"), ("zstd.h5", "zstd:1"), ("lz4.h5", "lz4")] {
+    for (name, compression) in [
+        ("raw.h5", "none"),
+        ("zstd.h5", "zstd:1"),
+        ("lz4.h5", "lz4"),
+        ("blosc.h5", "blosc:zstd"),
+    ] {
         let codec = ["--compression", compression, "--chunk-rows", "64"];
         ok(&dir, &[&["load", "in", "-o", name][..], &codec].concat());
     }
@@ -380,6 +385,7 @@ fn the_index_of_every_kind_of_output_equals_numpy() {
         "raw.h5",
         "zstd.h5",
         "lz4.h5",
+        "blosc.h5",
         "plain.h5",
         "appended.h5",
         "parts/1.h5",

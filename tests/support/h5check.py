@@ -122,8 +122,17 @@ def filters(d):
 def recompress(source, out, spec):
     """A copy of a txt2h5 output whose /data chunks HDF5's own plugins wrote (h5py's write
     path through hdf5plugin), to check that txt2h5 reads what other writers store."""
-    name, value = spec.split(":")
-    codec = hdf5plugin.Zstd(clevel=int(value)) if name == "zstd" else hdf5plugin.LZ4(nbytes=int(value))
+    name, value = spec.split(":", 1)
+    shuffle = True
+    if name == "blosc":
+        # blosc:CNAME:SHUFFLE, e.g. blosc:lz4:noshuffle: the filter alone, shuffling inside.
+        cname, mode = value.split(":")
+        modes = {"shuffle": hdf5plugin.Blosc.SHUFFLE, "noshuffle": hdf5plugin.Blosc.NOSHUFFLE}
+        codec, shuffle = hdf5plugin.Blosc(cname=cname, clevel=5, shuffle=modes[mode]), False
+    elif name == "zstd":
+        codec = hdf5plugin.Zstd(clevel=int(value))
+    else:
+        codec = hdf5plugin.LZ4(nbytes=int(value))
     with h5py.File(source, "r") as f, h5py.File(out, "w") as g:
         data = f.attrs.get("dataset", "data")
         for key, value in f.attrs.items():
@@ -132,7 +141,7 @@ def recompress(source, out, spec):
             if key != data:
                 f.copy(f[key], g, name=key)
         d = f[data]
-        e = g.create_dataset(data, data=d[:], chunks=d.chunks, maxshape=(None,), shuffle=True, **codec)
+        e = g.create_dataset(data, data=d[:], chunks=d.chunks, maxshape=(None,), shuffle=shuffle, **codec)
         for key, value in d.attrs.items():
             e.attrs[key] = value
     return [], None
