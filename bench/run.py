@@ -154,7 +154,7 @@ def main():
         if "text-none" not in cases:
             add("text -> uncompressed", "seed_pool.py", seed + [str(out / "seed-none.h5")] + texts,
                 out / "seed-none.h5", None)
-        codecs.plan_codecs(add, TXT2H5, texts, out, out / "seed-none.h5")
+        codecs.plan_codecs(add, TXT2H5, texts, out, out / "seed-none.h5", PY)
     if "threads" in cases:
         codecs.plan_threads(add, TXT2H5, big, out)
     if "spill" in cases:

@@ -9,7 +9,7 @@ pub const CHR_WIDTH: usize = 10;
 /// Rows per HDF5 chunk: 1.7 MB of 26-byte records, a good unit for deflate and for reads.
 pub const CHUNK_ROWS: usize = 65_536;
 
-/// Chunk compression: shuffle + deflate level 1 (README, "Why `gzip:1` by default").
+/// Chunk compression: shuffle + deflate level 1 (docs/guide.md, "Why `gzip:1` by default").
 pub const COMPRESSION: &str = "gzip:1";
 
 /// Level of a bare `--compression gzip`, h5py's default.
@@ -31,8 +31,8 @@ pub const PIECE_BYTES: u64 = 4 << 20;
 /// Records per memory-mapped buffer.
 pub const BUFFER_ROWS: usize = 65_536;
 
-/// Buffers in the pool for `threads` workers: two each and two more (README, "How it
-/// works", for the memory this bounds).
+/// Buffers in the pool for `threads` workers: two each and two more (docs/internals.md,
+/// "How it works", for the memory this bounds).
 pub const fn buffers(threads: usize) -> usize {
     2 * threads + 2
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::parse::error::LineError;
 
-/// Exit statuses, a documented contract (see the README).
+/// Exit statuses, a documented contract (docs/guide.md, "Exit status").
 pub mod exit_code {
     pub const SUCCESS: u8 = 0;
     /// Reading or writing failed (I/O, HDF5), or an internal error.

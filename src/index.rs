@@ -1,8 +1,8 @@
 //! The position index: where each chromosome's rows of each source lie in `/data`, so that
 //! a region query reads a few chunks instead of the whole dataset.
 //!
-//! Stored under `/index` as two plain datasets any HDF5 reader can use (README, "The
-//! position index"):
+//! Stored under `/index` as two plain datasets any HDF5 reader can use (docs/layout.md,
+//! "`/index`"):
 //!
 //! - `runs`: one row per run of consecutive rows of one source with the same `chr`: the
 //!   source's row in `/sources`, `chr`, `first_row`, `rows`, `min_pos`, `max_pos`, and

@@ -4,7 +4,7 @@
 //! Two things decide whether a load fits such a limit. What it *reserves*: glibc gives
 //! every thread that allocates an arena of its own, each a 64 MiB reservation, so a load at
 //! `-j 2` needed more than 300000 KiB of address space (`ulimit -v`) for 38 MiB resident;
-//! with at most [`MALLOC_ARENAS`] arenas it runs under 80000 KiB (README, Memory). And how
+//! with at most [`MALLOC_ARENAS`] arenas it runs under 80000 KiB (docs/internals.md, Memory). And how
 //! it *fails*: Rust aborts the process when an allocation fails (exit 134, the temporary output left
 //! behind), so every large buffer of the pipeline is reserved here, fallibly, and a refusal
 //! becomes [`Error::OutOfMemory`]: exit 1, a hint, and the usual cleanup.

@@ -452,7 +452,7 @@ mod tests {
             LineError::NonAscii { column: 3, .. }
         ));
         // A bad name keeps its own error; bytes in a comment are not looked at (numpy,
-        // reading UTF-8 text, fails on this one; README: What it reads).
+        // reading UTF-8 text, fails on this one; docs/guide.md: What it reads).
         assert!(matches!(
             parse(b"chr\xc3\xa9 1 2 3 4").unwrap_err(),
             LineError::Field {

@@ -94,10 +94,12 @@ const MAX_SPLITS: usize = 16;
 /// size 1 (no shuffle), and so does txt2h5.
 const MAX_TYPESIZE: usize = 255;
 
-/// Bytes per block: about 1 MiB, a multiple of the record size. Larger blocks compress
-/// better (each byte plane is longer); this size keeps a block's planes in the L2/L3
-/// cache of a reader's core. Chosen by measurement (see the performance document).
-pub const BLOCK_BYTES: usize = 1 << 20;
+/// Bytes per block: at most 4 MiB, a multiple of the record size, so that a chunk of the
+/// default 65,536 rows (1.7 MB) is one block. Longer byte planes compress better: on the
+/// benchmark's 16 files, blosc:zstd:1 stored 170 MB with 256 KiB blocks, 150 MB with 1 MiB
+/// and 142 MB with whole chunks (zstd:1's own size), loading as fast; lz4 changed under 3%.
+/// A reader that runs blosc on several threads splits a chunk by blocks, which this gives up.
+pub const BLOCK_BYTES: usize = 4 << 20;
 
 /// The type size a frame records for records of `element_size` bytes.
 pub fn typesize(element_size: usize) -> usize {
@@ -454,7 +456,7 @@ mod tests {
     fn frames_decode_to_what_was_encoded() {
         for codec in [BloscCodec::Lz4, BloscCodec::Zstd] {
             for typesize in [1, 4, 26, 27, 300] {
-                for records in [0, 1, 3, 1000, 40_000, 100_003] {
+                for records in [0, 1, 3, 1000, 40_000, 170_003] {
                     let input = sample(records * typesize);
                     round_trip(codec, 5, typesize, &input);
                 }
@@ -473,7 +475,7 @@ mod tests {
     /// starts follow, each block a size and its stream.
     #[test]
     fn frames_have_c_blosc_layout() {
-        let input = sample(26 * 100_000);
+        let input = sample(26 * 400_000);
         let stored = round_trip(BloscCodec::Zstd, 1, 26, &input);
         assert_eq!(stored[..4], [2, 1, DOSHUFFLE | DONT_SPLIT | (4 << 5), 26]);
         let block = le32(&stored, 8).unwrap();

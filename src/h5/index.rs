@@ -114,7 +114,7 @@ pub(super) fn write_index(
         &group,
         "description",
         "position index of /data: runs (where each chr of each source lies) and anchors \
-         (the pos at each stored chunk's first row); see the txt2h5 README",
+         (the pos at each stored chunk's first row); see docs/layout.md of txt2h5",
     )?;
     let run_type = Datatype::from_descriptor(&runs_type(chr_width))?;
     let runs = group

@@ -266,3 +266,42 @@ fn unknown_codecs_and_levels_are_usage_errors() {
         assert!(!dir.join("out.h5").exists());
     }
 }
+
+/// Without hdf5plugin (and no plugin path), h5py reads gzip chunks but not the registered
+/// filters' (zstd, lz4, blosc): HDF5 looks for the plugin and the read fails, the data
+/// intact. The guide's *Who can read what* quotes this.
+#[test]
+fn h5py_without_hdf5plugin_reads_gzip_but_not_the_registered_filters() {
+    let dir = TestDir::new();
+    dir.write("in.txt", &methylation_text(33, 500));
+    for spec in ["gzip:1", "zstd", "lz4", "blosc:zstd", "blosc:lz4"] {
+        let out = format!("{}.h5", spec.replace(':', "-"));
+        ok(&dir, &["load", "in.txt", "-o", &out, "--compression", spec]);
+    }
+    let script = r#"
+import os, sys
+os.environ.pop("HDF5_PLUGIN_PATH", None)
+import h5py
+for name in sys.argv[1:]:
+    try:
+        print(name, len(h5py.File(name, "r")["data"][...]))
+    except OSError as error:
+        print(name, "OSError" if "can't open directory" in str(error) else error)
+"#;
+    let report = crate::util::python_stdout(
+        dir.path(),
+        &[
+            "-c",
+            script,
+            "gzip-1.h5",
+            "zstd.h5",
+            "lz4.h5",
+            "blosc-zstd.h5",
+            "blosc-lz4.h5",
+        ],
+    );
+    assert_eq!(
+        report,
+        "gzip-1.h5 500\nzstd.h5 OSError\nlz4.h5 OSError\nblosc-zstd.h5 OSError\nblosc-lz4.h5 OSError\n"
+    );
+}

@@ -216,9 +216,9 @@ fn r_reads_every_dataset_of_every_output_without_na() {
     }
 }
 
-/// The README's R snippet runs as written, and what it reads equals h5py's; where a
+/// The guide's R snippet runs as written, and what it reads equals h5py's; where a
 /// 64-bit field passes 2^31 (here a `size` set to 3,000,000,123 bytes), the default read
-/// gives NA with a warning, and the README's `bit64conversion = "double"` the exact value.
+/// gives NA with a warning, and the guide's `bit64conversion = "double"` the exact value.
 #[test]
 fn the_readme_r_snippet_runs_and_bit64conversion_reads_past_2_31() {
     if !rhdf5_present() {
