@@ -268,10 +268,11 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N")]
     pub chunk_rows: Option<usize>,
 
-    /// Chunk compression, always after the byte shuffle: none, gzip[:LEVEL] (1-9, bare
-    /// gzip is 4), zstd[:LEVEL] (1-22, bare zstd is 3) or lz4. Every HDF5 reader decodes
-    /// gzip; zstd and lz4 need the HDF5 plugins (h5py: import hdf5plugin) [default:
-    /// gzip:1; with --append, the existing file's].
+    /// Chunk compression, always with the byte shuffle: none, gzip[:LEVEL] (1-9, bare
+    /// gzip is 4), zstd[:LEVEL] (1-22, bare zstd is 3), lz4, blosc (blosc:zstd:1),
+    /// blosc:zstd[:LEVEL] (1-9) or blosc:lz4. Every HDF5 reader decodes gzip; the others
+    /// need the HDF5 plugins (h5py: import hdf5plugin); R's rhdf5filters decodes blosc
+    /// but not zstd or lz4 [default: gzip:1; with --append, the existing file's].
     #[arg(long, value_name = "SPEC", value_parser = Suggest(suggest::compressions),
           hide_possible_values = true)]
     pub compression: Option<String>,
