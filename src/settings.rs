@@ -138,6 +138,16 @@ fn parse_writer(args: &LoadArgs, schema: Schema) -> Result<(WriterOptions, Optio
         .as_deref()
         .map(parse_compression)
         .transpose()?;
+    if let Some(Compression::Blosc(..)) = compression {
+        let bytes = chunk_rows * schema.record_size();
+        if bytes > blosc::MAX_BYTES {
+            return Err(Error::usage(format!(
+                "--chunk-rows {chunk_rows} makes chunks of {bytes} bytes; blosc frames hold \
+                 at most {} (2 GiB), so lower --chunk-rows",
+                blosc::MAX_BYTES
+            )));
+        }
+    }
     let dataset = validate_dataset_name(&args.dataset)?;
     let writer = WriterOptions {
         dataset,

@@ -76,6 +76,8 @@ pub fn zstd_level(level: u8) -> i32 {
 
 /// Bytes of a frame's header.
 pub const HEADER: usize = 16;
+/// The most bytes a frame holds: c-blosc's sizes are signed 32-bit, header included.
+pub const MAX_BYTES: usize = i32::MAX as usize - HEADER;
 /// The format version c-blosc 1.x writes and the only one it reads.
 const VERSION: u8 = 2;
 /// The version of the lz4 and zstd formats inside a frame.
@@ -153,7 +155,11 @@ impl BloscEncoder {
     /// `scratch` keeps its length from call to call.
     pub fn encode(&mut self, input: &[u8], scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
         let bytes = input.len();
-        let frame_size = u32::try_from(bytes + HEADER).expect("a chunk is far below 2 GiB");
+        assert!(
+            bytes <= MAX_BYTES,
+            "settings keep blosc chunks within a frame"
+        );
+        let frame_size = (bytes + HEADER) as u32;
         let block = block_size(bytes, self.typesize);
         let blocks = if block == 0 { 0 } else { bytes.div_ceil(block) };
         let shuffles = self.typesize > 1;

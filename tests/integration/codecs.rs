@@ -265,6 +265,25 @@ fn unknown_codecs_and_levels_are_usage_errors() {
         );
         assert!(!dir.join("out.h5").exists());
     }
+    // Chunks of over 2 GiB: HDF5 takes them, but no blosc reader would.
+    let args = [
+        "load",
+        "in.txt",
+        "-o",
+        "out.h5",
+        "--compression",
+        "blosc",
+        "--chunk-rows",
+        "90000000",
+    ];
+    let output = run(dir.path(), &args);
+    expect_code(&output, 2);
+    let stderr = crate::util::stderr(&output);
+    assert!(
+        stderr.contains("chunks of 2340000000 bytes; blosc frames hold at most 2147483631"),
+        "{stderr}"
+    );
+    assert!(!dir.join("out.h5").exists());
 }
 
 /// Without hdf5plugin (and no plugin path), h5py reads gzip chunks but not the registered
