@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The `matrix` case: `txt2h5 load` + `txt2h5 matrix` against bsseq's
 `read.bismark(BACKEND = "HDF5Array", BPPARAM = MulticoreParam(2))`, side by side in one run,
-on a study of Bismark coverage files over one shared CpG set (../shared/bench/gen_study.py).
+on a study of Bismark coverage files over one shared CpG set (../shared/bench/gen_study.py);
+both txt2h5 steps run twice, with the default gzip:1 chunks and with `--compression blosc`.
 
 R's time is taken inside R around read.bismark alone (R and its libraries take many seconds to
 start); its peak memory is the whole R process tree's. Run through scripts/bench:
@@ -47,6 +48,13 @@ def run(tool, shared, data, out, py, samples, sites, repeat):
         keep("txt2h5 load", wall, mib)
         wall, mib, _ = measured([tool, "matrix", "-q", "-f", str(out / "m-study.h5"), "-o", str(out / "m-matrix.h5")])
         keep("txt2h5 matrix", wall, mib)
+        # The same two steps with blosc chunks (which R reads through rhdf5filters).
+        wall, mib, _ = measured([tool, "load", "-q", "-f", str(study), "-o", str(out / "m-study-blosc.h5"),
+                                 "--compression", "blosc"])
+        keep("txt2h5 load --compression blosc", wall, mib)
+        wall, mib, _ = measured([tool, "matrix", "-q", "-f", str(out / "m-study-blosc.h5"),
+                                 "-o", str(out / "m-matrix-blosc.h5"), "--compression", "blosc"])
+        keep("txt2h5 matrix --compression blosc", wall, mib)
         # peak_mem.py keeps the command's output to itself: R writes its timing to a file.
         timing = out / "read_bismark.time"
         wall, mib, _ = measured(["Rscript", str(script), str(study), str(out / "m-rb"), str(timing)])
@@ -67,3 +75,8 @@ def run(tool, shared, data, out, py, samples, sites, repeat):
           f"peak {ours_mib:.0f} MiB vs {rb_mib:.0f} MiB ({ours_mib / rb_mib:.3f} of it); "
           f"matrix / load = {best['txt2h5 matrix'][0] / best['txt2h5 load'][0]:.2f}; "
           f"study {(out / 'm-study.h5').stat().st_size / 1e6:.0f} MB, matrix {(out / 'm-matrix.h5').stat().st_size / 1e6:.0f} MB")
+    blosc = best["txt2h5 load --compression blosc"][0] + best["txt2h5 matrix --compression blosc"][0]
+    print(f"with --compression blosc: load + matrix {blosc:.2f} s, {rb / blosc:.1f}x faster than read.bismark; "
+          f"matrix / load = {best['txt2h5 matrix --compression blosc'][0] / best['txt2h5 load --compression blosc'][0]:.2f}; "
+          f"study {(out / 'm-study-blosc.h5').stat().st_size / 1e6:.0f} MB, "
+          f"matrix {(out / 'm-matrix-blosc.h5').stat().st_size / 1e6:.0f} MB")
