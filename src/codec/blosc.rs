@@ -15,7 +15,7 @@
 //! lz4 and zstd (blosclz, snappy, zlib) are refused with what they are.
 
 use super::chunk::{shuffle_into, unshuffle_rows};
-use super::frame::CodecError;
+use super::frame::{zstd_decode, CodecError};
 
 /// The codec inside a blosc frame, with its code in the HDF5 filter's client values
 /// (`compcode`) and in a frame's flags (its library format).
@@ -49,6 +49,13 @@ impl BloscCodec {
             BloscCodec::Lz4 => 1,
             BloscCodec::Zstd => 4,
         }
+    }
+
+    /// The codec of a frame's library format, if txt2h5 decodes it.
+    fn of_format(format: u8) -> Option<Self> {
+        [BloscCodec::Lz4, BloscCodec::Zstd]
+            .into_iter()
+            .find(|codec| codec.format() == format)
     }
 
     pub fn name(self) -> &'static str {
@@ -99,7 +106,8 @@ const MAX_TYPESIZE: usize = 255;
 /// Bytes per block: at most 4 MiB, a multiple of the record size, so that a chunk of the
 /// default 65,536 rows (1.7 MB) is one block. Longer byte planes compress better: on the
 /// benchmark's 16 files, blosc:zstd:1 stored 170 MB with 256 KiB blocks, 150 MB with 1 MiB
-/// and 142 MB with whole chunks (zstd:1's own size), loading as fast; lz4 changed under 3%.
+/// and 142 MB with whole chunks (zstd:1's own size), with load times within the runs' noise
+/// (1.4 to 2.0 s, two runs each); lz4 changed under 3%.
 /// A reader that runs blosc on several threads splits a chunk by blocks, which this gives up.
 pub const BLOCK_BYTES: usize = 4 << 20;
 
@@ -121,7 +129,6 @@ fn block_size(bytes: usize, typesize: usize) -> usize {
 /// One thread's blosc encoder for one codec, level and record size.
 pub struct BloscEncoder {
     codec: BloscCodec,
-    level: u8,
     typesize: usize,
     zstd: Option<zstd::bulk::Compressor<'static>>,
 }
@@ -133,7 +140,6 @@ impl BloscEncoder {
         });
         Self {
             codec,
-            level,
             typesize: typesize(element_size),
             zstd,
         }
@@ -172,9 +178,8 @@ impl BloscEncoder {
         out.extend_from_slice(&(bytes as u32).to_le_bytes());
         out.extend_from_slice(&(block as u32).to_le_bytes());
         out.extend_from_slice(&frame_size.to_le_bytes());
-        let compressed = bytes >= MIN_BUFFER
-            && self.level > 0
-            && self.encode_blocks(input, block, blocks, shuffles, scratch, out);
+        let compressed =
+            bytes >= MIN_BUFFER && self.encode_blocks(input, block, blocks, shuffles, scratch, out);
         if !compressed {
             out.truncate(HEADER);
             out[2] |= MEMCPYED;
@@ -293,10 +298,9 @@ pub fn claimed_size(stored: &[u8]) -> Result<u64, CodecError> {
     header(stored).map(|header| header.bytes as u64)
 }
 
-/// One thread's blosc decoding state: zstd's context and a block's shuffled bytes.
+/// One thread's blosc decoding state: a block's shuffled bytes.
 #[derive(Default)]
 pub struct BloscDecoder {
-    zstd: Option<zstd::bulk::Decompressor<'static>>,
     block: Vec<u8>,
 }
 
@@ -304,7 +308,13 @@ impl BloscDecoder {
     /// Decodes the frame `stored` into `out`, which must be exactly its decoded size (see
     /// [`claimed_size`], bounded by the chunk). Every size and offset in the frame is
     /// checked against the frame and `out`; none sizes an allocation beyond `out.len()`.
-    pub fn decode(&mut self, stored: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
+    /// `zstd` is the thread's zstd context (see [`super::Decoder`]).
+    pub fn decode(
+        &mut self,
+        stored: &[u8],
+        out: &mut [u8],
+        zstd: &mut Option<zstd::bulk::Decompressor<'static>>,
+    ) -> Result<(), CodecError> {
         let header = header(stored)?;
         if header.bytes != out.len() {
             return Err(CodecError::WrongSize {
@@ -331,16 +341,15 @@ impl BloscDecoder {
         if header.block == 0 {
             return Err(damaged("has a block size of 0"));
         }
-        let codec = match (frame[1], header.flags >> 5) {
-            (CODEC_VERSION, 1) => BloscCodec::Lz4,
-            (CODEC_VERSION, 4) => BloscCodec::Zstd,
-            (_, format @ (1 | 4)) => {
+        let format = header.flags >> 5;
+        let codec = match (frame[1], BloscCodec::of_format(format)) {
+            (CODEC_VERSION, Some(codec)) => codec,
+            (version, Some(_)) => {
                 return Err(CodecError::BloscUnsupported(format!(
-                    "version {} of codec format {format}",
-                    frame[1]
+                    "version {version} of codec format {format}"
                 )))
             }
-            (_, format) => {
+            (_, None) => {
                 let name = ["blosclz", "lz4", "snappy", "zlib", "zstd"]
                     .get(usize::from(format))
                     .unwrap_or(&"an unknown codec");
@@ -398,17 +407,7 @@ impl BloscDecoder {
                 let decoded = match codec {
                     BloscCodec::Lz4 => lz4_flex::block::decompress_into(stream, part)
                         .map_err(CodecError::Lz4Block)?,
-                    BloscCodec::Zstd => {
-                        let decompressor = match &mut self.zstd {
-                            Some(decompressor) => decompressor,
-                            None => self
-                                .zstd
-                                .insert(zstd::bulk::Decompressor::new().map_err(CodecError::Zstd)?),
-                        };
-                        decompressor
-                            .decompress_to_buffer(stream, part)
-                            .map_err(CodecError::Zstd)?
-                    }
+                    BloscCodec::Zstd => zstd_decode(zstd, stream, part)?,
                 };
                 if decoded != part.len() {
                     return Err(CodecError::Length {
@@ -452,7 +451,7 @@ mod tests {
         assert_eq!(claimed_size(&stored).unwrap(), input.len() as u64);
         let mut back = vec![0xee; input.len()];
         BloscDecoder::default()
-            .decode(&stored, &mut back)
+            .decode(&stored, &mut back, &mut None)
             .unwrap_or_else(|why| panic!("{codec:?} {typesize} {}: {why}", input.len()));
         assert_eq!(back, input, "{codec:?} {typesize} {}", input.len());
         stored
@@ -525,7 +524,7 @@ mod tests {
             assert_eq!(claimed_size(&stored).unwrap(), size as u64, "{name}");
             let mut back = vec![0; size];
             BloscDecoder::default()
-                .decode(&stored, &mut back)
+                .decode(&stored, &mut back, &mut None)
                 .unwrap_or_else(|why| panic!("{name}: {why}"));
             assert_eq!(back, sample(size), "{name}");
         }
@@ -537,7 +536,7 @@ mod tests {
         let refused = |stored: &[u8], size| {
             let mut back = vec![0; size];
             BloscDecoder::default()
-                .decode(stored, &mut back)
+                .decode(stored, &mut back, &mut None)
                 .unwrap_err()
                 .to_string()
         };
@@ -572,14 +571,19 @@ mod tests {
                     changed[at] = value;
                     // Some changes leave a valid frame (a flag that does not matter);
                     // what matters is that decoding returns.
-                    let _ = decoder.decode(&changed, &mut back);
+                    let _ = decoder.decode(&changed, &mut back, &mut None);
                 }
             }
             for cut in [0, 1, 15, 16, 20, stored.len() / 2, stored.len() - 1] {
-                assert!(decoder.decode(&stored[..cut], &mut back).is_err(), "{cut}");
+                assert!(
+                    decoder
+                        .decode(&stored[..cut], &mut back, &mut None)
+                        .is_err(),
+                    "{cut}"
+                );
             }
             let mut short = vec![0; input.len() - 1];
-            let error = decoder.decode(&stored, &mut short).unwrap_err();
+            let error = decoder.decode(&stored, &mut short, &mut None).unwrap_err();
             assert!(matches!(error, CodecError::WrongSize { .. }), "{error}");
         }
         let mut huge = fixture("zstd-t26-shuffle-520000");

@@ -118,18 +118,22 @@ impl Compression {
             [Filter::Shuffle, Filter::User(LZ4_FILTER, _)] => Compression::Lz4,
             // The codec and level are what new chunks get (append); each frame records
             // how it was made, which is what reading follows.
-            [Filter::User(BLOSC_FILTER, values)] => {
-                let codec = BloscCodec::of_compcode(*values.get(6)?)?;
-                let level = match codec {
-                    BloscCodec::Lz4 => blosc::LZ4_LEVEL,
-                    BloscCodec::Zstd => values
-                        .get(4)
-                        .map_or(defaults::BLOSC_LEVEL, |level| (*level).clamp(1, 9) as u8),
-                };
-                Compression::Blosc(codec, level)
-            }
+            [Filter::User(BLOSC_FILTER, values)] => Self::of_blosc_values(values)?,
             _ => return None,
         })
+    }
+
+    /// The blosc compression that the blosc filter's client values (hdf5-blosc's, see
+    /// [`Self::filters`]) name, if it is a codec txt2h5 writes.
+    pub fn of_blosc_values(values: &[c_uint]) -> Option<Self> {
+        let codec = BloscCodec::of_compcode(*values.get(6)?)?;
+        let level = match codec {
+            BloscCodec::Lz4 => blosc::LZ4_LEVEL,
+            BloscCodec::Zstd => values
+                .get(4)
+                .map_or(defaults::BLOSC_LEVEL, |level| (*level).clamp(1, 9) as u8),
+        };
+        Some(Compression::Blosc(codec, level))
     }
 }
 

@@ -250,7 +250,23 @@ fn lz4_decode(stored: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
     Ok(())
 }
 
-/// One thread's decoders; zstd's context is made on first use.
+/// Decodes the zstd frame `stored` into `out` with the context in `slot` (made on first
+/// use); returns the decoded size.
+pub(super) fn zstd_decode(
+    slot: &mut Option<zstd::bulk::Decompressor<'static>>,
+    stored: &[u8],
+    out: &mut [u8],
+) -> Result<usize, CodecError> {
+    let decompressor = match slot {
+        Some(decompressor) => decompressor,
+        None => slot.insert(zstd::bulk::Decompressor::new().map_err(CodecError::Zstd)?),
+    };
+    decompressor
+        .decompress_to_buffer(stored, out)
+        .map_err(CodecError::Zstd)
+}
+
+/// One thread's decoders; zstd's context is made on first use (and serves blosc's too).
 #[derive(Default)]
 pub struct Decoder {
     deflate: Option<Decompressor>,
@@ -290,23 +306,14 @@ impl Decoder {
                 .get_or_insert_with(Decompressor::new)
                 .zlib_decompress(stored, out)
                 .map_err(CodecError::Deflate)?,
-            Compression::Zstd(_) => {
-                let decompressor = match &mut self.zstd {
-                    Some(decompressor) => decompressor,
-                    None => self
-                        .zstd
-                        .insert(zstd::bulk::Decompressor::new().map_err(CodecError::Zstd)?),
-                };
-                decompressor
-                    .decompress_to_buffer(stored, &mut out[..])
-                    .map_err(CodecError::Zstd)?
-            }
+            Compression::Zstd(_) => zstd_decode(&mut self.zstd, stored, &mut out[..])?,
             Compression::Lz4 => {
                 lz4_decode(stored, &mut out[..size])?;
                 size
             }
             Compression::Blosc(..) => {
-                self.blosc.decode(stored, &mut out[..size])?;
+                self.blosc
+                    .decode(stored, &mut out[..size], &mut self.zstd)?;
                 size
             }
         };

@@ -24,8 +24,8 @@ use hdf5_sys::h5z::H5Z_FLAG_REVERSE;
 use super::ffi::{register_filter, replace_filter_buffer, FilterFn};
 
 use crate::codec::{
-    blosc, claimed_size, BloscCodec, CodecError, Compression, Decoder, Encoder, BLOSC_FILTER,
-    LZ4_FILTER, ZSTD_FILTER,
+    claimed_size, BloscCodec, CodecError, Compression, Decoder, Encoder, BLOSC_FILTER, LZ4_FILTER,
+    ZSTD_FILTER,
 };
 use crate::defaults;
 
@@ -90,10 +90,11 @@ unsafe extern "C" fn zstd_filter(
     buf_size: *mut usize,
     buf: *mut *mut c_void,
 ) -> usize {
-    // SAFETY: HDF5 passes `cd_nelmts` client values.
-    let level = (cd_nelmts > 0 && !cd_values.is_null())
-        .then(|| unsafe { *cd_values })
-        .map_or(defaults::ZSTD_LEVEL, |level| level.clamp(1, 22) as u8);
+    // SAFETY: as HDF5 passed them.
+    let values = unsafe { client_values(cd_nelmts, cd_values) };
+    let level = values
+        .first()
+        .map_or(defaults::ZSTD_LEVEL, |level| (*level).clamp(1, 22) as u8);
     // SAFETY: forwarded as HDF5 passed them.
     unsafe { run_filter(Compression::Zstd(level), 1, flags, nbytes, buf_size, buf) }
 }
@@ -121,26 +122,26 @@ unsafe extern "C" fn blosc_filter(
     buf_size: *mut usize,
     buf: *mut *mut c_void,
 ) -> usize {
-    let values = if cd_values.is_null() {
-        &[][..]
-    } else {
-        // SAFETY: HDF5 passes `cd_nelmts` client values.
-        unsafe { std::slice::from_raw_parts(cd_values, cd_nelmts) }
-    };
+    // SAFETY: as HDF5 passed them.
+    let values = unsafe { client_values(cd_nelmts, cd_values) };
     let typesize = values.get(2).map_or(1, |size| *size as usize);
-    let codec = values
-        .get(6)
-        .and_then(|code| BloscCodec::of_compcode(*code))
-        .unwrap_or(BloscCodec::Zstd);
-    let level = match codec {
-        BloscCodec::Lz4 => blosc::LZ4_LEVEL,
-        BloscCodec::Zstd => values
-            .get(4)
-            .map_or(defaults::BLOSC_LEVEL, |level| (*level).clamp(1, 9) as u8),
-    };
-    let compression = Compression::Blosc(codec, level);
+    let compression = Compression::of_blosc_values(values)
+        .unwrap_or(Compression::Blosc(BloscCodec::Zstd, defaults::BLOSC_LEVEL));
     // SAFETY: forwarded as HDF5 passed them.
     unsafe { run_filter(compression, typesize, flags, nbytes, buf_size, buf) }
+}
+
+/// The `cd_nelmts` client values HDF5 passed a filter.
+///
+/// # Safety
+/// `cd_values` is null or points to `cd_nelmts` values, as HDF5 calls a filter.
+unsafe fn client_values<'a>(cd_nelmts: usize, cd_values: *const c_uint) -> &'a [c_uint] {
+    if cd_values.is_null() || cd_nelmts == 0 {
+        &[]
+    } else {
+        // SAFETY: see the function's contract.
+        unsafe { std::slice::from_raw_parts(cd_values, cd_nelmts) }
+    }
 }
 
 /// The body of the filter functions: decodes (`H5Z_FLAG_REVERSE`) or encodes the
