@@ -40,6 +40,7 @@ pub mod format;
 pub mod h5;
 pub mod index;
 pub mod input;
+pub mod matrix;
 pub mod memory;
 pub mod output;
 pub mod parse;

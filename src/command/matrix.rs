@@ -12,10 +12,6 @@
 //! chromosomes in the order they first appear in the study and positions ascending: the
 //! order `bsseq::read.bismark` gives.
 
-mod assemble;
-mod block;
-mod engine;
-mod plan;
 mod samples;
 
 use std::time::Instant;
@@ -32,9 +28,10 @@ use crate::query::select::{Selection, SelectionFlags};
 use crate::schema::Fields;
 use crate::settings::{MatrixRows, MatrixSettings};
 use crate::signals::Interrupt;
-use assemble::{RegionSums, Shape};
-use block::Keys;
-use engine::Job;
+use crate::matrix::assemble::{RegionSums, Shape};
+use crate::matrix::block::Keys;
+use crate::matrix::engine::Job;
+use crate::matrix::{engine, plan};
 pub use samples::sample_name;
 
 /// What a matrix run did.
