@@ -2,7 +2,7 @@
 //!
 //! Everything comes from metadata: the dataset's type and layout, the root attributes,
 //! `/sources` and `/index`. No row is read, so it answers at once on any size of file.
-//! The table for people is written by [`text`].
+//! The text for people (of a study and of a matrix file) is written by [`text`].
 
 mod text;
 

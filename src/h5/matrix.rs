@@ -246,7 +246,7 @@ fn write_strings(group: &Group, name: &str, values: &[String]) -> hdf5::Result<(
     write_all(&data, &datatype, &bytes)
 }
 
-/// What `inspect` shows of a matrix file.
+/// What `inspect` shows of a matrix file (as text by `command::inspect`).
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MatrixSummary {
     pub samples: Vec<String>,
@@ -258,34 +258,6 @@ pub struct MatrixSummary {
     pub command_line: Option<String>,
     pub created: Option<String>,
     pub tool_version: Option<String>,
-}
-
-impl MatrixSummary {
-    /// The summary for people.
-    pub fn to_text(&self) -> String {
-        let mut text = format!(
-            "txt2h5 matrix: {} rows ({}) x {} samples\n  datasets: M, Cov{} (int32, HDF5 shape \
-             (samples, rows); rows x samples in R), rows/chr, rows/start, rows/end, \
-             samples/name, sources/path, sources/sample\n  samples: {}\n",
-            crate::progress::group_thousands(self.rows),
-            self.rows_kind,
-            self.samples.len(),
-            if self.beta { ", beta (float32)" } else { "" },
-            self.samples.join(", ")
-        );
-        for (name, value) in [
-            ("study", &self.study),
-            ("options", &self.options),
-            ("created", &self.created),
-            ("tool version", &self.tool_version),
-            ("command line", &self.command_line),
-        ] {
-            if let Some(value) = value {
-                text.push_str(&format!("  {name}: {value}\n"));
-            }
-        }
-        text
-    }
 }
 
 /// The summary of the matrix file `path`, or `None` if it is not one (no `kind` attribute

@@ -1,11 +1,236 @@
-//! The documentation (README.md and docs/*.md): its examples run as written, and every
-//! relative link and anchor in it leads somewhere.
+//! The documentation (README.md and docs/*.md): its examples run as written, every code
+//! block either runs in a test or says why not, and every relative link and anchor in it
+//! leads somewhere.
+
+mod commands;
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::generate::{methylation_text, Rng};
-use crate::util::{doc_files, doc_snippet, expect_code, repo, run, support_script, TestDir};
+use crate::util::{
+    doc_files, doc_snippet, expect_code, h5check, python_stdout, repo, run, support_script, TestDir,
+};
+
+/// A fenced code block of the documentation: where it is, the HTML comment on the line
+/// before it (`<!-- ... -->`, its text trimmed), and its lines.
+#[derive(Debug)]
+pub struct Block {
+    pub file: String,
+    /// 0-based line of the opening fence.
+    pub line: usize,
+    pub marker: Option<String>,
+    pub body: String,
+}
+
+/// The fenced code blocks of `text` (as [`outside_fences`] finds them), `file` naming it.
+fn blocks(file: &str, text: &str) -> Vec<Block> {
+    let all: Vec<&str> = text.lines().collect();
+    let outside = outside_fences(text);
+    let mut found = Vec::new();
+    let mut at = 0;
+    while at < all.len() {
+        // An opening fence is a line blanked by outside_fences after a line it kept (or
+        // the first line).
+        let blanked = outside[at].is_empty() && !all[at].trim().is_empty();
+        if !blanked {
+            at += 1;
+            continue;
+        }
+        let open = at;
+        let mut end = at + 1;
+        while end < all.len() && !(outside[end].is_empty() && is_fence(all[end])) {
+            end += 1;
+        }
+        let marker = open
+            .checked_sub(1)
+            .map(|before| all[before].trim())
+            .and_then(|before| before.strip_prefix("<!--")?.strip_suffix("-->"))
+            .map(|inner| inner.trim().to_string());
+        found.push(Block {
+            file: file.to_string(),
+            line: open,
+            marker,
+            body: all[open + 1..end.min(all.len())].join("\n"),
+        });
+        at = end + 1;
+    }
+    found
+}
+
+fn is_fence(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    trimmed.starts_with("```") || trimmed.starts_with("~~~")
+}
+
+/// Every code block of README.md and docs/*.md.
+fn doc_blocks() -> Vec<Block> {
+    doc_files()
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(repo().join(file)).unwrap();
+            blocks(&file.display().to_string(), &text)
+        })
+        .collect()
+}
+
+/// What is wrong with the markers of `blocks`, one line each. A block must be preceded by
+/// `<!-- snippet-NAME -->` where a file of `tests` (the test sources, as text) names
+/// `snippet-NAME`; by `<!-- commands: each line runs in a test -->` (then it is shell);
+/// or by `<!-- not run: REASON -->` with a reason of a few words.
+fn marker_problems(blocks: &[Block], tests: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for block in blocks {
+        let place = format!("{}:{}", block.file, block.line + 1);
+        match block.marker.as_deref() {
+            Some(marker) if marker.starts_with("snippet-") => {
+                if !tests.iter().any(|test| {
+                    test.contains(&format!("\"{marker}\""))
+                        || test.contains(&format!("<!-- {marker} -->"))
+                }) {
+                    problems.push(format!("{place}: no test runs <!-- {marker} -->"));
+                }
+            }
+            Some(commands::COMMANDS) => {}
+            Some(marker) if marker.starts_with("not run:") => {
+                if marker["not run:".len()..].split_whitespace().count() < 3 {
+                    problems.push(format!("{place}: <!-- {marker} --> gives no reason"));
+                }
+            }
+            _ => problems.push(format!(
+                "{place}: a code block neither run by a test nor marked `<!-- not run: REASON -->`"
+            )),
+        }
+    }
+    problems
+}
+
+/// The text of every test source: tests/**/*.rs and tests/support/*.
+fn test_sources() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if let Ok(text) = std::fs::read_to_string(&path) {
+                out.push(text);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&repo().join("tests"), &mut out);
+    out
+}
+
+/// Every code block of the documentation runs in a test (a snippet a test names, or a
+/// block of command lines that `the_command_blocks_run_as_written` runs line by line) or
+/// says in the text, in an HTML comment before it, why it does not.
+#[test]
+fn every_code_block_runs_in_a_test_or_says_why_not() {
+    let problems = marker_problems(&doc_blocks(), &test_sources());
+    assert!(
+        problems.is_empty(),
+        "code blocks of README.md and docs/*.md:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The marker check names an unmarked block, a snippet no test names and a reason left
+/// out; it accepts the three kinds of marker.
+#[test]
+fn the_marker_check_names_what_is_missing() {
+    let text = "# T\n\n```sh\nrm -rf /\n```\n\n<!-- snippet-tested -->\n```python\nok\n```\n\n\
+                <!-- snippet-untested -->\n```r\nx\n```\n\n<!-- not run: -->\n```\nout\n```\n\n\
+                <!-- not run: sample output, times vary -->\n~~~\nout\n~~~\n\n\
+                <!-- commands: each line runs in a test -->\n```sh\ntxt2h5 inspect x.h5\n```\n";
+    let found = blocks("README.md", text);
+    assert_eq!(found.len(), 6, "{found:?}");
+    assert_eq!(found[1].body, "ok");
+    let tests = ["doc_snippet(\"snippet-tested\")".to_string()];
+    let problems = marker_problems(&found, &tests);
+    assert_eq!(
+        problems,
+        [
+            "README.md:3: a code block neither run by a test nor marked `<!-- not run: REASON -->`",
+            "README.md:13: no test runs <!-- snippet-untested -->",
+            "README.md:18: <!-- not run: --> gives no reason",
+        ]
+    );
+}
+
+/// Each line of the blocks marked `<!-- commands: each line runs in a test -->` runs as
+/// written, in a directory holding what it names, and does what the text says
+/// (tests/integration/docs/commands.rs).
+#[test]
+fn the_command_blocks_run_as_written() {
+    let lines = commands::documented_lines(&doc_blocks());
+    assert!(lines.len() >= 15, "{lines:?}");
+    for (line, places) in &lines {
+        eprintln!("running {line:?} ({})", places.join(", "));
+        commands::run_documented(line);
+    }
+}
+
+/// A command line no case knows fails the test that runs the blocks.
+#[test]
+#[should_panic(expected = "a documented command line that no test runs")]
+fn an_unknown_command_line_fails() {
+    commands::run_documented("txt2h5 load calls/ -o study.h5 --some-new-flag");
+}
+
+/// The README's Python example reads /data whole, as numpy.loadtxt reads the inputs.
+#[test]
+fn the_readme_python_snippet_reads_the_rows() {
+    let dir = TestDir::new();
+    let inputs = ["calls/a.txt", "calls/b.txt"];
+    dir.write(inputs[0], &methylation_text(11, 1_500));
+    dir.write(inputs[1], &methylation_text(12, 700));
+    expect_code(
+        &run(dir.path(), &["load", "calls", "-o", "study.h5", "-q"]),
+        0,
+    );
+    let mut args = vec!["loadtxt", "study.h5", "10"];
+    args.extend_from_slice(&inputs);
+    let rows = h5check(dir.path(), &args);
+    let mut snippet = doc_snippet("snippet-readme-python");
+    snippet.push_str("print(len(data), data.dtype.names)\n");
+    dir.write("snippet.py", snippet.as_bytes());
+    let printed = python_stdout(dir.path(), &["snippet.py"]);
+    let rows = rows.trim().strip_prefix("equal rows=").unwrap();
+    assert_eq!(
+        printed.trim(),
+        format!("{rows} ('chr', 'pos', 'pct', 'c', 't')")
+    );
+}
+
+/// The guide's two error examples are what txt2h5 prints for those inputs, word for word.
+#[test]
+fn the_guides_error_examples_are_printed_as_shown() {
+    let shown = doc_snippet("snippet-errors");
+    let shown: Vec<&str> = shown.lines().collect();
+    let first_lines: Vec<usize> = (0..shown.len())
+        .filter(|&k| shown[k].starts_with("txt2h5: error: "))
+        .collect();
+    assert_eq!(first_lines, [0, 3], "{shown:?}");
+    let dir = TestDir::new();
+    let output = crate::util::txt2h5()
+        .current_dir(repo())
+        .args(["load", "fixtures/bad/bad_pct.txt", "-o"])
+        .arg(dir.join("bad.h5"))
+        .output()
+        .unwrap();
+    expect_code(&output, 3);
+    let printed = crate::util::stderr(&output);
+    assert_eq!(printed.lines().collect::<Vec<_>>(), shown[..3], "{printed}");
+    dir.write(
+        "contigs.txt",
+        b"chr1\t10\t50\t1\t1\nchr2\t20\t50\t1\t1\n# a comment\nchrUn_KI270302v1\t30\t50\t1\t1\n",
+    );
+    let output = run(dir.path(), &["load", "contigs.txt", "-o", "contigs.h5"]);
+    expect_code(&output, 3);
+    let printed = crate::util::stderr(&output);
+    assert_eq!(printed.lines().collect::<Vec<_>>(), shown[3..], "{printed}");
+}
 
 /// The h5py snippet that reads one region through `/index` gives the rows a mask over all
 /// of `/data` gives, in the same order: on sorted files, a file whose chromosomes

@@ -304,3 +304,47 @@ fn fuzz_findings_lone_carriage_return_and_unicode_space() {
     load(&dir, "comment.txt", "comment.h5");
     h5check(dir.path(), &["loadtxt", "comment.h5", "10", "comment.txt"]);
 }
+
+/// `txt2h5 inspect` of a matrix of 300 samples printed all 300 names on one line. The text
+/// now shows the first and last few with the count; `--json` still lists every one.
+#[test]
+fn inspect_of_a_matrix_of_300_samples_printed_every_name_on_one_line() {
+    let dir = TestDir::new();
+    let names: Vec<String> = (0..300).map(|k| format!("sample_{k:03}")).collect();
+    for (k, name) in names.iter().enumerate() {
+        dir.write(
+            &format!("calls/{name}.txt"),
+            format!("chr1\t{}\t50\t1\t1\n", 100 + k).as_bytes(),
+        );
+    }
+    load(&dir, "calls", "study.h5");
+    expect_code(
+        &run(dir.path(), &["matrix", "study.h5", "-o", "m.h5", "-q"]),
+        0,
+    );
+    let output = run(dir.path(), &["inspect", "m.h5"]);
+    expect_code(&output, 0);
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find(|line| line.trim_start().starts_with("samples:"))
+        .unwrap_or_else(|| panic!("no samples line in\n{text}"));
+    let expected = format!(
+        "  samples: {}, ... {} more ..., {} ({} in all; --json lists every one)",
+        names[..5].join(", "),
+        names.len() - 10,
+        names[names.len() - 5..].join(", "),
+        names.len()
+    );
+    assert_eq!(line, expected, "{text}");
+    let output = run(dir.path(), &["inspect", "m.h5", "--json"]);
+    expect_code(&output, 0);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let listed: Vec<&str> = report["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    assert_eq!(listed, names);
+}

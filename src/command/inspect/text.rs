@@ -1,9 +1,60 @@
 //! An [`InspectReport`] as aligned text for people: a label column, then the tables of
-//! sources and chromosomes.
+//! sources and chromosomes; and a [`MatrixSummary`], whose samples are summarized (the first
+//! and last few with the count), so that a matrix of hundreds of samples still prints a
+//! screenful; `--json` lists them all.
 
 use super::{InspectReport, StorageReport};
 use crate::command::report::human_bytes;
+use crate::h5::MatrixSummary;
 use crate::progress::group_thousands;
+
+/// Names shown at each end of a summarized list.
+const SHOWN_AT_EACH_END: usize = 5;
+
+impl MatrixSummary {
+    /// The summary for people.
+    pub fn to_text(&self) -> String {
+        let mut text = format!(
+            "txt2h5 matrix: {} rows ({}) x {} samples\n  datasets: M, Cov{} (int32, HDF5 shape \
+             (samples, rows); rows x samples in R), rows/chr, rows/start, rows/end, \
+             samples/name, sources/path, sources/sample\n  samples: {}\n",
+            group_thousands(self.rows),
+            self.rows_kind,
+            self.samples.len(),
+            if self.beta { ", beta (float32)" } else { "" },
+            summarized(&self.samples)
+        );
+        for (name, value) in [
+            ("study", &self.study),
+            ("options", &self.options),
+            ("created", &self.created),
+            ("tool version", &self.tool_version),
+            ("command line", &self.command_line),
+        ] {
+            if let Some(value) = value {
+                text.push_str(&format!("  {name}: {value}\n"));
+            }
+        }
+        text
+    }
+}
+
+/// `names` joined by commas, or, when showing them all would hide little, the first and
+/// last [`SHOWN_AT_EACH_END`] around how many are left out and where to find them all.
+fn summarized(names: &[String]) -> String {
+    // Two more than the ends: leaving out one or two names saves no space.
+    if names.len() <= 2 * SHOWN_AT_EACH_END + 2 {
+        return names.join(", ");
+    }
+    let left_out = names.len() - 2 * SHOWN_AT_EACH_END;
+    format!(
+        "{}, ... {} more ..., {} ({} in all; --json lists every one)",
+        names[..SHOWN_AT_EACH_END].join(", "),
+        group_thousands(left_out as u64),
+        names[names.len() - SHOWN_AT_EACH_END..].join(", "),
+        group_thousands(names.len() as u64)
+    )
+}
 
 impl InspectReport {
     /// The report as aligned text for people.
@@ -214,4 +265,37 @@ fn aligned<const N: usize>(rows: &[[String; N]], right: [bool; N]) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(count: usize) -> Vec<String> {
+        (0..count).map(|k| format!("S{k}")).collect()
+    }
+
+    #[test]
+    fn a_short_list_is_shown_whole() {
+        assert_eq!(summarized(&[]), "");
+        assert_eq!(summarized(&names(1)), "S0");
+        assert_eq!(summarized(&names(12)), names(12).join(", "));
+    }
+
+    #[test]
+    fn a_long_list_shows_its_ends_and_the_count() {
+        assert_eq!(
+            summarized(&names(13)),
+            "S0, S1, S2, S3, S4, ... 3 more ..., S8, S9, S10, S11, S12 (13 in all; --json lists every one)"
+        );
+        let text = summarized(&names(3_000));
+        assert!(
+            text.starts_with("S0, S1, S2, S3, S4, ... 2,990 more ..., S2995,"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("S2999 (3,000 in all; --json lists every one)"),
+            "{text}"
+        );
+    }
 }
