@@ -9,5 +9,6 @@
 //! ```
 
 pub mod chunks;
+pub mod claims;
 pub mod region;
 pub mod select;
