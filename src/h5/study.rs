@@ -2,6 +2,11 @@
 //! merged, or a `merge --virtual` dataset whose rows live in its parts), an
 //! [`ExistingOutput`] where its rows must be stored here in chunks (what an append continues
 //! and a merge copies). Both are opened by [`Study::open`].
+//!
+//! Besides what [`super::open`] checks, the opener checks the chunks of a chunked dataset
+//! (and of each part of a virtual one) before anything is sized by them: every chunk that
+//! holds rows is stored, and a chunk larger than the rows is bounded
+//! ([`MAX_SPARE_CHUNK_BYTES`]).
 
 use std::path::{Path, PathBuf};
 
