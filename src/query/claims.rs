@@ -141,6 +141,14 @@ pub fn check_rows(
             Some(anchor) if run.sorted && anchor.row >= run.first_row => anchor.pos,
             _ => run.min_pos,
         };
+        // The pos of the first anchor after the row inside the run bounds it from above.
+        let high_of = |next: usize| {
+            anchors
+                .get(next)
+                .filter(|anchor| anchor.row < run.end_row())
+                .map_or(run.max_pos, |anchor| anchor.pos)
+        };
+        let mut high = high_of(next_anchor);
         let mut previous: Option<i64> = None;
         for row in lo..hi {
             let record = &records[(row - first) as usize * size..][..size];
@@ -178,6 +186,7 @@ pub fn check_rows(
                 }
                 low = pos;
                 next_anchor += 1;
+                high = high_of(next_anchor);
             }
             if !run.sorted {
                 continue;
@@ -186,10 +195,6 @@ pub fn check_rows(
                 return Err(order(row, number, run, previous, pos));
             }
             previous = Some(pos);
-            let high = anchors
-                .get(next_anchor)
-                .filter(|anchor| anchor.row < run.end_row())
-                .map_or(run.max_pos, |anchor| anchor.pos);
             if !(low..=high).contains(&pos) {
                 return Err(Disagreement::BetweenAnchors {
                     row,
