@@ -513,3 +513,22 @@ pub unsafe fn replace_filter_buffer(
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::packed_bytes;
+
+    #[test]
+    fn packed_bytes_are_checked_and_bounded_by_the_file() {
+        assert_eq!(packed_bytes(10, 41, 410), Some(410));
+        assert_eq!(packed_bytes(10, 41, 409), None);
+        assert_eq!(packed_bytes(0, 64, 0), Some(0));
+        // 2^58 records of 64 bytes: the product wraps to 0 unchecked.
+        assert_eq!((1u64 << 58).wrapping_mul(64), 0);
+        assert_eq!(packed_bytes(1 << 58, 64, u64::MAX), None);
+        assert_eq!(
+            packed_bytes(u64::MAX, 1, u64::MAX),
+            usize::try_from(u64::MAX).ok()
+        );
+    }
+}
