@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::h5::{Segment, Study};
 use crate::progress::{group_thousands, Progress};
 use crate::query::chunks::{chunk_tasks, run_in_order, ChunkTask, Flow, Span};
+use crate::query::claims::{escaped, Claims};
 use crate::query::region::Regions;
 use crate::query::select::{plan, Selection, SelectionFlags};
 use crate::schema::Fields;
@@ -96,6 +97,11 @@ pub fn export(
             .map(|source| source.first_row + source.rows)
             .collect(),
     };
+    // Regions are found through the index: the rows read are checked against its claims.
+    let claims = match (&selection.regions, &study.index) {
+        (Some(_), Some(index)) => Some(Claims::new(&study.path, index, rows_of.fields)),
+        _ => None,
+    };
     let mut sink = Sink::open(settings.output.as_deref(), settings.force)?;
     let whole = selection.sources.is_none() && selection.regions.is_none();
     let progress = Progress::rows(!settings.quiet && whole, study.rows);
@@ -106,6 +112,8 @@ pub fn export(
             style: &style,
             rows_of: &rows_of,
             names: &names,
+            claims: claims.as_ref(),
+            study: &study.path,
             threads: settings.threads,
         },
         &mut sink,
@@ -132,6 +140,9 @@ struct Rows<'a> {
     style: &'a TextStyle,
     rows_of: &'a RowFilter<'a>,
     names: &'a [Vec<u8>],
+    /// The index's claims, where the rows were found through it.
+    claims: Option<&'a Claims>,
+    study: &'a std::path::Path,
     threads: usize,
 }
 
@@ -151,10 +162,25 @@ fn write_rows(
         }
     }
     let work = |task: &ChunkTask, records: &[u8]| -> Result<(Vec<u8>, u64)> {
+        if let Some(claims) = rows.claims {
+            claims.check(task.from, records)?;
+        }
         let mut lines = rows.style.lines((task.to - task.from) as usize);
-        rows.rows_of.each(task, records, |record, source| {
-            lines.push(record, rows.names.get(source).map_or(b"", Vec::as_slice));
-        });
+        rows.rows_of.each(task, records, |row, record, source| {
+            let name = rows.names.get(source).map_or(&b""[..], Vec::as_slice);
+            lines
+                .push(record, name)
+                .map_err(|unwritable| Error::BadInput {
+                    path: rows.study.to_path_buf(),
+                    message: format!(
+                        "row {row}: its {} {} holds a tab or line break, which a TSV line cannot \
+                     carry (no file txt2h5 loads has one: the file was edited or damaged)\n  \
+                     hint: --format csv quotes it",
+                        unwritable.field,
+                        escaped(&unwritable.bytes)
+                    ),
+                })
+        })?;
         let count = lines.rows();
         Ok((compressed(lines.into_bytes(), bgzf), count))
     };
@@ -235,9 +261,14 @@ struct RowFilter<'a> {
 }
 
 impl RowFilter<'_> {
-    /// Calls `row` with each selected record of `task` (`records` holds its rows
-    /// `from..to`) and its source, in row order.
-    fn each(&self, task: &ChunkTask, records: &[u8], mut row: impl FnMut(&[u8], usize)) {
+    /// Calls `row` with the number, record and source of each selected row of `task`
+    /// (`records` holds its rows `from..to`), in row order, until it fails.
+    fn each(
+        &self,
+        task: &ChunkTask,
+        records: &[u8],
+        mut row: impl FnMut(u64, &[u8], usize) -> Result<()>,
+    ) -> Result<()> {
         let (first, end) = (task.from, task.to);
         let size = self.fields.record_size;
         let from = self.ranges.partition_point(|&(_, hi)| hi <= first);
@@ -264,8 +295,9 @@ impl RowFilter<'_> {
                 while self.source_ends.get(source).is_some_and(|&e| e <= number) {
                     source += 1;
                 }
-                row(record, source);
+                row(number, record, source)?;
             }
         }
+        Ok(())
     }
 }

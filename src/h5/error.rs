@@ -64,6 +64,36 @@ pub enum Inconsistent {
     Rank { member: String, rank: usize },
     #[error("{member} has chunks of {chunk_rows} rows, which HDF5 does not store")]
     ChunkSize { member: String, chunk_rows: usize },
+    #[error(
+        "{member} claims {rows} rows in {expected} chunks of {chunk_rows} rows, but only \
+         {stored} are stored: chunk {missing} (rows {first_row}..{end_row}) was never written, \
+         and its rows would read as fill values\n  hint: the dataset was grown without writing \
+         its rows; load the original files again"
+    )]
+    Unwritten {
+        member: String,
+        rows: u64,
+        chunk_rows: usize,
+        expected: u64,
+        stored: u64,
+        missing: u64,
+        first_row: u64,
+        end_row: u64,
+    },
+    #[error(
+        "{member} has chunks of {chunk_rows} rows ({chunk_bytes} bytes) for {rows} rows; \
+         txt2h5 reads a chunk of more than {max_bytes} bytes only where its rows fill one, as \
+         each read decodes a whole chunk\n  hint: load the original files again with a \
+         --chunk-rows their rows fill, or rewrite /data in smaller chunks (h5repack -l \
+         /data:CHUNK=65536 IN.h5 OUT.h5)"
+    )]
+    SparseChunk {
+        member: String,
+        chunk_rows: usize,
+        chunk_bytes: u64,
+        rows: u64,
+        max_bytes: u64,
+    },
     #[error(transparent)]
     Sources(#[from] SourcesMismatch),
     #[error(transparent)]

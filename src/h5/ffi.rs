@@ -12,8 +12,8 @@ use std::ffi::{c_char, c_uint, c_void, CStr, CString};
 use hdf5::{Dataset, Datatype, File};
 use hdf5_sys::h5::{H5allocate_memory, H5free_memory};
 use hdf5_sys::h5d::{
-    H5Dget_chunk_info_by_coord, H5Dget_space, H5Dread, H5Dread_chunk, H5Dset_extent, H5Dwrite,
-    H5Dwrite_chunk,
+    H5Dget_chunk_info_by_coord, H5Dget_num_chunks, H5Dget_space, H5Dread, H5Dread_chunk,
+    H5Dset_extent, H5Dwrite, H5Dwrite_chunk,
 };
 use hdf5_sys::h5i::hid_t;
 use hdf5_sys::h5l::{H5L_info2_t, H5L_type_t, H5Lget_info2};
@@ -130,6 +130,17 @@ impl RowDataset {
                 H5Dget_chunk_info_by_coord(self.0.id(), &offset, &mut mask, &mut address, &mut size)
             })?;
             Ok((mask, size))
+        })
+    }
+
+    /// How many chunks of the dataset are stored in the file (written, not fill values).
+    pub fn stored_chunks(&self) -> hdf5::Result<u64> {
+        hdf5::sync::sync(|| {
+            let mut count: u64 = 0;
+            // SAFETY: the dataset id is valid while `self` lives; H5S_ALL stands for its
+            // whole dataspace; HDF5 writes one hsize_t through the pointer.
+            check(unsafe { H5Dget_num_chunks(self.0.id(), H5S_ALL, &mut count) })?;
+            Ok(count)
         })
     }
 
@@ -260,15 +271,74 @@ pub fn write_all(dataset: &Dataset, datatype: &Datatype, bytes: &[u8]) -> hdf5::
     Ok(())
 }
 
-/// Reads all of `dataset` as packed bytes of `datatype`, one record per element.
-pub fn read_all(dataset: &Dataset, datatype: &Datatype) -> hdf5::Result<Vec<u8>> {
-    let elements = dataset.size();
-    let mut out = vec![0u8; elements * datatype.size()];
+/// Why [`read_all`] did not read a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadAllError {
+    /// The element count and record size the file states make more bytes than the file
+    /// holds (or than memory can address): a crafted or damaged extent, refused before it
+    /// sizes a buffer.
+    #[error(
+        "{name} claims {elements} elements of {record_size} bytes ({}), more than the {file_bytes} \
+         bytes of its file",
+        bytes.map_or("more than 2^64 bytes".to_string(), |bytes| format!("{bytes} bytes"))
+    )]
+    TooLarge {
+        name: String,
+        elements: u64,
+        record_size: usize,
+        /// `None` if the product overflows.
+        bytes: Option<u64>,
+        file_bytes: u64,
+    },
+    #[error(transparent)]
+    Hdf5(#[from] hdf5::Error),
+}
+
+impl From<ReadAllError> for hdf5::Error {
+    fn from(error: ReadAllError) -> Self {
+        match error {
+            ReadAllError::Hdf5(error) => error,
+            error @ ReadAllError::TooLarge { .. } => hdf5::Error::from(error.to_string()),
+        }
+    }
+}
+
+/// The bytes `elements` records of `record_size` take, if the file (of `file_bytes`) can
+/// hold them: every dataset txt2h5 reads whole is stored uncompressed, so its records are
+/// bytes of the file. The count and the size both come from the file; their product is
+/// checked, as a wrapped product would size a short buffer that HDF5 then overruns.
+pub fn packed_bytes(elements: u64, record_size: usize, file_bytes: u64) -> Option<usize> {
+    elements
+        .checked_mul(record_size as u64)
+        .filter(|&bytes| bytes <= file_bytes)
+        .and_then(|bytes| usize::try_from(bytes).ok())
+}
+
+/// Reads all of `dataset` as packed bytes of `datatype`, one record per element. The
+/// buffer is sized only once the element count times the record size is known to fit in
+/// the file ([`packed_bytes`]).
+pub fn read_all(dataset: &Dataset, datatype: &Datatype) -> Result<Vec<u8>, ReadAllError> {
+    let elements = dataset.size() as u64;
+    let record_size = datatype.size();
+    let file_bytes = dataset.file()?.size();
+    let Some(bytes) = packed_bytes(elements, record_size, file_bytes) else {
+        return Err(ReadAllError::TooLarge {
+            name: dataset.name(),
+            elements,
+            record_size,
+            bytes: elements.checked_mul(record_size as u64),
+            file_bytes,
+        });
+    };
+    let mut out = vec![0u8; bytes];
     if elements == 0 {
         return Ok(out);
     }
     hdf5::sync::sync(|| {
-        // SAFETY: as in `write_all`; `out` holds every element of the dataset.
+        // SAFETY: both ids are valid while their owners live; with H5S_ALL HDF5 writes
+        // one element of `datatype` per element of the dataset, `elements` of them, and
+        // `out` holds `elements * datatype.size()` bytes: the product was computed without
+        // overflow and bounded by the file's size in `packed_bytes` before `out` was made.
         check(unsafe {
             H5Dread(
                 dataset.id(),
@@ -442,4 +512,23 @@ pub unsafe fn replace_filter_buffer(
         *buf_size = output.len().max(1);
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::packed_bytes;
+
+    #[test]
+    fn packed_bytes_are_checked_and_bounded_by_the_file() {
+        assert_eq!(packed_bytes(10, 41, 410), Some(410));
+        assert_eq!(packed_bytes(10, 41, 409), None);
+        assert_eq!(packed_bytes(0, 64, 0), Some(0));
+        // 2^58 records of 64 bytes: the product wraps to 0 unchecked.
+        assert_eq!((1u64 << 58).wrapping_mul(64), 0);
+        assert_eq!(packed_bytes(1 << 58, 64, u64::MAX), None);
+        assert_eq!(
+            packed_bytes(u64::MAX, 1, u64::MAX),
+            usize::try_from(u64::MAX).ok()
+        );
+    }
 }

@@ -4,7 +4,7 @@ use hdf5::types::{CompoundField, CompoundType, IntSize, TypeDescriptor};
 use hdf5::{Datatype, File, Group};
 
 use super::attributes::write_string_attr;
-use super::ffi::{read_all, write_all};
+use super::ffi::{read_all, write_all, ReadAllError};
 use crate::index::{Anchor, PositionIndex, Run};
 use crate::schema::trim_nul;
 
@@ -163,11 +163,37 @@ pub fn read_index(file: &File, chr_width: usize) -> Result<Option<PositionIndex>
     }
     let run_type = Datatype::from_descriptor(&expected)?;
     let bytes = read_all(&runs, &run_type)?;
-    let anchors: Vec<Anchor> = group.dataset("anchors")?.read_raw()?;
+    // Read as bytes, not `read_raw`: its element count is checked against the file first.
+    let anchor_type = Datatype::from_type::<Anchor>()?;
+    let anchor_bytes = read_all(&group.dataset("anchors")?, &anchor_type)?;
     Ok(Some(PositionIndex {
         runs: decode_runs(&bytes, chr_width),
-        anchors,
+        anchors: decode_anchors(&anchor_bytes),
     }))
+}
+
+/// Anchors from their packed native records (`row` then `pos`, 8 bytes each, as
+/// [`Anchor`] lays them out).
+fn decode_anchors(bytes: &[u8]) -> Vec<Anchor> {
+    bytes
+        .chunks_exact(std::mem::size_of::<Anchor>())
+        .map(|record| {
+            let (row, pos) = record.split_at(8);
+            Anchor {
+                row: u64::from_ne_bytes(row.try_into().expect("8 bytes")),
+                pos: i64::from_ne_bytes(pos.try_into().expect("8 bytes")),
+            }
+        })
+        .collect()
+}
+
+impl From<ReadAllError> for IndexError {
+    fn from(error: ReadAllError) -> Self {
+        match error {
+            ReadAllError::Hdf5(error) => IndexError::Hdf5(error),
+            error @ ReadAllError::TooLarge { .. } => IndexError::Foreign(error.to_string()),
+        }
+    }
 }
 
 /// What `/index` gets wrong about the rows and sources it describes.

@@ -91,6 +91,13 @@ impl RowReader {
         if mask != 0 {
             return Ok(false);
         }
+        // HDF5 reports a chunk that was never written as 0 bytes: its rows would be fill
+        // values (the opener refuses such a dataset; this holds for one changed since).
+        if size == 0 {
+            return Err(damaged(
+                "it was never written (no stored bytes)".to_string(),
+            ));
+        }
         // The buffer is sized from the chunk's stored size: no larger than the file.
         if size > self.file_bytes {
             return Err(damaged(format!(

@@ -2,6 +2,11 @@
 //! merged, or a `merge --virtual` dataset whose rows live in its parts), an
 //! [`ExistingOutput`] where its rows must be stored here in chunks (what an append continues
 //! and a merge copies). Both are opened by [`Study::open`].
+//!
+//! Besides what [`super::open`] checks, the opener checks the chunks of a chunked dataset
+//! (and of each part of a virtual one) before anything is sized by them: every chunk that
+//! holds rows is stored, and a chunk larger than the rows is bounded
+//! ([`MAX_SPARE_CHUNK_BYTES`]).
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +14,7 @@ use hdf5::dataset::Layout;
 use hdf5::Dataset;
 
 use super::error::{Inconsistent, OpenError, PartError, PartFailure, VirtualMismatch};
-use super::ffi::{self, Selected};
+use super::ffi::{self, RowDataset, Selected};
 use super::open::{chunk_layout, not_ours, open_ours, rank_one, schema_of, string_attr, tables};
 use super::{RowReader, SourceRow, WriterOptions};
 use crate::codec::Compression;
@@ -142,6 +147,7 @@ impl Study {
             }
         } else {
             let (chunk_rows, compression) = chunk_layout(data)?;
+            check_chunks(data, rows, chunk_rows)?;
             Storage::Chunked {
                 chunk_rows,
                 compression,
@@ -381,5 +387,68 @@ fn check_part(
             expected: schema.summary(),
         });
     }
-    chunk_layout(&data).map_err(unreadable)
+    let layout = chunk_layout(&data).map_err(unreadable)?;
+    check_chunks(&data, found_rows, layout.0).map_err(unreadable)?;
+    Ok(layout)
+}
+
+/// The most bytes of records a chunk may hold beyond the rows of its dataset: 256 MiB, a
+/// hundred and fifty times the default chunk (65,536 rows of 26 bytes).
+///
+/// A read decodes whole chunks (HDF5 and txt2h5's own decoders alike), and `merge` and
+/// `load --append` write chunks of the size they read, so the chunk shape a file states
+/// sizes buffers: a dataset of 80,000 rows in one chunk of 150 million made them take 3.7
+/// GB. A chunk that its rows fill is as large as the user asked for when loading; one that
+/// they do not fill is bounded by this.
+pub const MAX_SPARE_CHUNK_BYTES: u64 = 256 << 20;
+
+/// Checks the chunks of `data`, which holds `rows` rows in chunks of `chunk_rows`, before
+/// anything is sized by them: a chunk larger than the rows is at most
+/// [`MAX_SPARE_CHUNK_BYTES`], and every chunk that holds rows is stored. A chunk never
+/// written reads as fill values, so a `/data` grown (with h5py's `resize`) to rows nobody
+/// wrote would be read, merged and appended to as rows of zeros.
+fn check_chunks(data: &Dataset, rows: u64, chunk_rows: usize) -> Result<(), OpenError> {
+    let member = format!("/{}", data.name().trim_start_matches('/'));
+    // `chunk_layout` bounded the product by HDF5's largest chunk.
+    let chunk_bytes = chunk_rows as u64 * data.dtype()?.size() as u64;
+    if chunk_rows as u64 > rows && chunk_bytes > MAX_SPARE_CHUNK_BYTES {
+        return Err(Inconsistent::SparseChunk {
+            member,
+            chunk_rows,
+            chunk_bytes,
+            rows,
+            max_bytes: MAX_SPARE_CHUNK_BYTES,
+        }
+        .into());
+    }
+    let size = chunk_rows as u64;
+    let expected = rows.div_ceil(size);
+    let data = RowDataset::new(data.clone()).map_err(|rank| Inconsistent::Rank {
+        member: member.clone(),
+        rank,
+    })?;
+    let stored = data.stored_chunks()?;
+    if stored >= expected {
+        return Ok(());
+    }
+    // Chunks lie inside the extent (HDF5 drops the others when a dataset shrinks), so one
+    // of the first `stored + 1` is missing: at most that many look-ups.
+    let mut missing = stored;
+    for chunk in 0..expected.min(stored + 1) {
+        if data.chunk_info(chunk * size)?.1 == 0 {
+            missing = chunk;
+            break;
+        }
+    }
+    Err(Inconsistent::Unwritten {
+        member,
+        rows,
+        chunk_rows,
+        expected,
+        stored,
+        missing,
+        first_row: missing * size,
+        end_row: rows.min((missing + 1) * size),
+    }
+    .into())
 }

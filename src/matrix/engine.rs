@@ -112,7 +112,7 @@ pub fn run(
                             job.fields.record_size,
                             bytes,
                             stored_chunk,
-                            &|task, records| Ok(extract(job, number, task, records)),
+                            &|task, records| extract(job, number, task, records),
                         )
                     });
                     Message::Decoded(number, result)
@@ -253,16 +253,23 @@ fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// The rows of piece `number` for each stream it feeds: pos (shifted for a - strand C with
 /// `--strand-collapse`), c and t, of the keys the piece is read for, inside the selected
-/// regions.
+/// regions. The rows are checked against the index's claims, and a negative count kept is
+/// refused ([`crate::query::claims`]).
 fn extract(
     job: &Job<'_>,
     number: usize,
     task: &ChunkTask,
     records: &[u8],
-) -> Vec<(usize, Vec<Entry>)> {
+) -> Result<Vec<(usize, Vec<Entry>)>> {
     let fields = job.fields;
     let size = fields.record_size;
     let piece = &job.plan.pieces[number];
+    if let Some(claims) = &job.plan.claims {
+        claims.check(task.from, records)?;
+    }
+    // A negative count is named by its row in the file that holds it (a part, for a
+    // virtual study).
+    let segment = &job.segments[task.segment];
     piece
         .feeds
         .iter()
@@ -271,6 +278,7 @@ fn extract(
                 regions.on(&job.plan.chromosomes[job.plan.streams[feed.stream].chr])
             });
             let mut entries = Vec::with_capacity((feed.rows.end - feed.rows.start) as usize);
+            let sample = &job.names[job.plan.streams[feed.stream].sample];
             for row in feed.rows.clone() {
                 let record = &records[(row - task.from) as usize * size..][..size];
                 let pos = fields.pos(record);
@@ -284,24 +292,24 @@ fn extract(
                         continue;
                     }
                 }
-                entries.push(Entry {
-                    pos: key,
-                    c: fields.c(record),
-                    t: fields.t(record),
-                });
+                let (c, t) = (fields.c(record), fields.t(record));
+                let row_in_file = row - segment.first_row;
+                crate::query::claims::check_counts(&segment.path, row_in_file, sample, c, t)?;
+                entries.push(Entry { pos: key, c, t });
             }
             // A read of a chunk for some of its windows keeps only their rows.
             entries.shrink_to_fit();
-            (feed.stream, entries)
+            Ok((feed.stream, entries))
         })
         .collect()
 }
 
-/// The bytes of a record [`extract`] reads (pos, c, t and, where there is one, strand):
+/// The bytes of a record [`extract`] reads (chr, pos, c, t and, where there is one, strand):
 /// of each stored chunk only those byte planes are unshuffled.
 fn read_bytes(fields: &Fields) -> Vec<std::ops::Range<usize>> {
     let pos_width = if fields.wide_pos { 8 } else { 4 };
     let mut bytes = vec![
+        0..fields.chr_width,
         fields.pos_offset..fields.pos_offset + pos_width,
         fields.c_offset..fields.c_offset + 4,
         fields.t_offset..fields.t_offset + 4,

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::h5::Study;
 use crate::index::{PositionIndex, Run};
 use crate::query::chunks::{chunk_tasks, ChunkTask, Span};
+use crate::query::claims::Claims;
 use crate::query::select::{merged, Selection};
 
 /// One run of one sample's source on one chromosome.
@@ -87,6 +88,9 @@ pub struct Plan {
     pub windows: Vec<Window>,
     /// Rows of the study the pieces read (each once), for the progress bar.
     pub rows: u64,
+    /// What the index claims about the rows, which every piece read is checked against:
+    /// the plan trusts the runs' chr, positions and order to place rows in windows.
+    pub claims: Option<Claims>,
 }
 
 /// How the plan's windows are cut.
@@ -118,7 +122,14 @@ pub fn plan(
             study.path.display()
         )));
     };
-    let mut plan = Plan::default();
+    let mut plan = Plan {
+        claims: Some(Claims::new(
+            &study.path,
+            index,
+            crate::schema::Fields::of(&study.schema),
+        )),
+        ..Plan::default()
+    };
     // Runs by chromosome, in order of first appearance.
     let mut by_chr: Vec<Vec<&Run>> = Vec::new();
     for run in &index.runs {

@@ -79,8 +79,13 @@ pub fn parse_region(text: &str, known: impl Fn(&[u8]) -> bool) -> Result<Region>
 }
 
 /// The regions of a BED file (CHROM START END, 0-based half-open, more columns ignored),
-/// as 1-based inclusive regions. `track`, `browser` and `#` lines are skipped; a bad line
-/// is an error naming the file, line, column and text.
+/// as 1-based inclusive regions, one per line in order. `track`, `browser` and `#` lines
+/// are skipped; a bad line is an error naming the file, line, column and text.
+///
+/// A line whose start equals its end is an empty region, kept as `start + 1..=start` (as
+/// GenomicRanges reads it: width 0): a matrix has one row per BED line, so that its rows
+/// line up with the file, and an empty region's row holds no counts. [`Regions`], which
+/// selects rows, holds no position for it.
 pub fn read_bed(path: &Path) -> Result<Vec<Region>> {
     let text = std::fs::read(path).map_err(|error| Error::io(path, error))?;
     let mut regions = Vec::new();
@@ -125,13 +130,11 @@ pub fn read_bed(path: &Path) -> Result<Vec<Region>> {
                 &format!("is before the start {start}"),
             ));
         }
-        if end > start {
-            regions.push(Region {
-                chr: chr.to_vec(),
-                start: start + 1,
-                end,
-            });
-        }
+        regions.push(Region {
+            chr: chr.to_vec(),
+            start: start + 1,
+            end,
+        });
     }
     Ok(regions)
 }
@@ -143,9 +146,14 @@ pub struct Regions {
 }
 
 impl Regions {
+    /// The positions of `regions`; an empty region (end before start: a BED line whose
+    /// start equals its end) adds none.
     pub fn new(regions: impl IntoIterator<Item = Region>) -> Self {
         let mut by_chr: HashMap<Vec<u8>, Vec<(i64, i64)>> = HashMap::new();
-        for region in regions {
+        for region in regions
+            .into_iter()
+            .filter(|region| region.start <= region.end)
+        {
             by_chr
                 .entry(region.chr)
                 .or_default()
@@ -255,10 +263,19 @@ mod tests {
             "track name=x\n# note\nchr1\t0\t10\tname\r\n\nchr2 5 6\nchr3\t7\t7\n",
         )
         .unwrap();
+        // The empty region (start == end) is kept, as width 0, and selects no position.
+        let regions = read_bed(&path).unwrap();
         assert_eq!(
-            read_bed(&path).unwrap(),
-            [region("chr1", 1, 10), region("chr2", 6, 6)]
+            regions,
+            [
+                region("chr1", 1, 10),
+                region("chr2", 6, 6),
+                region("chr3", 8, 7)
+            ]
         );
+        let selected = Regions::new(regions);
+        assert!(selected.on(b"chr3").is_empty());
+        assert_eq!(selected.chromosomes(), [b"chr1".as_slice(), b"chr2"]);
         std::fs::write(&path, "chr1\t0\t10\nchr1\tx\t5\n").unwrap();
         let error = read_bed(&path).unwrap_err().to_string();
         assert!(error.contains("line 2, column 2 (start): \"x\""), "{error}");

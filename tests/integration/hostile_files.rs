@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::util::{expect_code, python, run, stderr, TestDir};
+use crate::util::{expect_code, python, python_stdout, run, stderr, TestDir};
 
 const USAGE: i32 = 2;
 const FAILURE: i32 = 1;
@@ -501,5 +501,324 @@ with h5py.File("unrelated.h5", "w") as f:
         "notes.h5",
         USAGE,
         &["notes.h5", "not a txt2h5 output: not an HDF5 file"],
+    );
+}
+
+/// Exit status of bad input data: a file whose rows disagree with what it claims.
+const BAD_DATA: i32 = 3;
+
+/// A crafted `/index/runs` of 2^40 elements (a chunked dataset h5py creates without
+/// writing a chunk) reached `read_all`, which multiplied the count by the record size
+/// unchecked and sized a buffer from it: 45 TB asked for, the process aborted (a product
+/// that wrapped would have sized a short buffer HDF5 then overran). The product is checked
+/// and bounded by the file's size first. So are the anchors, read the same way now.
+#[test]
+fn a_crafted_index_runs_extent_is_refused_before_it_sizes_a_buffer() {
+    let dir = TestDir::new();
+    // chr fields of 27 bytes: a run record is 64 bytes, and 2^58 of them wrap to 0.
+    output(&dir, "out.h5", &["--chr-width", "27"]);
+    for (member, elements, needle) in [
+        (
+            "runs",
+            "2**40",
+            "/index/runs claims 1099511627776 elements of 64 bytes (70368744177664 bytes)",
+        ),
+        (
+            "runs",
+            "2**58",
+            "/index/runs claims 288230376151711744 elements of 64 bytes (more than 2^64 bytes)",
+        ),
+        (
+            "anchors",
+            "2**40",
+            "/index/anchors claims 1099511627776 elements of 16 bytes (17592186044416 bytes)",
+        ),
+    ] {
+        edited_copy_refused(
+            &dir,
+            &format!(
+                r#"
+    old = f["index/{member}"][:]
+    del f["index/{member}"]
+    f["index"].create_dataset("{member}", shape=({elements},), maxshape=(None,), dtype=old.dtype, chunks=(1024,))
+"#
+            ),
+            &["edited.h5", needle, "more than the", "bytes of its file"],
+        );
+    }
+}
+
+/// `/data` resized by h5py to 10^12 rows with no chunk written (and `/sources`, `/index`
+/// grown to match): `export` and `matrix` aborted on a 6 GB allocation, `merge` and
+/// `--append` ran on, writing fill rows (at 10^8 rows `merge` exited 0 with 10^8 rows of
+/// zeros). A chunk that holds rows but was never written is refused, before anything is
+/// sized by the row count.
+#[test]
+fn data_resized_to_10_pow_12_rows_with_no_chunks_written_is_refused() {
+    let dir = TestDir::new();
+    output(&dir, "out.h5", &["--chunk-rows", "4"]);
+    tamper(
+        &dir,
+        r#"
+with h5py.File("out.h5", "r+") as f:
+    extra = 10**12 - 10
+    f["data"].resize((10**12,))
+    s = f["sources"][:]
+    s[1]["rows"] += extra
+    f["sources"][:] = s
+    r = f["index/runs"][:]
+    r[1]["rows"] += extra
+    f["index/runs"][:] = r
+"#,
+    );
+    let needles = [
+        "out.h5",
+        "not a consistent txt2h5 output",
+        "/data claims 1000000000000 rows in 250000000000 chunks of 4 rows, but only 3 are stored",
+        "chunk 3 (rows 12..16) was never written",
+    ];
+    refused_everywhere(&dir, "out.h5", USAGE, &needles);
+    refused(
+        &dir,
+        "out.h5",
+        &["matrix", "out.h5", "-o", "m.h5"],
+        USAGE,
+        &needles,
+    );
+}
+
+/// Writes, through h5py, `/data` of `file` again in one chunk of `chunk_rows` rows
+/// (shuffle + deflate, as txt2h5 writes it), streaming the compressed chunk so that the
+/// test does not hold it whole.
+fn rechunk_in_one(dir: &TestDir, file: &str, chunk_rows: u64) {
+    tamper(
+        dir,
+        &format!(
+            r#"
+import zlib
+with h5py.File("{file}", "r+") as f:
+    rows = f["data"][:]
+    attrs = dict(f["data"].attrs)
+    del f["data"]
+    n = {chunk_rows}
+    d = f.create_dataset("data", shape=rows.shape, maxshape=(None,), dtype=rows.dtype,
+                         chunks=(n,), shuffle=True, compression="gzip", compression_opts=1)
+    for key, value in attrs.items():
+        d.attrs[key] = value
+    raw, size = rows.tobytes(), rows.dtype.itemsize
+    z, parts, zeros = zlib.compressobj(1), [], bytes(1 << 20)
+    for plane in range(size):
+        parts.append(z.compress(raw[plane::size]))
+        left = n - len(rows)
+        while left:
+            step = min(left, len(zeros))
+            parts.append(z.compress(zeros[:step]))
+            left -= step
+    parts.append(z.flush())
+    d.id.write_direct_chunk((0,), b"".join(parts), 0)
+"#
+        ),
+    );
+}
+
+/// A valid file whose `/data` chunk is 150 million rows long with 80,000 rows stored made
+/// `merge` and `--append` peak at 3.7 GB: the chunk shape, read from the file, sized their
+/// buffers. A chunk that its rows do not fill is bounded: at most 256 MiB (here 11 million
+/// rows of 26 bytes over ten rows is refused; a million, 26 MB, reads as before).
+#[test]
+fn a_chunk_of_150_million_rows_over_80000_rows_is_bounded() {
+    let dir = TestDir::new();
+    output(&dir, "out.h5", &[]);
+    std::fs::copy(dir.join("out.h5"), dir.join("small.h5")).unwrap();
+    rechunk_in_one(&dir, "small.h5", 1_000_000);
+    assert_eq!(
+        exported(dir.path(), &["small.h5"]),
+        exported(dir.path(), &["out.h5"])
+    );
+    ok(&dir, &["merge", "small.h5", "-o", "merged.h5", "--quiet"]);
+    assert_eq!(
+        exported(dir.path(), &["merged.h5"]),
+        exported(dir.path(), &["out.h5"])
+    );
+    std::fs::remove_file(dir.join("merged.h5")).unwrap();
+    rechunk_in_one(&dir, "out.h5", 11_000_000);
+    refused_everywhere(
+        &dir,
+        "out.h5",
+        USAGE,
+        &[
+            "out.h5",
+            "/data has chunks of 11000000 rows (286000000 bytes) for 10 rows",
+            "more than 268435456 bytes only where its rows fill one",
+        ],
+    );
+}
+
+/// A study of `rows` (text) loaded from `a.txt` and `b.txt` in chunks of 4 rows into
+/// `out.h5`, then `edit` (Python, `f` the open file) applied.
+fn edited_study(dir: &TestDir, edit: &str) {
+    output(dir, "out.h5", &["--chunk-rows", "4"]);
+    let body: String = edit.lines().map(|line| format!("    {line}\n")).collect();
+    tamper(
+        dir,
+        &format!("with h5py.File(\"out.h5\", \"r+\") as f:\n{body}"),
+    );
+}
+
+/// `matrix` and `export --region` trusted `/index` without checking the rows they read: a
+/// run flagged sorted whose rows were shuffled lost sites in the matrix and rows of a
+/// region export, a run's chr changed made wrong rows, and a row whose pos lay beyond its
+/// run's `max_pos` was dropped, all with exit 0. Each row read is checked against its
+/// run's claims (chr, bounds, order, anchors): exit 3, naming the row, the claim and the
+/// value.
+#[test]
+fn rows_that_disagree_with_the_index_stop_matrix_and_region_export() {
+    for (edit, region, needle) in [
+        // The chr1 run (rows 0..5, sorted) shuffled: positions 4, 2, 5, 1, 3.
+        (
+            "d = f['data'][:]\nf['data'][0:5] = d[[3, 1, 4, 0, 2]]",
+            "chr1:2-3",
+            "row 0 holds pos 4, but /index/anchors anchor 0 claims pos 1",
+        ),
+        // The same, anchors kept true: the order gives it away.
+        (
+            "d = f['data'][:]\nf['data'][0:4] = d[[0, 2, 1, 3]]",
+            "chr1:2-3",
+            "row 2 holds pos 2, below the 3 of the row before it, but /index/runs run 0 \
+             (rows 0..5) claims its positions never decrease (sorted)",
+        ),
+        // The chr2 run renamed chr1 in the index.
+        (
+            "r = f['index/runs'][:]\nr[1]['chr'] = b'chr1'\nf['index/runs'][:] = r",
+            "chr1:1-3",
+            "row 5 holds chr \"chr2\", but /index/runs run 1 (rows 5..10) claims \"chr1\"",
+        ),
+        // A row past its run's max_pos.
+        (
+            "d = f['data'][:]\nd[3]['pos'] = 99\nf['data'][:] = d",
+            "chr1:1-200",
+            "row 3 holds pos 99, outside 1..=5, the positions /index/runs run 0 (rows 0..5) \
+             claims",
+        ),
+    ] {
+        let dir = TestDir::new();
+        edited_study(&dir, edit);
+        let needles = [
+            "out.h5: /data disagrees with its /index",
+            needle,
+            "hint: the index no longer describes the rows",
+        ];
+        refused(
+            &dir,
+            "out.h5",
+            &["export", "out.h5", "--region", region, "-o", "out.tsv"],
+            BAD_DATA,
+            &needles,
+        );
+        refused(
+            &dir,
+            "out.h5",
+            &["matrix", "out.h5", "-o", "m.h5", "-j", "2"],
+            BAD_DATA,
+            &needles,
+        );
+        // A whole export reads no index: the rows as stored.
+        assert_eq!(exported(dir.path(), &["out.h5"]).lines().count(), 10);
+    }
+}
+
+/// `export` wrote chr bytes verbatim: a chr holding a tab and a newline turned 80,000 rows
+/// into 106,668 lines, exit 0. TSV refuses such a row (exit 3, the row and the bytes
+/// escaped), as `--with-source` refuses such a path; CSV quotes it, and reads back.
+#[test]
+fn a_chr_holding_a_tab_and_a_newline_is_refused_in_tsv_not_split() {
+    let dir = TestDir::new();
+    output(&dir, "out.h5", &[]);
+    tamper(
+        &dir,
+        r#"
+with h5py.File("out.h5", "r+") as f:
+    d = f["data"][:]
+    d[6]["chr"] = b"c\t\n2"
+    f["data"][:] = d
+"#,
+    );
+    refused(
+        &dir,
+        "out.h5",
+        &["export", "out.h5", "-o", "out.tsv"],
+        BAD_DATA,
+        &[
+            "out.h5: row 6: its chr \"c\\t\\n2\" holds a tab or line break, which a TSV line \
+             cannot carry",
+            "hint: --format csv quotes it",
+        ],
+    );
+    let csv = exported(dir.path(), &["out.h5", "--format", "csv"]);
+    assert!(csv.contains("\n\"c\t\n2\",2,0,0,3\n"), "{csv}");
+    let records = python_stdout(
+        dir.path(),
+        &[
+            "-c",
+            "import csv, sys; print(len(list(csv.reader(open(sys.argv[1], newline='')))))",
+            &{
+                dir.write("out.csv", csv.as_bytes());
+                "out.csv".to_string()
+            },
+        ],
+    );
+    assert_eq!(records.trim(), "11", "a header and ten records");
+}
+
+/// Negative counts load by design (numpy reads them), but `matrix` then wrote negative
+/// Cov and a beta outside [0, 1] without a word, and `--min-samples 1` dropped the site as
+/// "covered in fewer than 1 samples". The matrix refuses a negative count: exit 3 with the
+/// file, row, sample and value.
+#[test]
+fn negative_counts_are_refused_by_matrix_not_written_as_negative_coverage() {
+    let dir = TestDir::new();
+    dir.write("a.txt", b"chr1 1 50 1 1\nchr1 2 0 -2 3\nchr1 3 100 4 0\n");
+    dir.write("b.txt", b"chr1 1 50 1 1\nchr1 2 0 1 -7\n");
+    ok(&dir, &["load", "a.txt", "b.txt", "-o", "neg.h5", "--quiet"]);
+    for args in [
+        &["matrix", "neg.h5", "-o", "m.h5", "--beta"][..],
+        &["matrix", "neg.h5", "-o", "m.h5", "--min-samples", "1"],
+        &["matrix", "neg.h5", "-o", "m.h5", "--tile", "100"],
+    ] {
+        refused(
+            &dir,
+            "neg.h5",
+            args,
+            BAD_DATA,
+            &[
+                "neg.h5: row 1 (sample \"a\") has c = -2; a matrix counts reads",
+                "hint: `txt2h5 load` keeps negative counts",
+            ],
+        );
+    }
+}
+
+/// `matrix --regions` dropped a zero-length BED region (start == end): three lines gave
+/// two rows, which then no longer lined up with the BED lines. Each line is a row; an
+/// empty one is `start + 1..=start` (width 0, as GenomicRanges reads it) with no counts.
+#[test]
+fn a_zero_length_bed_region_keeps_its_matrix_row() {
+    let dir = TestDir::new();
+    output(&dir, "out.h5", &[]);
+    dir.write("r.bed", b"chr1\t0\t3\nchr1\t3\t3\nchr2\t1\t5\n");
+    ok(
+        &dir,
+        &["matrix", "out.h5", "-o", "m.h5", "--regions", "r.bed", "-q"],
+    );
+    let script = r#"
+import h5py
+with h5py.File("m.h5", "r") as f:
+    print(f["rows/chr"][:].tolist(), f["rows/start"][:].tolist(), f["rows/end"][:].tolist())
+    print(f["Cov"][:].tolist(), f["M"][:].tolist())
+"#;
+    assert_eq!(
+        python_stdout(dir.path(), &["-c", script]),
+        "[b'chr1', b'chr1', b'chr2'] [1, 4, 2] [3, 3, 5]\n\
+         [[9, 0, 0], [0, 0, 15]] [[5, 0, 0], [0, 0, 8]]\n"
     );
 }

@@ -109,6 +109,14 @@ impl PctCache {
     }
 }
 
+/// A text field of a record that a TSV line cannot carry: it holds a tab or a line break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unwritable {
+    /// The field's name (`chr`, `strand`, `context`).
+    pub field: &'static str,
+    pub bytes: Vec<u8>,
+}
+
 /// Lines being written into memory.
 pub struct Lines<'a> {
     style: &'a TextStyle,
@@ -118,8 +126,12 @@ pub struct Lines<'a> {
 }
 
 impl Lines<'_> {
-    /// Writes one record, after its source's name if the style has that column.
-    pub fn push(&mut self, record: &[u8], source: &[u8]) {
+    /// Writes one record, after its source's name if the style has that column; in TSV a
+    /// text field holding a tab or line break is refused, and nothing of the record written.
+    pub fn push(&mut self, record: &[u8], source: &[u8]) -> Result<(), Unwritable> {
+        if self.style.format == ExportFormat::Tsv {
+            self.check_tsv(record)?;
+        }
         let writer = &mut self.writer;
         // Writing to a Vec cannot fail.
         let mut field = |bytes: &[u8]| writer.write_field(bytes).expect("in memory");
@@ -145,6 +157,28 @@ impl Lines<'_> {
             .write_record(None::<&[u8]>)
             .expect("writing to memory cannot fail");
         self.rows += 1;
+        Ok(())
+    }
+
+    /// The first text field of `record` that a TSV line cannot carry: a tab would add a
+    /// column and a line break a line (`load` reads TSV as whitespace-separated, and no row
+    /// it writes holds either; a file edited with another tool can).
+    fn check_tsv(&self, record: &[u8]) -> Result<(), Unwritable> {
+        let fields = &self.fields;
+        let texts = [
+            ("chr", Some(fields.chr(record))),
+            ("strand", fields.strand(record)),
+            ("context", fields.context(record)),
+        ];
+        for (field, bytes) in texts {
+            if let Some(bytes) = bytes.filter(|bytes| bytes.iter().any(|b| b"\t\n\r".contains(b))) {
+                return Err(Unwritable {
+                    field,
+                    bytes: bytes.to_vec(),
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn rows(&self) -> u64 {
@@ -311,7 +345,7 @@ mod tests {
             with_source: true,
         };
         let mut lines = style.lines(1);
-        lines.push(&record, b"a,b.txt");
+        lines.push(&record, b"a,b.txt").unwrap();
         assert_eq!(
             String::from_utf8(lines.into_bytes()).unwrap(),
             "\"a,b.txt\",chr1,3000000000,12.5,1,7,-,.\n"
@@ -320,5 +354,41 @@ mod tests {
             String::from_utf8(style.header().unwrap()).unwrap(),
             "source,chr,pos,pct,c,t,strand,context\n"
         );
+    }
+
+    /// A chr holding a tab or line break: TSV refuses the record (writing nothing of it);
+    /// CSV carries it (a tab is no delimiter there, a line break is quoted).
+    #[test]
+    fn tsv_refuses_a_tab_or_line_break_that_csv_quotes() {
+        let schema = Schema::new(6).unwrap();
+        for (chr, csv) in [
+            (&b"ch\tr1"[..], "ch\tr1,5,0,0,0\n"),
+            (b"ch\nr1", "\"ch\nr1\",5,0,0,0\n"),
+            (b"chr1\r", "\"chr1\r\",5,0,0,0\n"),
+        ] {
+            let mut record = vec![0u8; schema.record_size()];
+            record[..chr.len()].copy_from_slice(chr);
+            record[6..10].copy_from_slice(&5i32.to_le_bytes());
+            let style = |format| TextStyle {
+                format,
+                schema,
+                with_source: false,
+            };
+            let tsv = style(ExportFormat::Tsv);
+            let mut lines = tsv.lines(1);
+            assert_eq!(
+                lines.push(&record, b""),
+                Err(Unwritable {
+                    field: "chr",
+                    bytes: chr.to_vec()
+                })
+            );
+            assert_eq!(lines.rows(), 0);
+            assert!(lines.into_bytes().is_empty());
+            let csv_style = style(ExportFormat::Csv);
+            let mut lines = csv_style.lines(1);
+            lines.push(&record, b"").unwrap();
+            assert_eq!(String::from_utf8(lines.into_bytes()).unwrap(), csv);
+        }
     }
 }
