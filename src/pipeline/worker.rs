@@ -5,6 +5,10 @@
 //! (or final, partly filled) record buffer, then exactly one terminal part: `Done`,
 //! `Checksum` or `Failed`. A failure is a value sent to the writer, never a log line: the
 //! writer reports the first failure in load order and discards everything after it.
+//!
+//! A unit's text comes from one [`TextReader`] (a plain piece, a gzip stream or a BGZF
+//! piece, see [`crate::input::reader`]): the worker pulls it into its own reused
+//! [`TextBuffer`], fill by fill, and parses what it is given (`parse_text`).
 
 pub(crate) use crate::input::discover::check_unchanged;
 
