@@ -1,9 +1,9 @@
 //! Settings of the commands that read a study back: `inspect`, `export` and `matrix`.
 //!
-//! What can be checked before the study is open is checked here (output paths, globs,
-//! compression, thread count, the matrix's rows); what needs the study (source indices in
-//! range, region names against its chromosomes, BED files and sample sheets read) is
-//! checked by the command once it is open.
+//! What can be checked before the study is open is checked here (`--source` globs,
+//! `--compression`, the thread count, what a matrix row is, `TXT2H5_MATRIX_BUDGET`); what
+//! needs the study (source indices in range, region names against its chromosomes, BED
+//! files and sample sheets read) is checked by the command once it is open.
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
