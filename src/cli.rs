@@ -69,9 +69,9 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-/// When record buffers are spilled to disk (see `pipeline::buffer`).
+/// `--spill` as typed; settings turn it into a [`crate::settings::SpillPolicy`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum SpillPolicy {
+pub enum SpillFlag {
     /// Only while the writer waits for the workers.
     Auto,
     /// Whenever a unit ahead of the writer finds no free buffer.
@@ -302,7 +302,7 @@ pub struct LoadArgs {
     /// When units ahead of the writer spill records: auto (only while the writer waits for
     /// work) or always (whenever no buffer is free) (tests and measurements).
     #[arg(long, hide = true, value_enum, default_value = "auto")]
-    pub spill: SpillPolicy,
+    pub spill: SpillFlag,
 }
 
 #[derive(Debug, Args)]

@@ -2,9 +2,11 @@
 //! noodles keeps a format's reader and writer together.
 //!
 //! ```text
-//! write:  writer (/data chunk by chunk) ─► sources, index, attributes ─► close
-//! read:   open (every check) ─► study (Study, ExistingOutput) ─► rows (RowReader)
-//! both:   ffi (each raw C call and its checks), filters (zstd and lz4 registered)
+//! study write:  writer (/data chunk by chunk) ─► sources, index, attributes ─► close
+//! study read:   open (every check) ─► study (Study, ExistingOutput) ─► rows (RowReader)
+//! matrix:       matrix (MatrixWriter: M, Cov, beta, /rows, /samples; matrix_summary)
+//! beneath all:  ffi (each raw C call and its checks), filters (the zstd, lz4 and blosc
+//!               filters registered, each a txt2h5 codec), error (why a file is refused)
 //! ```
 //!
 //! HDF5 serializes every call behind one global lock, so nothing is gained by calling it

@@ -5,7 +5,8 @@
 //! ```text
 //! cli ─► settings ─► command::{load, merge, inspect, export, matrix}
 //!                      │
-//!   input/     discover ─► shard ─► encoding ─► split / bgzf  (+ checksum)
+//!   input/     discover ─► shard ─► encoding ─► split ─► reader (text to the workers)
+//!   bgzf/      BGZF reader (input pieces) and writer (export .gz), side by side
 //!   format/    preset / --columns / auto (detect) ─► the parser for each file
 //!   pipeline/  plan ─► worker (parse/; index::scan) ─► buffer (spill) ─► writer (reorder)
 //!   output/    chunker (codec on the pool) ─► h5::writer  inside pending (renamed on success)
@@ -31,6 +32,7 @@
 //! [`index`] and hands the chunks that hold them, decompressed, to `inspect` and `export`;
 //! `matrix` reads the same chunks window by window into site x sample counts.
 
+pub mod bgzf;
 pub mod cli;
 pub mod codec;
 pub mod command;

@@ -21,7 +21,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 
-use crate::cli::SpillPolicy;
 use crate::error::{Error, Result};
 use crate::format::filter::Skipped;
 use crate::h5::{ExistingOutput, OutputWriter, WriterOptions};
@@ -37,6 +36,7 @@ use crate::pipeline::worker::{work, FileReading, Part, WorkContext};
 use crate::pipeline::writer::OrderedWriter;
 use crate::progress::Progress;
 use crate::schema::Fields;
+use crate::settings::SpillPolicy;
 use crate::signals::Interrupt;
 
 /// How the pipeline is sized.

@@ -1,15 +1,18 @@
 //! Flags become one validated settings value before any work starts.
 //!
 //! Every default, range and cross-flag rule lives here; nothing deeper in the code reads
-//! raw flags.
+//! raw flags, nor the environment ([`environment`] reads the few variables txt2h5 heeds,
+//! once, here). This file holds the settings of the commands that write a study (`load`
+//! and `merge`), [`read`] those of the commands that read one back.
 
+pub mod environment;
 mod read;
 
 use std::path::PathBuf;
 
 use globset::GlobBuilder;
 
-use crate::cli::{LoadArgs, MergeArgs};
+use crate::cli::{LoadArgs, MergeArgs, SpillFlag};
 use crate::codec::{blosc, BloscCodec, Compression};
 use crate::defaults;
 use crate::error::{Error, Result};
@@ -20,6 +23,7 @@ use crate::input::discover::DiscoverOptions;
 use crate::input::shard::Shard;
 use crate::schema::{Schema, Shape};
 
+pub use environment::MatrixBudget;
 pub use read::{ExportSettings, InspectSettings, MatrixRows, MatrixSettings};
 
 /// Everything a `load` run needs, checked.
@@ -40,7 +44,7 @@ pub struct LoadSettings {
     pub piece_bytes: u64,
     pub buffer_rows: usize,
     pub buffers: usize,
-    pub spill: crate::cli::SpillPolicy,
+    pub spill: SpillPolicy,
     pub shard: Option<Shard>,
     pub command_line: String,
     /// `--format`, or the column format of `--columns`.
@@ -49,6 +53,25 @@ pub struct LoadSettings {
     /// Whether `--context` and `--mod-code` were given (a filter given for files that lack
     /// its column is an error; the defaults apply where they can).
     pub explicit_filters: ExplicitFilters,
+}
+
+/// When units ahead of the writer spill their records to disk (see
+/// [`crate::pipeline::buffer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpillPolicy {
+    /// Only while the writer waits for the workers.
+    Auto,
+    /// Whenever a unit ahead of the writer finds no free buffer (tests and measurements).
+    Always,
+}
+
+impl From<SpillFlag> for SpillPolicy {
+    fn from(flag: SpillFlag) -> Self {
+        match flag {
+            SpillFlag::Auto => SpillPolicy::Auto,
+            SpillFlag::Always => SpillPolicy::Always,
+        }
+    }
 }
 
 /// Which filters were asked for on the command line.
@@ -71,8 +94,9 @@ impl LoadSettings {
         let shard = args
             .shard
             .as_deref()
-            .map(|spec| Shard::parse(spec, |name| std::env::var(name).ok()))
+            .map(|spec| Shard::parse(spec, environment::variable))
             .transpose()?;
+        environment::install_kernel(environment::variable);
         Ok(Self {
             operands: args.inputs,
             discover: DiscoverOptions {
@@ -93,7 +117,7 @@ impl LoadSettings {
             piece_bytes: args.piece_bytes,
             buffer_rows: args.buffer_rows,
             buffers: args.buffers.unwrap_or(defaults::buffers(threads)),
-            spill: args.spill,
+            spill: SpillPolicy::from(args.spill),
             shard,
             command_line,
             format,

@@ -12,6 +12,7 @@ mod text;
 use std::cell::RefCell;
 use std::time::Instant;
 
+use crate::bgzf;
 use crate::cli::{ExportFormat, SourceName};
 use crate::error::{Error, Result};
 use crate::h5::{Segment, Study};
@@ -23,7 +24,7 @@ use crate::query::select::{plan, Selection, SelectionFlags};
 use crate::schema::Fields;
 use crate::settings::ExportSettings;
 use crate::signals::Interrupt;
-use sink::{bgzf_compress, compressor, Sink, Written};
+use sink::{Sink, Written};
 use text::TextStyle;
 
 /// What an export did, for its summary line.
@@ -213,9 +214,9 @@ fn compressed(text: Vec<u8>, bgzf: bool) -> Vec<u8> {
     }
     COMPRESSOR.with(|cell| {
         let mut cell = cell.borrow_mut();
-        let compressor = cell.get_or_insert_with(compressor);
+        let compressor = cell.get_or_insert_with(bgzf::writer::compressor);
         let mut out = Vec::with_capacity(text.len() / 3);
-        bgzf_compress(compressor, &text, &mut out);
+        bgzf::writer::compress(compressor, &text, &mut out);
         out
     })
 }

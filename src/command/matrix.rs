@@ -119,15 +119,14 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
         MatrixRows::Tiles(bases) => Keys::Tiles(i64::try_from(bases).unwrap_or(i64::MAX)),
         _ => Keys::Sites,
     };
-    let budget = budget()?;
     let cuts = plan::Cuts {
         shift: i64::from(settings.strand_collapse),
         tile: match settings.rows {
             MatrixRows::Tiles(bases) => Some(bases),
             _ => None,
         },
-        window_cells: budget.0,
-        held_entries: budget.1,
+        window_cells: settings.budget.window_cells,
+        held_entries: settings.budget.held_entries,
     };
     let plan = plan::plan(&study, &selection, &samples.of_source, &spans, cuts)?;
     let regions = match &settings.rows {
@@ -271,23 +270,4 @@ fn options_text(settings: &MatrixSettings) -> String {
         parts.push(format!("source_index={index}"));
     }
     parts.join(" ")
-}
-
-/// The window and buffer sizes of the plan ([`plan::WINDOW_CELLS`], [`plan::HELD_ENTRIES`]),
-/// or `TXT2H5_MATRIX_BUDGET=CELLS,ENTRIES`: the tests make them tiny so that small files
-/// take every path a large study takes (windows inside a chunk, chunks read more than once).
-fn budget() -> Result<(u64, u64)> {
-    let Some(text) = std::env::var_os("TXT2H5_MATRIX_BUDGET") else {
-        return Ok((plan::WINDOW_CELLS, plan::HELD_ENTRIES));
-    };
-    let text = text.to_string_lossy();
-    let parsed = text
-        .split_once(',')
-        .and_then(|(cells, entries)| Some((cells.parse().ok()?, entries.parse().ok()?)))
-        .filter(|&(cells, entries): &(u64, u64)| cells > 0 && entries > 0);
-    parsed.ok_or_else(|| {
-        Error::usage(format!(
-            "TXT2H5_MATRIX_BUDGET is {text:?}, not CELLS,ENTRIES (two positive integers)"
-        ))
-    })
 }

@@ -29,7 +29,7 @@ use crate::codec::{
 };
 use crate::defaults;
 
-/// Registers the zstd and lz4 filters with the HDF5 library, once per process. Called
+/// Registers the zstd, lz4 and blosc filters with the HDF5 library, once per process. Called
 /// before any file is created or opened.
 pub fn register_plugins() {
     static ONCE: Once = Once::new();

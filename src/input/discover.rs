@@ -72,6 +72,41 @@ impl Input {
     }
 }
 
+/// The error for an input that is no longer the file the run began with.
+pub fn changed_while_reading(path: &Path) -> Error {
+    Error::BadInput {
+        path: path.to_path_buf(),
+        message: "the file changed (its size or modification time) while it was being \
+                  loaded; load it again once it is complete"
+            .to_string(),
+    }
+}
+
+/// Checks that reading all of `input` gave `bytes` bytes, its size when the run began.
+pub fn check_size_read(input: &Input, bytes: u64) -> Result<()> {
+    if bytes == input.size {
+        Ok(())
+    } else {
+        Err(changed_while_reading(&input.path))
+    }
+}
+
+/// Checks, once every byte of `input` has been read, that the file is the one the run
+/// began with: same file, size and modification time. A caller still writing it (a
+/// pipeline step that has not finished) grows it behind the reads, which stop at the
+/// starting size; without this check the rows written after the start would be lost with
+/// exit 0. One `stat` per file, off the parsing path.
+pub fn check_unchanged(input: &Input) -> Result<()> {
+    let unchanged = input
+        .is_unchanged()
+        .map_err(|error| Error::io(&input.path, error))?;
+    if unchanged {
+        Ok(())
+    } else {
+        Err(changed_while_reading(&input.path))
+    }
+}
+
 /// A file's modification time as `stat` gives it: any seconds an `i64` holds (a file
 /// stamped after 2262 is recorded exactly), and nanoseconds below 10^9.
 fn mtime(metadata: &std::fs::Metadata) -> (i64, u32) {

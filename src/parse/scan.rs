@@ -71,6 +71,9 @@ impl Scanning {
     }
 }
 
+/// The process's way of scanning, once chosen (see [`Kernel::scanning`]).
+static CHOSEN: std::sync::OnceLock<Scanning> = std::sync::OnceLock::new();
+
 /// Which code classifies the bytes. Every kernel gives the same masks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
@@ -83,26 +86,37 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    /// How native lines are scanned on this machine, decided once: the fastest kernel,
-    /// except where that would be the scalar one (no SIMD kernel for this CPU), whose
-    /// byte-at-a-time classification is slower than the per-line fast path alone.
-    /// `TXT2H5_KERNEL=scalar` (or `sse2`) forces a slower kernel, for the CLI fuzzer
-    /// (`scripts/fuzz`) and for comparisons; a kernel the CPU cannot run is never chosen.
+    /// How native lines are scanned in this process: the choice [`Kernel::install`] made,
+    /// else [`Kernel::choose`] with nothing forced. The parser's hot loop is a free function
+    /// reached from every file's parser, so the choice is the process's, made once.
     pub fn scanning() -> Scanning {
-        static CHOSEN: std::sync::OnceLock<Scanning> = std::sync::OnceLock::new();
-        *CHOSEN.get_or_init(|| {
-            let available = Kernel::available();
-            let forced = std::env::var("TXT2H5_KERNEL").ok().and_then(|name| {
-                available
-                    .iter()
-                    .copied()
-                    .find(|kernel| kernel.name() == name)
-            });
-            match forced.unwrap_or(*available.last().expect("the scalar kernel")) {
-                Kernel::Scalar if forced.is_none() => Scanning::Lines,
-                kernel => Scanning::Structural(kernel),
-            }
-        })
+        *CHOSEN.get_or_init(|| Kernel::choose(None))
+    }
+
+    /// How native lines are scanned on this machine: the fastest kernel, except where that
+    /// would be the scalar one (no SIMD kernel for this CPU), whose byte-at-a-time
+    /// classification is slower than the per-line fast path alone. `forced` names a slower
+    /// kernel (`scalar` or `sse2`; settings read it from `TXT2H5_KERNEL`), for the CLI fuzzer
+    /// (`scripts/fuzz`) and for comparisons; a kernel the CPU cannot run, or an unknown
+    /// name, is never chosen.
+    pub fn choose(forced: Option<&str>) -> Scanning {
+        let available = Kernel::available();
+        let forced = forced.and_then(|name| {
+            available
+                .iter()
+                .copied()
+                .find(|kernel| kernel.name() == name)
+        });
+        match forced.unwrap_or(*available.last().expect("the scalar kernel")) {
+            Kernel::Scalar if forced.is_none() => Scanning::Lines,
+            kernel => Scanning::Structural(kernel),
+        }
+    }
+
+    /// Makes `scanning` the process's choice, before any line is parsed; `false` if the
+    /// choice was made already (the first stays: a process parses one way throughout).
+    pub fn install(scanning: Scanning) -> bool {
+        CHOSEN.set(scanning).is_ok()
     }
 
     /// Every way of scanning this machine runs (each kernel and the per-line path alone),

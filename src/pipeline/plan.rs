@@ -6,14 +6,14 @@
 //! streaming unit that also computes its checksum. The cut depends on the inputs and
 //! `piece_bytes` only, never on the thread count, so the output does not either.
 //!
-//! A BGZF file (bgzip) is split like a plain file, at block boundaries (see [`crate::input::bgzf`]).
+//! A BGZF file (bgzip) is split like a plain file, at block boundaries (see [`crate::bgzf::reader`]).
 //!
 //! Workers take units in a slightly different order: a file's checksum unit first. Hashing
 //! a big file then runs beside the parsing of its first pieces instead of holding up the
 //! writer's head at the start, or leaving one thread to hash alone at the end.
 
+use crate::bgzf::reader::{self as bgzf, BgzfBlock};
 use crate::error::{Error, Result};
-use crate::input::bgzf::{self, Block};
 use crate::input::discover::Input;
 use crate::input::encoding::Encoding;
 use crate::input::split::nominal_pieces;
@@ -47,7 +47,7 @@ pub struct Plan {
     pub units: Vec<Unit>,
     pub dispatch: Vec<usize>,
     /// The blocks of each BGZF input read in pieces (empty for other inputs).
-    pub bgzf_blocks: Vec<Vec<Block>>,
+    pub bgzf_blocks: Vec<Vec<BgzfBlock>>,
 }
 
 /// Cuts the inputs into units. BGZF inputs are split at block boundaries, in pieces of
@@ -125,7 +125,7 @@ pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Resul
 /// Refuses a BGZF file that does not end with the end-of-file block: it was probably cut
 /// at a block boundary (a copy or a write that did not finish), and its rows after the cut
 /// would be lost with exit 0.
-fn check_eof_block(input: &Input, file: &std::fs::File, blocks: &[Block]) -> Result<()> {
+fn check_eof_block(input: &Input, file: &std::fs::File, blocks: &[BgzfBlock]) -> Result<()> {
     if bgzf::ends_with_eof_block(file, blocks).map_err(|error| Error::io(&input.path, error))? {
         return Ok(());
     }

@@ -5,10 +5,12 @@
 //! (or final, partly filled) record buffer, then exactly one terminal part: `Done`,
 //! `Checksum` or `Failed`. A failure is a value sent to the writer, never a log line: the
 //! writer reports the first failure in load order and discards everything after it.
+//!
+//! A unit's text comes from one [`TextReader`] (a plain piece, a gzip stream or a BGZF
+//! piece, see [`crate::input::reader`]): the worker pulls it into its own reused
+//! [`TextBuffer`], fill by fill, and parses what it is given (`parse_text`).
 
-mod units;
-
-pub(crate) use units::check_unchanged;
+pub(crate) use crate::input::discover::check_unchanged;
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -16,20 +18,22 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::Duration;
 
+use crate::bgzf::reader::BgzfBlock;
+use crate::defaults::MAX_LINE_BYTES;
 use crate::error::{panic_message, Error};
 use crate::format::detect::Undecided;
 use crate::format::filter::Skipped;
 use crate::format::Header;
 use crate::index::scan::{segments, Segment};
-use crate::input::bgzf::Block;
+use crate::input::checksum::checksum_file;
 use crate::input::discover::Input;
+use crate::input::reader::{TextBuffer, TextReader};
 use crate::parse::{LineError, LineParser};
 use crate::pipeline::buffer::{AcquireError, BufferPool, RecordBuffer};
 use crate::pipeline::plan::{Unit, UnitKind};
 use crate::pipeline::spill::{Spill, SpilledRecords};
 use crate::progress::Progress;
 use crate::schema::Fields;
-use units::{checksum_file, parse_bgzf_piece, parse_gzip, parse_piece};
 
 /// How long a worker whose part the writer cannot take yet waits for a job before it tries
 /// to send again.
@@ -79,7 +83,7 @@ pub struct WorkContext<'a> {
     /// The order in which workers start units (indices into `units`).
     pub dispatch: &'a [usize],
     /// The blocks of BGZF inputs read in pieces, by file.
-    pub bgzf_blocks: &'a [Vec<Block>],
+    pub bgzf_blocks: &'a [Vec<BgzfBlock>],
     /// How each input is read, by file.
     pub readings: &'a [FileReading],
     /// Where the index finds `chr` and `pos` in a record.
@@ -129,7 +133,7 @@ impl From<Error> for UnitError {
 /// until it needs no more.
 pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
     let _live = context.pool.worker_guard();
-    let mut text = Vec::new();
+    let mut text = TextBuffer::default();
     loop {
         if context.stop.load(Ordering::Relaxed) {
             return;
@@ -175,29 +179,64 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
     }
 }
 
-fn run_unit(sink: &mut Sink<'_, '_>, text: &mut Vec<u8>) -> Result<Payload, UnitError> {
+fn run_unit(sink: &mut Sink<'_, '_>, text: &mut TextBuffer) -> Result<Payload, UnitError> {
     let unit = sink.context.units[sink.unit];
     let input = &sink.context.inputs[unit.file];
     if let Some(undecided) = &sink.context.readings[unit.file].undecided {
         return Err(UnitError::Failed(undecided.clone().into_error(&input.path)));
     }
-    match unit.kind {
-        UnitKind::Checksum => checksum_file(input, text).map(Payload::Checksum),
-        UnitKind::Piece { start, end } => {
-            parse_piece(sink, input, start, end, text)?;
-            sink.done(None)
-        }
-        UnitKind::Gzip => {
-            let checksum = parse_gzip(sink, input, text)?;
-            sink.done(Some(checksum))
-        }
+    let reader = match unit.kind {
+        UnitKind::Checksum => return Ok(Payload::Checksum(checksum_file(input, text)?)),
+        UnitKind::Piece { start, end } => TextReader::piece(input, start, end)?,
+        UnitKind::Gzip => TextReader::gzip(input)?,
         UnitKind::BgzfPiece {
             first_block,
             end_block,
-        } => {
-            let blocks = &sink.context.bgzf_blocks[unit.file];
-            parse_bgzf_piece(sink, input, blocks, first_block..end_block, text)?;
-            sink.done(None)
+        } => TextReader::bgzf_piece(
+            input,
+            &sink.context.bgzf_blocks[unit.file],
+            first_block..end_block,
+        )?,
+    };
+    let checksum = parse_text(sink, input, reader, text)?;
+    sink.done(checksum)
+}
+
+/// Parses the text `reader` gives, fill by fill, until it ends; returns the file's
+/// checksum when the reader hashed the whole file (a gzip stream).
+fn parse_text(
+    sink: &mut Sink<'_, '_>,
+    input: &Input,
+    mut reader: TextReader<'_>,
+    text: &mut TextBuffer,
+) -> Result<Option<u128>, UnitError> {
+    let path = &input.path;
+    let mut lines_parsed = 0u64;
+    let mut bytes_reported = 0u64;
+    loop {
+        let at_end = reader.fill(text)?;
+        let (consumed, lines) = sink.parse(text.text(), at_end).map_err(|failure| {
+            failure.into_error(path, || Ok(reader.lines_before()? + lines_parsed))
+        })?;
+        text.consume(consumed);
+        lines_parsed += lines;
+        let bytes_read = reader.bytes_read();
+        sink.context.progress.add_bytes(bytes_read - bytes_reported);
+        bytes_reported = bytes_read;
+        if at_end {
+            debug_assert!(text.text().is_empty(), "the last fill is parsed to its end");
+            return Ok(reader.finish()?);
+        }
+        // What is left is the start of a line whose end has not been read yet; the next
+        // fill has room for MAX_LINE_BYTES more, so a longer rest is a line over the limit.
+        if text.text().len() > MAX_LINE_BYTES {
+            return Err(Error::Data {
+                path: path.clone(),
+                line: reader.lines_before()? + lines_parsed + 1,
+                error: Box::new(LineError::too_long(text.text())),
+                layout: sink.read_as.clone(),
+            }
+            .into());
         }
     }
 }

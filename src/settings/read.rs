@@ -1,8 +1,14 @@
-//! Settings of the commands that read an output back: `inspect` and `export`.
+//! Settings of the commands that read a study back: `inspect`, `export` and `matrix`.
+//!
+//! What can be checked before the study is open is checked here (`--source` globs,
+//! `--compression`, the thread count, what a matrix row is, `TXT2H5_MATRIX_BUDGET`); what
+//! needs the study (source indices in range, region names against its chromosomes, BED
+//! files and sample sheets read) is checked by the command once it is open.
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
+use super::environment::{self, MatrixBudget};
 use super::{default_compression, parse_compression, resolve_threads};
 use crate::cli::{ExportArgs, ExportFormat, InspectArgs, MatrixArgs, SourceName};
 use crate::codec::Compression;
@@ -106,6 +112,8 @@ pub struct MatrixSettings {
     pub quiet: bool,
     pub json: bool,
     pub command_line: String,
+    /// The window and buffer sizes (the defaults, or `TXT2H5_MATRIX_BUDGET`).
+    pub budget: MatrixBudget,
 }
 
 impl MatrixSettings {
@@ -136,6 +144,7 @@ impl MatrixSettings {
             quiet: args.quiet,
             json: args.json,
             command_line,
+            budget: MatrixBudget::from_environment(environment::variable_os)?,
         })
     }
 }

@@ -477,3 +477,55 @@ fn a_sample_sum_beyond_int32_is_an_error() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// `TXT2H5_MATRIX_BUDGET` is read once, in settings, and reaches the matrix's plan: tiny
+/// windows read the stored chunks in more pieces (the report counts them) for the same
+/// matrix, and a malformed value is a usage error naming the variable before anything is
+/// written.
+#[test]
+fn the_matrix_budget_is_read_in_settings_and_reaches_the_plan() {
+    let dir = study();
+    let matrix_with = |budget: Option<&str>, output: &str| {
+        let mut command = txt2h5();
+        command
+            .current_dir(dir.path())
+            .args(["matrix", "cov.h5", "-o", output, "--json", "-q"])
+            .env_remove("TXT2H5_MATRIX_BUDGET");
+        if let Some(budget) = budget {
+            command.env("TXT2H5_MATRIX_BUDGET", budget);
+        }
+        command.output().unwrap()
+    };
+    let pieces = |output: &std::process::Output| {
+        expect_code(output, 0);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["chunks_read"].as_u64().expect("chunks_read")
+    };
+    let default = pieces(&matrix_with(None, "default.h5"));
+    let tiny = pieces(&matrix_with(Some("64,64"), "tiny.h5"));
+    assert!(
+        tiny > default,
+        "tiny windows: {tiny} pieces, default: {default}"
+    );
+    let same = python_stdout(
+        dir.path(),
+        &[
+            "-c",
+            "import h5py, numpy, sys; a, b = h5py.File('default.h5'), h5py.File('tiny.h5'); \
+             print(all(numpy.array_equal(a[n][()], b[n][()]) for n in ('M', 'Cov')))",
+        ],
+    );
+    assert_eq!(same.trim(), "True");
+    for bad in ["0,5", "64", "x,y"] {
+        let output = matrix_with(Some(bad), "bad.h5");
+        expect_code(&output, 2);
+        let message = stderr(&output);
+        assert!(
+            message.contains(&format!(
+                "TXT2H5_MATRIX_BUDGET is \"{bad}\", not CELLS,ENTRIES"
+            )),
+            "{bad}: {message}"
+        );
+        assert!(!dir.path().join("bad.h5").exists());
+    }
+}

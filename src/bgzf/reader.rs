@@ -1,8 +1,7 @@
-//! BGZF (bgzip) inputs in parallel pieces.
+//! BGZF inputs read in parallel pieces.
 //!
-//! A BGZF file is a chain of independent gzip members ("blocks") of at most 64 KiB of data,
-//! each giving its own compressed size in a `BC` extra field (SAM/BAM specification, section
-//! 4.1). So its blocks can be listed by reading their headers, grouped into pieces, and each
+//! Each block gives its own compressed size in its header (see [`crate::bgzf`]), so the
+//! blocks of a file can be listed by reading their headers, grouped into pieces, and each
 //! piece inflated (libdeflate, which also checks each block's CRC-32 and size) and parsed on
 //! its own core. Line ownership follows the same rule as plain files (see
 //! [`crate::input::split`]), applied to the decompressed bytes: a piece starts after the first
@@ -16,26 +15,24 @@ use std::os::unix::fs::FileExt;
 
 use libdeflater::Decompressor;
 
+use super::{EOF_BLOCK, HEADER_LEN, MAX_BLOCK_DATA, TRAILER_LEN};
 use crate::defaults::MAX_LINE_BYTES;
 
 /// One gzip member of a BGZF file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Block {
+pub struct BgzfBlock {
     pub offset: u64,
     pub size: u32,
 }
 
-/// The most data a BGZF block holds.
-const MAX_BLOCK_DATA: usize = 65_536;
-
 /// Lists the blocks of a BGZF file of `size` bytes; `None` if the chain of headers is not
 /// clean BGZF (then the file is read as a gzip stream, which reports any corruption).
-pub fn blocks(file: &File, size: u64) -> std::io::Result<Option<Vec<Block>>> {
+pub fn blocks(file: &File, size: u64) -> std::io::Result<Option<Vec<BgzfBlock>>> {
     let mut blocks = Vec::new();
     let mut offset = 0u64;
-    let mut header = [0u8; 18];
+    let mut header = [0u8; HEADER_LEN];
     while offset < size {
-        if size - offset < 18 + 8 {
+        if size - offset < (HEADER_LEN + TRAILER_LEN) as u64 {
             return Ok(None);
         }
         file.read_exact_at(&mut header, offset)?;
@@ -47,10 +44,10 @@ pub fn blocks(file: &File, size: u64) -> std::io::Result<Option<Vec<Block>>> {
             return Ok(None);
         }
         let block_size = u64::from(u16::from_le_bytes([header[16], header[17]])) + 1;
-        if block_size < 26 || offset + block_size > size {
+        if block_size < (HEADER_LEN + TRAILER_LEN) as u64 || offset + block_size > size {
             return Ok(None);
         }
-        blocks.push(Block {
+        blocks.push(BgzfBlock {
             offset,
             size: block_size as u32,
         });
@@ -59,16 +56,10 @@ pub fn blocks(file: &File, size: u64) -> std::io::Result<Option<Vec<Block>>> {
     Ok(Some(blocks))
 }
 
-/// The empty block every BGZF file ends with (SAM/BAM specification, section 4.1.2).
-pub const EOF_BLOCK: [u8; 28] = [
-    0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0, 0x1b, 0, 3, 0, 0, 0, 0, 0, 0, 0,
-    0, 0,
-];
-
 /// Whether the last of `blocks` is the end-of-file block. A file cut at a block boundary
 /// lists as clean BGZF but lacks it: htslib warns, txt2h5 refuses the file, since the rows
 /// after the cut would otherwise be lost without a word.
-pub fn ends_with_eof_block(file: &File, blocks: &[Block]) -> std::io::Result<bool> {
+pub fn ends_with_eof_block(file: &File, blocks: &[BgzfBlock]) -> std::io::Result<bool> {
     let Some(last) = blocks
         .last()
         .filter(|last| last.size as usize == EOF_BLOCK.len())
@@ -81,7 +72,7 @@ pub fn ends_with_eof_block(file: &File, blocks: &[Block]) -> std::io::Result<boo
 }
 
 /// Groups consecutive blocks into pieces of at least `target` compressed bytes.
-pub fn group(blocks: &[Block], target: u64) -> Vec<Range<usize>> {
+pub fn group(blocks: &[BgzfBlock], target: u64) -> Vec<Range<usize>> {
     let mut pieces = Vec::new();
     let (mut start, mut bytes) = (0, 0u64);
     for (index, block) in blocks.iter().enumerate() {
@@ -107,7 +98,7 @@ pub fn piece_text_bound(blocks: usize) -> usize {
 
 /// Why a block could not be read.
 #[derive(Debug)]
-pub enum BlockError {
+pub enum BgzfError {
     Io(std::io::Error),
     /// The block at this offset does not inflate, or fails its CRC-32 or size check.
     Corrupt(u64),
@@ -133,16 +124,16 @@ impl BlockReader {
     pub fn inflate_into(
         &mut self,
         file: &File,
-        block: Block,
+        block: BgzfBlock,
         out: &mut Vec<u8>,
-    ) -> Result<(), BlockError> {
+    ) -> Result<(), BgzfError> {
         self.compressed.resize(block.size as usize, 0);
         file.read_exact_at(&mut self.compressed, block.offset)
-            .map_err(BlockError::Io)?;
+            .map_err(BgzfError::Io)?;
         let trailer = &self.compressed[self.compressed.len() - 4..];
         let data_size = u32::from_le_bytes(trailer.try_into().expect("4 bytes")) as usize;
         if data_size > MAX_BLOCK_DATA {
-            return Err(BlockError::Corrupt(block.offset));
+            return Err(BgzfError::Corrupt(block.offset));
         }
         let old = out.len();
         out.resize(old + data_size, 0);
@@ -153,7 +144,7 @@ impl BlockReader {
             Ok(written) if written == data_size => Ok(()),
             _ => {
                 out.truncate(old);
-                Err(BlockError::Corrupt(block.offset))
+                Err(BgzfError::Corrupt(block.offset))
             }
         }
     }
@@ -163,10 +154,10 @@ impl BlockReader {
     pub fn read_piece(
         &mut self,
         file: &File,
-        blocks: &[Block],
+        blocks: &[BgzfBlock],
         piece: Range<usize>,
         text: &mut Vec<u8>,
-    ) -> Result<Range<usize>, BlockError> {
+    ) -> Result<Range<usize>, BgzfError> {
         text.clear();
         let after_newline = match piece.start {
             0 => true,
@@ -216,8 +207,8 @@ impl BlockReader {
     fn last_byte_before(
         &mut self,
         file: &File,
-        blocks: &[Block],
-    ) -> Result<Option<u8>, BlockError> {
+        blocks: &[BgzfBlock],
+    ) -> Result<Option<u8>, BgzfError> {
         let mut scratch = Vec::new();
         for &block in blocks.iter().rev() {
             scratch.clear();
@@ -230,7 +221,7 @@ impl BlockReader {
     }
 
     /// Newlines in the data of `blocks` (error path: the line number of a failure).
-    pub fn count_lines(&mut self, file: &File, blocks: &[Block]) -> Result<u64, BlockError> {
+    pub fn count_lines(&mut self, file: &File, blocks: &[BgzfBlock]) -> Result<u64, BgzfError> {
         let mut scratch = Vec::new();
         let mut lines = 0;
         for &block in blocks {
@@ -331,6 +322,6 @@ mod tests {
         let list = blocks(&file, damaged.len() as u64).unwrap().unwrap();
         let result =
             BlockReader::default().read_piece(&file, &list, 0..list.len(), &mut Vec::new());
-        assert!(matches!(result, Err(BlockError::Corrupt(0))), "{result:?}");
+        assert!(matches!(result, Err(BgzfError::Corrupt(0))), "{result:?}");
     }
 }
