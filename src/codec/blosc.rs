@@ -14,8 +14,9 @@
 //! so that frames of other writers decode. Bit-shuffled frames and the codecs other than
 //! lz4 and zstd (blosclz, snappy, zlib) are refused with what they are.
 
-use super::chunk::{shuffle_into, unshuffle_rows};
-use super::frame::{zstd_decode, CodecError};
+use super::error::CodecError;
+use super::shuffle::{shuffle_into, unshuffle_rows};
+use super::zstd_decoder::ZstdDecoder;
 
 /// The codec inside a blosc frame, with its code in the HDF5 filter's client values
 /// (`compcode`) and in a frame's flags (its library format).
@@ -313,7 +314,7 @@ impl BloscDecoder {
         &mut self,
         stored: &[u8],
         out: &mut [u8],
-        zstd: &mut Option<zstd::bulk::Decompressor<'static>>,
+        zstd: &mut ZstdDecoder,
     ) -> Result<(), CodecError> {
         let header = header(stored)?;
         if header.bytes != out.len() {
@@ -407,7 +408,7 @@ impl BloscDecoder {
                 let decoded = match codec {
                     BloscCodec::Lz4 => lz4_flex::block::decompress_into(stream, part)
                         .map_err(CodecError::Lz4Block)?,
-                    BloscCodec::Zstd => zstd_decode(zstd, stream, part)?,
+                    BloscCodec::Zstd => zstd.decode(stream, part)?,
                 };
                 if decoded != part.len() {
                     return Err(CodecError::Length {
@@ -436,6 +437,7 @@ impl BloscDecoder {
 mod tests {
     use super::*;
     use crate::codec::shuffle;
+    use crate::codec::zstd_decoder::ZstdDecoder;
 
     /// The bytes of every test chunk, as tests/support/blosc_frames.py makes them.
     fn sample(len: usize) -> Vec<u8> {
@@ -451,7 +453,7 @@ mod tests {
         assert_eq!(claimed_size(&stored).unwrap(), input.len() as u64);
         let mut back = vec![0xee; input.len()];
         BloscDecoder::default()
-            .decode(&stored, &mut back, &mut None)
+            .decode(&stored, &mut back, &mut ZstdDecoder::default())
             .unwrap_or_else(|why| panic!("{codec:?} {typesize} {}: {why}", input.len()));
         assert_eq!(back, input, "{codec:?} {typesize} {}", input.len());
         stored
@@ -524,7 +526,7 @@ mod tests {
             assert_eq!(claimed_size(&stored).unwrap(), size as u64, "{name}");
             let mut back = vec![0; size];
             BloscDecoder::default()
-                .decode(&stored, &mut back, &mut None)
+                .decode(&stored, &mut back, &mut ZstdDecoder::default())
                 .unwrap_or_else(|why| panic!("{name}: {why}"));
             assert_eq!(back, sample(size), "{name}");
         }
@@ -536,7 +538,7 @@ mod tests {
         let refused = |stored: &[u8], size| {
             let mut back = vec![0; size];
             BloscDecoder::default()
-                .decode(stored, &mut back, &mut None)
+                .decode(stored, &mut back, &mut ZstdDecoder::default())
                 .unwrap_err()
                 .to_string()
         };
@@ -571,19 +573,21 @@ mod tests {
                     changed[at] = value;
                     // Some changes leave a valid frame (a flag that does not matter);
                     // what matters is that decoding returns.
-                    let _ = decoder.decode(&changed, &mut back, &mut None);
+                    let _ = decoder.decode(&changed, &mut back, &mut ZstdDecoder::default());
                 }
             }
             for cut in [0, 1, 15, 16, 20, stored.len() / 2, stored.len() - 1] {
                 assert!(
                     decoder
-                        .decode(&stored[..cut], &mut back, &mut None)
+                        .decode(&stored[..cut], &mut back, &mut ZstdDecoder::default())
                         .is_err(),
                     "{cut}"
                 );
             }
             let mut short = vec![0; input.len() - 1];
-            let error = decoder.decode(&stored, &mut short, &mut None).unwrap_err();
+            let error = decoder
+                .decode(&stored, &mut short, &mut ZstdDecoder::default())
+                .unwrap_err();
             assert!(matches!(error, CodecError::WrongSize { .. }), "{error}");
         }
         let mut huge = fixture("zstd-t26-shuffle-520000");

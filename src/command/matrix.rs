@@ -20,6 +20,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::h5::{MatrixFacts, MatrixLayout, MatrixWriter, Study};
+use crate::matrix::assemble::{RegionSums, Shape};
+use crate::matrix::block::Keys;
+use crate::matrix::engine::Job;
+use crate::matrix::{engine, plan};
 use crate::output::pending::OutputClaim;
 use crate::progress::{group_thousands, Progress};
 use crate::query::chunks::Span;
@@ -28,10 +32,6 @@ use crate::query::select::{Selection, SelectionFlags};
 use crate::schema::Fields;
 use crate::settings::{MatrixRows, MatrixSettings};
 use crate::signals::Interrupt;
-use crate::matrix::assemble::{RegionSums, Shape};
-use crate::matrix::block::Keys;
-use crate::matrix::engine::Job;
-use crate::matrix::{engine, plan};
 pub use samples::sample_name;
 
 /// What a matrix run did.
