@@ -13,6 +13,27 @@
 //! and honours since it added zstd), and reads split blocks too, as c-blosc decides them,
 //! so that frames of other writers decode. Bit-shuffled frames and the codecs other than
 //! lz4 and zstd (blosclz, snappy, zlib) are refused with what they are.
+//!
+//! Why by hand and not through a library (decided by measurement, December 2026):
+//! - `blosc` (0.3.1): its manifest marks it deprecated; it links the system's libblosc through
+//!   `blosc-sys` (which a minimal Debian lacks), and returns a new buffer from every
+//!   compression, where the chunker hands each encoder its own reused buffers.
+//! - `blosc-src` (0.3.8, c-blosc 1.21 built with `cc`, no cmake) would fit the pool: its
+//!   `blosc_compress_ctx` writes into the caller's buffer with a context per call. But it
+//!   adds two C libraries to the build, c-blosc and lz4 (`lz4-sys`), and rebuilds zstd-sys
+//!   with more features: 23 s wall (7.5 s of CPU) more for a fresh release build on the
+//!   project's 2-core machine, measured in a scratch crate that already built zstd-sys and
+//!   zlib (2 min 19 s): `cargo build --release` with and without
+//!   `blosc-src = { version = "=0.3.8", features = ["zstd", "lz4"] }`. It would also decode
+//!   frames read from files, hostile input, in C behind FFI, where the decoder below checks
+//!   every size and offset against the frame and the chunk before it touches memory.
+//! - hdf5-metno's `blosc` feature registers that same c-blosc as an HDF5 filter, which runs
+//!   inside HDF5's global lock on one core: what txt2h5 writes its chunks itself to avoid.
+//!   It would serve reads through HDF5 only.
+//!
+//! What the library would give, frames any c-blosc reads, this gives too: h5py
+//! (hdf5plugin's c-blosc) and R (rhdf5filters) read txt2h5's frames in the tests, and
+//! frames c-blosc wrote decode here (`frames_of_c_blosc_decode`).
 
 use super::error::CodecError;
 use super::shuffle::{shuffle_into, unshuffle_rows};
