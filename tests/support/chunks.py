@@ -16,6 +16,47 @@ import h5py
 import hdf5plugin
 
 
+def fletcher32(data):
+    """HDF5's Fletcher32 sum (H5_checksum_fletcher32): big-endian 16-bit words, 32-bit
+    sums folded after every 360 words and twice at the end."""
+    fold = lambda s: (s & 0xFFFF) + (s >> 16)
+    s1 = s2 = 0
+    words, i = len(data) // 2, 0
+    while words:
+        n = min(words, 360)
+        words -= n
+        for _ in range(n):
+            s1 = (s1 + (data[i] << 8 | data[i + 1])) & 0xFFFFFFFF
+            s2 = (s2 + s1) & 0xFFFFFFFF
+            i += 2
+        s1, s2 = fold(s1), fold(s2)
+    if len(data) % 2:
+        s1 = (s1 + (data[i] << 8)) & 0xFFFFFFFF
+        s2 = (s2 + s1) & 0xFFFFFFFF
+        s1, s2 = fold(s1), fold(s2)
+    return fold(s2) << 16 | fold(s1)
+
+
+def checked(dataset):
+    """Whether the chunks of `dataset` end with the Fletcher32 checksum."""
+    plist = dataset.id.get_create_plist()
+    n = plist.get_nfilters()
+    return n > 0 and plist.get_filter(n - 1)[0] == h5py.h5z.FILTER_FLETCHER32
+
+
+def rewrite(dataset, offset, change):
+    """Replaces the stored chunk at `offset` with `change(bytes)`, the bytes as the codec
+    left them: where the dataset has the checksum it is taken off first and a right one
+    put back, so that the change reaches the codec, as a crafted file's would."""
+    mask, stored = dataset.id.read_direct_chunk(offset)
+    signed = checked(dataset)
+    body = stored[:-4] if signed else stored
+    body = change(body)
+    if signed:
+        body += fletcher32(body).to_bytes(4, "little")
+    dataset.id.write_direct_chunk(offset, body, mask)
+
+
 def flip(path, name, index):
     with h5py.File(path, "r") as f:
         info = f[name].id.get_chunk_info(int(index))
