@@ -508,7 +508,8 @@ fn silent_spread_of_damage_files_without_checksums_still_read_merge_and_append()
 }
 
 /// Defect 8: R's rhdf5 reads a file whose chunks carry the checksum (HDF5's own filter,
-/// no plugin needed), the same values as h5py, and refuses a damaged chunk.
+/// no plugin needed), the same values as h5py, and refuses a damaged chunk. Raw chunks
+/// (`none`), which have nothing else that could tell: before, R read the flipped byte.
 #[test]
 fn silent_spread_of_damage_r_reads_checksummed_chunks() {
     if !r_present(&["rhdf5"]) {
@@ -516,7 +517,7 @@ fn silent_spread_of_damage_r_reads_checksummed_chunks() {
     }
     let dir = TestDir::new();
     dir.write("in.txt", &methylation_text(76, 2_500));
-    load_chunked(&dir, "study.h5", "gzip:1");
+    load_chunked(&dir, "study.h5", "none");
     let script = r#"
 suppressMessages(library(rhdf5))
 why <- tryCatch({ d <- h5read("study.h5", "data"); sprintf("%d %d %d", length(d$pos), sum(as.numeric(d$c)), sum(as.numeric(d$pos))) },
