@@ -13,9 +13,31 @@
 //! and honours since it added zstd), and reads split blocks too, as c-blosc decides them,
 //! so that frames of other writers decode. Bit-shuffled frames and the codecs other than
 //! lz4 and zstd (blosclz, snappy, zlib) are refused with what they are.
+//!
+//! Why by hand and not through a library (decided by measurement, December 2026):
+//! - `blosc` (0.3.1): its manifest marks it deprecated; it links the system's libblosc through
+//!   `blosc-sys` (which a minimal Debian lacks), and returns a new buffer from every
+//!   compression, where the chunker hands each encoder its own reused buffers.
+//! - `blosc-src` (0.3.8, c-blosc 1.21 built with `cc`, no cmake) would fit the pool: its
+//!   `blosc_compress_ctx` writes into the caller's buffer with a context per call. But it
+//!   adds two C libraries to the build, c-blosc and lz4 (`lz4-sys`), and rebuilds zstd-sys
+//!   with more features: 23 s wall (7.5 s of CPU) more for a fresh release build on the
+//!   project's 2-core machine, measured in a scratch crate that already built zstd-sys and
+//!   zlib (2 min 19 s): `cargo build --release` with and without
+//!   `blosc-src = { version = "=0.3.8", features = ["zstd", "lz4"] }`. It would also decode
+//!   frames read from files, hostile input, in C behind FFI, where the decoder below checks
+//!   every size and offset against the frame and the chunk before it touches memory.
+//! - hdf5-metno's `blosc` feature registers that same c-blosc as an HDF5 filter, which runs
+//!   inside HDF5's global lock on one core: what txt2h5 writes its chunks itself to avoid.
+//!   It would serve reads through HDF5 only.
+//!
+//! What the library would give, frames any c-blosc reads, this gives too: h5py
+//! (hdf5plugin's c-blosc) and R (rhdf5filters) read txt2h5's frames in the tests, and
+//! frames c-blosc wrote decode here (`frames_of_c_blosc_decode`).
 
-use super::chunk::{shuffle_into, unshuffle_rows};
-use super::frame::{zstd_decode, CodecError};
+use super::error::CodecError;
+use super::shuffle::{shuffle_into, unshuffle_rows};
+use super::zstd_decoder::ZstdDecoder;
 
 /// The codec inside a blosc frame, with its code in the HDF5 filter's client values
 /// (`compcode`) and in a frame's flags (its library format).
@@ -313,7 +335,7 @@ impl BloscDecoder {
         &mut self,
         stored: &[u8],
         out: &mut [u8],
-        zstd: &mut Option<zstd::bulk::Decompressor<'static>>,
+        zstd: &mut ZstdDecoder,
     ) -> Result<(), CodecError> {
         let header = header(stored)?;
         if header.bytes != out.len() {
@@ -407,7 +429,7 @@ impl BloscDecoder {
                 let decoded = match codec {
                     BloscCodec::Lz4 => lz4_flex::block::decompress_into(stream, part)
                         .map_err(CodecError::Lz4Block)?,
-                    BloscCodec::Zstd => zstd_decode(zstd, stream, part)?,
+                    BloscCodec::Zstd => zstd.decode(stream, part)?,
                 };
                 if decoded != part.len() {
                     return Err(CodecError::Length {
@@ -436,6 +458,7 @@ impl BloscDecoder {
 mod tests {
     use super::*;
     use crate::codec::shuffle;
+    use crate::codec::zstd_decoder::ZstdDecoder;
 
     /// The bytes of every test chunk, as tests/support/blosc_frames.py makes them.
     fn sample(len: usize) -> Vec<u8> {
@@ -451,7 +474,7 @@ mod tests {
         assert_eq!(claimed_size(&stored).unwrap(), input.len() as u64);
         let mut back = vec![0xee; input.len()];
         BloscDecoder::default()
-            .decode(&stored, &mut back, &mut None)
+            .decode(&stored, &mut back, &mut ZstdDecoder::default())
             .unwrap_or_else(|why| panic!("{codec:?} {typesize} {}: {why}", input.len()));
         assert_eq!(back, input, "{codec:?} {typesize} {}", input.len());
         stored
@@ -524,7 +547,7 @@ mod tests {
             assert_eq!(claimed_size(&stored).unwrap(), size as u64, "{name}");
             let mut back = vec![0; size];
             BloscDecoder::default()
-                .decode(&stored, &mut back, &mut None)
+                .decode(&stored, &mut back, &mut ZstdDecoder::default())
                 .unwrap_or_else(|why| panic!("{name}: {why}"));
             assert_eq!(back, sample(size), "{name}");
         }
@@ -536,7 +559,7 @@ mod tests {
         let refused = |stored: &[u8], size| {
             let mut back = vec![0; size];
             BloscDecoder::default()
-                .decode(stored, &mut back, &mut None)
+                .decode(stored, &mut back, &mut ZstdDecoder::default())
                 .unwrap_err()
                 .to_string()
         };
@@ -571,19 +594,21 @@ mod tests {
                     changed[at] = value;
                     // Some changes leave a valid frame (a flag that does not matter);
                     // what matters is that decoding returns.
-                    let _ = decoder.decode(&changed, &mut back, &mut None);
+                    let _ = decoder.decode(&changed, &mut back, &mut ZstdDecoder::default());
                 }
             }
             for cut in [0, 1, 15, 16, 20, stored.len() / 2, stored.len() - 1] {
                 assert!(
                     decoder
-                        .decode(&stored[..cut], &mut back, &mut None)
+                        .decode(&stored[..cut], &mut back, &mut ZstdDecoder::default())
                         .is_err(),
                     "{cut}"
                 );
             }
             let mut short = vec![0; input.len() - 1];
-            let error = decoder.decode(&stored, &mut short, &mut None).unwrap_err();
+            let error = decoder
+                .decode(&stored, &mut short, &mut ZstdDecoder::default())
+                .unwrap_err();
             assert!(matches!(error, CodecError::WrongSize { .. }), "{error}");
         }
         let mut huge = fixture("zstd-t26-shuffle-520000");

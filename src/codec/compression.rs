@@ -10,6 +10,11 @@
 //!   size 0, the plugin default);
 //! - `blosc:CODEC[:LEVEL]`: the Blosc plugin alone (filter 32001), which shuffles inside
 //!   its frames (client values: see [`Compression::filters`]).
+//!
+//! and every pipeline, `none` too, ends with HDF5's Fletcher32 checksum (filter 3, see
+//! [`super::checksum`]). Files written before the checksum have the same pipelines without
+//! it: they are read, appended to and merged as before (the `Compression` is the same), and
+//! whether a dataset's chunks carry the checksum is [`has_checksum`] of its pipeline.
 
 use std::ffi::c_uint;
 
@@ -23,6 +28,8 @@ use crate::defaults;
 pub const ZSTD_FILTER: H5Z_filter_t = 32015;
 pub const LZ4_FILTER: H5Z_filter_t = 32004;
 pub const BLOSC_FILTER: H5Z_filter_t = 32001;
+/// HDF5's own Fletcher32 checksum filter (`H5Z_FILTER_FLETCHER32`).
+pub const FLETCHER32_FILTER: H5Z_filter_t = 3;
 
 /// Filters applied to the stored chunks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,12 +76,21 @@ impl Compression {
     }
 
     /// The dataset creation filters, in pipeline order, of a dataset of `element_size`-byte
-    /// elements in chunks of `chunk_bytes` bytes.
+    /// elements in chunks of `chunk_bytes` bytes: [`Self::codec_filters`], then the
+    /// Fletcher32 checksum, last so that it covers the bytes as stored.
+    pub fn filters(self, element_size: usize, chunk_bytes: usize) -> Vec<Filter> {
+        let mut filters = self.codec_filters(element_size, chunk_bytes);
+        filters.push(Filter::Fletcher32);
+        filters
+    }
+
+    /// The shuffle and compression filters alone, as files written before the checksum
+    /// have them.
     ///
     /// Blosc's client values are hdf5-blosc's: filter revision 2, blosc format 2, type
     /// size, chunk bytes, level, shuffle (1: bytes) and codec. The plugin's own `set_local`
     /// would fill the first four; txt2h5 writes its chunks itself, so it states them.
-    pub fn filters(self, element_size: usize, chunk_bytes: usize) -> Vec<Filter> {
+    pub fn codec_filters(self, element_size: usize, chunk_bytes: usize) -> Vec<Filter> {
         match self {
             Compression::None => Vec::new(),
             Compression::Gzip(level) => vec![Filter::Shuffle, Filter::Deflate(level)],
@@ -102,8 +118,13 @@ impl Compression {
         }
     }
 
-    /// The compression of a dataset whose pipeline is `filters`, if txt2h5 writes it.
+    /// The compression of a dataset whose pipeline is `filters`, if txt2h5 writes it: with
+    /// the checksum last, or without it (files written before it).
     pub fn of_filters(filters: &[Filter]) -> Option<Self> {
+        let filters = match filters {
+            [codec @ .., Filter::Fletcher32] => codec,
+            codec => codec,
+        };
         Some(match filters {
             [] => Compression::None,
             [Filter::Shuffle, Filter::Deflate(level)] => Compression::Gzip(*level),
@@ -135,6 +156,12 @@ impl Compression {
         };
         Some(Compression::Blosc(codec, level))
     }
+}
+
+/// Whether chunks stored with the pipeline `filters` end with the Fletcher32 checksum
+/// (see [`super::checksum`]).
+pub fn has_checksum(filters: &[Filter]) -> bool {
+    matches!(filters.last(), Some(Filter::Fletcher32))
 }
 
 impl std::fmt::Display for Compression {

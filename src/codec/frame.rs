@@ -15,6 +15,8 @@
 use libdeflater::{CompressionLvl, Compressor, Decompressor};
 
 use super::blosc::{self, BloscDecoder, BloscEncoder};
+use super::error::CodecError;
+use super::zstd_decoder::ZstdDecoder;
 use super::Compression;
 
 /// One thread's encoder for one codec and level.
@@ -94,50 +96,6 @@ fn lz4_encode(input: &[u8], scratch: &mut Vec<u8>, out: &mut Vec<u8>) {
         out.extend_from_slice(&(written as u32).to_be_bytes());
         out.extend_from_slice(&scratch[..written]);
     }
-}
-
-/// Why a stored chunk does not decode: each says what is wrong with a damaged chunk.
-#[derive(Debug, thiserror::Error)]
-pub enum CodecError {
-    #[error("it is shorter than the lz4 header")]
-    ShortLz4Header,
-    /// The header's size (lz4) or the frame's content size (zstd) is not the chunk's.
-    #[error("its {codec} header claims {claimed} bytes, but the chunk holds {expected}")]
-    WrongSize {
-        codec: &'static str,
-        claimed: u64,
-        expected: usize,
-    },
-    /// The header claims more than any chunk of the dataset can hold.
-    #[error("its {codec} header claims {claimed} bytes, more than a chunk holds ({limit})")]
-    TooLarge {
-        codec: &'static str,
-        claimed: u64,
-        limit: usize,
-    },
-    #[error("its zstd frame does not record its size")]
-    UnknownZstdSize,
-    #[error("its lz4 block size is 0")]
-    ZeroLz4Block,
-    #[error("it ends inside the lz4 blocks")]
-    Lz4Cut,
-    #[error("an lz4 block does not decode ({0})")]
-    Lz4Block(lz4_flex::block::DecompressError),
-    #[error("an lz4 block decodes to {decoded} bytes, not {expected}")]
-    Lz4BlockSize { decoded: usize, expected: usize },
-    #[error("it does not inflate ({0})")]
-    Deflate(libdeflater::DecompressionError),
-    #[error("its zstd frame does not decode ({0})")]
-    Zstd(std::io::Error),
-    #[error("it decodes to {decoded} bytes, not the chunk's {expected}")]
-    Length { decoded: usize, expected: usize },
-    #[error("its blosc frame {0}")]
-    BloscDamaged(&'static str),
-    #[error("its blosc frame uses {0}, which txt2h5 does not decode")]
-    BloscUnsupported(String),
-    /// The buffer for the decoded chunk cannot be allocated.
-    #[error("no memory for its {0} decoded bytes")]
-    NoMemory(usize),
 }
 
 /// The size a stored lz4 or zstd chunk says it decodes to, refused if above `limit` (what a
@@ -250,27 +208,11 @@ fn lz4_decode(stored: &[u8], out: &mut [u8]) -> Result<(), CodecError> {
     Ok(())
 }
 
-/// Decodes the zstd frame `stored` into `out` with the context in `slot` (made on first
-/// use); returns the decoded size.
-pub(super) fn zstd_decode(
-    slot: &mut Option<zstd::bulk::Decompressor<'static>>,
-    stored: &[u8],
-    out: &mut [u8],
-) -> Result<usize, CodecError> {
-    let decompressor = match slot {
-        Some(decompressor) => decompressor,
-        None => slot.insert(zstd::bulk::Decompressor::new().map_err(CodecError::Zstd)?),
-    };
-    decompressor
-        .decompress_to_buffer(stored, out)
-        .map_err(CodecError::Zstd)
-}
-
 /// One thread's decoders; zstd's context is made on first use (and serves blosc's too).
 #[derive(Default)]
 pub struct Decoder {
     deflate: Option<Decompressor>,
-    zstd: Option<zstd::bulk::Decompressor<'static>>,
+    zstd: ZstdDecoder,
     blosc: BloscDecoder,
 }
 
@@ -306,7 +248,7 @@ impl Decoder {
                 .get_or_insert_with(Decompressor::new)
                 .zlib_decompress(stored, out)
                 .map_err(CodecError::Deflate)?,
-            Compression::Zstd(_) => zstd_decode(&mut self.zstd, stored, &mut out[..])?,
+            Compression::Zstd(_) => self.zstd.decode(stored, &mut out[..])?,
             Compression::Lz4 => {
                 lz4_decode(stored, &mut out[..size])?;
                 size

@@ -6,7 +6,8 @@
 //! given. The schema (dataset name, record layout) must match. Where the next merged row
 //! starts a chunk and a part's chunk size and filters equal the output's, its full chunks
 //! are copied as stored (`H5Dread_chunk` / `H5Dwrite_chunk`), not inflated and deflated
-//! again; other rows go through the normal chunker. With `--virtual` the output holds an
+//! again, once their checksum is checked (see [`crate::output::copy`]); other rows go
+//! through the normal chunker. With `--virtual` the output holds an
 //! HDF5 virtual dataset that maps the parts' data instead of a copy.
 
 mod parts;

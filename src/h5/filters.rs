@@ -14,18 +14,24 @@
 //! on the calling thread, inside that call. Client values stay as the plugins define them,
 //! so files hdf5plugin wrote read as before. Without a stated limit, the bound is the
 //! largest chunk HDF5 allows (4 GiB).
+//!
+//! Fletcher32 (filter 3) is built into HDF5, which checks it on every read through HDF5
+//! (HDF5 refuses to register another function for a predefined filter). txt2h5's own sum
+//! ([`crate::codec::checksum`]) serves the chunks it writes and reads itself.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_uint, c_void};
 use std::sync::Once;
 
+use hdf5::filters::Filter;
+use hdf5::Dataset;
 use hdf5_sys::h5z::H5Z_FLAG_REVERSE;
 
 use super::ffi::{register_filter, replace_filter_buffer, FilterFn};
 
 use crate::codec::{
-    claimed_size, BloscCodec, CodecError, Compression, Decoder, Encoder, BLOSC_FILTER, LZ4_FILTER,
-    ZSTD_FILTER,
+    claimed_size, has_checksum, BloscCodec, CodecError, Compression, Decoder, Encoder,
+    BLOSC_FILTER, LZ4_FILTER, ZSTD_FILTER,
 };
 use crate::defaults;
 
@@ -80,6 +86,13 @@ pub fn with_decode_limit<T>(
     let result = read();
     DECODE_LIMIT.with(|limit| limit.set(outer));
     (result, FILTER_ERROR.with(|error| error.borrow_mut().take()))
+}
+
+/// Whether the chunks of `data` end with the Fletcher32 checksum (its pipeline's last
+/// filter; files written before txt2h5 added it have none).
+pub fn stores_checksum(data: &Dataset) -> hdf5::Result<bool> {
+    let filters: Vec<Filter> = data.dcpl()?.get_filters()?;
+    Ok(has_checksum(&filters))
 }
 
 unsafe extern "C" fn zstd_filter(

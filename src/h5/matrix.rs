@@ -6,8 +6,9 @@
 //! The matrices are chunked (1, R): one sample's R consecutive rows. A column of one sample
 //! (a column in R) reads N / R whole chunks and no other sample's bytes; a block of rows of
 //! every sample reads one chunk per sample. Chunks arrive compressed from the pool and are
-//! stored whole (`H5Dwrite_chunk`), as `/data`'s are.
+//! stored whole (`H5Dwrite_chunk`) with their Fletcher32 checksum, as `/data`'s are.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use hdf5::plist::file_access::LibraryVersion;
@@ -18,6 +19,7 @@ use super::attributes::write_string_attr;
 use super::ffi::{write_all, GridDataset};
 use super::filters::register_plugins;
 use super::open::string_attr;
+use super::writer::store_checked;
 use crate::codec::Compression;
 
 /// The value of the root's `kind` attribute in a matrix file.
@@ -75,6 +77,8 @@ pub struct MatrixWriter {
     end: GridDataset,
     samples: u64,
     chunk_rows: u64,
+    /// The chunk being stored, with its checksum.
+    checked: RefCell<Vec<u8>>,
 }
 
 impl MatrixWriter {
@@ -132,6 +136,7 @@ impl MatrixWriter {
             end: label("end", pos)?,
             samples: samples as u64,
             chunk_rows: layout.chunk_rows as u64,
+            checked: RefCell::default(),
             file,
         })
     }
@@ -150,7 +155,8 @@ impl MatrixWriter {
         Ok(())
     }
 
-    /// Stores the chunk of `sample` at row block `block` of a matrix, already compressed.
+    /// Stores the chunk of `sample` at row block `block` of a matrix, already compressed
+    /// (or raw), with its checksum.
     pub fn write_matrix_chunk(
         &self,
         matrix: Matrix,
@@ -163,17 +169,20 @@ impl MatrixWriter {
             Matrix::Cov => &self.cov,
             Matrix::Beta => self.beta.as_ref().expect("created with --beta"),
         };
-        data.write_chunk(&[sample as u64, block * self.chunk_rows], stored)
+        let offset = [sample as u64, block * self.chunk_rows];
+        store_checked(data, &offset, stored, &mut self.checked.borrow_mut())
     }
 
-    /// Stores the chunk of row block `block` of a label dataset, already compressed.
+    /// Stores the chunk of row block `block` of a label dataset, already compressed (or
+    /// raw), with its checksum.
     pub fn write_label_chunk(&self, label: Label, block: u64, stored: &[u8]) -> hdf5::Result<()> {
         let data = match label {
             Label::Chr => &self.chr,
             Label::Start => &self.start,
             Label::End => &self.end,
         };
-        data.write_chunk(&[block * self.chunk_rows], stored)
+        let offset = [block * self.chunk_rows];
+        store_checked(data, &offset, stored, &mut self.checked.borrow_mut())
     }
 
     /// Writes `/samples`, `/sources`, the descriptions and attributes, then closes.

@@ -8,9 +8,9 @@ use hdf5::{Datatype, File};
 
 use super::error::OpenError;
 use super::ffi::RowDataset;
-use super::filters::{register_plugins, with_decode_limit};
+use super::filters::{register_plugins, stores_checksum, with_decode_limit};
 use super::open::rank_one;
-use crate::codec::{check_header, Compression};
+use crate::codec::{check_header, verified, Compression};
 use crate::schema::Schema;
 
 /// The rows of a stored dataset, open for reading. Opened one file at a time: an open
@@ -22,6 +22,8 @@ pub struct RowReader {
     /// Bytes of one chunk of records: what a stored chunk decodes to.
     chunk_bytes: usize,
     compression: Compression,
+    /// Whether the stored chunks end with the Fletcher32 checksum (not in older files).
+    checksum: bool,
     /// Size of the file: no stored chunk is larger.
     file_bytes: u64,
     _file: File,
@@ -40,16 +42,25 @@ impl RowReader {
         register_plugins();
         let file_bytes = std::fs::metadata(path).map_err(OpenError::Io)?.len();
         let file = File::open(path)?;
-        let data = rank_one(file.dataset(dataset)?, dataset)?;
+        let stored = file.dataset(dataset)?;
+        let checksum = stores_checksum(&stored)?;
+        let data = rank_one(stored, dataset)?;
         let record_type = Datatype::from_descriptor(&schema.type_descriptor())?;
         Ok(RowReader {
             data,
             chunk_bytes: chunk_rows.saturating_mul(record_type.size()),
             record_type,
             compression,
+            checksum,
             file_bytes,
             _file: file,
         })
+    }
+
+    /// Whether the stored chunks end with the Fletcher32 checksum, which
+    /// [`Self::read_stored_chunk`] checks: files written before txt2h5 added it have none.
+    pub fn has_checksum(&self) -> bool {
+        self.checksum
     }
 
     /// Reads `count` records from row `start` as packed bytes into `out`. A stored chunk
@@ -63,17 +74,39 @@ impl RowReader {
             self.data.read_rows(&self.record_type, start, count, out)
         });
         match (result, damage) {
-            (Err(_), Some(why)) => Err(hdf5::Error::from(format!(
-                "rows {start}..{}: a stored chunk is damaged: {why}",
-                start + count
-            ))),
+            // HDF5 checks the checksum itself and says only that a read failed: find the
+            // chunk that is damaged, and say so.
+            (Err(error), None) if self.checksum => {
+                Err(self.damaged_chunk(start, count).unwrap_or(error))
+            }
+            (Err(_), Some(why)) => {
+                let chunk_rows = (self.chunk_bytes / self.record_type.size()).max(1) as u64;
+                Err(hdf5::Error::from(format!(
+                    "rows {start}..{} (stored chunks {}..={}): a stored chunk is damaged: {why}",
+                    start + count,
+                    start / chunk_rows,
+                    (start + count - 1) / chunk_rows
+                )))
+            }
             (result, _) => result,
         }
     }
 
-    /// The stored (filtered) bytes of chunk `index`, if every filter was applied to it;
-    /// an error if its size or its header (lz4, zstd) cannot be that of one of its chunks,
-    /// so that a damaged chunk is not copied on as stored.
+    /// The error of the first chunk holding rows `start..start + count` whose checksum is
+    /// wrong, if one is.
+    fn damaged_chunk(&self, start: u64, count: u64) -> Option<hdf5::Error> {
+        let chunk_rows = (self.chunk_bytes / self.record_type.size()).max(1);
+        let mut stored = Vec::new();
+        let chunks = start / chunk_rows as u64..=(start + count - 1) / chunk_rows as u64;
+        chunks
+            .filter_map(|index| self.read_stored_chunk(index, chunk_rows, &mut stored).err())
+            .next()
+    }
+
+    /// The stored (filtered) bytes of chunk `index`, if every filter was applied to it,
+    /// without the checksum, which is checked; an error if the checksum is wrong or its
+    /// size or header (lz4, zstd, blosc) cannot be that of one of its chunks, so that a
+    /// damaged chunk is neither decoded nor copied on as stored.
     pub fn read_stored_chunk(
         &self,
         index: u64,
@@ -108,6 +141,10 @@ impl RowReader {
         out.resize(size as usize, 0);
         let applied = self.data.read_chunk(offset, out)? == 0;
         if applied {
+            if self.checksum {
+                let checked = verified(out).map_err(|why| damaged(why.to_string()))?.len();
+                out.truncate(checked);
+            }
             check_header(self.compression, out, self.chunk_bytes)
                 .map_err(|why| damaged(why.to_string()))?;
         }

@@ -6,11 +6,21 @@
 //! append always starts at row 0, so all of the existing file's whole chunks copy as stored.
 //! The source's position index moves along with its rows; a source written before the
 //! index existed is indexed first by reading its rows ([`index_of`]).
+//!
+//! Nothing damaged is copied on. A chunk copied as stored is checked first: against its
+//! Fletcher32 checksum ([`crate::codec::checksum`], by the row reader), which the output's
+//! writer then adds again. A source written before txt2h5 stored checksums has none to
+//! check, so each of its chunks is decoded once ([`verify_by_decoding`]): that finds what
+//! the codec itself can tell, which is all of a gzip chunk's damage (zlib's Adler-32), a
+//! zstd, lz4 or blosc chunk's damage only where it breaks the stream's structure or sizes
+//! (a changed byte inside a literal run decodes to wrong records without a word), and
+//! nothing of a raw chunk. Such a source's chunks leave with a checksum from here on. Rows
+//! that are re-chunked are decoded by HDF5, through the same filters and checks.
 
 use std::borrow::Cow;
 use std::path::Path;
 
-use crate::codec::Compression;
+use crate::codec::{ChunkDecompressor, Compression};
 use crate::error::{Error, Result};
 use crate::h5::ExistingOutput;
 use crate::index::build::IndexBuilder;
@@ -62,6 +72,7 @@ pub fn copy_rows(
         .map_err(|error| error.into_error(&source.study.path, "read"))?;
     let mut copied = Copied::default();
     let mut buffer = Vec::new();
+    let mut decoding = Decoding::default();
     let mut row = 0;
     while row < source.study.rows {
         if let Some(signal) = interrupt.received() {
@@ -81,6 +92,16 @@ pub fn copy_rows(
                 .read_stored_chunk(row / chunk, source.chunk_rows, &mut buffer)
                 .map_err(source_error)?
         {
+            if !reader.has_checksum() {
+                let stored = StoredChunk {
+                    bytes: &buffer,
+                    compression,
+                    record_size: chunker.record_size(),
+                    chunk_rows: source.chunk_rows,
+                    index: row / chunk,
+                };
+                verify_by_decoding(&stored, &mut decoding).map_err(source_error)?;
+            }
             chunker
                 .push_stored(std::mem::take(&mut buffer), first_pos.expect("aligned"))
                 .map_err(output_error)?;
@@ -95,6 +116,52 @@ pub fn copy_rows(
         row += count;
     }
     Ok(copied)
+}
+
+/// A chunk of a source as stored, with what decoding it takes.
+struct StoredChunk<'a> {
+    bytes: &'a [u8],
+    compression: Compression,
+    record_size: usize,
+    chunk_rows: usize,
+    index: u64,
+}
+
+/// The decoder and records buffer [`verify_by_decoding`] reuses from chunk to chunk.
+#[derive(Default)]
+struct Decoding {
+    decompressor: ChunkDecompressor,
+    records: Vec<u8>,
+}
+
+/// Decodes a stored chunk that has no checksum (see the module doc) and returns an error
+/// naming the chunk and its rows if it does not decode.
+fn verify_by_decoding(chunk: &StoredChunk<'_>, decoding: &mut Decoding) -> hdf5::Result<()> {
+    if chunk.compression == Compression::None {
+        // Raw records: nothing to decode, nothing to check.
+        return Ok(());
+    }
+    let bytes = chunk.chunk_rows * chunk.record_size;
+    decoding.records.resize(bytes, 0);
+    decoding
+        .decompressor
+        .decompress_bytes(
+            chunk.compression,
+            chunk.bytes,
+            chunk.record_size,
+            chunk.chunk_rows,
+            0..chunk.chunk_rows,
+            std::slice::from_ref(&(0..chunk.record_size)),
+            &mut decoding.records,
+        )
+        .map_err(|why| {
+            let first = chunk.index * chunk.chunk_rows as u64;
+            hdf5::Error::from(format!(
+                "stored chunk {} (rows {first}..{}) is damaged: {why}",
+                chunk.index,
+                first + chunk.chunk_rows as u64
+            ))
+        })
 }
 
 /// The position index of `source`: its own, or, for an output written before the index

@@ -2,11 +2,27 @@
 //! them, and what txt2h5 reads from chunks those plugins wrote. R's reads: r_client.rs.
 
 use crate::generate::methylation_text;
-use crate::util::{describe, expect_code, h5check, run, TestDir};
+use std::process::Output;
 
-/// Shuffle (filter 2, client value: the record size) then the codec's filter.
+use crate::util::{
+    describe, expect_code, h5check, r_present, rscript, run, stderr, support_script, TestDir,
+};
+
+/// Shuffle (filter 2, client value: the record size), the codec's filter, then Fletcher32
+/// (filter 3, no client values).
 fn expected_filters(spec: &str) -> serde_json::Value {
+    let mut filters = codec_filters(spec);
+    filters
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!([3, []]));
+    filters
+}
+
+/// The pipeline of `spec` before Fletcher32: shuffle then the codec's filter.
+fn codec_filters(spec: &str) -> serde_json::Value {
     let codec = match spec.split_once(':') {
+        None if spec == "none" => return serde_json::json!([]),
         None if spec == "zstd" => serde_json::json!([32015, [3]]),
         None if spec == "lz4" => serde_json::json!([32004, [0]]),
         Some(("zstd", level)) => serde_json::json!([32015, [level.parse::<u32>().unwrap()]]),
@@ -291,4 +307,232 @@ for name in sys.argv[1:]:
         report,
         "gzip-1.h5 500\nzstd.h5 OSError\nlz4.h5 OSError\nblosc-zstd.h5 OSError\nblosc-lz4.h5 OSError\n"
     );
+}
+
+/// Every codec, none included: each dataset ends with the Fletcher32 checksum.
+const EVERY_CODEC: [&str; 6] = [
+    "none",
+    "gzip:1",
+    "zstd:1",
+    "lz4",
+    "blosc:zstd:1",
+    "blosc:lz4",
+];
+
+/// `tests/support/chunks.py ARGS...`.
+fn chunks(dir: &TestDir, args: &[&str]) -> String {
+    support_script(dir.path(), "chunks.py", args)
+}
+
+/// 2,500 rows in chunks of 1,000, loaded as `spec` into `out`.
+fn load_chunked(dir: &TestDir, out: &str, spec: &str) {
+    ok(
+        dir,
+        &[
+            "load",
+            "in.txt",
+            "-o",
+            out,
+            "--compression",
+            spec,
+            "--chunk-rows",
+            "1000",
+            "--force",
+        ],
+    );
+}
+
+/// The command failed on damaged stored data (exit 1 or 3, whichever the guide's table
+/// gives damaged stored data: not a crash, not a usage error), naming the file, the chunk's
+/// rows and what is wrong.
+fn expect_damaged(output: &Output, file: &str, rows: &str, why: &str) {
+    let text = stderr(output);
+    assert!(
+        matches!(output.status.code(), Some(1 | 3)),
+        "{:?}: {text}",
+        output.status
+    );
+    for needed in [file, rows, why, "damaged"] {
+        assert!(text.contains(needed), "no {needed:?} in: {text}");
+    }
+}
+
+/// Defect 8, "silent spread of damage": a byte flipped inside a stored chunk of any codec
+/// (found with h5py's `get_chunk_info`) stops export, matrix, merge and append, each naming
+/// the file and the chunk's rows, and leaves no output; before, zstd, lz4 and blosc chunks
+/// decoded to garbage and merge and append copied any damaged chunk on, exit 0.
+#[test]
+fn silent_spread_of_damage_a_flipped_byte_stops_every_reader() {
+    let dir = TestDir::new();
+    dir.write("in.txt", &methylation_text(71, 2_500));
+    dir.write("more.txt", &methylation_text(72, 300));
+    for spec in EVERY_CODEC {
+        load_chunked(&dir, "study.h5", spec);
+        chunks(&dir, &["flip", "study.h5", "data", "1"]);
+        let before = std::fs::read(dir.join("study.h5")).unwrap();
+        let listing = dir.entries();
+        let export = run(dir.path(), &["export", "study.h5", "-o", "out.txt"]);
+        expect_damaged(&export, "study.h5", "1000..2000", "Fletcher32");
+        let matrix = run(dir.path(), &["matrix", "study.h5", "-o", "m.h5"]);
+        expect_damaged(&matrix, "study.h5", "1000..2000", "Fletcher32");
+        let merge = run(dir.path(), &["merge", "study.h5", "-o", "merged.h5"]);
+        expect_damaged(&merge, "study.h5", "1000..2000", "Fletcher32");
+        let append = run(
+            dir.path(),
+            &["load", "more.txt", "-o", "study.h5", "--append"],
+        );
+        expect_damaged(&append, "study.h5", "1000..2000", "Fletcher32");
+        assert_eq!(dir.entries(), listing, "{spec}: output left behind");
+        assert!(
+            std::fs::read(dir.join("study.h5")).unwrap() == before,
+            "{spec}: the study changed"
+        );
+    }
+}
+
+/// Defect 8: h5py (HDF5's own Fletcher32 filter) verifies the checksum txt2h5 writes into
+/// `/data` and the matrix datasets, and refuses a chunk with a flipped byte.
+#[test]
+fn silent_spread_of_damage_h5py_verifies_our_checksums() {
+    let dir = TestDir::new();
+    dir.write("in.txt", &methylation_text(73, 2_500));
+    for spec in EVERY_CODEC {
+        load_chunked(&dir, "study.h5", spec);
+        ok(
+            &dir,
+            &[
+                "matrix",
+                "study.h5",
+                "-o",
+                "m.h5",
+                "--beta",
+                "--compression",
+                spec,
+                "--force",
+            ],
+        );
+        let matrix = describe_filters(&dir, "m.h5", "M");
+        assert_eq!(
+            matrix.as_array().unwrap().last().unwrap(),
+            &serde_json::json!([3, []]),
+            "{spec}"
+        );
+        let names = ["M", "Cov", "beta", "rows/chr", "rows/start", "rows/end"];
+        let mut args = vec!["read", "m.h5"];
+        args.extend_from_slice(&names);
+        let read = chunks(&dir, &args);
+        let expected: String = names.iter().map(|name| format!("{name} read\n")).collect();
+        assert_eq!(read, expected, "{spec}");
+        assert_eq!(chunks(&dir, &["read", "study.h5", "data"]), "data read\n");
+        chunks(&dir, &["flip", "study.h5", "data", "2"]);
+        chunks(&dir, &["flip", "m.h5", "Cov", "0"]);
+        for (file, name) in [("study.h5", "data"), ("m.h5", "Cov")] {
+            let refused = chunks(&dir, &["read", file, name]);
+            assert!(
+                refused.starts_with(&format!("{name} refused: ")),
+                "{spec}: {refused}"
+            );
+        }
+    }
+}
+
+/// The filter pipeline (ids and client values) of dataset `name` in `file`.
+fn describe_filters(dir: &TestDir, file: &str, name: &str) -> serde_json::Value {
+    let script = format!(
+        "import h5py, json, hdf5plugin\n\
+         p = h5py.File('{file}', 'r')['{name}'].id.get_create_plist()\n\
+         print(json.dumps([[p.get_filter(i)[0], list(p.get_filter(i)[2])] \
+         for i in range(p.get_nfilters())]))"
+    );
+    serde_json::from_str(&crate::util::python_stdout(dir.path(), &["-c", &script])).unwrap()
+}
+
+/// Defect 8: files written before the checksum (the same pipelines without Fletcher32)
+/// still export, merge and take appends; what merge and append write from them carries
+/// the checksum. Their copied chunks are decoded once to check them, which finds a
+/// damaged gzip chunk (zlib's Adler-32).
+#[test]
+fn silent_spread_of_damage_files_without_checksums_still_read_merge_and_append() {
+    let dir = TestDir::new();
+    dir.write("in.txt", &methylation_text(74, 2_500));
+    dir.write("more.txt", &methylation_text(75, 700));
+    for spec in EVERY_CODEC {
+        load_chunked(&dir, "ours.h5", spec);
+        let _ = std::fs::remove_file(dir.join("old.h5"));
+        chunks(&dir, &["unchecked", "ours.h5", "old.h5", spec]);
+        let old = describe(dir.path(), "old.h5")["filters"].clone();
+        assert_eq!(old, codec_filters(spec), "{spec}");
+        assert_eq!(
+            ok(&dir, &["export", "old.h5"]),
+            ok(&dir, &["export", "ours.h5"]),
+            "{spec}"
+        );
+        let summary = ok(
+            &dir,
+            &["merge", "old.h5", "-o", "merged.h5", "--force", "--json"],
+        );
+        let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+        assert_eq!(summary["copied_chunks"], 2, "{spec}: {summary}");
+        assert_eq!(
+            describe(dir.path(), "merged.h5")["filters"],
+            expected_filters(spec),
+            "{spec}"
+        );
+        assert_eq!(
+            h5check(dir.path(), &["same", "ours.h5", "merged.h5"]).trim(),
+            "equal rows=2500"
+        );
+        ok(&dir, &["load", "more.txt", "-o", "old.h5", "--append"]);
+        assert_eq!(
+            describe(dir.path(), "old.h5")["filters"],
+            expected_filters(spec),
+            "{spec}"
+        );
+        assert_eq!(
+            h5check(
+                dir.path(),
+                &["loadtxt", "old.h5", "10", "in.txt", "more.txt"]
+            )
+            .trim(),
+            "equal rows=3200",
+            "{spec}"
+        );
+    }
+    load_chunked(&dir, "ours.h5", "gzip:1");
+    let _ = std::fs::remove_file(dir.join("old.h5"));
+    chunks(&dir, &["unchecked", "ours.h5", "old.h5", "gzip:1"]);
+    chunks(&dir, &["flip", "old.h5", "data", "0"]);
+    let merge = run(dir.path(), &["merge", "old.h5", "-o", "refused.h5"]);
+    expect_damaged(&merge, "old.h5", "0..1000", "inflate");
+    assert!(!dir.join("refused.h5").exists());
+}
+
+/// Defect 8: R's rhdf5 reads a file whose chunks carry the checksum (HDF5's own filter,
+/// no plugin needed), the same values as h5py, and refuses a damaged chunk. Raw chunks
+/// (`none`), which have nothing else that could tell: before, R read the flipped byte.
+#[test]
+fn silent_spread_of_damage_r_reads_checksummed_chunks() {
+    if !r_present(&["rhdf5"]) {
+        return;
+    }
+    let dir = TestDir::new();
+    dir.write("in.txt", &methylation_text(76, 2_500));
+    load_chunked(&dir, "study.h5", "none");
+    let script = r#"
+suppressMessages(library(rhdf5))
+why <- tryCatch({ d <- h5read("study.h5", "data"); sprintf("%d %d %d", length(d$pos), sum(as.numeric(d$c)), sum(as.numeric(d$pos))) },
+                error = function(e) "refused")
+cat(why, "\n")
+"#;
+    let from_python = crate::util::python_stdout(
+        dir.path(),
+        &[
+            "-c",
+            "import h5py\nd = h5py.File('study.h5', 'r')['data'][...]\n\
+             print(len(d), int(d['c'].sum()), int(d['pos'].astype('i8').sum()), '')",
+        ],
+    );
+    assert_eq!(rscript(dir.path(), script, &[]), from_python);
+    chunks(&dir, &["flip", "study.h5", "data", "1"]);
+    assert_eq!(rscript(dir.path(), script, &[]), "refused \n");
 }

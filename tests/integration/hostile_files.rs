@@ -182,15 +182,19 @@ with h5py.File("v.h5", "r+") as f:
 
 /// Rewrites stored chunk `chunk` of `file`'s `/data` (chunks of `chunk_rows`) with
 /// `python_bytes` (an expression of the stored bytes `b`).
+/// Rewrites a stored chunk as `python_bytes` of its bytes `b` as the codec left them,
+/// with a right checksum where the dataset has one (tests/support/chunks.py `rewrite`).
 fn rewrite_chunk(dir: &TestDir, file: &str, chunk: u64, chunk_rows: u64, python_bytes: &str) {
+    let support = crate::util::repo().join("tests/support");
     tamper(
         dir,
         &format!(
             r#"
+import sys
+sys.path.insert(0, {support:?})
+from chunks import rewrite
 with h5py.File("{file}", "r+") as f:
-    d = f["data"]
-    mask, b = d.id.read_direct_chunk(({offset},))
-    d.id.write_direct_chunk(({offset},), {python_bytes}, mask)
+    rewrite(f["data"], ({offset},), lambda b: {python_bytes})
 "#,
             offset = chunk * chunk_rows
         ),
