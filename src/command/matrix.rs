@@ -20,6 +20,10 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::h5::{MatrixFacts, MatrixLayout, MatrixWriter, Study};
+use crate::matrix::assemble::{RegionSums, Shape};
+use crate::matrix::block::Keys;
+use crate::matrix::engine::Job;
+use crate::matrix::{engine, plan};
 use crate::output::pending::OutputClaim;
 use crate::progress::{group_thousands, Progress};
 use crate::query::chunks::Span;
@@ -28,10 +32,6 @@ use crate::query::select::{Selection, SelectionFlags};
 use crate::schema::Fields;
 use crate::settings::{MatrixRows, MatrixSettings};
 use crate::signals::Interrupt;
-use crate::matrix::assemble::{RegionSums, Shape};
-use crate::matrix::block::Keys;
-use crate::matrix::engine::Job;
-use crate::matrix::{engine, plan};
 pub use samples::sample_name;
 
 /// What a matrix run did.
@@ -90,8 +90,9 @@ pub fn chunk_rows(samples: usize, rows_hint: u64) -> usize {
 
 pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<MatrixReport> {
     let started = Instant::now();
-    let claim = OutputClaim::new(&settings.output, settings.force, false)?;
+    // Before the claim, which would suggest --force for the existing study.
     refuse_study_as_output(settings)?;
+    let claim = OutputClaim::new(&settings.output, settings.force, false)?;
     let study =
         Study::open(&settings.file).map_err(|error| error.into_error(&settings.file, "matrix"))?;
     if settings.strand_collapse && !study.schema.shape().strand {
@@ -156,6 +157,7 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
     let hdf5_error = |source| Error::hdf5(&settings.output, source);
     let mut writer = MatrixWriter::create(
         pending.path(),
+        &settings.output,
         &MatrixLayout {
             samples: shape.samples,
             chunk_rows: shape.chunk_rows,
