@@ -330,7 +330,6 @@ fn exists_error(target: &Path) -> Error {
 /// the "output file exists" refusal suggests, would do just that. Call it before
 /// [`OutputClaim::new`], so that this refusal, not that one, is what the user sees.
 pub fn refuse_input_as_output(output: &Path, input: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
     let (Ok(output_file), Ok(input_file)) = (std::fs::metadata(output), std::fs::metadata(input))
     else {
         // A new output cannot be an input; a missing input is reported where it is read.
@@ -508,6 +507,29 @@ mod tests {
         let claim = OutputClaim::new(&target, true, true).unwrap();
         drop(claim);
         assert!(!lock_path(&target).exists());
+    }
+
+    #[test]
+    fn an_output_that_is_the_input_by_any_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("study.h5");
+        std::fs::write(&input, b"rows").unwrap();
+        std::os::unix::fs::symlink("study.h5", dir.path().join("link.h5")).unwrap();
+        for output in [
+            input.clone(),
+            dir.path().join("link.h5"),
+            dir.path().join(".").join("study.h5"),
+        ] {
+            let error = refuse_input_as_output(&output, &input).unwrap_err();
+            assert_eq!(error.exit_code(), crate::error::exit_code::USAGE);
+            assert!(
+                error.to_string().contains("which this run reads"),
+                "{error}"
+            );
+        }
+        refuse_input_as_output(&dir.path().join("new.h5"), &input).unwrap();
+        std::fs::write(dir.path().join("other.h5"), b"rows").unwrap();
+        refuse_input_as_output(&dir.path().join("other.h5"), &input).unwrap();
     }
 
     #[test]
