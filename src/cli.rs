@@ -151,7 +151,7 @@ pub struct ExportArgs {
     #[arg(long = "regions", value_name = "FILE.bed")]
     pub bed_files: Vec<PathBuf>,
 
-    /// Decompression and formatting threads [default: the CPUs available].
+    /// Decompression and formatting threads, at most 1024 [default: the CPUs available].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -174,7 +174,8 @@ pub struct MergeArgs {
     #[arg(long = "virtual")]
     pub virtual_dataset: bool,
 
-    /// Compression threads when parts must be re-chunked [default: the CPUs available].
+    /// Compression threads when parts must be re-chunked, at most 1024 [default: the CPUs
+    /// available].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 }
@@ -216,7 +217,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "PATTERN")]
     pub glob: Option<String>,
 
-    /// Worker threads [default: the CPUs this process may use].
+    /// Worker threads, at most 1024 [default: the CPUs this process may use].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
@@ -356,7 +357,8 @@ pub struct MatrixArgs {
     #[command(flatten)]
     pub selection: SelectionArgs,
 
-    /// Decompression, merging and compression threads [default: the CPUs available].
+    /// Decompression, merging and compression threads, at most 1024 [default: the CPUs
+    /// available].
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 

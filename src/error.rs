@@ -58,6 +58,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A stored chunk of a txt2h5 file that does not decode. A failure (exit 1) like a
+    /// corrupt HDF5 file, not bad input data (3): the file is txt2h5's own output, damaged
+    /// on disk or in transfer, and the same damage found by the HDF5 library (in a chunk
+    /// it decodes, in its own structures) can only be reported as an HDF5 failure; so all
+    /// of it is, whichever side finds it.
+    #[error("{}: {message}", path.display())]
+    Damaged { path: PathBuf, message: String },
+
     /// The HDF5 library reported a failure.
     #[error("{}: HDF5 error: {source}", path.display())]
     Hdf5 { path: PathBuf, source: hdf5::Error },
@@ -129,6 +137,7 @@ impl Error {
                 exit_code::BAD_DATA
             }
             Error::Io { .. }
+            | Error::Damaged { .. }
             | Error::Hdf5 { .. }
             | Error::OutOfMemory { .. }
             | Error::Resource { .. }
@@ -139,6 +148,27 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of file `metadata` describes, for a message that refuses it ("... is a FIFO
+/// (named pipe)"): the pages of `man --dir`, an output path, a study file to read. Here, at
+/// the bottom of the tree, so that every layer that checks a path says it the same way.
+pub fn file_kind(metadata: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        "a regular file"
+    } else if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else {
+        "not a regular file"
+    }
+}
 
 /// The message of a caught panic, for an [`Error::Internal`].
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

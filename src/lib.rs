@@ -77,26 +77,39 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             // clap prints help and version to stdout (exit 0) and mistakes to stderr (exit 2).
-            let _ = error.print();
-            return ExitCode::from(if error.use_stderr() {
-                exit_code::USAGE
-            } else {
-                exit_code::SUCCESS
-            });
+            let printed = error.print().and_then(|()| std::io::stdout().flush());
+            if error.use_stderr() {
+                // A failure to print a mistake cannot be reported anywhere.
+                return ExitCode::from(exit_code::USAGE);
+            }
+            // Help and version are output like any other (see `write_stdout`).
+            return match printed {
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                    fail(&Error::io("standard output", error))
+                }
+                _ => ExitCode::from(exit_code::SUCCESS),
+            };
         }
     };
     match run(cli) {
         Ok(()) => ExitCode::from(exit_code::SUCCESS),
-        Err(error) => {
-            // Nothing to do if stderr itself fails; `eprintln!` would panic.
-            let _ = writeln!(std::io::stderr(), "txt2h5: error: {error}");
-            ExitCode::from(error.exit_code())
-        }
+        Err(error) => fail(&error),
     }
+}
+
+/// Reports `error` on stderr and gives its exit status.
+fn fail(error: &Error) -> ExitCode {
+    // Nothing to do if stderr itself fails; `eprintln!` would panic.
+    let _ = writeln!(std::io::stderr(), "txt2h5: error: {error}");
+    ExitCode::from(error.exit_code())
 }
 
 fn run(cli: Cli) -> Result<(), Error> {
     let interrupt = Interrupt::install().map_err(|source| Error::Resource {
+        what: "install the signal handlers",
+        source,
+    })?;
+    survive_file_size_limit().map_err(|source| Error::Resource {
         what: "install the signal handlers",
         source,
     })?;
@@ -159,9 +172,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Completions(args) => {
-            command::manual::completions(args.shell, &mut std::io::stdout().lock())
-        }
+        Command::Completions(args) => write_stdout(&command::manual::completions(args.shell)),
         Command::Man(args) => {
             for page in command::manual::man_pages(&args.dir)? {
                 say(&format!("wrote {}", page.display()));
@@ -184,18 +195,37 @@ fn run(cli: Cli) -> Result<(), Error> {
     }
 }
 
+/// A write past a file-size limit (`ulimit -f`, a batch system's `h_fsize`) kills the process
+/// with SIGXFSZ, leaving its temporary output and lock behind. With a handler installed (one
+/// that does nothing) the write fails with EFBIG instead: an I/O error that names the output
+/// and cleans up, as a full disk does.
+fn survive_file_size_limit() -> std::io::Result<()> {
+    let ignored = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGXFSZ, ignored).map(drop)
+}
+
 /// A line for people on stderr. A failure to write it cannot be reported anywhere, and the
 /// run's outcome does not depend on it, so it is ignored (never a panic, as `eprintln!`).
 fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "txt2h5: {line}");
 }
 
-/// Output for programs on stdout, flushed. Failing to deliver it is an I/O error (exit 1):
-/// a script reading `--json` from a full disk must not take silence for success. A closed
-/// pipe (`| head`) means the reader has what it wants, so it ends quietly, as in ripgrep.
+/// Output for programs on stdout, a line, flushed: see [`write_stdout`].
 fn print_stdout(text: &str) -> Result<(), Error> {
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    write_stdout(line.as_bytes())
+}
+
+/// Output for programs on stdout (a summary, a report, a completion script, help), written
+/// whole and flushed: the one way every command writes to stdout (`export` streams rows the
+/// same way in its sink). Failing to deliver it is an I/O error (exit 1): a script reading
+/// `--json` from a full disk must not take silence for success. A closed pipe (`| head`)
+/// means the reader has what it wants, so it ends quietly, as in ripgrep.
+fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
-    match writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::io("standard output", error))
         }

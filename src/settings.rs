@@ -311,12 +311,30 @@ impl MergeSettings {
     }
 }
 
+/// The most threads `-j` may ask for (the `-j` help of every command says so). Each thread
+/// costs a stack, buffers and a share of every pool's bookkeeping whether or not it has
+/// work, and `-j 100000` ran past a minute on a 470 KB file. A fixed number, not a multiple
+/// of the CPUs: the same command line means the same thing on every node of a cluster, and
+/// 1024 is above the hardware threads of today's largest single machines, so no machine
+/// is left with CPUs it cannot use.
+pub const MAX_THREADS: usize = 1024;
+
 pub(crate) fn resolve_threads(threads: Option<usize>) -> Result<usize> {
     match threads {
         Some(0) => Err(Error::usage("--threads must be at least 1")),
+        Some(threads) if threads > MAX_THREADS => Err(Error::usage(format!(
+            "--threads {threads}: at most {MAX_THREADS} threads; use at most one per CPU \
+             (this machine offers {})",
+            available_cpus()
+        ))),
         Some(threads) => Ok(threads),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        None => Ok(available_cpus().min(MAX_THREADS)),
     }
+}
+
+/// The CPUs this process may use (its affinity mask and cgroup quota), at least 1.
+fn available_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The compression of a new output when `--compression` is not given (load and matrix).
@@ -376,13 +394,23 @@ fn validate_dataset_name(name: &str) -> Result<String> {
             "--dataset {name:?}: expected a dataset name such as data or calls/cpg"
         )));
     }
-    if trimmed == "sources" {
-        return Err(Error::usage(
-            "--dataset sources: that name is reserved for the /sources table",
-        ));
+    let top = trimmed.split('/').next().unwrap_or_default();
+    if let Some((_, what)) = RESERVED_NAMES.iter().find(|(name, _)| *name == top) {
+        return Err(Error::usage(format!(
+            "--dataset {name}: the name /{top} is reserved for {what}, which txt2h5 writes \
+             beside the dataset; choose another name, such as data or calls/cpg"
+        )));
     }
     Ok(trimmed.to_string())
 }
+
+/// The top-level names txt2h5 writes beside the dataset of a study, and what they hold: a
+/// `--dataset` at or below one of them would collide with it (HDF5's "name already
+/// exists", or a table nested in the dataset's place).
+const RESERVED_NAMES: [(&str, &str); 2] = [
+    ("sources", "the /sources table"),
+    ("index", "the position index (/index/runs, /index/anchors)"),
+];
 
 #[cfg(test)]
 mod tests {
@@ -434,9 +462,56 @@ mod tests {
     }
 
     #[test]
+    fn threads_are_bounded() {
+        assert_eq!(resolve_threads(Some(1)).unwrap(), 1);
+        assert_eq!(resolve_threads(Some(MAX_THREADS)).unwrap(), MAX_THREADS);
+        let default = resolve_threads(None).unwrap();
+        assert!((1..=MAX_THREADS).contains(&default));
+        for bad in [0, MAX_THREADS + 1, usize::MAX] {
+            let error = resolve_threads(Some(bad)).unwrap_err();
+            assert_eq!(error.exit_code(), crate::error::exit_code::USAGE, "{bad}");
+        }
+        // Every command's -j help states the bound.
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let mut with_threads = 0;
+        for command in cli.get_subcommands() {
+            for arg in command
+                .get_arguments()
+                .filter(|arg| arg.get_id() == "threads")
+            {
+                let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                assert!(
+                    help.contains(&format!("at most {MAX_THREADS}")),
+                    "{}: {help}",
+                    command.get_name()
+                );
+                with_threads += 1;
+            }
+        }
+        assert_eq!(with_threads, 4, "load, merge, export and matrix take -j");
+    }
+
+    #[test]
     fn dataset_names() {
         assert_eq!(validate_dataset_name("/calls/cpg").unwrap(), "calls/cpg");
-        for bad in ["", "/", "a//b", "a/", "sources"] {
+        // Only the top-level name is reserved: these hold no table of txt2h5's.
+        for good in ["indexes", "calls/index", "sources2", "my/sources"] {
+            assert_eq!(validate_dataset_name(good).unwrap(), good);
+        }
+        for bad in [
+            "",
+            "/",
+            "a//b",
+            "a/",
+            "sources",
+            "/sources",
+            "sources/x",
+            "index",
+            "index/runs",
+            "/index/anchors",
+            "index/x/y",
+        ] {
             assert!(validate_dataset_name(bad).is_err(), "{bad}");
         }
     }

@@ -62,6 +62,9 @@ pub fn export(
     note: &dyn Fn(&str),
 ) -> Result<ExportReport> {
     let started = Instant::now();
+    if let Some(output) = &settings.output {
+        crate::output::pending::refuse_input_as_output(output, &settings.file)?;
+    }
     let study =
         Study::open(&settings.file).map_err(|error| error.into_error(&settings.file, "export"))?;
     let selection = Selection::from_flags(

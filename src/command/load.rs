@@ -32,10 +32,12 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
     let started = Instant::now();
     // With --append an existing output is expected; it is replaced only by the rename.
     let replace = settings.force || settings.append;
+    // Inputs first: an output that is also an input is refused as such, not as an existing
+    // file that --force would replace (it would not).
+    let (inputs, input_set) = select_inputs(settings)?;
     // Locked before an existing output is read, so that no other writer replaces it while
     // this run copies it.
     let claim = OutputClaim::new(&settings.output, replace, settings.append)?;
-    let (inputs, input_set) = select_inputs(settings)?;
     let existing = append::open(settings)?;
     let (inputs, skipped) = match &existing {
         Some(existing) => append::split_already_loaded(inputs, existing)?,

@@ -90,8 +90,9 @@ pub fn chunk_rows(samples: usize, rows_hint: u64) -> usize {
 
 pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<MatrixReport> {
     let started = Instant::now();
-    let claim = OutputClaim::new(&settings.output, settings.force, false)?;
+    // Before the claim, which would suggest --force for the existing study.
     refuse_study_as_output(settings)?;
+    let claim = OutputClaim::new(&settings.output, settings.force, false)?;
     let study =
         Study::open(&settings.file).map_err(|error| error.into_error(&settings.file, "matrix"))?;
     if settings.strand_collapse && !study.schema.shape().strand {
@@ -155,6 +156,7 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
     let hdf5_error = |source| Error::hdf5(&settings.output, source);
     let mut writer = MatrixWriter::create(
         pending.path(),
+        &settings.output,
         &MatrixLayout {
             samples: shape.samples,
             chunk_rows: shape.chunk_rows,

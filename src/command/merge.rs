@@ -63,8 +63,10 @@ impl MergeReport {
 
 pub fn merge(settings: &MergeSettings, interrupt: &Interrupt) -> Result<MergeReport> {
     let started = Instant::now();
-    let claim = OutputClaim::new(&settings.output, settings.force, false)?;
+    // Parts first: an output that is also a part is refused as such, not as an existing
+    // file that --force would replace (it would not).
     let parts = open_parts(&settings.parts, &settings.output)?;
+    let claim = OutputClaim::new(&settings.output, settings.force, false)?;
     let parts = order_parts(parts)?;
     refuse_shared_sources(&parts)?;
     let options = parts[0].writer_options();

@@ -9,7 +9,7 @@
 //! stored whole (`H5Dwrite_chunk`) with their Fletcher32 checksum, as `/data`'s are.
 
 use std::cell::RefCell;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use hdf5::plist::file_access::LibraryVersion;
 use hdf5::types::TypeDescriptor;
@@ -68,6 +68,9 @@ pub struct MatrixFacts {
 
 /// A matrix file being written by one thread.
 pub struct MatrixWriter {
+    /// The output as the user named it (the file itself is its temporary file), for
+    /// messages.
+    output: PathBuf,
     file: File,
     m: GridDataset,
     cov: GridDataset,
@@ -82,14 +85,25 @@ pub struct MatrixWriter {
 }
 
 impl MatrixWriter {
-    /// Creates (truncating) the file at `path` with empty, resizable datasets.
-    pub fn create(path: &Path, layout: &MatrixLayout) -> hdf5::Result<Self> {
+    /// Creates (truncating) the file at `path`, the temporary file of `output`, with
+    /// empty, resizable datasets.
+    pub fn create(path: &Path, output: &Path, layout: &MatrixLayout) -> hdf5::Result<Self> {
         register_plugins();
         // HDF5 1.10's file format: a dataset with one unlimited dimension then indexes its
         // chunks with an extensible array, which appends in constant time and memory; the
         // 1.8 format's B-tree grows with the (samples x row blocks) chunks.
+        //
+        // No sieve buffer: HDF5 would keep the bytes of the small contiguous datasets
+        // (`/samples/name`, `/sources/*`) in it and write them only when the dataset is
+        // closed. A write that fails there (a full disk) fails the close, which a dropped
+        // handle cannot report, and leaves a dataset ID without its dataset; the next
+        // `H5Fflush` walks the open datasets and dereferences it (a segfault). Written
+        // through, a failed write is an error of the write itself.
         let file = File::with_options()
-            .with_fapl(|fapl| fapl.libver_bounds(LibraryVersion::V110, LibraryVersion::V110))
+            .with_fapl(|fapl| {
+                fapl.libver_bounds(LibraryVersion::V110, LibraryVersion::V110)
+                    .sieve_buf_size(0)
+            })
             .create(path)?;
         let rows = file.create_group("rows")?;
         let filters = |ty: &TypeDescriptor| {
@@ -137,8 +151,14 @@ impl MatrixWriter {
             samples: samples as u64,
             chunk_rows: layout.chunk_rows as u64,
             checked: RefCell::default(),
+            output: output.to_path_buf(),
             file,
         })
+    }
+
+    /// The output this file becomes, as the user named it: what its errors name.
+    pub fn output(&self) -> &Path {
+        &self.output
     }
 
     /// Grows every dataset to `rows` rows.
@@ -272,6 +292,11 @@ pub struct MatrixSummary {
 /// The summary of the matrix file `path`, or `None` if it is not one (no `kind` attribute
 /// naming it).
 pub fn matrix_summary(path: &Path) -> hdf5::Result<Option<MatrixSummary>> {
+    // Opening a FIFO would block; what is not a regular file is refused by the study
+    // opener, which says why.
+    if super::open::check_regular(path).is_err() {
+        return Ok(None);
+    }
     register_plugins();
     let file = File::open(path)?;
     if string_attr(&file, "kind").as_deref() != Some(MATRIX_KIND) {

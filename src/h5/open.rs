@@ -37,6 +37,7 @@ pub(super) struct Opened {
 /// Opens `path` as a txt2h5 output. Tells "cannot read it" and "not HDF5" apart before the
 /// library reports either as its own error.
 pub(super) fn open_ours(path: &Path) -> Result<Opened, OpenError> {
+    check_regular(path)?;
     if !has_hdf5_signature(path).map_err(OpenError::Io)? {
         return Err(not_ours("not an HDF5 file"));
     }
@@ -194,6 +195,21 @@ pub(super) fn stored_index(
 
 pub(super) fn not_ours(why: &str) -> OpenError {
     OpenError::NotOurs(why.to_string())
+}
+
+/// Refuses a path that is not a regular file (links followed) before anything opens it:
+/// opening a FIFO blocks until a writer comes, so `inspect fifo` would hang forever, and
+/// HDF5 reads a file at offsets, which a pipe, socket or device does not have. `stat` does
+/// not open the file, so it cannot block.
+pub(super) fn check_regular(path: &Path) -> Result<(), OpenError> {
+    let metadata = std::fs::metadata(path).map_err(OpenError::Io)?;
+    if metadata.is_file() {
+        return Ok(());
+    }
+    Err(not_ours(&format!(
+        "it is {}; txt2h5 reads its HDF5 files from regular files only",
+        crate::error::file_kind(&metadata)
+    )))
 }
 
 /// HDF5's format signature, at offset 0 or a power of two from 512 (HDF5 file format

@@ -201,6 +201,22 @@ pub enum SourcesMismatch {
         first_row: u64,
         expected: u64,
     },
+    #[error(
+        "/sources: field {field} is stored as {found}; txt2h5 reads it as {expected} (a \
+         /sources table written by something else?)"
+    )]
+    FieldType {
+        field: String,
+        found: String,
+        expected: String,
+    },
+    #[error("/sources: source {number} ({path}) has {field} {value}, which cannot be negative")]
+    Negative {
+        number: usize,
+        path: String,
+        field: String,
+        value: i64,
+    },
     #[error("/sources: source {number} ({path}) claims {rows} rows, past any row number")]
     Overflow {
         number: usize,

@@ -363,6 +363,8 @@ fn check_part(
     if !path.exists() {
         return Err(PartError::Missing);
     }
+    super::open::check_regular(path)
+        .map_err(|error| PartError::Unreadable(std::sync::Arc::new(error)))?;
     super::register_plugins();
     let file = hdf5::File::open(path).map_err(PartError::Open)?;
     let data = file

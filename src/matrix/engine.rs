@@ -349,8 +349,9 @@ fn take_window(plan: &Plan, number: usize, buffers: &mut [Vec<Entry>]) -> Window
 
 /// Stores a compressed row block, the datasets grown to hold it.
 fn write_row(writer: &mut MatrixWriter, row: &StoredRow, chunk_rows: u64) -> Result<()> {
+    let output = writer.output().to_path_buf();
     let hdf5_error = |error| Error::Hdf5 {
-        path: "the matrix output".into(),
+        path: output.clone(),
         source: error,
     };
     writer

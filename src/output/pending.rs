@@ -37,7 +37,7 @@ use rustix::fs::{FlockOperation, Gid, Mode, Uid};
 use rustix::io::Errno;
 use tempfile::TempPath;
 
-use crate::error::{Error, Result};
+use crate::error::{file_kind, Error, Result};
 
 /// Suffix of the lock file beside an output (`.NAME.txt2h5-lock`).
 pub const LOCK_SUFFIX: &str = ".txt2h5-lock";
@@ -216,15 +216,36 @@ impl OutputLock {
                 Ok(now) if now.dev() == locked.dev() && now.ino() == locked.ino() => {}
                 _ => continue,
             }
-            file.set_len(0).map_err(io_error)?;
-            file.rewind().map_err(io_error)?;
-            file.write_all(holder_line().as_bytes()).map_err(io_error)?;
-            return Ok(Some(Self { file, path }));
+            // Ours from here: if the holder's line cannot be written (a full disk), the
+            // lock goes, and its file with it, as at the end of any run.
+            let mut lock = Self { file, path };
+            lock.write_holder().map_err(|error| {
+                Error::io(
+                    given,
+                    std::io::Error::new(
+                        error.kind(),
+                        format!(
+                            "cannot write its lock file {}: {error}",
+                            lock.path.display()
+                        ),
+                    ),
+                )
+            })?;
+            return Ok(Some(lock));
         }
         Err(Error::io(
             &path,
             std::io::Error::other("the lock file keeps being replaced"),
         ))
+    }
+}
+
+impl OutputLock {
+    /// Replaces the lock file's text with this process's [`holder_line`].
+    fn write_holder(&mut self) -> std::io::Result<()> {
+        self.file.set_len(0)?;
+        self.file.rewind()?;
+        self.file.write_all(holder_line().as_bytes())
     }
 }
 
@@ -304,6 +325,26 @@ fn exists_error(target: &Path) -> Error {
     ))
 }
 
+/// Refuses an output that is the file `input` this run reads (links followed, so the same
+/// file by any name): replacing it would destroy what is being read, and `--force`, which
+/// the "output file exists" refusal suggests, would do just that. Call it before
+/// [`OutputClaim::new`], so that this refusal, not that one, is what the user sees.
+pub fn refuse_input_as_output(output: &Path, input: &Path) -> Result<()> {
+    let (Ok(output_file), Ok(input_file)) = (std::fs::metadata(output), std::fs::metadata(input))
+    else {
+        // A new output cannot be an input; a missing input is reported where it is read.
+        return Ok(());
+    };
+    if (output_file.dev(), output_file.ino()) == (input_file.dev(), input_file.ino()) {
+        return Err(Error::usage(format!(
+            "{}: the output is {}, which this run reads; write the output elsewhere",
+            output.display(),
+            input.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `target` with its symbolic links followed: the file an output at `target` replaces.
 /// Relative links are relative to the link's directory, as the kernel reads them.
 fn follow_links(target: &Path) -> Result<PathBuf> {
@@ -321,21 +362,6 @@ fn follow_links(target: &Path) -> Result<PathBuf> {
         }
     }
     Err(Error::io(target, Errno::LOOP.into()))
-}
-
-/// What a file that is not regular is, for a message.
-fn kind(metadata: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = metadata.file_type();
-    if kind.is_fifo() {
-        "a FIFO (named pipe)"
-    } else if kind.is_socket() {
-        "a socket"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// Refuses a target in a missing directory, a directory, a FIFO, device or socket, or an
@@ -368,7 +394,7 @@ pub fn check_target(target: &Path, overwrite: bool) -> Result<PathBuf> {
             "{}{through}: output path is {}; txt2h5 writes a whole file and renames it into \
              place, so the output must be a regular file or a new name",
             target.display(),
-            kind(&metadata)
+            file_kind(&metadata)
         ))),
         Ok(_) if !overwrite => Err(exists_error(target)),
         _ => Ok(resolved),
@@ -481,6 +507,29 @@ mod tests {
         let claim = OutputClaim::new(&target, true, true).unwrap();
         drop(claim);
         assert!(!lock_path(&target).exists());
+    }
+
+    #[test]
+    fn an_output_that_is_the_input_by_any_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("study.h5");
+        std::fs::write(&input, b"rows").unwrap();
+        std::os::unix::fs::symlink("study.h5", dir.path().join("link.h5")).unwrap();
+        for output in [
+            input.clone(),
+            dir.path().join("link.h5"),
+            dir.path().join(".").join("study.h5"),
+        ] {
+            let error = refuse_input_as_output(&output, &input).unwrap_err();
+            assert_eq!(error.exit_code(), crate::error::exit_code::USAGE);
+            assert!(
+                error.to_string().contains("which this run reads"),
+                "{error}"
+            );
+        }
+        refuse_input_as_output(&dir.path().join("new.h5"), &input).unwrap();
+        std::fs::write(dir.path().join("other.h5"), b"rows").unwrap();
+        refuse_input_as_output(&dir.path().join("other.h5"), &input).unwrap();
     }
 
     #[test]

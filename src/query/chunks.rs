@@ -255,7 +255,7 @@ pub(crate) fn decode_bytes_and_work<T>(
                         &mut records,
                     )
                 })
-                .map_err(|why| Error::BadInput {
+                .map_err(|why| Error::Damaged {
                     path: segment.path.clone(),
                     message: format!(
                         "stored chunk {} (rows {}..{}) is damaged: {why}",
