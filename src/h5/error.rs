@@ -52,6 +52,10 @@ pub struct PartFailure {
 /// What is wrong with a txt2h5 output's metadata.
 #[derive(Debug, thiserror::Error)]
 pub enum Inconsistent {
+    /// A dataset's extent that its file cannot hold (crafted or damaged), refused before it
+    /// sizes a buffer.
+    #[error("{0}")]
+    Extent(String),
     #[error("it has no {0}")]
     Missing(String),
     #[error("{member} is {kind}; txt2h5 reads only objects stored in the file itself")]

@@ -552,6 +552,30 @@ fn a_crafted_index_runs_extent_is_refused_before_it_sizes_a_buffer() {
     }
 }
 
+/// `/sources` resized by h5py to 2^40 rows: `inspect` aborted (exit 134) on the allocation
+/// `read_raw` made from the extent. The extent is checked against the file first.
+#[test]
+fn a_crafted_sources_extent_is_refused_before_it_sizes_a_buffer() {
+    let dir = TestDir::new();
+    output(&dir, "out.h5", &[]);
+    for (elements, needle) in [("2**40", "/sources claims 1099511627776 elements")] {
+        edited_copy_refused(
+            &dir,
+            &format!(
+                r#"
+    old = f["sources"]
+    dtype, attrs = old.dtype, dict(old.attrs)
+    del f["sources"]
+    new = f.create_dataset("sources", shape=({elements},), maxshape=(None,), dtype=dtype, chunks=(1024,))
+    for key, value in attrs.items():
+        new.attrs[key] = value
+"#
+            ),
+            &["edited.h5", needle, "more than the", "bytes of its file"],
+        );
+    }
+}
+
 /// `/data` resized by h5py to 10^12 rows with no chunk written (and `/sources`, `/index`
 /// grown to match): `export` and `matrix` aborted on a 6 GB allocation, `merge` and
 /// `--append` ran on, writing fill rows (at 10^8 rows `merge` exited 0 with 10^8 rows of

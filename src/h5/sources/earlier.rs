@@ -191,12 +191,34 @@ fn refuse_negative(sources: &Dataset, field: &str, rows: &[SourceRow]) -> Result
     }
 }
 
+/// Refuses an extent of `/sources` that its file cannot hold, before `read_raw` sizes a
+/// buffer from it: each row is stored in at least its file datatype's size (a string is a
+/// reference into the heap), so more rows than the file has room for is a crafted or damaged
+/// extent, not rows to allocate for.
+fn check_extent(sources: &Dataset) -> Result<(), OpenError> {
+    let elements = sources.size() as u64;
+    let record_size = sources.dtype()?.size();
+    let file_bytes = sources.file()?.size();
+    if crate::h5::ffi::packed_bytes(elements, record_size, file_bytes).is_none() {
+        let refused = crate::h5::ffi::ReadAllError::TooLarge {
+            name: sources.name(),
+            elements,
+            record_size,
+            bytes: elements.checked_mul(record_size as u64),
+            file_bytes,
+        };
+        return Err(Inconsistent::Extent(refused.to_string()).into());
+    }
+    Ok(())
+}
+
 /// The rows of `/sources` in the layout its fields name, as today's rows.
 fn read_rows(
     sources: &Dataset,
     flat_layout: bool,
     presets: bool,
 ) -> Result<Vec<SourceRow>, OpenError> {
+    check_extent(sources)?;
     if flat_layout {
         return Ok(sources.read_raw::<SourceRow>()?);
     }
