@@ -18,16 +18,17 @@ pub mod worker;
 pub mod writer;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use crate::cli::SpillPolicy;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::filter::Skipped;
 use crate::h5::{ExistingOutput, OutputWriter, WriterOptions};
 use crate::index::build::IndexBuilder;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
+use crate::ordered::{thread_pool, Cutoff};
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, CopyTarget};
 use crate::pipeline::buffer::BufferPool;
@@ -97,7 +98,7 @@ pub fn run(
     }
     let next_unit = AtomicUsize::new(0);
     let spilled_bytes = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
+    let cutoff = Cutoff::default();
     let spill_dir = spill_dir(options.output);
     let context = WorkContext {
         inputs,
@@ -108,19 +109,12 @@ pub fn run(
         fields: Fields::of(&options.storage.schema),
         pool: &pool,
         next_unit: &next_unit,
-        stop: &stop,
+        cutoff: &cutoff,
         progress,
         spill_dir: &spill_dir,
         spilled_bytes: &spilled_bytes,
     };
-    let threads = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .thread_name(|index| format!("txt2h5-worker-{index}"))
-        .build()
-        .map_err(|error| Error::Resource {
-            what: "start the worker threads",
-            source: std::io::Error::other(error),
-        })?;
+    let threads = thread_pool(options.threads, "worker")?;
     // Buffers bound the parts in flight; the slack covers terminal parts, which hold none.
     let (sender, receiver) = sync_channel(options.buffers + 2 * options.threads);
     let (tallies, index) = threads.in_place_scope(|scope| {
@@ -146,8 +140,8 @@ pub fn run(
         // Every chunk is stored (or the run failed): workers serving jobs may leave.
         pool.close_jobs();
         if result.is_err() {
-            // Workers see the flag between units and the cancelled pool inside one.
-            stop.store(true, Ordering::Relaxed);
+            // Workers see the cutoff between units and the cancelled pool inside one.
+            cutoff.stop();
             pool.cancel();
         }
         result

@@ -18,6 +18,7 @@ use crate::index::scan::Segment;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
 use crate::memory::reserve;
+use crate::ordered::Reorder;
 use crate::output::chunker::{ChunkError, Chunker};
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Unit;
@@ -25,7 +26,6 @@ use crate::pipeline::spill::{spill_dir, SpilledRecords};
 use crate::pipeline::worker::{check_unchanged, Part, Payload};
 use crate::pipeline::FileTally;
 use crate::progress::Progress;
-use crate::reorder::Reorder;
 use crate::schema::Fields;
 use crate::signals::Interrupt;
 
