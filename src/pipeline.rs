@@ -6,10 +6,20 @@
 //!        └──────── buffers return to the pool ◄── writer: reorder, append ◄───┘
 //! ```
 //!
-//! The writer runs on the calling thread, the workers on a rayon pool of `threads`
-//! threads. Memory is bounded by the buffer pool plus one text block per worker. The
-//! writer handles parts strictly in `(unit, part)` order, so the output and the error
-//! reported (the first in load order) do not depend on timing or thread count.
+//! The writer runs on the calling thread, the workers on the rayon pool the command built
+//! ([`crate::ordered::thread_pool`]), one per thread. Memory is bounded by the buffer pool
+//! plus one text block per worker. The writer handles parts strictly in `(unit, part)`
+//! order, so the output and the error reported (the first in load order) do not depend on
+//! timing or thread count.
+//!
+//! Why the workers are not jobs of [`crate::ordered::Ordered`], as the other stages are: a
+//! unit streams many parts to the writer while it runs (a gzip file is one unit of any
+//! size), and the buffer pool's backpressure, spilling and head reservation act on those
+//! parts, not on whole results; and a worker with no buffer runs the chunker's compression
+//! jobs. What the load shares with the other stages is `ordered`'s: the pool, the reorder
+//! buffer ([`crate::ordered::Reorder`]), the panic capture ([`crate::ordered::catch_panic`])
+//! and the first-failure rule ([`crate::ordered::Cutoff`]); the chunker's compression jobs
+//! are an `Ordered` lane on the workers.
 
 pub mod buffer;
 pub mod plan;
@@ -28,7 +38,7 @@ use crate::h5::{ExistingOutput, OutputWriter, WriterOptions};
 use crate::index::build::IndexBuilder;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
-use crate::ordered::{thread_pool, Cutoff};
+use crate::ordered::Cutoff;
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, CopyTarget};
 use crate::pipeline::buffer::BufferPool;
@@ -45,7 +55,9 @@ use crate::signals::Interrupt;
 pub struct PipelineOptions<'a> {
     /// The output's final path: named in errors; spill files go beside it.
     pub output: &'a Path,
-    pub threads: usize,
+    /// The workers' threads, built by the command: one worker per thread, each parsing and
+    /// compressing.
+    pub pool: &'a rayon::ThreadPool,
     pub buffer_rows: usize,
     pub buffers: usize,
     /// When units ahead of the writer spill.
@@ -114,11 +126,11 @@ pub fn run(
         spill_dir: &spill_dir,
         spilled_bytes: &spilled_bytes,
     };
-    let threads = thread_pool(options.threads, "worker")?;
     // Buffers bound the parts in flight; the slack covers terminal parts, which hold none.
-    let (sender, receiver) = sync_channel(options.buffers + 2 * options.threads);
-    let (tallies, index) = threads.in_place_scope(|scope| {
-        for _ in 0..options.threads {
+    let threads = options.pool.current_num_threads();
+    let (sender, receiver) = sync_channel(options.buffers + 2 * threads);
+    let (tallies, index) = options.pool.in_place_scope(|scope| {
+        for _ in 0..threads {
             let sender = sender.clone();
             let context = &context;
             scope.spawn(move |_| work(context, sender));
@@ -164,7 +176,8 @@ fn write_in_order(
     interrupt: &Interrupt,
 ) -> Result<(Vec<FileTally>, PositionIndex)> {
     // The workers compress the chunks between the buffers they parse.
-    let mut chunker = Chunker::on_executor(writer, options.storage, ordered.pool, options.threads)?;
+    let threads = options.pool.current_num_threads();
+    let mut chunker = Chunker::on_executor(writer, options.storage, ordered.pool, threads)?;
     let mut index = IndexBuilder::default();
     if let Some(prefix) = options.prefix {
         let prefix_index = index_of(prefix, interrupt)?;
