@@ -33,7 +33,6 @@ use std::sync::mpsc::{sync_channel, Receiver};
 
 use crate::cli::SpillPolicy;
 use crate::error::Result;
-use crate::format::filter::Skipped;
 use crate::h5::{ExistingOutput, OutputWriter, WriterOptions};
 use crate::index::build::IndexBuilder;
 use crate::index::PositionIndex;
@@ -45,6 +44,7 @@ use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Plan;
 use crate::pipeline::spill::spill_dir;
 use crate::pipeline::worker::{work, FileReading, Part, WorkContext};
+pub use crate::pipeline::writer::FileTally;
 use crate::pipeline::writer::OrderedWriter;
 use crate::progress::Progress;
 use crate::schema::Fields;
@@ -68,17 +68,6 @@ pub struct PipelineOptions<'a> {
     pub prefix: Option<&'a ExistingOutput>,
     /// How each input is read.
     pub readings: &'a [FileReading],
-}
-
-/// What the run learned about one input.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FileTally {
-    pub first_row: u64,
-    pub rows: u64,
-    pub checksum: u128,
-    /// Rows left out on purpose, by reason.
-    pub skipped: Skipped,
-    started: bool,
 }
 
 /// What the pipeline did.
