@@ -60,7 +60,7 @@ pub fn run(
     job: &Job<'_>,
     pool: &rayon::ThreadPool,
     writer: &mut MatrixWriter,
-    mut region_sums: Option<RegionSums>,
+    region_sums: Option<RegionSums>,
     progress: &Progress,
     interrupt: &Interrupt,
 ) -> Result<Done> {
@@ -79,130 +79,187 @@ pub fn run(
             bound: threads + 2,
         },
     ];
-    // Merges and compressions together: reading and merging wait while this many are
-    // pending, so that finished blocks are written before more are made.
-    let max_others = threads + 2;
-    let others =
-        |ordered: &Ordered<'_, '_, Output>| ordered.pending(MERGE) + ordered.pending(COMPRESS);
-    let plan = job.plan;
     let bytes = read_bytes(&job.fields);
-    let bytes = &bytes;
-    ordered::in_scope(pool, &lanes, interrupt, |ordered| {
-        let mut buffers: Vec<Vec<Entry>> = vec![Vec::new(); plan.streams.len()];
-        let (mut next_read, mut consumed, mut next_window) = (0usize, 0usize, 0usize);
-        let mut merges_out = 0usize;
-        let mut assembler = Assembler::new(job.shape);
-        let mut done = Done::default();
-        let mut flushed = false;
-        loop {
-            // Read no further than the pieces of the window after the next to merge: a
-            // piece brings the rows of a group of windows from its first, so the buffers
-            // hold about a group's rows of each stream (`HELD_ENTRIES` in all), not the
-            // study's rest.
-            let horizon = plan
-                .windows
-                .get(next_window + 1)
-                .map_or(plan.pieces.len(), |window| window.piece_end);
-            while next_read < horizon && ordered.has_room(DECODE) && others(ordered) < max_others {
-                let number = next_read;
-                let piece = &plan.pieces[number];
-                let segment = &job.segments[piece.task.segment];
-                let stored_chunk = read_stored(segment, &piece.task, job.fields.record_size)?;
-                ordered.submit(DECODE, move || {
-                    decode_bytes_and_work(
-                        segment,
-                        &piece.task,
-                        job.fields.record_size,
-                        bytes,
-                        stored_chunk,
-                        &|task, records| Ok(extract(job, number, task, records)),
-                    )
-                    .map(Output::Decoded)
-                });
-                next_read += 1;
+    let mut steps = Steps {
+        job,
+        bytes: &bytes,
+        max_others: threads + 2,
+        buffers: vec![Vec::new(); job.plan.streams.len()],
+        next_read: 0,
+        consumed: 0,
+        next_window: 0,
+        merges_out: 0,
+        assembler: Assembler::new(job.shape),
+        region_sums,
+        done: Done::default(),
+        flushed: false,
+    };
+    ordered::in_scope(pool, &lanes, interrupt, |ordered| loop {
+        steps.read_ahead(ordered)?;
+        steps.merge_complete_windows(ordered);
+        steps.flush_when_merged(ordered)?;
+        let Some((_, output)) = ordered.wait_next()? else {
+            if !steps.flushed {
+                return Err(Error::internal(
+                    "the matrix run stalled before its last row",
+                ));
             }
-            // Windows whose pieces are all in the buffers go to the pool.
-            while next_window < plan.windows.len()
-                && plan.windows[next_window].piece_end <= consumed
-                && others(ordered) < max_others
-            {
-                let rows = take_window(plan, next_window, &mut buffers);
-                let (samples, keys) = (job.shape.samples, job.keys);
-                let min_samples = if region_sums.is_some() {
-                    0
-                } else {
-                    job.min_samples
-                };
-                ordered.submit(MERGE, move || {
-                    Ok(Output::Merged(merge(rows, samples, keys, min_samples)))
-                });
-                next_window += 1;
-            }
-            if !flushed && next_window == plan.windows.len() && merges_out == plan.windows.len() {
-                flushed = true;
-                let mut rows_out = Vec::new();
-                if let Some(sums) = region_sums.take() {
-                    for (chr, block) in sums.into_blocks(job.min_samples) {
-                        done.dropped += block.dropped;
-                        assembler.push(&block, &chr, job.names, &mut |row| rows_out.push(row))?;
-                    }
-                }
-                assembler.finish(&mut |row| rows_out.push(row));
-                for row in rows_out {
-                    submit_compress(ordered, row, job.shape);
-                }
-            }
-            let Some((_, output)) = ordered.wait_next()? else {
-                if !flushed {
-                    return Err(Error::internal(
-                        "the matrix run stalled before its last row",
-                    ));
-                }
-                done.rows = assembler.rows;
-                return Ok(done);
+            steps.done.rows = steps.assembler.rows;
+            return Ok(std::mem::take(&mut steps.done));
+        };
+        match output {
+            Output::Decoded(streams) => steps.hold_decoded(streams, progress),
+            Output::Merged(block) => steps.assemble(block, ordered)?,
+            Output::Compressed(row) => write_row(writer, &row, job.shape.chunk_rows as u64)?,
+        }
+    })
+}
+
+/// Where the run is between two results.
+struct Steps<'r> {
+    job: &'r Job<'r>,
+    /// The record bytes [`extract`] reads.
+    bytes: &'r [std::ops::Range<usize>],
+    /// Merges and compressions pending together: reading and merging wait while this many
+    /// are, so that finished blocks are written before more are made.
+    max_others: usize,
+    /// Each stream's decoded rows not merged yet.
+    buffers: Vec<Vec<Entry>>,
+    /// The next piece to read, the pieces whose rows are in the buffers, the next window
+    /// to merge and the windows merged.
+    next_read: usize,
+    consumed: usize,
+    next_window: usize,
+    merges_out: usize,
+    assembler: Assembler,
+    region_sums: Option<RegionSums>,
+    done: Done,
+    /// The last row blocks are handed on.
+    flushed: bool,
+}
+
+impl<'r> Steps<'r> {
+    fn others(ordered: &Ordered<'_, 'r, Output>) -> usize {
+        ordered.pending(MERGE) + ordered.pending(COMPRESS)
+    }
+
+    /// Reads pieces and hands them to the pool to decode, while there is room: no further
+    /// than the pieces of the window after the next to merge. A piece brings the rows of a
+    /// group of windows from its first, so the buffers hold about a group's rows of each
+    /// stream (`HELD_ENTRIES` in all), not the study's rest.
+    fn read_ahead(&mut self, ordered: &mut Ordered<'_, 'r, Output>) -> Result<()> {
+        let (job, plan, bytes) = (self.job, self.job.plan, self.bytes);
+        let horizon = plan
+            .windows
+            .get(self.next_window + 1)
+            .map_or(plan.pieces.len(), |window| window.piece_end);
+        while self.next_read < horizon
+            && ordered.has_room(DECODE)
+            && Self::others(ordered) < self.max_others
+        {
+            let number = self.next_read;
+            let piece = &plan.pieces[number];
+            let segment = &job.segments[piece.task.segment];
+            let stored_chunk = read_stored(segment, &piece.task, job.fields.record_size)?;
+            ordered.submit(DECODE, move || {
+                decode_bytes_and_work(
+                    segment,
+                    &piece.task,
+                    job.fields.record_size,
+                    bytes,
+                    stored_chunk,
+                    &|task, records| Ok(extract(job, number, task, records)),
+                )
+                .map(Output::Decoded)
+            });
+            self.next_read += 1;
+        }
+        Ok(())
+    }
+
+    /// Hands the windows whose pieces are all in the buffers to the pool to merge.
+    fn merge_complete_windows(&mut self, ordered: &mut Ordered<'_, 'r, Output>) {
+        let plan = self.job.plan;
+        while self.next_window < plan.windows.len()
+            && plan.windows[self.next_window].piece_end <= self.consumed
+            && Self::others(ordered) < self.max_others
+        {
+            let rows = take_window(plan, self.next_window, &mut self.buffers);
+            let (samples, keys) = (self.job.shape.samples, self.job.keys);
+            let min_samples = if self.region_sums.is_some() {
+                0
+            } else {
+                self.job.min_samples
             };
-            match output {
-                Output::Decoded(streams) => {
-                    let piece = &plan.pieces[consumed];
-                    progress.add_rows(piece.progress_rows);
-                    for (stream, entries) in streams {
-                        let buffer = &mut buffers[stream];
-                        if buffer.is_empty() {
-                            *buffer = entries;
-                        } else {
-                            // Exact: what the buffers hold is the run's memory, and
-                            // doubling room would add up over the streams.
-                            buffer.reserve_exact(entries.len());
-                            buffer.extend_from_slice(&entries);
-                        }
-                    }
-                    consumed += 1;
-                }
-                Output::Merged(block) => {
-                    merges_out += 1;
-                    if merges_out % TRIM_EVERY == 0 {
-                        crate::memory::give_back_free_memory();
-                    }
-                    let chr = &plan.chromosomes[block.chr];
-                    match &mut region_sums {
-                        Some(sums) => sums.add(&block, chr),
-                        None => {
-                            done.dropped += block.dropped;
-                            let mut rows_out = Vec::new();
-                            assembler
-                                .push(&block, chr, job.names, &mut |row| rows_out.push(row))?;
-                            for row in rows_out {
-                                submit_compress(ordered, row, job.shape);
-                            }
-                        }
-                    }
-                }
-                Output::Compressed(row) => {
-                    write_row(writer, &row, job.shape.chunk_rows as u64)?;
+            ordered.submit(MERGE, move || {
+                Ok(Output::Merged(merge(rows, samples, keys, min_samples)))
+            });
+            self.next_window += 1;
+        }
+    }
+
+    /// Once every window is merged: the region sums' blocks, then the last, partial row
+    /// block, to the pool to compress.
+    fn flush_when_merged(&mut self, ordered: &mut Ordered<'_, 'r, Output>) -> Result<()> {
+        let windows = self.job.plan.windows.len();
+        if self.flushed || self.next_window < windows || self.merges_out < windows {
+            return Ok(());
+        }
+        self.flushed = true;
+        let mut rows_out = Vec::new();
+        if let Some(sums) = self.region_sums.take() {
+            for (chr, block) in sums.into_blocks(self.job.min_samples) {
+                self.done.dropped += block.dropped;
+                self.assembler
+                    .push(&block, &chr, self.job.names, &mut |row| rows_out.push(row))?;
+            }
+        }
+        self.assembler.finish(&mut |row| rows_out.push(row));
+        for row in rows_out {
+            submit_compress(ordered, row, self.job.shape);
+        }
+        Ok(())
+    }
+
+    /// The next piece's decoded rows, into their streams' buffers.
+    fn hold_decoded(&mut self, streams: Vec<(usize, Vec<Entry>)>, progress: &Progress) {
+        progress.add_rows(self.job.plan.pieces[self.consumed].progress_rows);
+        for (stream, entries) in streams {
+            let buffer = &mut self.buffers[stream];
+            if buffer.is_empty() {
+                *buffer = entries;
+            } else {
+                // Exact: what the buffers hold is the run's memory, and doubling room would
+                // add up over the streams.
+                buffer.reserve_exact(entries.len());
+                buffer.extend_from_slice(&entries);
+            }
+        }
+        self.consumed += 1;
+    }
+
+    /// The next merged block: summed per region, or cut into row blocks that go to the
+    /// pool to compress.
+    fn assemble(&mut self, block: Block, ordered: &mut Ordered<'_, 'r, Output>) -> Result<()> {
+        self.merges_out += 1;
+        if self.merges_out % TRIM_EVERY == 0 {
+            crate::memory::give_back_free_memory();
+        }
+        let chr = &self.job.plan.chromosomes[block.chr];
+        match &mut self.region_sums {
+            Some(sums) => sums.add(&block, chr),
+            None => {
+                self.done.dropped += block.dropped;
+                let mut rows_out = Vec::new();
+                self.assembler
+                    .push(&block, chr, self.job.names, &mut |row| rows_out.push(row))?;
+                for row in rows_out {
+                    submit_compress(ordered, row, self.job.shape);
                 }
             }
         }
-    })
+        Ok(())
+    }
 }
 
 /// Compresses a row block on the pool; it is written in block order.
