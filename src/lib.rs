@@ -25,8 +25,9 @@
 //! back, and [`codec`] the chunk compression beneath both sides. The record layout lives
 //! in [`schema`], which also reads records back; [`error`] maps failures
 //! to exit codes and [`memory`] reserves the large buffers so that running out is one of
-//! them; [`reorder`] puts results that finish in any order back in order for the writer,
-//! the chunker and the readers; [`shell`] quotes the command line an output records;
+//! them; [`ordered`] runs every stage's parallel work (the load's writer side, the
+//! chunker, the chunk reader, the matrix) on one pool the command builds, results taken in
+//! key order, bounded, a panic or the first error stopping the run; [`shell`] quotes the command line an output records;
 //! [`signals`] and [`progress`] are the terminal's side of a run. Reading back goes the
 //! other way: [`query`] turns regions and sources into row ranges through the position
 //! [`index`] and hands the chunks that hold them, decompressed, to `inspect` and `export`;
@@ -44,12 +45,12 @@ pub mod index;
 pub mod input;
 pub mod matrix;
 pub mod memory;
+pub mod ordered;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
 pub mod progress;
 pub mod query;
-pub mod reorder;
 pub mod schema;
 pub mod settings;
 pub mod shell;

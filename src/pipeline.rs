@@ -6,10 +6,20 @@
 //!        └──────── buffers return to the pool ◄── writer: reorder, append ◄───┘
 //! ```
 //!
-//! The writer runs on the calling thread, the workers on a rayon pool of `threads`
-//! threads. Memory is bounded by the buffer pool plus one text block per worker. The
-//! writer handles parts strictly in `(unit, part)` order, so the output and the error
-//! reported (the first in load order) do not depend on timing or thread count.
+//! The writer runs on the calling thread, the workers on the rayon pool the command built
+//! ([`crate::ordered::thread_pool`]), one per thread. Memory is bounded by the buffer pool
+//! plus one text block per worker. The writer handles parts strictly in `(unit, part)`
+//! order, so the output and the error reported (the first in load order) do not depend on
+//! timing or thread count.
+//!
+//! Why the workers are not jobs of [`crate::ordered::Ordered`], as the other stages are: a
+//! unit streams many parts to the writer while it runs (a gzip file is one unit of any
+//! size), and the buffer pool's backpressure, spilling and head reservation act on those
+//! parts, not on whole results; and a worker with no buffer runs the chunker's compression
+//! jobs. What the load shares with the other stages is `ordered`'s: the pool, the reorder
+//! buffer ([`crate::ordered::Reorder`]), the panic capture ([`crate::ordered::catch_panic`])
+//! and the first-failure rule ([`crate::ordered::Cutoff`]); the chunker's compression jobs
+//! are an `Ordered` lane on the workers.
 
 pub mod buffer;
 pub mod plan;
@@ -18,21 +28,22 @@ pub mod worker;
 pub mod writer;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 
-use crate::error::{Error, Result};
-use crate::format::filter::Skipped;
+use crate::error::Result;
 use crate::h5::{ExistingOutput, OutputWriter, WriterOptions};
 use crate::index::build::IndexBuilder;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
+use crate::ordered::Cutoff;
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, CopyTarget};
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Plan;
 use crate::pipeline::spill::spill_dir;
 use crate::pipeline::worker::{work, FileReading, Part, WorkContext};
+pub use crate::pipeline::writer::FileTally;
 use crate::pipeline::writer::OrderedWriter;
 use crate::progress::Progress;
 use crate::schema::Fields;
@@ -44,7 +55,9 @@ use crate::signals::Interrupt;
 pub struct PipelineOptions<'a> {
     /// The output's final path: named in errors; spill files go beside it.
     pub output: &'a Path,
-    pub threads: usize,
+    /// The workers' threads, built by the command: one worker per thread, each parsing and
+    /// compressing.
+    pub pool: &'a rayon::ThreadPool,
     pub buffer_rows: usize,
     pub buffers: usize,
     /// When units ahead of the writer spill.
@@ -55,17 +68,6 @@ pub struct PipelineOptions<'a> {
     pub prefix: Option<&'a ExistingOutput>,
     /// How each input is read.
     pub readings: &'a [FileReading],
-}
-
-/// What the run learned about one input.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FileTally {
-    pub first_row: u64,
-    pub rows: u64,
-    pub checksum: u128,
-    /// Rows left out on purpose, by reason.
-    pub skipped: Skipped,
-    started: bool,
 }
 
 /// What the pipeline did.
@@ -97,7 +99,7 @@ pub fn run(
     }
     let next_unit = AtomicUsize::new(0);
     let spilled_bytes = AtomicU64::new(0);
-    let stop = AtomicBool::new(false);
+    let cutoff = Cutoff::default();
     let spill_dir = spill_dir(options.output);
     let context = WorkContext {
         inputs,
@@ -108,23 +110,16 @@ pub fn run(
         fields: Fields::of(&options.storage.schema),
         pool: &pool,
         next_unit: &next_unit,
-        stop: &stop,
+        cutoff: &cutoff,
         progress,
         spill_dir: &spill_dir,
         spilled_bytes: &spilled_bytes,
     };
-    let threads = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .thread_name(|index| format!("txt2h5-worker-{index}"))
-        .build()
-        .map_err(|error| Error::Resource {
-            what: "start the worker threads",
-            source: std::io::Error::other(error),
-        })?;
     // Buffers bound the parts in flight; the slack covers terminal parts, which hold none.
-    let (sender, receiver) = sync_channel(options.buffers + 2 * options.threads);
-    let (tallies, index) = threads.in_place_scope(|scope| {
-        for _ in 0..options.threads {
+    let threads = options.pool.current_num_threads();
+    let (sender, receiver) = sync_channel(options.buffers + 2 * threads);
+    let (tallies, index) = options.pool.in_place_scope(|scope| {
+        for _ in 0..threads {
             let sender = sender.clone();
             let context = &context;
             scope.spawn(move |_| work(context, sender));
@@ -146,8 +141,8 @@ pub fn run(
         // Every chunk is stored (or the run failed): workers serving jobs may leave.
         pool.close_jobs();
         if result.is_err() {
-            // Workers see the flag between units and the cancelled pool inside one.
-            stop.store(true, Ordering::Relaxed);
+            // Workers see the cutoff between units and the cancelled pool inside one.
+            cutoff.stop();
             pool.cancel();
         }
         result
@@ -170,7 +165,8 @@ fn write_in_order(
     interrupt: &Interrupt,
 ) -> Result<(Vec<FileTally>, PositionIndex)> {
     // The workers compress the chunks between the buffers they parse.
-    let mut chunker = Chunker::on_executor(writer, options.storage, ordered.pool, options.threads)?;
+    let threads = options.pool.current_num_threads();
+    let mut chunker = Chunker::on_executor(writer, options.storage, ordered.pool, threads)?;
     let mut index = IndexBuilder::default();
     if let Some(prefix) = options.prefix {
         let prefix_index = index_of(prefix, interrupt)?;

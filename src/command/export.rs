@@ -16,6 +16,7 @@ use crate::bgzf;
 use crate::cli::{ExportFormat, SourceName};
 use crate::error::{Error, Result};
 use crate::h5::{Segment, Study};
+use crate::ordered::thread_pool;
 use crate::progress::{group_thousands, Progress};
 use crate::query::chunks::{chunk_tasks, run_in_order, ChunkTask, Flow, Span};
 use crate::query::claims::{escaped, Claims};
@@ -109,6 +110,7 @@ pub fn export(
     let mut sink = Sink::open(settings.output.as_deref(), settings.force)?;
     let whole = selection.sources.is_none() && selection.regions.is_none();
     let progress = Progress::rows(!settings.quiet && whole, study.rows);
+    let pool = thread_pool(settings.threads, "export")?;
     let rows = write_rows(
         Rows {
             segments: &segments,
@@ -118,7 +120,7 @@ pub fn export(
             names: &names,
             claims: claims.as_ref(),
             study: &study.path,
-            threads: settings.threads,
+            pool: &pool,
         },
         &mut sink,
         &progress,
@@ -147,11 +149,11 @@ struct Rows<'a> {
     /// The index's claims, where the rows were found through it.
     claims: Option<&'a Claims>,
     study: &'a std::path::Path,
-    threads: usize,
+    pool: &'a rayon::ThreadPool,
 }
 
 /// Writes the header and the selected rows to `sink`, formatted (and compressed) on
-/// `rows.threads` threads, in row order; returns the rows written. A reader that closes
+/// `rows.pool`, in row order; returns the rows written. A reader that closes
 /// standard output early ends the export quietly.
 fn write_rows(
     rows: Rows<'_>,
@@ -190,10 +192,10 @@ fn write_rows(
     };
     let mut written = 0u64;
     run_in_order(
+        rows.pool,
         rows.segments,
         rows.tasks,
         rows.rows_of.fields.record_size,
-        rows.threads,
         interrupt,
         &work,
         |(bytes, chunk_rows)| {

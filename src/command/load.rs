@@ -19,6 +19,7 @@ use crate::h5::record_path;
 use crate::h5::{ExistingOutput, OutputWriter, RunInfo, SourceFacts, SourceRow, WriterOptions};
 use crate::input::discover::{discover, Input};
 use crate::input::encoding::Encoding;
+use crate::ordered::thread_pool;
 use crate::output::pending::OutputClaim;
 use crate::parse::LineParser;
 use crate::pipeline::plan::plan;
@@ -149,9 +150,10 @@ impl Run<'_> {
         let plan = plan(self.inputs, self.encodings, settings.piece_bytes)?;
         let total_bytes = self.inputs.iter().map(|input| input.size).sum();
         let progress = Progress::new(!settings.quiet, total_bytes);
+        let pool = thread_pool(settings.threads, "worker")?;
         let options = PipelineOptions {
             output: &settings.output,
-            threads: settings.threads,
+            pool: &pool,
             buffer_rows: settings.buffer_rows,
             buffers: settings.buffers,
             spill: settings.spill,

@@ -20,10 +20,11 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::h5::{MatrixFacts, MatrixLayout, MatrixWriter, Study};
-use crate::matrix::assemble::{RegionSums, Shape};
+use crate::matrix::assemble::{chunk_rows, RegionSums, Shape};
 use crate::matrix::block::Keys;
 use crate::matrix::engine::Job;
 use crate::matrix::{engine, plan};
+use crate::ordered::thread_pool;
 use crate::output::pending::OutputClaim;
 use crate::progress::{group_thousands, Progress};
 use crate::query::chunks::Span;
@@ -75,17 +76,6 @@ impl MatrixReport {
             self.output
         )
     }
-}
-
-/// Rows per chunk of the matrices: about 4 MiB of counts of every sample in a row block
-/// (so the row blocks in flight stay within a few tens of MiB however many samples), at
-/// least 4,096 rows, at most 262,144 (1 MiB chunks).
-pub fn chunk_rows(samples: usize, rows_hint: u64) -> usize {
-    let budget = (4usize << 20) / (samples.max(1) * 8);
-    let rows = budget.clamp(4096, 1 << 18);
-    let rows = 1usize << rows.ilog2();
-    // A small matrix is one chunk, not mostly padding.
-    rows.min(rows_hint.max(1).next_power_of_two() as usize)
 }
 
 pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<MatrixReport> {
@@ -177,11 +167,11 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
         min_samples: settings.min_samples,
         names: &samples.names,
         shape,
-        threads: settings.threads,
     };
     let progress = Progress::rows(!settings.quiet, plan.rows);
     let region_sums = regions.map(|regions| RegionSums::new(regions, shape.samples));
-    let done = engine::run(&job, &mut writer, region_sums, &progress, interrupt)?;
+    let pool = thread_pool(settings.threads, "matrix")?;
+    let done = engine::run(&job, &pool, &mut writer, region_sums, &progress, interrupt)?;
     progress.finish();
     let rows_kind = match &settings.rows {
         MatrixRows::Sites => "sites".to_string(),

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::h5::{ExistingOutput, OutputWriter, RunInfo, SourceRow, WriterOptions};
 use crate::index::build::IndexBuilder;
 use crate::index::PositionIndex;
+use crate::ordered::thread_pool;
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, Copied, CopyTarget};
 use crate::output::pending::OutputClaim;
@@ -141,7 +142,8 @@ fn copy_parts(
     settings: &MergeSettings,
     interrupt: &Interrupt,
 ) -> Result<(Copied, PositionIndex)> {
-    let mut chunker = Chunker::for_storage(writer, options, settings.threads)?;
+    let pool = thread_pool(settings.threads, "merge")?;
+    let mut chunker = Chunker::for_storage(writer, options, &pool)?;
     let mut index = IndexBuilder::default();
     let mut total = Copied::default();
     let mut source_base = 0u32;

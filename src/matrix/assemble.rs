@@ -40,6 +40,17 @@ pub struct Shape {
     pub compression: Compression,
 }
 
+/// Rows per chunk of the matrices: about 4 MiB of counts of every sample in a row block
+/// (so the row blocks in flight stay within a few tens of MiB however many samples), at
+/// least 4,096 rows, at most 262,144 (1 MiB chunks).
+pub fn chunk_rows(samples: usize, rows_hint: u64) -> usize {
+    let budget = (4usize << 20) / (samples.max(1) * 8);
+    let rows = budget.clamp(4096, 1 << 18);
+    let rows = 1usize << rows.ilog2();
+    // A small matrix is one chunk, not mostly padding.
+    rows.min(rows_hint.max(1).next_power_of_two() as usize)
+}
+
 /// Fills row blocks from blocks in order.
 pub struct Assembler {
     shape: Shape,
@@ -337,5 +348,23 @@ impl RegionSums {
             number = end;
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// About 4 MiB of counts per row block, a power of two within [4096, 2^18] rows, and a
+    /// small matrix one chunk of about its size.
+    #[test]
+    fn chunk_rows_keep_a_row_block_near_4_mib() {
+        let many = 1u64 << 40;
+        assert_eq!(chunk_rows(1, many), 1 << 18);
+        assert_eq!(chunk_rows(3, many), 1 << 17);
+        assert_eq!(chunk_rows(64, many), 8192);
+        assert_eq!(chunk_rows(1000, many), 4096);
+        assert_eq!(chunk_rows(64, 100), 128);
+        assert_eq!(chunk_rows(64, 0), 1);
     }
 }

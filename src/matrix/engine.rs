@@ -1,17 +1,15 @@
 //! The matrix run: one thread reads stored chunks and writes stored row blocks (HDF5), the
 //! pool decodes chunks into stream rows, merges complete windows into blocks and compresses
-//! row blocks. Each stage's results are taken in order; a bounded number is in flight, so
-//! memory does not grow with the study.
+//! row blocks. The three stages are three lanes of one [`crate::ordered`] run: each lane's
+//! results are taken in its order, a bounded number is in flight, so memory does not grow
+//! with the study, and a panic or the first error of a lane stops the run.
 
-use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{channel, Sender};
-
-use crate::error::{panic_message, Error, Result};
+use crate::error::{Error, Result};
 use crate::h5::{MatrixWriter, Segment};
+use crate::ordered::{self, Lane, Ordered};
 use crate::progress::Progress;
 use crate::query::chunks::{decode_bytes_and_work, read_stored, ChunkTask};
 use crate::query::region::Regions;
-use crate::reorder::Sequence;
 use crate::schema::Fields;
 use crate::signals::Interrupt;
 
@@ -30,7 +28,6 @@ pub struct Job<'a> {
     pub min_samples: usize,
     pub names: &'a [String],
     pub shape: Shape,
-    pub threads: usize,
 }
 
 /// What the run did.
@@ -45,210 +42,231 @@ pub struct Done {
 /// samples, 166 MiB resident for 117 MiB in use without it).
 const TRIM_EVERY: usize = 16;
 
-enum Message {
-    Decoded(usize, Result<Vec<(usize, Vec<Entry>)>>),
-    Merged(usize, Result<Block>),
-    Compressed(u64, Result<StoredRow>),
+/// What a job of each lane makes.
+enum Output {
+    Decoded(Vec<(usize, Vec<Entry>)>),
+    Merged(Block),
+    Compressed(StoredRow),
 }
 
-/// Runs `job`, writing to `writer`; with `region_sums`, blocks are summed per region and
-/// written at the end.
+/// The lanes of the run.
+const DECODE: usize = 0;
+const MERGE: usize = 1;
+const COMPRESS: usize = 2;
+
+/// Runs `job` on `pool`, writing to `writer`; with `region_sums`, blocks are summed per
+/// region and written at the end.
 pub fn run(
     job: &Job<'_>,
+    pool: &rayon::ThreadPool,
     writer: &mut MatrixWriter,
-    mut region_sums: Option<RegionSums>,
+    region_sums: Option<RegionSums>,
     progress: &Progress,
     interrupt: &Interrupt,
 ) -> Result<Done> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(job.threads)
-        .thread_name(|index| format!("txt2h5-matrix-{index}"))
-        .build()
-        .map_err(|error| Error::Resource {
-            what: "start the matrix threads",
-            source: std::io::Error::other(error),
-        })?;
-    let plan = job.plan;
+    let threads = pool.current_num_threads();
+    let lanes = [
+        Lane {
+            stage: "matrix decoder",
+            bound: 2 * threads + 2,
+        },
+        Lane {
+            stage: "matrix merger",
+            bound: threads + 2,
+        },
+        Lane {
+            stage: "matrix compressor",
+            bound: threads + 2,
+        },
+    ];
     let bytes = read_bytes(&job.fields);
-    let bytes = &bytes;
-    let max_decodes = 2 * job.threads + 2;
-    let max_others = job.threads + 2;
-    let (sender, receiver) = channel::<Message>();
-    pool.in_place_scope(|scope| {
-        let mut buffers: Vec<Vec<Entry>> = vec![Vec::new(); plan.streams.len()];
-        let (mut decoded, mut merged, mut stored) = (
-            Sequence::default(),
-            Sequence::default(),
-            Sequence::default(),
-        );
-        let (mut next_read, mut consumed, mut next_window) = (0usize, 0usize, 0usize);
-        let (mut decodes, mut others) = (0usize, 0usize);
-        let mut merges_out = 0usize;
-        let mut assembler = Assembler::new(job.shape);
-        let mut done = Done::default();
-        let mut flushed = false;
-        loop {
-            if let Some(signal) = interrupt.received() {
-                return Err(Error::Interrupted { signal });
+    let mut steps = Steps {
+        job,
+        bytes: &bytes,
+        max_others: threads + 2,
+        buffers: vec![Vec::new(); job.plan.streams.len()],
+        next_read: 0,
+        consumed: 0,
+        next_window: 0,
+        merges_out: 0,
+        assembler: Assembler::new(job.shape),
+        region_sums,
+        done: Done::default(),
+        flushed: false,
+    };
+    ordered::in_scope(pool, &lanes, interrupt, |ordered| loop {
+        steps.read_ahead(ordered)?;
+        steps.merge_complete_windows(ordered);
+        steps.flush_when_merged(ordered)?;
+        let Some((_, output)) = ordered.wait_next()? else {
+            if !steps.flushed {
+                return Err(Error::internal(
+                    "the matrix run stalled before its last row",
+                ));
             }
-            // Read no further than the pieces of the window after the next to merge: a
-            // piece brings the rows of a group of windows from its first, so the buffers
-            // hold about a group's rows of each stream (`HELD_ENTRIES` in all), not the
-            // study's rest.
-            let horizon = plan
-                .windows
-                .get(next_window + 1)
-                .map_or(plan.pieces.len(), |window| window.piece_end);
-            while next_read < horizon && decodes < max_decodes && others < max_others {
-                let number = next_read;
-                let piece = &plan.pieces[number];
-                let segment = &job.segments[piece.task.segment];
-                let stored_chunk = read_stored(segment, &piece.task, job.fields.record_size)?;
-                spawn(scope, &sender, move || {
-                    let result = guarded(|| {
-                        decode_bytes_and_work(
-                            segment,
-                            &piece.task,
-                            job.fields.record_size,
-                            bytes,
-                            stored_chunk,
-                            &|task, records| extract(job, number, task, records),
-                        )
-                    });
-                    Message::Decoded(number, result)
-                });
-                next_read += 1;
-                decodes += 1;
-            }
-            // Windows whose pieces are all in the buffers go to the pool.
-            while next_window < plan.windows.len()
-                && plan.windows[next_window].piece_end <= consumed
-                && others < max_others
-            {
-                let rows = take_window(plan, next_window, &mut buffers);
-                let number = next_window;
-                let (samples, keys) = (job.shape.samples, job.keys);
-                let min_samples = if region_sums.is_some() {
-                    0
-                } else {
-                    job.min_samples
-                };
-                spawn(scope, &sender, move || {
-                    Message::Merged(
-                        number,
-                        guarded(|| Ok(merge(rows, samples, keys, min_samples))),
-                    )
-                });
-                next_window += 1;
-                others += 1;
-            }
-            if !flushed && next_window == plan.windows.len() && merges_out == plan.windows.len() {
-                flushed = true;
-                let mut rows_out = Vec::new();
-                if let Some(sums) = region_sums.take() {
-                    for (chr, block) in sums.into_blocks(job.min_samples) {
-                        done.dropped += block.dropped;
-                        assembler.push(&block, &chr, job.names, &mut |row| rows_out.push(row))?;
-                    }
-                }
-                assembler.finish(&mut |row| rows_out.push(row));
-                for row in rows_out {
-                    spawn_compress(scope, &sender, row, job.shape);
-                    others += 1;
-                }
-            }
-            if flushed && others == 0 && decodes == 0 {
-                done.rows = assembler.rows;
-                return Ok(done);
-            }
-            let message = receiver
-                .recv()
-                .expect("the sender lives in this scope, so the channel cannot close");
-            match message {
-                Message::Decoded(number, result) => {
-                    decodes -= 1;
-                    decoded.insert(number as u64, result);
-                    while let Some(result) = decoded.pop_next() {
-                        let piece = &plan.pieces[consumed];
-                        progress.add_rows(piece.progress_rows);
-                        for (stream, entries) in result? {
-                            let buffer = &mut buffers[stream];
-                            if buffer.is_empty() {
-                                *buffer = entries;
-                            } else {
-                                // Exact: what the buffers hold is the run's memory, and
-                                // doubling room would add up over the streams.
-                                buffer.reserve_exact(entries.len());
-                                buffer.extend_from_slice(&entries);
-                            }
-                        }
-                        consumed += 1;
-                    }
-                }
-                Message::Merged(number, result) => {
-                    others -= 1;
-                    merged.insert(number as u64, result);
-                    while let Some(block) = merged.pop_next() {
-                        let block = block?;
-                        merges_out += 1;
-                        if merges_out % TRIM_EVERY == 0 {
-                            crate::memory::give_back_free_memory();
-                        }
-                        let chr = &plan.chromosomes[block.chr];
-                        match &mut region_sums {
-                            Some(sums) => sums.add(&block, chr),
-                            None => {
-                                done.dropped += block.dropped;
-                                let mut rows_out = Vec::new();
-                                assembler
-                                    .push(&block, chr, job.names, &mut |row| rows_out.push(row))?;
-                                for row in rows_out {
-                                    spawn_compress(scope, &sender, row, job.shape);
-                                    others += 1;
-                                }
-                            }
-                        }
-                    }
-                }
-                Message::Compressed(block, result) => {
-                    others -= 1;
-                    stored.insert(block, result);
-                    while let Some(row) = stored.pop_next() {
-                        write_row(writer, &row?, job.shape.chunk_rows as u64)?;
-                    }
-                }
-            }
+            steps.done.rows = steps.assembler.rows;
+            return Ok(std::mem::take(&mut steps.done));
+        };
+        match output {
+            Output::Decoded(streams) => steps.hold_decoded(streams, progress),
+            Output::Merged(block) => steps.assemble(block, ordered)?,
+            Output::Compressed(row) => write_row(writer, &row, job.shape.chunk_rows as u64)?,
         }
     })
 }
 
-/// Runs `task` on the pool; its message arrives on `sender`'s channel.
-fn spawn<'s>(
-    scope: &rayon::Scope<'s>,
-    sender: &Sender<Message>,
-    task: impl FnOnce() -> Message + Send + 's,
-) {
-    let sender = sender.clone();
-    scope.spawn(move |_| {
-        // The reader may have stopped on an error; then nobody needs the result.
-        let _ = sender.send(task());
-    });
+/// Where the run is between two results.
+struct Steps<'r> {
+    job: &'r Job<'r>,
+    /// The record bytes [`extract`] reads.
+    bytes: &'r [std::ops::Range<usize>],
+    /// Merges and compressions pending together: reading and merging wait while this many
+    /// are, so that finished blocks are written before more are made.
+    max_others: usize,
+    /// Each stream's decoded rows not merged yet.
+    buffers: Vec<Vec<Entry>>,
+    /// The next piece to read, the pieces whose rows are in the buffers, the next window
+    /// to merge and the windows merged.
+    next_read: usize,
+    consumed: usize,
+    next_window: usize,
+    merges_out: usize,
+    assembler: Assembler,
+    region_sums: Option<RegionSums>,
+    done: Done,
+    /// The last row blocks are handed on.
+    flushed: bool,
 }
 
-fn spawn_compress(scope: &rayon::Scope<'_>, sender: &Sender<Message>, row: ChunkRow, shape: Shape) {
-    spawn(scope, sender, move || {
-        Message::Compressed(row.block, guarded(|| compress(&row, &shape)))
-    });
+impl<'r> Steps<'r> {
+    fn others(ordered: &Ordered<'_, 'r, Output>) -> usize {
+        ordered.pending(MERGE) + ordered.pending(COMPRESS)
+    }
+
+    /// Reads pieces and hands them to the pool to decode, while there is room: no further
+    /// than the pieces of the window after the next to merge. A piece brings the rows of a
+    /// group of windows from its first, so the buffers hold about a group's rows of each
+    /// stream (`HELD_ENTRIES` in all), not the study's rest.
+    fn read_ahead(&mut self, ordered: &mut Ordered<'_, 'r, Output>) -> Result<()> {
+        let (job, plan, bytes) = (self.job, self.job.plan, self.bytes);
+        let horizon = plan
+            .windows
+            .get(self.next_window + 1)
+            .map_or(plan.pieces.len(), |window| window.piece_end);
+        while self.next_read < horizon
+            && ordered.has_room(DECODE)
+            && Self::others(ordered) < self.max_others
+        {
+            let number = self.next_read;
+            let piece = &plan.pieces[number];
+            let segment = &job.segments[piece.task.segment];
+            let stored_chunk = read_stored(segment, &piece.task, job.fields.record_size)?;
+            ordered.submit(DECODE, move || {
+                decode_bytes_and_work(
+                    segment,
+                    &piece.task,
+                    job.fields.record_size,
+                    bytes,
+                    stored_chunk,
+                    &|task, records| extract(job, number, task, records),
+                )
+                .map(Output::Decoded)
+            });
+            self.next_read += 1;
+        }
+        Ok(())
+    }
+
+    /// Hands the windows whose pieces are all in the buffers to the pool to merge.
+    fn merge_complete_windows(&mut self, ordered: &mut Ordered<'_, 'r, Output>) {
+        let plan = self.job.plan;
+        while self.next_window < plan.windows.len()
+            && plan.windows[self.next_window].piece_end <= self.consumed
+            && Self::others(ordered) < self.max_others
+        {
+            let rows = take_window(plan, self.next_window, &mut self.buffers);
+            let (samples, keys) = (self.job.shape.samples, self.job.keys);
+            let min_samples = if self.region_sums.is_some() {
+                0
+            } else {
+                self.job.min_samples
+            };
+            ordered.submit(MERGE, move || {
+                Ok(Output::Merged(merge(rows, samples, keys, min_samples)))
+            });
+            self.next_window += 1;
+        }
+    }
+
+    /// Once every window is merged: the region sums' blocks, then the last, partial row
+    /// block, to the pool to compress.
+    fn flush_when_merged(&mut self, ordered: &mut Ordered<'_, 'r, Output>) -> Result<()> {
+        let windows = self.job.plan.windows.len();
+        if self.flushed || self.next_window < windows || self.merges_out < windows {
+            return Ok(());
+        }
+        self.flushed = true;
+        let mut rows_out = Vec::new();
+        if let Some(sums) = self.region_sums.take() {
+            for (chr, block) in sums.into_blocks(self.job.min_samples) {
+                self.done.dropped += block.dropped;
+                self.assembler
+                    .push(&block, &chr, self.job.names, &mut |row| rows_out.push(row))?;
+            }
+        }
+        self.assembler.finish(&mut |row| rows_out.push(row));
+        for row in rows_out {
+            submit_compress(ordered, row, self.job.shape);
+        }
+        Ok(())
+    }
+
+    /// The next piece's decoded rows, into their streams' buffers.
+    fn hold_decoded(&mut self, streams: Vec<(usize, Vec<Entry>)>, progress: &Progress) {
+        progress.add_rows(self.job.plan.pieces[self.consumed].progress_rows);
+        for (stream, entries) in streams {
+            let buffer = &mut self.buffers[stream];
+            if buffer.is_empty() {
+                *buffer = entries;
+            } else {
+                // Exact: what the buffers hold is the run's memory, and doubling room would
+                // add up over the streams.
+                buffer.reserve_exact(entries.len());
+                buffer.extend_from_slice(&entries);
+            }
+        }
+        self.consumed += 1;
+    }
+
+    /// The next merged block: summed per region, or cut into row blocks that go to the
+    /// pool to compress.
+    fn assemble(&mut self, block: Block, ordered: &mut Ordered<'_, 'r, Output>) -> Result<()> {
+        self.merges_out += 1;
+        if self.merges_out % TRIM_EVERY == 0 {
+            crate::memory::give_back_free_memory();
+        }
+        let chr = &self.job.plan.chromosomes[block.chr];
+        match &mut self.region_sums {
+            Some(sums) => sums.add(&block, chr),
+            None => {
+                self.done.dropped += block.dropped;
+                let mut rows_out = Vec::new();
+                self.assembler
+                    .push(&block, chr, self.job.names, &mut |row| rows_out.push(row))?;
+                for row in rows_out {
+                    submit_compress(ordered, row, self.job.shape);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
-/// `work`, with a panic (a bug) turned into an error so that its result still arrives.
-fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
-    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
-        Err(Error::internal(format!(
-            "a matrix task panicked: {}",
-            panic_message(&*panic)
-        )))
-    })
+/// Compresses a row block on the pool; it is written in block order.
+fn submit_compress<'s>(ordered: &mut Ordered<'_, 's, Output>, row: ChunkRow, shape: Shape) {
+    ordered.submit(COMPRESS, move || {
+        compress(&row, &shape).map(Output::Compressed)
+    });
 }
 
 /// The rows of piece `number` for each stream it feeds: pos (shifted for a - strand C with

@@ -11,64 +11,21 @@
 //! HDF5 stores every chunk whole; the dataset extent hides the padding. The pos of each
 //! chunk's first row is noted as an anchor of the position index ([`crate::index`]).
 //!
-//! A compression job always answers: one that panics or cannot get memory for its output
-//! sends that failure instead of a chunk, so the chunker never waits for a chunk that will
-//! not come, and the run fails with the reason.
+//! The jobs, their order, their bound and their failures are [`crate::ordered`]'s: a job
+//! that panics or cannot get memory for its output answers with that failure instead of a
+//! chunk, so the chunker never waits for a chunk that will not come, and the run fails with
+//! the reason.
 
 use std::cell::RefCell;
-use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
-use std::time::Duration;
 
 use crate::codec::{ChunkCompressor, Compression};
-use crate::error::{panic_message, Error};
+use crate::error::Error;
 use crate::h5::{OutputWriter, WriterOptions};
 use crate::index::Anchor;
 use crate::memory::zeroed;
-use crate::reorder::Sequence;
+use crate::ordered::{Executor, Lane, Ordered};
 use crate::schema::Fields;
-
-/// A chunk compression job.
-pub type Job = Box<dyn FnOnce() + Send + 'static>;
-
-/// Runs the chunker's compression jobs on other threads.
-pub trait Executor: Sync {
-    /// Queues `job`.
-    fn execute(&self, job: Job);
-
-    /// Runs a queued job on the calling thread (the writer, waiting for a compressed
-    /// chunk) if it must, because nobody else will; whether it ran one.
-    fn help(&self) -> bool;
-}
-
-/// A pool of compression threads of its own (merge, which has no workers).
-struct OwnPool(rayon::ThreadPool);
-
-impl Executor for OwnPool {
-    fn execute(&self, job: Job) {
-        self.0.spawn(job);
-    }
-
-    fn help(&self) -> bool {
-        false
-    }
-}
-
-/// Where compression jobs run.
-enum Compressors<'w> {
-    Own(OwnPool),
-    Shared(&'w dyn Executor),
-}
-
-impl Compressors<'_> {
-    fn executor(&self) -> &dyn Executor {
-        match self {
-            Compressors::Own(pool) => pool,
-            Compressors::Shared(executor) => *executor,
-        }
-    }
-}
 
 /// Why the chunker stopped.
 #[derive(Debug)]
@@ -95,20 +52,12 @@ impl ChunkError {
     }
 }
 
-/// A compression job's answer: the chunk's index, its raw buffer (to recycle) and its
-/// stored bytes, or why there are none.
-struct Compressed {
-    index: u64,
-    raw: Vec<u8>,
-    stored: Result<Vec<u8>, Error>,
-}
+/// A compression job's answer: the chunk's raw buffer (to recycle; empty for a chunk
+/// pushed as stored) and its stored bytes.
+type Compressed = (Vec<u8>, Vec<u8>);
 
 /// Shuffles and compresses a raw chunk into `stored`: the job's work, replaceable in tests.
 type Encode = fn(Compression, usize, &[u8], &mut Vec<u8>) -> Result<(), Error>;
-
-/// How long the writer blocks at a time for a compressed chunk before it checks whether it
-/// must run a job itself.
-const RESULT_WAIT: Duration = Duration::from_millis(1);
 
 pub struct Chunker<'w> {
     writer: &'w mut OutputWriter,
@@ -122,17 +71,14 @@ pub struct Chunker<'w> {
 }
 
 struct Parallel<'w> {
-    compressors: Compressors<'w>,
+    /// Compression jobs in flight, their chunks taken in chunk order.
+    ordered: Ordered<'w, 'static, Compressed>,
     compression: Compression,
     encode: Encode,
-    sender: Sender<Compressed>,
-    receiver: Receiver<Compressed>,
     spare_raw: Vec<Vec<u8>>,
     spare_stored: Vec<Vec<u8>>,
-    in_flight: usize,
-    max_in_flight: usize,
-    /// Stored chunks by index, until every chunk before them is stored.
-    waiting: Sequence<Vec<u8>>,
+    /// The index of the next chunk to store.
+    next_stored: u64,
 }
 
 thread_local! {
@@ -161,33 +107,13 @@ fn encode_chunk(
 
 impl<'w> Chunker<'w> {
     /// A chunker for a dataset stored as `storage` says (chunk rows, compression),
-    /// compressing on a pool of `threads` threads of its own.
+    /// compressing on `pool` (merge's).
     pub fn for_storage(
         writer: &'w mut OutputWriter,
         storage: &WriterOptions,
-        threads: usize,
+        pool: &'w rayon::ThreadPool,
     ) -> Result<Self, Error> {
-        // Raw chunks need no compression threads.
-        let pool = (storage.compression != Compression::None)
-            .then(|| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .thread_name(|index| format!("txt2h5-compress-{index}"))
-                    .build()
-                    .map_err(|error| Error::Resource {
-                        what: "start the compression threads",
-                        source: std::io::Error::other(error),
-                    })
-            })
-            .transpose()?;
-        Self::new(
-            writer,
-            Fields::of(&storage.schema),
-            storage.chunk_rows,
-            storage.compression,
-            pool.map(|pool| Compressors::Own(OwnPool(pool))),
-            threads,
-        )
+        Self::on_executor(writer, storage, pool, pool.current_num_threads())
     }
 
     /// A chunker for a dataset stored as `storage` says whose chunks `executor`
@@ -195,7 +121,7 @@ impl<'w> Chunker<'w> {
     pub fn on_executor(
         writer: &'w mut OutputWriter,
         storage: &WriterOptions,
-        executor: &'w dyn Executor,
+        executor: &'w dyn Executor<'static>,
         threads: usize,
     ) -> Result<Self, Error> {
         Self::new(
@@ -203,37 +129,34 @@ impl<'w> Chunker<'w> {
             Fields::of(&storage.schema),
             storage.chunk_rows,
             storage.compression,
-            Some(Compressors::Shared(executor)),
+            Some(executor),
             threads,
         )
     }
 
-    /// Chunks are shuffled and compressed by `compressors`, or stored raw with
+    /// Chunks are shuffled and compressed on `executor`, or stored raw with
     /// `Compression::None`.
     fn new(
         writer: &'w mut OutputWriter,
         fields: Fields,
         chunk_rows: usize,
         compression: Compression,
-        compressors: Option<Compressors<'w>>,
+        executor: Option<&'w dyn Executor<'static>>,
         threads: usize,
     ) -> Result<Self, Error> {
-        let parallel = compressors
+        let lane = Lane {
+            stage: "chunk compressor",
+            bound: 2 * threads.max(1),
+        };
+        let parallel = executor
             .filter(|_| compression != Compression::None)
-            .map(|compressors| {
-                let (sender, receiver) = channel();
-                Parallel {
-                    compressors,
-                    compression,
-                    encode: encode_chunk,
-                    sender,
-                    receiver,
-                    spare_raw: Vec::new(),
-                    spare_stored: Vec::new(),
-                    in_flight: 0,
-                    max_in_flight: 2 * threads.max(1),
-                    waiting: Sequence::default(),
-                }
+            .map(|executor| Parallel {
+                ordered: Ordered::new(executor, &[lane]),
+                compression,
+                encode: encode_chunk,
+                spare_raw: Vec::new(),
+                spare_stored: Vec::new(),
+                next_stored: 0,
             });
         Ok(Self {
             writer,
@@ -313,11 +236,11 @@ impl<'w> Chunker<'w> {
             self.writer.set_extent(self.rows)?;
             return Ok(self.writer.write_chunk(index, &stored)?);
         };
-        while parallel.in_flight >= parallel.max_in_flight {
-            parallel.receive_one(self.writer, self.rows)?;
+        while !parallel.ordered.has_room(0) {
+            parallel.store_next(self.writer, self.rows)?;
         }
-        parallel.in_flight += 1;
-        parallel.waiting.insert(index, stored);
+        let key = parallel.ordered.submit_done(0, (Vec::new(), stored));
+        debug_assert_eq!(key, index);
         parallel.store_ready(self.writer, self.rows)
     }
 
@@ -329,8 +252,8 @@ impl<'w> Chunker<'w> {
             self.emit()?;
         }
         if let Some(parallel) = &mut self.parallel {
-            while parallel.in_flight > 0 {
-                parallel.receive_one(self.writer, self.rows)?;
+            while !parallel.ordered.is_idle() {
+                parallel.store_next(self.writer, self.rows)?;
             }
         }
         self.writer.set_extent(self.rows)?;
@@ -358,27 +281,23 @@ impl<'w> Chunker<'w> {
             self.writer.set_extent(self.rows)?;
             return Ok(self.writer.write_chunk(index, &self.current)?);
         };
-        while parallel.in_flight >= parallel.max_in_flight {
-            parallel.receive_one(self.writer, self.rows)?;
+        while !parallel.ordered.has_room(0) {
+            parallel.store_next(self.writer, self.rows)?;
         }
         let fresh = match parallel.spare_raw.pop() {
             Some(spare) => spare,
             None => chunk_buffer(self.current.len()).map_err(ChunkError::Job)?,
         };
         let raw = std::mem::replace(&mut self.current, fresh);
-        let stored = parallel.spare_stored.pop().unwrap_or_default();
-        let sender = parallel.sender.clone();
+        let mut stored = parallel.spare_stored.pop().unwrap_or_default();
         let (compression, record_size) = (parallel.compression, self.fields.record_size);
         let encode = parallel.encode;
-        parallel.in_flight += 1;
-        parallel.compressors.executor().execute(Box::new(move || {
-            let stored = compress_job(index, &raw, stored, |raw, stored| {
-                encode(compression, record_size, raw, stored)
-            });
-            // The writer may have stopped on an error; then nobody needs the result.
-            let _ = sender.send(Compressed { index, raw, stored });
-        }));
-        Ok(())
+        let key = parallel.ordered.submit(0, move || {
+            encode(compression, record_size, &raw, &mut stored)?;
+            Ok((raw, stored))
+        });
+        debug_assert_eq!(key, index);
+        parallel.store_ready(self.writer, self.rows)
     }
 }
 
@@ -387,56 +306,37 @@ fn chunk_buffer(bytes: usize) -> Result<Vec<u8>, Error> {
     zeroed(bytes, "a chunk of the output")
 }
 
-/// Runs `encode` on chunk `index`, turning a panic into an error: a panicking job must
-/// still answer, or the chunker would wait for its chunk forever. The job's buffers are
-/// its own, so nothing shared is left half-changed by the unwinding.
-fn compress_job(
-    index: u64,
-    raw: &[u8],
-    mut stored: Vec<u8>,
-    encode: impl FnOnce(&[u8], &mut Vec<u8>) -> Result<(), Error>,
-) -> Result<Vec<u8>, Error> {
-    match std::panic::catch_unwind(AssertUnwindSafe(|| encode(raw, &mut stored))) {
-        Ok(Ok(())) => Ok(stored),
-        Ok(Err(error)) => Err(error),
-        Err(panic) => Err(Error::internal(format!(
-            "compressing chunk {index} panicked: {}",
-            panic_message(&*panic)
-        ))),
-    }
-}
-
 impl Parallel<'_> {
-    /// Waits for one compressed chunk and stores every chunk now ready, in order.
-    fn receive_one(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
-        let Compressed { index, raw, stored } = loop {
-            match self.receiver.recv_timeout(RESULT_WAIT) {
-                Ok(compressed) => break compressed,
-                Err(RecvTimeoutError::Timeout) => {
-                    self.compressors.executor().help();
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    unreachable!("the sender lives in self, so the channel cannot close")
-                }
-            }
-        };
-        self.spare_raw.push(raw);
-        self.waiting.insert(index, stored.map_err(ChunkError::Job)?);
-        self.store_ready(writer, rows)
+    /// Waits for the next compressed chunk in order and stores it.
+    fn store_next(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
+        match self.ordered.wait_next().map_err(ChunkError::Job)? {
+            Some((_, compressed)) => self.store(writer, rows, compressed),
+            None => Ok(()),
+        }
     }
 
-    /// Stores every chunk that is next in order.
+    /// Stores every chunk that is next in order and compressed.
     fn store_ready(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
-        loop {
-            let index = self.waiting.next_number();
-            let Some(stored) = self.waiting.pop_next() else {
-                return Ok(());
-            };
-            writer.set_extent(rows)?;
-            writer.write_chunk(index, &stored)?;
-            self.spare_stored.push(stored);
-            self.in_flight -= 1;
+        while let Some((_, compressed)) = self.ordered.try_next().map_err(ChunkError::Job)? {
+            self.store(writer, rows, compressed)?;
         }
+        Ok(())
+    }
+
+    fn store(
+        &mut self,
+        writer: &mut OutputWriter,
+        rows: u64,
+        (raw, stored): Compressed,
+    ) -> Result<(), ChunkError> {
+        writer.set_extent(rows)?;
+        writer.write_chunk(self.next_stored, &stored)?;
+        self.next_stored += 1;
+        if !raw.is_empty() {
+            self.spare_raw.push(raw);
+        }
+        self.spare_stored.push(stored);
+        Ok(())
     }
 }
 
@@ -444,20 +344,21 @@ impl Parallel<'_> {
 mod tests {
     use std::sync::mpsc::{sync_channel, SyncSender};
     use std::sync::{Arc, Mutex};
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::ordered::{thread_pool, Job};
     use crate::schema::Schema;
 
     /// Compression threads like a load's workers: a job that panics ends its thread, the
     /// others go on serving.
     struct Workers {
-        jobs: Mutex<Option<SyncSender<Job>>>,
+        jobs: Mutex<Option<SyncSender<Job<'static>>>>,
     }
 
     impl Workers {
         fn start(threads: usize) -> Self {
-            let (sender, receiver) = sync_channel::<Job>(64);
+            let (sender, receiver) = sync_channel::<Job<'static>>(64);
             let receiver = Arc::new(Mutex::new(receiver));
             for _ in 0..threads {
                 let receiver = Arc::clone(&receiver);
@@ -475,13 +376,9 @@ mod tests {
         }
     }
 
-    impl Executor for Workers {
-        fn execute(&self, job: Job) {
+    impl Executor<'static> for Workers {
+        fn execute(&self, job: Job<'static>) {
             let _ = self.jobs.lock().unwrap().as_ref().unwrap().send(job);
-        }
-
-        fn help(&self) -> bool {
-            false
         }
     }
 
@@ -544,19 +441,21 @@ mod tests {
         assert!(matches!(error, Error::Internal { .. }), "{error}");
         let message = error.to_string();
         assert!(
-            message.contains("compressing chunk 2 panicked: a test job panics"),
+            message.contains("the chunk compressor panicked: a test job panics"),
             "{message}"
         );
         assert!(message.contains("a bug in txt2h5"), "{message}");
     }
 
-    /// Merge's own compression pool: a panicking job is an error too, not an abort of the
+    /// Merge's compression pool: a panicking job is an error too, not an abort of the
     /// process (rayon aborts on a panic that escapes a spawned job).
     #[test]
-    fn a_panicking_job_on_the_own_pool_is_an_error() {
+    fn a_panicking_job_on_a_rayon_pool_is_an_error() {
         let error = within_deadline(|| {
             push_through_a_panicking_job(|output| {
-                Chunker::for_storage(output, &storage(), 2).unwrap()
+                let pool: &'static rayon::ThreadPool =
+                    Box::leak(Box::new(thread_pool(2, "test").unwrap()));
+                Chunker::for_storage(output, &storage(), pool).unwrap()
             })
             .into_error(Path::new("out.h5"))
         });

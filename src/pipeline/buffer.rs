@@ -27,7 +27,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::output::chunker::{Executor, Job};
+use crate::ordered::{Executor, Job};
 
 use memmap2::MmapMut;
 
@@ -100,7 +100,7 @@ struct PoolState {
     /// Spill whenever no buffer is free, starved writer or not (tests, measurements).
     always_spill: bool,
     /// Chunk compression jobs from the writer, oldest first.
-    jobs: VecDeque<Job>,
+    jobs: VecDeque<Job<'static>>,
     /// The writer needs no more jobs run: serving workers may leave.
     jobs_closed: bool,
     /// Workers that have not returned yet (see [`WorkerGuard`]).
@@ -363,8 +363,8 @@ impl Drop for WorkerGuard<'_> {
     }
 }
 
-impl Executor for BufferPool {
-    fn execute(&self, job: Job) {
+impl Executor<'static> for BufferPool {
+    fn execute(&self, job: Job<'static>) {
         self.state
             .lock()
             .expect("buffer pool lock")
@@ -576,7 +576,7 @@ mod tests {
         use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
         let pool = Arc::new(BufferPool::new(8, 16, 1));
         let counter = Arc::new(AtomicUsize::new(0));
-        let job = || -> Job {
+        let job = || -> Job<'static> {
             let counter = Arc::clone(&counter);
             Box::new(move || {
                 counter.fetch_add(1, SeqCst);

@@ -12,15 +12,14 @@
 
 pub(crate) use crate::input::discover::check_unchanged;
 
-use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::time::Duration;
 
 use crate::bgzf::reader::BgzfBlock;
 use crate::defaults::MAX_LINE_BYTES;
-use crate::error::{panic_message, Error};
+use crate::error::Error;
 use crate::format::detect::Undecided;
 use crate::format::filter::Skipped;
 use crate::format::Header;
@@ -28,6 +27,7 @@ use crate::index::scan::{segments, Segment};
 use crate::input::checksum::checksum_file;
 use crate::input::discover::Input;
 use crate::input::reader::{TextBuffer, TextReader};
+use crate::ordered::{catch_panic, Cutoff};
 use crate::parse::{LineError, LineParser};
 use crate::pipeline::buffer::{AcquireError, BufferPool, RecordBuffer};
 use crate::pipeline::plan::{Unit, UnitKind};
@@ -90,7 +90,9 @@ pub struct WorkContext<'a> {
     pub fields: Fields,
     pub pool: &'a BufferPool,
     pub next_unit: &'a AtomicUsize,
-    pub stop: &'a AtomicBool,
+    /// The units not to start: those after the first that failed (all once the writer
+    /// stopped).
+    pub cutoff: &'a Cutoff,
     pub progress: &'a Progress,
     /// Where units ahead of the writer spill records when no buffer is free.
     pub spill_dir: &'a Path,
@@ -135,9 +137,6 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
     let _live = context.pool.worker_guard();
     let mut text = TextBuffer::default();
     loop {
-        if context.stop.load(Ordering::Relaxed) {
-            return;
-        }
         let Some(&unit) = context
             .dispatch
             .get(context.next_unit.fetch_add(1, Ordering::Relaxed))
@@ -146,23 +145,24 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
             context.pool.serve_jobs();
             return;
         };
+        // A unit after a failed one is not needed; one before it still is (the checksum
+        // unit, started first, is after its file's pieces), so that the failure reported
+        // is the first in load order whatever the timing.
+        if context.cutoff.skips(unit as u64) {
+            continue;
+        }
         let mut sink = Sink::new(context, &sender, unit);
         // A unit that panics (a bug) must still answer, or the writer would wait for it
         // forever: its panic becomes the unit's failure.
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| run_unit(&mut sink, &mut text)))
-            .unwrap_or_else(|panic| {
-                let path = &context.inputs[context.units[unit].file].path;
-                Err(UnitError::Failed(Error::internal(format!(
-                    "reading {} (work unit {unit}) panicked: {}",
-                    path.display(),
-                    panic_message(&*panic)
-                ))))
-            });
+        let path = &context.inputs[context.units[unit].file].path;
+        let stage = format_args!("worker reading {} (work unit {unit})", path.display());
+        let outcome = catch_panic(stage, || run_unit(&mut sink, &mut text))
+            .unwrap_or_else(|panic| Err(UnitError::Failed(panic)));
         let terminal = match outcome {
             Ok(payload) => payload,
             Err(UnitError::Failed(error)) => {
                 // Nothing after the first failure is needed.
-                context.stop.store(true, Ordering::Relaxed);
+                context.cutoff.failed(unit as u64);
                 Payload::Failed(error)
             }
             Err(UnitError::Stopped) => return,

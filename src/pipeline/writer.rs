@@ -13,21 +13,32 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::format::filter::Skipped;
 use crate::index::build::IndexBuilder;
 use crate::index::scan::Segment;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
 use crate::memory::reserve;
+use crate::ordered::Reorder;
 use crate::output::chunker::{ChunkError, Chunker};
 use crate::pipeline::buffer::BufferPool;
 use crate::pipeline::plan::Unit;
 use crate::pipeline::spill::{spill_dir, SpilledRecords};
 use crate::pipeline::worker::{check_unchanged, Part, Payload};
-use crate::pipeline::FileTally;
 use crate::progress::Progress;
-use crate::reorder::Reorder;
 use crate::schema::Fields;
 use crate::signals::Interrupt;
+
+/// What the run learned about one input (the writer counts it as it writes).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FileTally {
+    pub first_row: u64,
+    pub rows: u64,
+    pub checksum: u128,
+    /// Rows left out on purpose, by reason.
+    pub skipped: Skipped,
+    started: bool,
+}
 
 /// Parts waiting for their turn, by `(unit, part)`.
 type Waiting = Reorder<(usize, u32), Payload>;

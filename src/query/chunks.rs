@@ -4,17 +4,15 @@
 //! One thread (the caller's) reads stored chunk bytes through HDF5, which serializes every
 //! call anyway; the pool inflates and unshuffles them with libdeflate and runs the
 //! command's work on the records (filter, format, compress) while they are in cache. The
-//! results are consumed in row order. At most `2 * threads + 2` chunks are in flight,
-//! which bounds memory whatever the selection.
+//! results are consumed in row order ([`crate::ordered`]). At most `2 * threads + 2` chunks
+//! are in flight, which bounds memory whatever the selection.
 
 use std::cell::RefCell;
-use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::channel;
 
 use crate::codec::{ChunkDecompressor, Compression};
-use crate::error::{panic_message, Error, Result};
+use crate::error::{Error, Result};
 use crate::h5::Segment;
-use crate::reorder::Sequence;
+use crate::ordered::{self, Lane};
 use crate::signals::Interrupt;
 
 /// One stored chunk to read: chunk `chunk` of segment `segment`, which holds rows
@@ -106,72 +104,38 @@ thread_local! {
     static RECORDS: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Reads every task's chunk, runs `work` on the records of its rows `from..to` on
-/// `threads` threads, and gives `consume` the results in task order.
+/// Reads every task's chunk, runs `work` on the records of its rows `from..to` on `pool`,
+/// and gives `consume` the results in task order.
 pub fn run_in_order<T: Send>(
+    pool: &rayon::ThreadPool,
     segments: &[Segment],
     tasks: &[ChunkTask],
     record_size: usize,
-    threads: usize,
     interrupt: &Interrupt,
     work: &(dyn Fn(&ChunkTask, &[u8]) -> Result<T> + Sync),
     mut consume: impl FnMut(T) -> Result<Flow>,
 ) -> Result<()> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|index| format!("txt2h5-read-{index}"))
-        .build()
-        .map_err(|error| Error::Resource {
-            what: "start the reading threads",
-            source: std::io::Error::other(error),
-        })?;
-    let max_in_flight = 2 * threads + 2;
-    let (sender, receiver) = channel::<(usize, Result<T>)>();
-    pool.in_place_scope(|scope| {
-        let mut waiting = Sequence::default();
-        let (mut next_read, mut in_flight) = (0usize, 0usize);
+    let lane = Lane {
+        stage: "chunk reader",
+        bound: 2 * pool.current_num_threads() + 2,
+    };
+    ordered::in_scope(pool, &[lane], interrupt, |ordered| {
+        let mut next_read = 0usize;
         loop {
-            if let Some(signal) = interrupt.received() {
-                return Err(Error::Interrupted { signal });
-            }
-            while next_read < tasks.len() && in_flight < max_in_flight {
+            while next_read < tasks.len() && ordered.has_room(0) {
                 let task = tasks[next_read];
                 let segment = &segments[task.segment];
                 let stored = read_stored(segment, &task, record_size)?;
-                let sender = sender.clone();
-                let number = next_read;
-                scope.spawn(move |_| {
-                    // A task that panics (a bug) must still answer, or the reader would
-                    // wait for its result forever.
-                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        decode_and_work(segment, &task, record_size, stored, work)
-                    }))
-                    .unwrap_or_else(|panic| {
-                        Err(Error::internal(format!(
-                            "reading stored chunk {} of {} panicked: {}",
-                            task.chunk,
-                            segment.path.display(),
-                            panic_message(&*panic)
-                        )))
-                    });
-                    // The reader may have stopped; then nobody needs the result.
-                    let _ = sender.send((number, result));
+                ordered.submit(0, move || {
+                    decode_and_work(segment, &task, record_size, stored, work)
                 });
                 next_read += 1;
-                in_flight += 1;
             }
-            if in_flight == 0 {
+            let Some((_, result)) = ordered.wait_next()? else {
                 return Ok(());
-            }
-            let (number, result) = receiver
-                .recv()
-                .expect("the sender lives in this scope, so the channel cannot close");
-            in_flight -= 1;
-            waiting.insert(number as u64, result);
-            while let Some(result) = waiting.pop_next() {
-                if consume(result?)? == Flow::Stop {
-                    return Ok(());
-                }
+            };
+            if consume(result)? == Flow::Stop {
+                return Ok(());
             }
         }
     })
