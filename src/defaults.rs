@@ -9,6 +9,11 @@ pub const CHR_WIDTH: usize = 10;
 /// Rows per HDF5 chunk: 1.7 MB of 26-byte records, a good unit for deflate and for reads.
 pub const CHUNK_ROWS: usize = 65_536;
 
+/// The largest chunk `load` writes and the largest chunk the readers take where its rows do
+/// not fill it (a crafted shape): 256 MiB, about 150 times the default chunk (65,536 rows
+/// of 26 bytes). Every read decodes whole chunks, so a chunk's size sizes buffers.
+pub const MAX_CHUNK_BYTES: u64 = 256 << 20;
+
 /// Chunk compression: shuffle + deflate level 1 (docs/guide.md, "Why `gzip:1` by default").
 pub const COMPRESSION: &str = "gzip:1";
 

@@ -150,11 +150,18 @@ fn parse_row_filters(args: &LoadArgs) -> Result<(Filters, ExplicitFilters)> {
 /// The output dataset: `--chunk-rows`, `--compression` (also returned as given, if given)
 /// and `--dataset`.
 fn parse_writer(args: &LoadArgs, schema: Schema) -> Result<(WriterOptions, Option<Compression>)> {
-    // HDF5 limits a chunk to 4 GiB; far smaller chunks read and compress better anyway.
+    // Every read decodes whole chunks, so a chunk's size sizes the readers' buffers: the
+    // readers refuse a chunk of more than MAX_CHUNK_BYTES that its rows do not fill (a
+    // crafted shape), and a load never writes a chunk its own readers could refuse. The
+    // bound also keeps a chunk under HDF5's 4 GiB and blosc's 2 GiB.
     let chunk_rows = args.chunk_rows.unwrap_or(defaults::CHUNK_ROWS);
-    if chunk_rows == 0 || chunk_rows.saturating_mul(schema.record_size()) >= 1 << 32 {
+    let max_rows = defaults::MAX_CHUNK_BYTES as usize / schema.record_size();
+    if chunk_rows == 0 || chunk_rows > max_rows {
         return Err(Error::usage(format!(
-            "--chunk-rows must be at least 1 and make chunks under 4 GiB, not {chunk_rows}"
+            "--chunk-rows must be at least 1 and make chunks of at most {} MiB ({max_rows} \
+             rows of {} bytes), not {chunk_rows}",
+            defaults::MAX_CHUNK_BYTES >> 20,
+            schema.record_size()
         )));
     }
     let compression = args
@@ -162,16 +169,6 @@ fn parse_writer(args: &LoadArgs, schema: Schema) -> Result<(WriterOptions, Optio
         .as_deref()
         .map(parse_compression)
         .transpose()?;
-    if let Some(Compression::Blosc(..)) = compression {
-        let bytes = chunk_rows * schema.record_size();
-        if bytes > blosc::MAX_BYTES {
-            return Err(Error::usage(format!(
-                "--chunk-rows {chunk_rows} makes chunks of {bytes} bytes; blosc frames hold \
-                 at most {} (2 GiB), so lower --chunk-rows",
-                blosc::MAX_BYTES
-            )));
-        }
-    }
     let dataset = validate_dataset_name(&args.dataset)?;
     let writer = WriterOptions {
         dataset,

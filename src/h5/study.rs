@@ -402,7 +402,7 @@ fn check_part(
 /// sizes buffers: a dataset of 80,000 rows in one chunk of 150 million made them take 3.7
 /// GB. A chunk that its rows fill is as large as the user asked for when loading; one that
 /// they do not fill is bounded by this.
-pub const MAX_SPARE_CHUNK_BYTES: u64 = 256 << 20;
+pub const MAX_SPARE_CHUNK_BYTES: u64 = crate::defaults::MAX_CHUNK_BYTES;
 
 /// Checks the chunks of `data`, which holds `rows` rows in chunks of `chunk_rows`, before
 /// anything is sized by them: a chunk larger than the rows is at most

@@ -12,15 +12,14 @@ use xxhash_rust::xxh3::Xxh3;
 
 use crate::error::{Error, Result};
 use crate::input::discover::{check_size_read, Input};
-use crate::input::reader::{TextBuffer, TEXT_BLOCK};
 
 /// The checksum of a file read in pieces (plain or BGZF), hashed on its own, beside the
-/// parsing of its pieces; `buffer` is the worker's, used as scratch.
-pub fn checksum_file(input: &Input, buffer: &mut TextBuffer) -> Result<u128> {
+/// parsing of its pieces; `scratch` is the worker's text buffer, lent for reading.
+pub fn checksum_file(input: &Input, scratch: &mut [u8]) -> Result<u128> {
     let file = File::open(&input.path).map_err(|error| Error::io(&input.path, error))?;
     let mut reader = HashingReader::new(file);
     let bytes = reader
-        .finish(buffer.scratch(TEXT_BLOCK)?)
+        .finish(scratch)
         .map_err(|error| Error::io(&input.path, error))?;
     check_size_read(input, bytes)?;
     Ok(reader.digest())

@@ -26,7 +26,7 @@ use crate::format::Header;
 use crate::index::scan::{segments, Segment};
 use crate::input::checksum::checksum_file;
 use crate::input::discover::Input;
-use crate::input::reader::{TextBuffer, TextReader};
+use crate::input::reader::{TextBuffer, TextReader, TEXT_BLOCK};
 use crate::ordered::{catch_panic, Cutoff};
 use crate::parse::{LineError, LineParser};
 use crate::pipeline::buffer::{AcquireError, BufferPool, RecordBuffer};
@@ -186,7 +186,10 @@ fn run_unit(sink: &mut Sink<'_, '_>, text: &mut TextBuffer) -> Result<Payload, U
         return Err(UnitError::Failed(undecided.clone().into_error(&input.path)));
     }
     let reader = match unit.kind {
-        UnitKind::Checksum => return Ok(Payload::Checksum(checksum_file(input, text)?)),
+        UnitKind::Checksum => {
+            let scratch = text.scratch(TEXT_BLOCK)?;
+            return Ok(Payload::Checksum(checksum_file(input, scratch)?));
+        }
         UnitKind::Piece { start, end } => TextReader::piece(input, start, end)?,
         UnitKind::Gzip => TextReader::gzip(input)?,
         UnitKind::BgzfPiece {

@@ -944,3 +944,35 @@ fn man_dir_that_is_not_a_directory_says_what_it_is() {
     expect_code(&run(dir.path(), &["man", "--dir", "pages/man1"]), 0);
     assert!(dir.join("pages/man1/txt2h5-load.1").exists());
 }
+
+/// `load --chunk-rows 11000000` on 5 rows wrote one chunk of 286 MB, which txt2h5's own
+/// readers then refused as a crafted chunk shape (more than 256 MiB its rows do not fill).
+/// `load` now refuses a chunk over that bound, so it never writes what it cannot read back.
+#[test]
+fn a_chunk_its_own_readers_refuse_is_refused_at_load() {
+    let dir = TestDir::new();
+    dir.write("in.txt", b"chr1 1 50 1 1\nchr1 2 50 1 1\n");
+    for (chunk_rows, extra) in [
+        ("11000000", &[][..]),
+        ("10324441", &["--compression", "none"]),
+    ] {
+        let mut args = vec!["load", "in.txt", "-o", "out.h5", "--chunk-rows", chunk_rows];
+        args.extend_from_slice(extra);
+        let output = run(dir.path(), &args);
+        expect_code(&output, USAGE);
+        let text = stderr(&output);
+        assert!(
+            text.contains("make chunks of at most 256 MiB (10324440 rows of 26 bytes)"),
+            "{text}"
+        );
+        assert!(!dir.join("out.h5").exists());
+    }
+    expect_code(
+        &run(
+            dir.path(),
+            &["load", "in.txt", "-o", "out.h5", "--chunk-rows", "1000000"],
+        ),
+        0,
+    );
+    expect_code(&run(dir.path(), &["export", "out.h5", "-o", "back.tsv"]), 0);
+}

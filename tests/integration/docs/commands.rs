@@ -221,7 +221,9 @@ pub fn run_documented(line: &str) {
             dir.write("c.bgz", &bgzf(&methylation_text(7, 900), 4096));
             sh(d, line);
             equals_loadtxt(d, "study.h5", &["a.txt", "b.txt.gz", "c.bgz"]);
-            assert!(h5check(d, &["describe", "study.h5"]).contains("\"filters\": []"));
+            // No codec: only the Fletcher32 checksum (filter 3) every chunk carries.
+            let described = h5check(d, &["describe", "study.h5"]);
+            assert!(described.contains("\"filters\": [[3, []]]"), "{described}");
         }
         "txt2h5 load calls/ -o study.h5 --append" => {
             // The first run creates the file; a re-run after a new input arrived adds it.
