@@ -1,5 +1,5 @@
 """The benchmark's preset inputs: the generated native files rewritten, row for row, in the
-layouts of Bismark coverage files and modkit bedMethyl files.
+formats of Bismark coverage files and modkit bedMethyl files.
 
 Same rows, so a load of each does the same work downstream of the parser; the files differ
 in size (bedMethyl lines are about twice as long), so the benchmark compares time per MiB

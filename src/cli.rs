@@ -78,7 +78,7 @@ pub enum SpillFlag {
     Always,
 }
 
-/// Text layouts `export` writes.
+/// Text formats `export` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     /// Tab-separated `chr pos pct c t`, no header: what `load` reads back as native.
@@ -132,7 +132,7 @@ pub struct ExportArgs {
     #[arg(short, long)]
     pub force: bool,
 
-    /// Text layout.
+    /// Text format.
     #[arg(long, value_enum, default_value = "tsv")]
     pub format: ExportFormat,
 
@@ -225,14 +225,14 @@ pub struct LoadArgs {
     #[arg(long, default_value = "data", value_name = "NAME")]
     pub dataset: String,
 
-    /// Input layout: auto (a preset per file, from its header and first lines), native
+    /// Input format: auto (a preset per file, from its header and first lines), native
     /// (chr pos pct c t), bismark-cov, bismark-report, methylkit, bedmethyl, allc,
     /// methyldackel or bsmap.
     #[arg(long, default_value = "auto", value_name = "NAME",
           value_parser = Suggest(suggest::formats), hide_possible_values = true)]
     pub format: String,
 
-    /// Any other layout, by column number (from 1): names chr, pos (1-based) or start
+    /// Any other column format, by column number (from 1): names chr, pos (1-based) or start
     /// (0-based), pct (0-100), beta (0-1), c, t, cov, strand, context; e.g.
     /// chr=1,start=2,beta=4,cov=5.
     #[arg(long, value_name = "SPEC", conflicts_with = "format")]

@@ -28,14 +28,14 @@ pub enum Error {
     Usage { message: String },
 
     /// A line that does not parse.
-    #[error("{}:{line}: {error}\n  hint: {}{}", path.display(), error.hint(), read_as(layout))]
+    #[error("{}:{line}: {error}\n  hint: {}{}", path.display(), error.hint(), read_as_note(read_as))]
     Data {
         path: PathBuf,
         line: u64,
         error: Box<LineError>,
-        /// The layout the file was read with, unless `native` (`bismark-cov (6 columns:
+        /// The format the file was read with, unless `native` (`bismark-cov (6 columns:
         /// chr start end ...)`).
-        layout: Option<String>,
+        read_as: Option<String>,
     },
 
     /// A line of an input that cannot be read for a reason other than its fields (a line
@@ -96,10 +96,10 @@ pub enum Error {
     Interrupted { signal: i32 },
 }
 
-fn read_as(layout: &Option<String>) -> String {
-    match layout {
-        Some(layout) => {
-            format!("\n  read as: {layout}; --format or --columns chooses another layout")
+fn read_as_note(read_as: &Option<String>) -> String {
+    match read_as {
+        Some(read_as) => {
+            format!("\n  read as: {read_as}; --format or --columns chooses another format")
         }
         None => String::new(),
     }

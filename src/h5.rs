@@ -16,10 +16,10 @@
 mod attributes;
 mod error;
 mod ffi;
-mod filters;
 mod index;
 mod matrix;
 mod open;
+mod plugins;
 mod rows;
 mod sources;
 mod study;
@@ -27,12 +27,12 @@ mod writer;
 
 pub use attributes::RunInfo;
 pub use error::{Inconsistent, OpenError, PartError, PartFailure, VirtualMismatch};
-pub use filters::register_plugins;
 pub use index::{read_index, IndexError, INDEX_VERSION};
 pub use matrix::{
-    matrix_summary, Label, Matrix, MatrixFacts, MatrixLayout, MatrixSummary, MatrixWriter,
+    matrix_summary, Label, Matrix, MatrixFacts, MatrixStorage, MatrixSummary, MatrixWriter,
     MATRIX_KIND,
 };
+pub use plugins::register_plugins;
 pub use rows::RowReader;
 pub use sources::{escape_bytes, record_path, SkippedRow, SourceFacts, SourceRow};
 pub use study::{ExistingOutput, Provenance, Segment, Storage, Study, VirtualPart};

@@ -11,12 +11,12 @@
 //!   virtual dataset), in row order. Inside a sorted run they bound where a position can
 //!   be, so a query reads only the chunks that may hold it.
 //!
-//! The workers [`scan`] each record buffer they fill into segments (cheap, and off the
+//! The workers cut each record buffer they fill into [`stretches`] (cheap, and off the
 //! writer's thread); the writer joins them into runs with the [`build::IndexBuilder`],
 //! and the chunker notes an anchor for each chunk it stores.
 
 pub mod build;
-pub mod scan;
+pub mod stretches;
 
 use hdf5::H5Type;
 

@@ -8,9 +8,9 @@
 //!   input/     discover ─► shard ─► encoding ─► split ─► reader (text to the workers)
 //!   bgzf/      BGZF reader (input pieces) and writer (export .gz), side by side
 //!   format/    preset / --columns / auto (detect) ─► the parser for each file
-//!   pipeline/  plan ─► worker (parse/; index::scan) ─► buffer (spill) ─► writer (reorder)
+//!   pipeline/  plan ─► worker (parse/; index::stretches) ─► buffer (spill) ─► writer (reorder)
 //!   output/    chunker (codec on the pool) ─► h5::writer  inside pending (renamed on success)
-//!   index/     segments of each buffer ─► runs + chunk anchors ─► /index
+//!   index/     stretches of each buffer ─► runs + chunk anchors ─► /index
 //!   h5/        open (every check) ─► Study ─► RowReader     (and the writer; ffi beneath)
 //!   query/     region / select (through /index) ─► chunks (codec on all cores, in order)
 //! ```
@@ -22,7 +22,7 @@
 //! into pooled mmap buffers and puts them back in load order on one writer thread, and
 //! [`output`] turns the ordered records into chunks in a temporary file renamed into
 //! place only on success. [`h5`] is everything that touches HDF5, writing and reading
-//! back, and [`codec`] the chunk compression beneath both sides. The record layout lives
+//! back, and [`codec`] the chunk compression beneath both sides. The record type lives
 //! in [`schema`], which also reads records back; [`error`] maps failures
 //! to exit codes and [`memory`] reserves the large buffers so that running out is one of
 //! them; [`ordered`] runs every stage's parallel work (the load's writer side, the

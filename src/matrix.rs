@@ -8,7 +8,8 @@
 //!      ─► compressed (pool) ─► stored in order (one thread)
 //! ```
 //!
-//! `command::matrix` turns the settings into a [`plan::Plan`] and an [`engine::Job`], runs
+//! `command::matrix` turns the settings into a [`plan::Plan`] and a
+//! [`engine::MatrixRequest`], runs
 //! it inside a pending output and reports.
 
 pub mod assemble;

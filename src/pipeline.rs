@@ -40,7 +40,7 @@ use crate::ordered::Cutoff;
 use crate::output::chunker::Chunker;
 use crate::output::copy::{copy_rows, index_of, CopyTarget};
 use crate::pipeline::buffer::BufferPool;
-use crate::pipeline::plan::Plan;
+use crate::pipeline::plan::LoadPlan;
 use crate::pipeline::spill::spill_dir;
 use crate::pipeline::worker::{work, FileReading, Part, WorkContext};
 pub use crate::pipeline::writer::FileTally;
@@ -83,7 +83,7 @@ pub struct PipelineReport {
 /// Parses the units of `inputs` and appends their records to `writer` in order.
 pub fn run(
     inputs: &[Input],
-    plan: &Plan,
+    plan: &LoadPlan,
     options: PipelineOptions<'_>,
     writer: &mut OutputWriter,
     progress: &Progress,

@@ -1,4 +1,4 @@
-//! The one place that knows the record layout: records written here and read back
+//! The one place that knows the record type: records written here and read back
 //! through [`Fields`].
 //!
 //! A record is packed exactly like numpy's structured dtype
@@ -7,13 +7,13 @@
 //! and `--extra strand,context` appends `('strand','S1')` and `('context','S3')`, always in
 //! that order. The parser writes these bytes straight into the record buffers and the
 //! writer hands the same bytes to HDF5 with a compound type built here, so the file type,
-//! the memory type and the buffer layout can never drift apart.
+//! the memory type and the buffered records can never drift apart.
 
 use hdf5::types::{CompoundField, CompoundType, FloatSize, IntSize, TypeDescriptor};
 
-mod fields;
+mod offsets;
 
-pub use fields::{pos_at, trim_nul, Fields};
+pub use offsets::{pos_at, trim_nul, Fields};
 
 /// The widest `chr` field accepted; HDF5 allows more, but no reference name is this long.
 pub const MAX_CHR_WIDTH: usize = 255;
@@ -61,7 +61,7 @@ pub struct Shape {
 /// Bytes of the `context` field.
 pub const CONTEXT_WIDTH: usize = 3;
 
-/// Layout of one packed record.
+/// The type of one packed record: its fields and their offsets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Schema {
     chr_width: usize,
@@ -202,12 +202,12 @@ impl Schema {
         let schema = Schema::with_shape(chr_width, shape)
             .map_err(|error| format!("its first field: {error}"))?;
         if *descriptor != schema.type_descriptor() {
-            return Err("the record layout differs from txt2h5's".to_string());
+            return Err("the record type differs from txt2h5's".to_string());
         }
         Ok(schema)
     }
 
-    /// A short name of the layout for messages: `chr S10, pos <i4` plus any extras.
+    /// A short name of the record type for messages: `chr S10, pos <i4` plus any extras.
     pub fn summary(&self) -> String {
         let mut text = format!(
             "chr S{}, pos <i{}",
@@ -223,7 +223,7 @@ impl Schema {
         text
     }
 
-    /// A human-readable description of the layout, stored as an attribute of the output.
+    /// A human-readable description of the record type, stored as an attribute of the output.
     /// `presets` says whether any input was read through a preset other than `native`
     /// (their `pos` is always 1-based and their `pct` may be derived).
     pub fn describe(&self, presets: bool) -> String {
@@ -271,7 +271,7 @@ impl Schema {
         text
     }
 
-    /// Writes one record of the seed layout into `slot` (exactly [`Schema::record_size`]
+    /// Writes one record of the seed shape into `slot` (exactly [`Schema::record_size`]
     /// bytes; the schema must be [`Schema::is_plain`]).
     ///
     /// `chr` must already be checked to fit; the rest of the field is zero-filled as numpy
@@ -284,7 +284,7 @@ impl Schema {
         write_numbers(numbers, pos, pct, c, t);
     }
 
-    /// Writes only the four numbers of a seed-layout record whose name the caller has
+    /// Writes only the four numbers of a seed-shape record whose name the caller has
     /// written; the fast parser writes names its own way (see `parse::fast`).
     #[inline]
     pub fn write_numbers(&self, slot: &mut [u8], pos: i32, pct: f32, c: i32, t: i32) {

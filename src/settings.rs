@@ -38,7 +38,7 @@ pub struct LoadSettings {
     /// Add to an existing output instead of creating one.
     pub append: bool,
     /// `--chunk-rows` and `--compression` as given, if given (append checks them).
-    pub explicit_layout: (Option<usize>, Option<Compression>),
+    pub explicit_storage: (Option<usize>, Option<Compression>),
     pub quiet: bool,
     pub json: bool,
     pub piece_bytes: u64,
@@ -109,7 +109,7 @@ impl LoadSettings {
             output: args.output.output,
             writer,
             append: args.append,
-            explicit_layout: (args.chunk_rows, explicit_compression),
+            explicit_storage: (args.chunk_rows, explicit_compression),
             threads,
             force: args.output.force,
             quiet: args.output.quiet,
@@ -223,7 +223,7 @@ fn parse_format(
         .ok_or_else(|| {
             Error::usage(format!(
                 "--format {name:?}: expected auto or one of {} (or --columns SPEC for another \
-                 layout)",
+                 column format)",
                 Preset::ALL.map(Preset::name).join(", ")
             ))
         })

@@ -269,7 +269,7 @@ impl BloscEncoder {
 }
 
 /// A frame's header, read and checked.
-struct Header {
+struct FrameHeader {
     flags: u8,
     typesize: usize,
     bytes: usize,
@@ -286,7 +286,7 @@ fn le32(bytes: &[u8], at: usize) -> Option<usize> {
     Some(u32::from_le_bytes(word) as usize)
 }
 
-fn header(stored: &[u8]) -> Result<Header, CodecError> {
+fn header(stored: &[u8]) -> Result<FrameHeader, CodecError> {
     if stored.len() < HEADER {
         return Err(damaged("is shorter than its 16-byte header"));
     }
@@ -297,7 +297,7 @@ fn header(stored: &[u8]) -> Result<Header, CodecError> {
         )));
     }
     let field = |at| le32(stored, at).expect("inside the header");
-    let header = Header {
+    let header = FrameHeader {
         flags: stored[2],
         typesize: usize::from(stored[3]),
         bytes: field(4),

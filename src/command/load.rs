@@ -7,7 +7,7 @@
 //! (`/sources` and the attributes, then the rename).
 
 mod append;
-mod layouts;
+mod formats;
 
 use std::time::Instant;
 
@@ -57,12 +57,12 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         .iter()
         .map(|input| Encoding::detect(&input.path))
         .collect::<Result<Vec<_>>>()?;
-    let resolved = layouts::resolve(settings, &inputs, &encodings)?;
+    let resolved = formats::resolve(settings, &inputs, &encodings)?;
     let readings: Vec<FileReading> = resolved
         .iter()
         .map(|resolved| FileReading {
             parser: LineParser::new(
-                resolved.layout.clone(),
+                resolved.format.clone(),
                 writer_options.schema,
                 &settings.filters,
             ),
@@ -70,18 +70,18 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
             undecided: resolved.undecided.clone(),
         })
         .collect();
-    let layouts: Vec<ColumnFormat> = resolved
+    let formats: Vec<ColumnFormat> = resolved
         .into_iter()
-        .map(|resolved| resolved.layout)
+        .map(|resolved| resolved.format)
         .collect();
     let pending = claim.into_pending()?;
     let mut writer = OutputWriter::create(pending.path(), &writer_options)
         .map_err(|source| Error::hdf5(&settings.output, source))?;
-    let run = Run {
+    let run = Loader {
         settings,
         inputs: &inputs,
         encodings: &encodings,
-        layouts: &layouts,
+        formats: &formats,
         writer_options: &writer_options,
         existing: existing.as_ref(),
     };
@@ -126,19 +126,19 @@ fn input_set(inputs: &[Input]) -> String {
     format!("{:032x}", hasher.digest128())
 }
 
-/// One load once its inputs and layout are settled.
-struct Run<'a> {
+/// One load once its inputs and format are settled.
+struct Loader<'a> {
     settings: &'a LoadSettings,
     inputs: &'a [Input],
-    /// How each input is stored, and the layout it is read with.
+    /// How each input is stored, and the format it is read with.
     encodings: &'a [Encoding],
-    layouts: &'a [ColumnFormat],
+    formats: &'a [ColumnFormat],
     writer_options: &'a WriterOptions,
     /// The output an append adds to; its rows come first.
     existing: Option<&'a ExistingOutput>,
 }
 
-impl Run<'_> {
+impl Loader<'_> {
     /// Parses every input and writes the records, after any existing rows, to `writer`.
     fn run_pipeline(
         &self,
@@ -182,8 +182,8 @@ impl Run<'_> {
             .inputs
             .iter()
             .zip(&pipeline.tallies)
-            .zip(self.layouts)
-            .map(|((input, tally), layout)| {
+            .zip(self.formats)
+            .map(|((input, tally), format)| {
                 Ok(SourceRow::new(SourceFacts {
                     path: &record_path(&input.path).map_err(Error::usage)?,
                     size: input.size,
@@ -191,7 +191,7 @@ impl Run<'_> {
                     checksum: tally.checksum,
                     first_row: tally.first_row,
                     rows: tally.rows,
-                    format: &layout.name,
+                    format: &format.name,
                     skipped: tally.skipped,
                 }))
             });
@@ -201,7 +201,7 @@ impl Run<'_> {
             .collect::<Result<_>>()?;
         let presets = sources
             .iter()
-            .any(|source| !matches!(source.format.as_str(), "native" | layouts::EMPTY));
+            .any(|source| !matches!(source.format.as_str(), "native" | formats::EMPTY));
         let options = self.writer_options;
         let info = RunInfo {
             command_line: self.settings.command_line.clone(),
@@ -229,12 +229,12 @@ impl Run<'_> {
             .inputs
             .iter()
             .zip(&pipeline.tallies)
-            .zip(self.encodings.iter().zip(self.layouts))
-            .map(|((input, tally), (encoding, layout))| SourceReport {
+            .zip(self.encodings.iter().zip(self.formats))
+            .map(|((input, tally), (encoding, format))| SourceReport {
                 // As /sources records it: lossless where the name is not UTF-8.
                 path: record_path(&input.path)
                     .unwrap_or_else(|_| input.path.to_string_lossy().into_owned()),
-                format: layout.name.clone(),
+                format: format.name.clone(),
                 encoding: encoding.name(),
                 bytes: input.size,
                 first_row: tally.first_row,

@@ -19,10 +19,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::h5::{MatrixFacts, MatrixLayout, MatrixWriter, Study};
-use crate::matrix::assemble::{chunk_rows, RegionSums, Shape};
+use crate::h5::{MatrixFacts, MatrixStorage, MatrixWriter, Study};
+use crate::matrix::assemble::{chunk_rows, MatrixShape, RegionSums};
 use crate::matrix::block::Keys;
-use crate::matrix::engine::Job;
+use crate::matrix::engine::MatrixRequest;
 use crate::matrix::{engine, plan};
 use crate::ordered::thread_pool;
 use crate::output::pending::OutputClaim;
@@ -134,7 +134,7 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
     let rows_hint = regions
         .as_ref()
         .map_or(plan.rows, |regions| regions.len() as u64);
-    let shape = Shape {
+    let shape = MatrixShape {
         samples: samples.names.len(),
         chunk_rows: chunk_rows(samples.names.len(), rows_hint),
         chr_width,
@@ -147,7 +147,7 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
     let mut writer = MatrixWriter::create(
         pending.path(),
         &settings.output,
-        &MatrixLayout {
+        &MatrixStorage {
             samples: shape.samples,
             chunk_rows: shape.chunk_rows,
             chr_width,
@@ -157,7 +157,7 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
         },
     )
     .map_err(hdf5_error)?;
-    let job = Job {
+    let job = MatrixRequest {
         plan: &plan,
         segments: &segments,
         fields: Fields::of(&study.schema),

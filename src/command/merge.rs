@@ -3,7 +3,7 @@
 //!
 //! Parts that carry a `shard` attribute are ordered by it and must form a complete set
 //! `1/N..N/N` of one load (same `input_set`); parts without one are merged in the order
-//! given. The schema (dataset name, record layout) must match. Where the next merged row
+//! given. The schema (dataset name, record type) must match. Where the next merged row
 //! starts a chunk and a part's chunk size and filters equal the output's, its full chunks
 //! are copied as stored (`H5Dread_chunk` / `H5Dwrite_chunk`), not inflated and deflated
 //! again, once their checksum is checked (see [`crate::output::copy`]); other rows go

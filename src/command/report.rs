@@ -34,7 +34,7 @@ pub struct LoadReport {
 #[derive(Debug, Serialize)]
 pub struct SourceReport {
     pub path: String,
-    /// The layout the file was read with (`/sources` column `format`).
+    /// The format the file was read with (`/sources` column `format`).
     pub format: String,
     /// How it is stored: `text`, `gzip` or `bgzf`.
     pub encoding: &'static str,

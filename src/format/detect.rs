@@ -303,7 +303,7 @@ impl Undecided {
                 path: path.to_path_buf(),
                 line,
                 error: Box::new(error),
-                layout: None,
+                read_as: None,
             },
             Undecided::NoLine => Error::BadInput {
                 path: path.to_path_buf(),

@@ -17,8 +17,8 @@ use hdf5::{Dataset, Datatype, File, Group};
 
 use super::attributes::write_string_attr;
 use super::ffi::{write_all, GridDataset};
-use super::filters::register_plugins;
 use super::open::string_attr;
+use super::plugins::register_plugins;
 use super::writer::store_checked;
 use crate::codec::Compression;
 
@@ -41,9 +41,9 @@ pub enum Label {
     End,
 }
 
-/// How to lay a matrix file out.
+/// How a matrix file is stored: its shape, chunks and codec.
 #[derive(Clone, Debug)]
-pub struct MatrixLayout {
+pub struct MatrixStorage {
     pub samples: usize,
     pub chunk_rows: usize,
     pub chr_width: usize,
@@ -87,7 +87,7 @@ pub struct MatrixWriter {
 impl MatrixWriter {
     /// Creates (truncating) the file at `path`, the temporary file of `output`, with
     /// empty, resizable datasets.
-    pub fn create(path: &Path, output: &Path, layout: &MatrixLayout) -> hdf5::Result<Self> {
+    pub fn create(path: &Path, output: &Path, storage: &MatrixStorage) -> hdf5::Result<Self> {
         register_plugins();
         // HDF5 1.10's file format: a dataset with one unlimited dimension then indexes its
         // chunks with an extensible array, which appends in constant time and memory; the
@@ -107,16 +107,16 @@ impl MatrixWriter {
             .create(path)?;
         let rows = file.create_group("rows")?;
         let filters = |ty: &TypeDescriptor| {
-            layout
+            storage
                 .compression
-                .filters(ty.size(), ty.size() * layout.chunk_rows)
+                .filters(ty.size(), ty.size() * storage.chunk_rows)
         };
-        let samples = layout.samples;
+        let samples = storage.samples;
         let matrix = |name: &str, ty: TypeDescriptor| -> hdf5::Result<GridDataset> {
             let datatype = Datatype::from_descriptor(&ty)?;
             let data = file
                 .new_dataset_builder()
-                .chunk((1, layout.chunk_rows))
+                .chunk((1, storage.chunk_rows))
                 .set_filters(&filters(&ty))
                 .empty_as(&datatype)
                 .shape((samples, 0..))
@@ -127,7 +127,7 @@ impl MatrixWriter {
             let datatype = Datatype::from_descriptor(&ty)?;
             let data = rows
                 .new_dataset_builder()
-                .chunk(layout.chunk_rows)
+                .chunk(storage.chunk_rows)
                 .set_filters(&filters(&ty))
                 .empty_as(&datatype)
                 .shape(0..)
@@ -135,7 +135,7 @@ impl MatrixWriter {
             Ok(GridDataset::new(data))
         };
         let int = TypeDescriptor::Integer(hdf5::types::IntSize::U4);
-        let pos = TypeDescriptor::Integer(if layout.wide_pos {
+        let pos = TypeDescriptor::Integer(if storage.wide_pos {
             hdf5::types::IntSize::U8
         } else {
             hdf5::types::IntSize::U4
@@ -144,12 +144,12 @@ impl MatrixWriter {
         Ok(Self {
             m: matrix("M", int.clone())?,
             cov: matrix("Cov", int)?,
-            beta: layout.beta.then(|| matrix("beta", float)).transpose()?,
-            chr: label("chr", TypeDescriptor::FixedAscii(layout.chr_width))?,
+            beta: storage.beta.then(|| matrix("beta", float)).transpose()?,
+            chr: label("chr", TypeDescriptor::FixedAscii(storage.chr_width))?,
             start: label("start", pos.clone())?,
             end: label("end", pos)?,
             samples: samples as u64,
-            chunk_rows: layout.chunk_rows as u64,
+            chunk_rows: storage.chunk_rows as u64,
             checked: RefCell::default(),
             output: output.to_path_buf(),
             file,

@@ -16,8 +16,8 @@ use hdf5_sys::h5l::H5L_type_t;
 
 use super::error::{Inconsistent, OpenError};
 use super::ffi::{link_type, RowDataset};
-use super::filters::{register_plugins, MAX_CHUNK_BYTES};
 use super::index::{check_index, read_index, IndexError};
+use super::plugins::{register_plugins, MAX_CHUNK_BYTES};
 use super::sources::{check_sources, read_sources};
 use super::SourceRow;
 use crate::codec::Compression;
@@ -140,7 +140,7 @@ pub(super) fn schema_of(data: &Dataset) -> Result<Schema, OpenError> {
 }
 
 /// Rows per chunk and filters of a chunked txt2h5 dataset.
-pub(super) fn chunk_layout(data: &Dataset) -> Result<(usize, Compression), OpenError> {
+pub(super) fn chunk_storage(data: &Dataset) -> Result<(usize, Compression), OpenError> {
     let chunk_rows = match data.chunk().as_deref() {
         Some([rows]) => *rows,
         _ => return Err(not_ours("its dataset is not chunked in one dimension")),

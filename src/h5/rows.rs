@@ -1,6 +1,6 @@
 //! The rows of a txt2h5 dataset, read as packed records or as the chunks they are stored
 //! in. Every read is bounded by what the dataset's chunks can hold (see
-//! [`super::filters::with_decode_limit`]), so a damaged chunk is an error, not an abort.
+//! [`super::plugins::with_decode_limit`]), so a damaged chunk is an error, not an abort.
 
 use std::path::Path;
 
@@ -8,8 +8,8 @@ use hdf5::{Datatype, File};
 
 use super::error::OpenError;
 use super::ffi::RowDataset;
-use super::filters::{register_plugins, stores_checksum, with_decode_limit};
 use super::open::rank_one;
+use super::plugins::{register_plugins, stores_checksum, with_decode_limit};
 use crate::codec::{check_header, verified, Compression};
 use crate::schema::Schema;
 
@@ -31,7 +31,7 @@ pub struct RowReader {
 
 impl RowReader {
     /// Opens `dataset` of the file at `path` to read records of `schema`, stored in chunks
-    /// of `chunk_rows` with `compression` (as [`super::open::chunk_layout`] found them).
+    /// of `chunk_rows` with `compression` (as [`super::open::chunk_storage`] found them).
     pub fn open(
         path: &Path,
         dataset: &str,

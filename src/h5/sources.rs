@@ -181,7 +181,7 @@ pub(super) fn write_sources(file: &File, rows: &[SourceRow]) -> hdf5::Result<()>
          mtime_nsec (the modification time: seconds since the Unix epoch and nanoseconds \
          past them), xxh3_128 (XXH3-128 of the file's bytes as \
          stored, hex), first_row (index in the data dataset of its first row), rows, format \
-         (the input layout: a preset name such as native or bismark-cov, columns:SPEC, or \
+         (the input format: a preset name such as native or bismark-cov, columns:SPEC, or \
          empty), skipped_zero_coverage, skipped_context and skipped_mod_code (data lines \
          left out on purpose: where pct would be derived from c + t = 0, and by the \
          --context and --mod-code filters); a path byte that is not UTF-8 is recorded as U+FDD0 followed by its two \

@@ -15,7 +15,7 @@ use hdf5::Dataset;
 
 use super::error::{Inconsistent, OpenError, PartError, PartFailure, VirtualMismatch};
 use super::ffi::{self, RowDataset, Selected};
-use super::open::{chunk_layout, not_ours, open_ours, rank_one, schema_of, string_attr, tables};
+use super::open::{chunk_storage, not_ours, open_ours, rank_one, schema_of, string_attr, tables};
 use super::{RowReader, SourceRow, WriterOptions};
 use crate::codec::Compression;
 use crate::index::PositionIndex;
@@ -44,7 +44,7 @@ pub struct VirtualPart {
     /// Rows of the virtual dataset it holds, from `first_row`.
     pub first_row: u64,
     pub rows: u64,
-    /// Its layout if it can be read with the virtual dataset's schema, else why not.
+    /// Its chunk rows and codec if the virtual dataset's schema reads it, else why not.
     pub status: Result<(usize, Compression), PartError>,
 }
 
@@ -103,7 +103,7 @@ impl ExistingOutput {
         }
     }
 
-    /// The layout of this file's dataset, for a file that continues it.
+    /// The storage options of this file's dataset, for a file that continues it.
     pub fn writer_options(&self) -> WriterOptions {
         WriterOptions {
             dataset: self.study.dataset_name.clone(),
@@ -146,7 +146,7 @@ impl Study {
                 parts: virtual_parts(path, data, &opened.schema, rows)?,
             }
         } else {
-            let (chunk_rows, compression) = chunk_layout(data)?;
+            let (chunk_rows, compression) = chunk_storage(data)?;
             check_chunks(data, rows, chunk_rows)?;
             Storage::Chunked {
                 chunk_rows,
@@ -218,7 +218,7 @@ impl Study {
                 .iter()
                 .map(|part| {
                     let (chunk_rows, compression) = match &part.status {
-                        Ok(layout) => *layout,
+                        Ok(storage) => *storage,
                         Err(why) => {
                             return Err((
                                 part.path.clone(),
@@ -389,7 +389,7 @@ fn check_part(
             expected: schema.summary(),
         });
     }
-    let layout = chunk_layout(&data).map_err(unreadable)?;
+    let layout = chunk_storage(&data).map_err(unreadable)?;
     check_chunks(&data, found_rows, layout.0).map_err(unreadable)?;
     Ok(layout)
 }
@@ -411,7 +411,7 @@ pub const MAX_SPARE_CHUNK_BYTES: u64 = crate::defaults::MAX_CHUNK_BYTES;
 /// wrote would be read, merged and appended to as rows of zeros.
 fn check_chunks(data: &Dataset, rows: u64, chunk_rows: usize) -> Result<(), OpenError> {
     let member = format!("/{}", data.name().trim_start_matches('/'));
-    // `chunk_layout` bounded the product by HDF5's largest chunk.
+    // `chunk_storage` bounded the product by HDF5's largest chunk.
     let chunk_bytes = chunk_rows as u64 * data.dtype()?.size() as u64;
     if chunk_rows as u64 > rows && chunk_bytes > MAX_SPARE_CHUNK_BYTES {
         return Err(Inconsistent::SparseChunk {

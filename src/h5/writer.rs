@@ -15,8 +15,8 @@ use hdf5::{Datatype, File};
 
 use super::attributes::{write_string_attr, RunInfo};
 use super::ffi::{GridDataset, RowDataset};
-use super::filters::register_plugins;
 use super::index::write_index;
+use super::plugins::register_plugins;
 use super::sources::{write_sources, SourceRow};
 use crate::codec::{append_checksum, Compression, CHECKSUM_BYTES};
 use crate::index::PositionIndex;
@@ -58,7 +58,7 @@ impl OutputWriter {
                     .compression
                     .filters(record_type.size(), record_type.size() * options.chunk_rows),
             );
-        // The type object goes to H5Dcreate as is: the stored layout is exactly the schema's.
+        // The type object goes to H5Dcreate as is: the stored type is exactly the schema's.
         let data = builder
             .empty_as(&record_type)
             .shape(0..)

@@ -1,6 +1,6 @@
-//! Segments of buffers, in row order, become runs.
+//! Stretches of buffers, in row order, become runs.
 
-use super::scan::Segment;
+use super::stretches::Stretch;
 use super::{Anchor, PositionIndex, Run};
 use crate::schema::Fields;
 
@@ -14,27 +14,27 @@ pub struct IndexBuilder {
 }
 
 impl IndexBuilder {
-    /// Adds the `segments` of `records`, whose first record is row `first_row` of the
+    /// Adds the `stretches` of `records`, whose first record is row `first_row` of the
     /// output and came from `source`.
-    pub fn add_segments(
+    pub fn add_stretches(
         &mut self,
         source: u32,
         first_row: u64,
         records: &[u8],
         fields: &Fields,
-        segments: &[Segment],
+        stretches: &[Stretch],
     ) {
-        for segment in segments {
-            let record = &records[segment.start * fields.record_size..];
+        for stretch in stretches {
+            let record = &records[stretch.start * fields.record_size..];
             let chr = fields.chr(record);
-            let row = first_row + segment.start as u64;
+            let row = first_row + stretch.start as u64;
             if let Some((run, last_pos)) = &mut self.open {
                 if run.source == source && run.chr == chr && run.end_row() == row {
-                    run.sorted &= segment.sorted && segment.first_pos >= *last_pos;
-                    run.rows += segment.rows as u64;
-                    run.min_pos = run.min_pos.min(segment.min_pos);
-                    run.max_pos = run.max_pos.max(segment.max_pos);
-                    *last_pos = segment.last_pos;
+                    run.sorted &= stretch.sorted && stretch.first_pos >= *last_pos;
+                    run.rows += stretch.rows as u64;
+                    run.min_pos = run.min_pos.min(stretch.min_pos);
+                    run.max_pos = run.max_pos.max(stretch.max_pos);
+                    *last_pos = stretch.last_pos;
                     continue;
                 }
             }
@@ -43,12 +43,12 @@ impl IndexBuilder {
                 source,
                 chr: chr.to_vec(),
                 first_row: row,
-                rows: segment.rows as u64,
-                min_pos: segment.min_pos,
-                max_pos: segment.max_pos,
-                sorted: segment.sorted,
+                rows: stretch.rows as u64,
+                min_pos: stretch.min_pos,
+                max_pos: stretch.max_pos,
+                sorted: stretch.sorted,
             };
-            self.open = Some((run, segment.last_pos));
+            self.open = Some((run, stretch.last_pos));
         }
     }
 
@@ -90,7 +90,7 @@ impl IndexBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::scan::segments;
+    use crate::index::stretches::stretches;
     use crate::schema::Schema;
 
     #[test]
@@ -109,8 +109,8 @@ mod tests {
         let mut add = |source, first_row, rows: &[(&str, i32)]| {
             let records = buffer(rows);
             let mut found = Vec::new();
-            segments(&records, &fields, &mut found);
-            builder.add_segments(source, first_row, &records, &fields, &found);
+            stretches(&records, &fields, &mut found);
+            builder.add_stretches(source, first_row, &records, &fields, &found);
         };
         add(0, 0, &[("chr1", 1), ("chr1", 5)]);
         add(0, 2, &[("chr1", 4), ("chr2", 1)]);

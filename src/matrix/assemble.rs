@@ -29,9 +29,9 @@ pub struct StoredRow {
     pub labels: Vec<(Label, Vec<u8>)>,
 }
 
-/// The fixed parts of the output's layout the assembler and compressor need.
+/// The fixed parts of the matrix file the assembler and compressor need.
 #[derive(Clone, Copy, Debug)]
-pub struct Shape {
+pub struct MatrixShape {
     pub samples: usize,
     pub chunk_rows: usize,
     pub chr_width: usize,
@@ -53,7 +53,7 @@ pub fn chunk_rows(samples: usize, rows_hint: u64) -> usize {
 
 /// Fills row blocks from blocks in order.
 pub struct Assembler {
-    shape: Shape,
+    shape: MatrixShape,
     next: ChunkRow,
     blocks: u64,
     /// Rows handed on so far.
@@ -61,7 +61,7 @@ pub struct Assembler {
 }
 
 impl Assembler {
-    pub fn new(shape: Shape) -> Self {
+    pub fn new(shape: MatrixShape) -> Self {
         Self {
             next: empty(&shape, 0),
             shape,
@@ -173,7 +173,7 @@ fn narrow(counts: &[i64], out: &mut [i32]) -> bool {
     fits
 }
 
-fn empty(shape: &Shape, block: u64) -> ChunkRow {
+fn empty(shape: &MatrixShape, block: u64) -> ChunkRow {
     let cells = shape.samples * shape.chunk_rows;
     ChunkRow {
         block,
@@ -188,7 +188,7 @@ fn empty(shape: &Shape, block: u64) -> ChunkRow {
 
 /// The stored form of a row block: every chunk shuffled and compressed (raw without
 /// compression), as the datasets' filters expect.
-pub fn compress(row: &ChunkRow, shape: &Shape) -> Result<StoredRow> {
+pub fn compress(row: &ChunkRow, shape: &MatrixShape) -> Result<StoredRow> {
     let stored = |raw: Vec<u8>, element_size: usize| -> Result<Vec<u8>> {
         match ChunkCompressor::new(shape.compression, element_size) {
             None => Ok(raw),

@@ -13,12 +13,12 @@ use crate::query::region::Regions;
 use crate::schema::Fields;
 use crate::signals::Interrupt;
 
-use super::assemble::{compress, Assembler, ChunkRow, RegionSums, Shape, StoredRow};
+use super::assemble::{compress, Assembler, ChunkRow, MatrixShape, RegionSums, StoredRow};
 use super::block::{merge, Block, Entry, Keys, WindowRows};
 use super::plan::Plan;
 
 /// What the run reads and how it makes rows.
-pub struct Job<'a> {
+pub struct MatrixRequest<'a> {
     pub plan: &'a Plan,
     pub segments: &'a [Segment],
     pub fields: Fields,
@@ -27,7 +27,7 @@ pub struct Job<'a> {
     pub keys: Keys,
     pub min_samples: usize,
     pub names: &'a [String],
-    pub shape: Shape,
+    pub shape: MatrixShape,
 }
 
 /// What the run did.
@@ -57,7 +57,7 @@ const COMPRESS: usize = 2;
 /// Runs `job` on `pool`, writing to `writer`; with `region_sums`, blocks are summed per
 /// region and written at the end.
 pub fn run(
-    job: &Job<'_>,
+    job: &MatrixRequest<'_>,
     pool: &rayon::ThreadPool,
     writer: &mut MatrixWriter,
     region_sums: Option<RegionSums>,
@@ -117,7 +117,7 @@ pub fn run(
 
 /// Where the run is between two results.
 struct Steps<'r> {
-    job: &'r Job<'r>,
+    job: &'r MatrixRequest<'r>,
     /// The record bytes [`extract`] reads.
     bytes: &'r [std::ops::Range<usize>],
     /// Merges and compressions pending together: reading and merging wait while this many
@@ -263,7 +263,7 @@ impl<'r> Steps<'r> {
 }
 
 /// Compresses a row block on the pool; it is written in block order.
-fn submit_compress<'s>(ordered: &mut Ordered<'_, 's, Output>, row: ChunkRow, shape: Shape) {
+fn submit_compress<'s>(ordered: &mut Ordered<'_, 's, Output>, row: ChunkRow, shape: MatrixShape) {
     ordered.submit(COMPRESS, move || {
         compress(&row, &shape).map(Output::Compressed)
     });
@@ -274,7 +274,7 @@ fn submit_compress<'s>(ordered: &mut Ordered<'_, 's, Output>, row: ChunkRow, sha
 /// regions. The rows are checked against the index's claims, and a negative count kept is
 /// refused ([`crate::query::claims`]).
 fn extract(
-    job: &Job<'_>,
+    job: &MatrixRequest<'_>,
     number: usize,
     task: &ChunkTask,
     records: &[u8],

@@ -24,7 +24,7 @@ use crate::codec::{ChunkDecompressor, Compression};
 use crate::error::{Error, Result};
 use crate::h5::ExistingOutput;
 use crate::index::build::IndexBuilder;
-use crate::index::scan::segments;
+use crate::index::stretches::stretches;
 use crate::index::PositionIndex;
 use crate::output::chunker::{ChunkError, Chunker};
 use crate::schema::Fields;
@@ -66,7 +66,7 @@ pub fn copy_rows(
     let chunk = chunker.chunk_rows() as u64;
     // The chunker notes the anchors of the output's own chunks.
     index.add_runs(source_index.rebased(chunker.rows(), source_base).runs);
-    let same_layout = source.chunk_rows as u64 == chunk && source.compression == compression;
+    let same_storage = source.chunk_rows as u64 == chunk && source.compression == compression;
     let reader = source
         .rows_reader()
         .map_err(|error| error.into_error(&source.study.path, "read"))?;
@@ -82,7 +82,7 @@ pub fn copy_rows(
         // A whole chunk of the source that lands on a whole chunk of the output, whose
         // first pos the source's index gives.
         let first_pos = source_index.anchor_at(row).map(|anchor| anchor.pos);
-        let aligned = same_layout
+        let aligned = same_storage
             && count == chunk
             && chunker.at_chunk_boundary()
             && row % chunk == 0
@@ -200,8 +200,8 @@ pub fn index_of<'s>(
                 });
             }
             found.clear();
-            segments(&buffer, &fields, &mut found);
-            builder.add_segments(number as u32, row, &buffer, &fields, &found);
+            stretches(&buffer, &fields, &mut found);
+            builder.add_stretches(number as u32, row, &buffer, &fields, &found);
             row += count;
         }
     }

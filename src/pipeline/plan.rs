@@ -43,7 +43,7 @@ pub struct Unit {
 
 /// The units of a run, in the order the writer consumes them, and the order in which
 /// workers should start them (indices into the units).
-pub struct Plan {
+pub struct LoadPlan {
     pub units: Vec<Unit>,
     pub dispatch: Vec<usize>,
     /// The blocks of each BGZF input read in pieces (empty for other inputs).
@@ -52,7 +52,7 @@ pub struct Plan {
 
 /// Cuts the inputs into units. BGZF inputs are split at block boundaries, in pieces of
 /// about a quarter of `piece_bytes` compressed (about `piece_bytes` of text).
-pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Result<Plan> {
+pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Result<LoadPlan> {
     let mut units = Vec::new();
     let mut dispatch = Vec::new();
     let mut bgzf_blocks = vec![Vec::new(); inputs.len()];
@@ -115,7 +115,7 @@ pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Resul
             }
         }
     }
-    Ok(Plan {
+    Ok(LoadPlan {
         units,
         dispatch,
         bgzf_blocks,

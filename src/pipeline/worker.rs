@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::format::detect::Undecided;
 use crate::format::filter::Skipped;
 use crate::format::Header;
-use crate::index::scan::{segments, Segment};
+use crate::index::stretches::{stretches, Stretch};
 use crate::input::checksum::checksum_file;
 use crate::input::discover::Input;
 use crate::input::reader::{TextBuffer, TextReader, TEXT_BLOCK};
@@ -51,12 +51,12 @@ pub enum Payload {
     /// follow.
     Rows {
         buffer: RecordBuffer,
-        segments: Vec<Segment>,
+        stretches: Vec<Stretch>,
     },
-    /// Records spilled to a temporary file, in order, and their segments; more parts follow.
+    /// Records spilled to a temporary file, in order, and their stretches; more parts follow.
     Spilled {
         records: SpilledRecords,
-        segments: Vec<Segment>,
+        stretches: Vec<Stretch>,
     },
     /// Terminal: the unit parsed its text, leaving out `skipped` rows; a gzip unit also
     /// hashed the file.
@@ -103,10 +103,10 @@ pub struct WorkContext<'a> {
 /// How one input is read.
 pub struct FileReading {
     pub parser: LineParser,
-    /// The layout data errors name (`bismark-cov (6 columns: ...)`); `None` for a file
+    /// The format data errors name (`bismark-cov (6 columns: ...)`); `None` for a file
     /// read as `native` because `--format native` said so.
     pub read_as: Option<String>,
-    /// Why `auto` could not pick the file's layout. Its units fail with this error when
+    /// Why `auto` could not pick the file's format. Its units fail with this error when
     /// they run, so the run reports the first error in load order, as for data errors.
     pub undecided: Option<Undecided>,
 }
@@ -151,7 +151,7 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
         if context.cutoff.skips(unit as u64) {
             continue;
         }
-        let mut sink = Sink::new(context, &sender, unit);
+        let mut sink = UnitOutput::new(context, &sender, unit);
         // A unit that panics (a bug) must still answer, or the writer would wait for it
         // forever: its panic becomes the unit's failure.
         let path = &context.inputs[context.units[unit].file].path;
@@ -179,7 +179,7 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
     }
 }
 
-fn run_unit(sink: &mut Sink<'_, '_>, text: &mut TextBuffer) -> Result<Payload, UnitError> {
+fn run_unit(sink: &mut UnitOutput<'_, '_>, text: &mut TextBuffer) -> Result<Payload, UnitError> {
     let unit = sink.context.units[sink.unit];
     let input = &sink.context.inputs[unit.file];
     if let Some(undecided) = &sink.context.readings[unit.file].undecided {
@@ -208,7 +208,7 @@ fn run_unit(sink: &mut Sink<'_, '_>, text: &mut TextBuffer) -> Result<Payload, U
 /// Parses the text `reader` gives, fill by fill, until it ends; returns the file's
 /// checksum when the reader hashed the whole file (a gzip stream).
 fn parse_text(
-    sink: &mut Sink<'_, '_>,
+    sink: &mut UnitOutput<'_, '_>,
     input: &Input,
     mut reader: TextReader<'_>,
     text: &mut TextBuffer,
@@ -237,7 +237,7 @@ fn parse_text(
                 path: path.clone(),
                 line: reader.lines_before()? + lines_parsed + 1,
                 error: Box::new(LineError::too_long(text.text())),
-                layout: sink.read_as.clone(),
+                read_as: sink.read_as.clone(),
             }
             .into());
         }
@@ -245,14 +245,14 @@ fn parse_text(
 }
 
 /// Where a unit's records go: the current buffer, sent on when full.
-struct Sink<'c, 's> {
+struct UnitOutput<'c, 's> {
     context: &'c WorkContext<'c>,
     sender: &'s SyncSender<Part>,
     unit: usize,
     seq: u32,
     buffer: Option<RecordBuffer>,
     spill: Option<Spill>,
-    /// This file's parser, and the layout its errors name.
+    /// This file's parser, and the format its errors name.
     parser: &'c LineParser,
     read_as: &'c Option<String>,
     /// Rows left out so far.
@@ -267,18 +267,18 @@ struct Sink<'c, 's> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum HeaderSkip {
     None,
-    /// Line 1 is skipped if it is the layout's header.
+    /// Line 1 is skipped if it is the format's header.
     Optional,
     /// `--skip-lines`: this many lines are skipped, whatever they hold.
     Lines(u64),
 }
 
-/// A parse failure inside [`Sink::parse`].
+/// A parse failure inside [`UnitOutput::parse`].
 enum ParseFailure {
     Line {
         line_index: u64,
         error: LineError,
-        layout: Option<String>,
+        read_as: Option<String>,
     },
     Stopped,
     Resource(Error),
@@ -296,13 +296,13 @@ impl ParseFailure {
             ParseFailure::Line {
                 line_index,
                 error,
-                layout,
+                read_as,
             } => match lines_before() {
                 Ok(before) => UnitError::Failed(Error::Data {
                     path: path.to_path_buf(),
                     line: before + line_index + 1,
                     error: Box::new(error),
-                    layout,
+                    read_as,
                 }),
                 Err(error) => UnitError::Failed(error),
             },
@@ -312,7 +312,7 @@ impl ParseFailure {
     }
 }
 
-impl<'c, 's> Sink<'c, 's> {
+impl<'c, 's> UnitOutput<'c, 's> {
     fn new(context: &'c WorkContext<'c>, sender: &'s SyncSender<Part>, unit: usize) -> Self {
         let Unit { file, kind } = context.units[unit];
         let parser = &context.readings[file].parser;
@@ -435,7 +435,7 @@ impl<'c, 's> Sink<'c, 's> {
                 .map_err(|failure| ParseFailure::Line {
                     line_index: lines + failure.line_index,
                     error: failure.error,
-                    layout: self.read_as.clone(),
+                    read_as: self.read_as.clone(),
                 })?;
             buffer.commit(progress.rows);
             self.skipped.add(progress.skipped);
@@ -461,10 +461,10 @@ impl<'c, 's> Sink<'c, 's> {
         match self.context.pool.acquire_unless_starved(self.unit) {
             Some(Ok(empty)) => {
                 self.buffer = Some(empty);
-                let segments = self.segments(&full);
+                let stretches = self.stretches(&full);
                 self.send(Payload::Rows {
                     buffer: full,
-                    segments,
+                    stretches,
                 })
                 .map_err(|Stopped| ParseFailure::Stopped)
             }
@@ -481,10 +481,10 @@ impl<'c, 's> Sink<'c, 's> {
                 self.context
                     .spilled_bytes
                     .fetch_add(records.bytes as u64, Ordering::Relaxed);
-                let segments = self.segments(&full);
+                let stretches = self.stretches(&full);
                 full.clear();
                 self.buffer = Some(full);
-                self.send(Payload::Spilled { records, segments })
+                self.send(Payload::Spilled { records, stretches })
                     .map_err(|Stopped| ParseFailure::Stopped)
             }
         }
@@ -500,9 +500,9 @@ impl<'c, 's> Sink<'c, 's> {
 
     /// Where `chr` changes in `buffer`, for the position index: scanned here, on the
     /// worker's thread, while the records are still in cache.
-    fn segments(&self, buffer: &RecordBuffer) -> Vec<Segment> {
+    fn stretches(&self, buffer: &RecordBuffer) -> Vec<Stretch> {
         let mut found = Vec::new();
-        segments(buffer.as_bytes(), &self.context.fields, &mut found);
+        stretches(buffer.as_bytes(), &self.context.fields, &mut found);
         found
     }
 
@@ -510,8 +510,8 @@ impl<'c, 's> Sink<'c, 's> {
         if matches!(payload, Payload::Done { .. } | Payload::Checksum(_)) {
             if let Some(buffer) = self.buffer.take() {
                 if buffer.rows() > 0 {
-                    let segments = self.segments(&buffer);
-                    self.send(Payload::Rows { buffer, segments })?;
+                    let stretches = self.stretches(&buffer);
+                    self.send(Payload::Rows { buffer, stretches })?;
                 } else {
                     self.context.pool.release(buffer);
                 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::format::filter::Skipped;
 use crate::index::build::IndexBuilder;
-use crate::index::scan::Segment;
+use crate::index::stretches::Stretch;
 use crate::index::PositionIndex;
 use crate::input::discover::Input;
 use crate::memory::reserve;
@@ -76,7 +76,7 @@ pub struct OrderedWriter<'a> {
 }
 
 /// What the written parts have built so far.
-struct Written<'c> {
+struct WriterState<'c> {
     chunker: Chunker<'c>,
     index: IndexBuilder,
     tallies: Vec<FileTally>,
@@ -94,7 +94,7 @@ impl OrderedWriter<'_> {
         file_count: usize,
         index: IndexBuilder,
     ) -> Result<(Vec<FileTally>, PositionIndex)> {
-        let mut written = Written {
+        let mut written = WriterState {
             chunker,
             index,
             tallies: vec![FileTally::default(); file_count],
@@ -158,7 +158,12 @@ impl OrderedWriter<'_> {
     }
 
     /// Writes one part of unit `unit`, in order, and counts it in its file's tally.
-    fn write_part(&self, written: &mut Written<'_>, unit: usize, payload: Payload) -> Result<()> {
+    fn write_part(
+        &self,
+        written: &mut WriterState<'_>,
+        unit: usize,
+        payload: Payload,
+    ) -> Result<()> {
         let file = self.units[unit].file;
         let tally = &mut written.tallies[file];
         if !tally.started {
@@ -166,14 +171,14 @@ impl OrderedWriter<'_> {
             tally.first_row = written.chunker.rows();
         }
         match payload {
-            Payload::Rows { buffer, segments } => {
-                self.write_records(written, file, buffer.as_bytes(), &segments)?;
+            Payload::Rows { buffer, stretches } => {
+                self.write_records(written, file, buffer.as_bytes(), &stretches)?;
                 self.pool.release(buffer);
             }
-            Payload::Spilled { records, segments } => {
+            Payload::Spilled { records, stretches } => {
                 let mut spilled = std::mem::take(&mut written.spilled);
                 self.read_spilled(&records, &mut spilled)?;
-                let result = self.write_records(written, file, &spilled, &segments);
+                let result = self.write_records(written, file, &spilled, &stretches);
                 written.spilled = spilled;
                 result?;
             }
@@ -192,16 +197,16 @@ impl OrderedWriter<'_> {
     /// Appends records of input `file` to the output and to its index.
     fn write_records(
         &self,
-        written: &mut Written<'_>,
+        written: &mut WriterState<'_>,
         file: usize,
         records: &[u8],
-        segments: &[Segment],
+        stretches: &[Stretch],
     ) -> Result<()> {
         let source = self.source_base + file as u32;
         let first_row = written.chunker.rows();
         written
             .index
-            .add_segments(source, first_row, records, &self.fields, segments);
+            .add_stretches(source, first_row, records, &self.fields, stretches);
         written
             .chunker
             .push(records)

@@ -107,7 +107,7 @@ fn zstd_lz4_and_blosc_chunks_read_back_through_the_hdf5_plugins() {
     }
 }
 
-/// Append keeps the file's codec and merge copies chunks as stored where the layouts agree,
+/// Append keeps the file's codec and merge copies chunks as stored where their storage agrees,
 /// decoding (through the filters txt2h5 registers with HDF5) only where they do not.
 #[test]
 fn append_and_merge_keep_zstd_and_lz4_chunks() {

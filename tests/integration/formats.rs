@@ -294,7 +294,7 @@ fn auto_refuses_a_file_it_cannot_place_and_names_what_it_considered() {
     }
     assert!(!dir.join("out.h5").exists());
     // A bedGraph with a beta column has native's column count, so the native parser
-    // refuses it, naming the column, its text and the layout auto picked.
+    // refuses it, naming the column, its text and the format auto picked.
     write_lines(&dir, "beta.bedGraph", &["chr1\t100\t101\t0.5\t12"]);
     let output = run(dir.path(), &["load", "-o", "out.h5", "beta.bedGraph"]);
     expect_code(&output, 3);
@@ -323,7 +323,7 @@ fn auto_refuses_a_file_it_cannot_place_and_names_what_it_considered() {
 }
 
 #[test]
-fn a_bad_line_names_file_line_column_text_and_the_layout() {
+fn a_bad_line_names_file_line_column_text_and_the_format() {
     let dir = TestDir::new();
     let mut lines: Vec<String> = (0..5)
         .map(|k| {
@@ -489,37 +489,37 @@ fn append_and_merge_refuse_a_different_schema_naming_both() {
     );
 }
 
-/// `/sources` as earlier releases wrote it, for [`earlier_sources_layouts_are_appended_to_and_merged`]:
-/// the first layout (no `format`, no skipped counts) and the presets' (a nested compound
+/// `/sources` as earlier releases wrote it, for [`earlier_sources_versions_are_appended_to_and_merged`]:
+/// the first version (no `format`, no skipped counts) and the presets' (a nested compound
 /// `skipped`), both with `mtime_ns`. The rewritten row holds a time with nanoseconds and,
-/// in the presets' layout, skipped counts, so that their conversion is seen.
+/// in the presets' version, skipped counts, so that their conversion is seen.
 const EARLIER_SOURCES: &str = r#"
 import sys, h5py, numpy as np
-layout = sys.argv[2]
+version = sys.argv[2]
 with h5py.File(sys.argv[1], "r+") as f:
     rows = f["sources"][:]
     skipped = np.dtype([(k, "<u8") for k in ("zero_coverage", "context", "mod_code")])
     fields = [(n, rows.dtype[n]) for n in ("path", "size")] + [("mtime_ns", "<i8")]
     fields += [(n, rows.dtype[n]) for n in ("xxh3_128", "first_row", "rows")]
-    if layout == "presets":
+    if version == "presets":
         fields += [("format", rows.dtype["format"]), ("skipped", skipped)]
     table = np.empty(len(rows), np.dtype(fields))
     for name, _ in fields:
         if name not in ("mtime_ns", "skipped"):
             table[name] = rows[name]
     table["mtime_ns"] = 1_700_000_000_123_456_789
-    if layout == "presets":
+    if version == "presets":
         table["skipped"] = (7, 0, 3)
     del f["sources"]
     f.create_dataset("sources", data=table)
 "#;
 
 /// Outputs of earlier releases are appended to and merged: their `/sources` rows are read
-/// by field names (a file of the first layout as `native` files that left nothing out) and
-/// written in today's flat layout, time and counts kept.
+/// by field names (a file of the first version as `native` files that left nothing out) and
+/// written in today's flat version, time and counts kept.
 #[test]
-fn earlier_sources_layouts_are_appended_to_and_merged() {
-    for (layout, skipped) in [
+fn earlier_sources_versions_are_appended_to_and_merged() {
+    for (version, skipped) in [
         (
             "first",
             json!({"zero_coverage": 0, "context": 0, "mod_code": 0}),
@@ -535,7 +535,7 @@ fn earlier_sources_layouts_are_appended_to_and_merged() {
         expect_code(&output, 0);
         let status = Command::new(python())
             .current_dir(dir.path())
-            .args(["-c", EARLIER_SOURCES, "old.h5", layout])
+            .args(["-c", EARLIER_SOURCES, "old.h5", version])
             .status()
             .unwrap();
         assert!(status.success());
@@ -551,13 +551,13 @@ fn earlier_sources_layouts_are_appended_to_and_merged() {
             assert_eq!(
                 formats,
                 [&json!("native"), &json!("bismark-cov")],
-                "{layout} {file}"
+                "{version} {file}"
             );
             let first = &sources[0];
-            assert_eq!(first["mtime_s"], json!(1_700_000_000), "{layout} {file}");
-            assert_eq!(first["mtime_nsec"], json!(123_456_789), "{layout} {file}");
-            assert!(first.get("mtime_ns").is_none(), "{layout} {file}: {first}");
-            assert_eq!(first["skipped"], skipped, "{layout} {file}");
+            assert_eq!(first["mtime_s"], json!(1_700_000_000), "{version} {file}");
+            assert_eq!(first["mtime_nsec"], json!(123_456_789), "{version} {file}");
+            assert!(first.get("mtime_ns").is_none(), "{version} {file}: {first}");
+            assert_eq!(first["skipped"], skipped, "{version} {file}");
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Successful loads: values, order, layout and metadata, checked with h5py against numpy.
+//! Successful loads: values, order, storage and metadata, checked with h5py against numpy.
 
 use crate::generate::{bgzf, gzip, methylation_text};
 use crate::terminal::output_on_terminal;
@@ -204,7 +204,7 @@ fn long_contig_names_load_whole_with_a_wider_chr_field() {
 }
 
 #[test]
-fn layout_options_reach_the_file() {
+fn storage_options_reach_the_file() {
     let dir = TestDir::new();
     dir.write("in.txt", &methylation_text(4, 3_000));
     expect_code(

@@ -23,7 +23,7 @@ const IO: i32 = 1;
 /// One input row: chr, pos, c, t (pct is 100 c / (c + t)).
 type Row = (&'static str, i64, u64, u64);
 
-/// Rows written as the native layout, `chr pos pct c t`.
+/// Rows written as the native format, `chr pos pct c t`.
 fn native(rows: &[Row]) -> Vec<u8> {
     let mut out = Vec::new();
     for &(chr, pos, c, t) in rows {
@@ -429,7 +429,7 @@ fn selections_equal_numpy_masks_on_a_virtual_output() {
 }
 
 /// `--region CHR` is the whole chromosome: the rows whose stored pos is 0 or negative
-/// (the native layout keeps pos as given) are on it too.
+/// (the native format keeps pos as given) are on it too.
 #[test]
 fn a_whole_chromosome_region_holds_every_row_of_the_chromosome() {
     let dir = TestDir::new();

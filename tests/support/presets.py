@@ -19,7 +19,7 @@ one row at a time, written to be obviously right rather than fast.
 
 Rules: lines split on \\n, one trailing \\r dropped, `#` starts a comment, fields split on runs
 of ASCII whitespace, empty lines skipped; gzip/BGZF by magic 1f 8b; only line 1 may be a header.
-Filters in order: mod code (bedmethyl), context (layouts with a context column), zero coverage
+Filters in order: mod code (bedmethyl), context (formats with a context column), zero coverage
 (derived pct with c + t == 0). A bad line raises ValueError naming file and line.
 """
 import gzip, json, os, random, re, sys
@@ -40,7 +40,7 @@ PRESETS = {
     "native": ((5,), dict(chr=1, pos=2, pct=3, c=4, t=5), None),
     "bismark-cov": ((6,), dict(chr=1, pos=2, pct=4, c=5, t=6), None),
     "bismark-report": ((7, 9), dict(chr=1, pos=2, strand=3, c=4, t=5, context=6), None),
-    "methylkit": ((7,), dict(chr=1, pos=2, strand=4, c=6, t=7), None),  # flat/tabix layout
+    "methylkit": ((7,), dict(chr=1, pos=2, strand=4, c=6, t=7), None),  # flat/tabix format
     "methylkit-text": ((7,), dict(chr=2, pos=3, strand=4, cov=5, pct=6),
                        b"chrBase chr base strand coverage freqC freqT"),
     "bedmethyl": ((18,), dict(chr=1, start=2, mod=4, strand=6, pct=11, c=12, t=13), None),
@@ -127,7 +127,7 @@ def rint32(x):
     return parse_int(str(int(np.rint(x))).encode())
 
 
-def layout_for(fmt, lines, options):
+def format_for(fmt, lines, options):
     """(counts, columns, header, format name) for one input."""
     spec = options.get("columns")
     if fmt.startswith("columns:"):
@@ -135,7 +135,7 @@ def layout_for(fmt, lines, options):
     if spec:
         cols = parse_spec(spec)
         return None, cols, None, f"columns:{spec}"
-    if fmt == "methylkit":  # the text layout when line 1 is its header, else flat/tabix
+    if fmt == "methylkit":  # the text format when line 1 is its header, else flat/tabix
         head = PRESETS["methylkit-text"][2].split()
         if lines and fields_of(lines[0]) == head:
             counts, cols, header = PRESETS["methylkit-text"]
@@ -169,7 +169,7 @@ def expected(path, fmt, options):
     mods = option(options, "mod-code", "m,C") or "m,C"
     mods = None if mods == "all" else set(mods.encode().split(b","))
     lines = text_lines(path)
-    counts, cols, header, name = layout_for(fmt, lines, options)
+    counts, cols, header, name = format_for(fmt, lines, options)
     skip = int(option(options, "skip-lines", 0) or 0)
     if skip and not name.startswith("columns:"):
         raise ValueError("--skip-lines needs --columns")
@@ -474,7 +474,7 @@ def generate(outdir, rows, seed):
     for preset, (gen, ext) in GENERATORS.items():
         for k, codec in enumerate(["plain", "gzip", "bgzf"]):
             rng = random.Random(f"{seed}:{preset}:{k}")
-            lines = gen(rng, rows, k)  # k picks variants: every layout appears for any seed
+            lines = gen(rng, rows, k)  # k picks variants: every format appears for any seed
             crlf = k == 2 or rng.random() < 0.3
             text = b"".join(line + (b"\r\n" if crlf else b"\n") for line in lines)
             data = {"plain": text, "gzip": gzip.compress(text, mtime=0), "bgzf": bgzf(text, rng.choice([512, 65280]))}[codec]

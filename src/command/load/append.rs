@@ -40,7 +40,7 @@ pub(super) fn open(settings: &LoadSettings) -> Result<Option<ExistingOutput>> {
         )));
     }
     let compression = existing.compression;
-    let (chunk_rows, explicit_compression) = settings.explicit_layout;
+    let (chunk_rows, explicit_compression) = settings.explicit_storage;
     if chunk_rows.is_some_and(|rows| rows != existing.chunk_rows) {
         return Err(mismatch(format!(
             "its chunks are {} rows (--chunk-rows)",

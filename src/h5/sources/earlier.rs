@@ -1,9 +1,9 @@
-//! Reading `/sources` in every layout txt2h5 has written, by field names:
+//! Reading `/sources` in every version txt2h5 has written, by field names:
 //!
 //! - the first releases: no `format`, no skipped counts, `mtime_ns`;
 //! - format presets: `format`, a nested compound `skipped` and `mtime_ns`, which R's
 //!   `h5read` gave as NA;
-//! - today's flat layout ([`SourceRow`]).
+//! - today's flat version ([`SourceRow`]).
 //!
 //! `--append` and `merge` read all three and write today's.
 
@@ -27,8 +27,8 @@ struct FirstSourceRow {
     rows: u64,
 }
 
-/// What a `/sources` row written from format presets until the flat layout adds to the
-/// first layout's fields (read apart: HDF5 reads the fields a memory type names).
+/// What a `/sources` row written from format presets until the flat version adds to the
+/// first version's fields (read apart: HDF5 reads the fields a memory type names).
 #[derive(H5Type, Clone, Debug)]
 #[repr(C)]
 struct PresetFields {
@@ -70,7 +70,7 @@ fn fields<T: H5Type>() -> Vec<CompoundField> {
     }
 }
 
-/// `/sources` in any of its layouts, as today's rows. Every field a layout has must be
+/// `/sources` in any of its versions, as today's rows. Every field a version has must be
 /// there (HDF5 would fill a missing one with zeros), of a type that reads as the field's
 /// without loss (HDF5 finds no conversion from an integer to a string, and clamps a
 /// negative number read as unsigned to 0).
@@ -84,8 +84,8 @@ pub(in crate::h5) fn read_sources(sources: &Dataset) -> Result<Vec<SourceRow>, O
         }
     };
     let find = |name: &str| stored.iter().find(|field| field.name == name);
-    let (flat_layout, presets) = (find("mtime_s").is_some(), find("format").is_some());
-    let needed = if flat_layout {
+    let (flat_version, presets) = (find("mtime_s").is_some(), find("format").is_some());
+    let needed = if flat_version {
         fields::<SourceRow>()
     } else if presets {
         [fields::<FirstSourceRow>(), fields::<PresetFields>()].concat()
@@ -110,7 +110,7 @@ pub(in crate::h5) fn read_sources(sources: &Dataset) -> Result<Vec<SourceRow>, O
             _ => {}
         }
     }
-    let rows = read_rows(sources, flat_layout, presets)?;
+    let rows = read_rows(sources, flat_version, presets)?;
     for field in signed {
         refuse_negative(sources, field, &rows)?;
     }
@@ -212,14 +212,14 @@ fn check_extent(sources: &Dataset) -> Result<(), OpenError> {
     Ok(())
 }
 
-/// The rows of `/sources` in the layout its fields name, as today's rows.
+/// The rows of `/sources` in the version its fields name, as today's rows.
 fn read_rows(
     sources: &Dataset,
-    flat_layout: bool,
+    flat_version: bool,
     presets: bool,
 ) -> Result<Vec<SourceRow>, OpenError> {
     check_extent(sources)?;
-    if flat_layout {
+    if flat_version {
         return Ok(sources.read_raw::<SourceRow>()?);
     }
     let first = sources.read_raw::<FirstSourceRow>()?;

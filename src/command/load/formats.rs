@@ -1,4 +1,4 @@
-//! The layout of every input: the `--format` preset, the `--columns` layout, or `auto`'s
+//! The format of every input: the `--format` preset, the `--columns` format, or `auto`'s
 //! pick per file, checked against the filters asked for.
 
 use rayon::prelude::*;
@@ -14,32 +14,32 @@ use crate::settings::LoadSettings;
 /// The format recorded for a file `auto` found no data line in.
 pub const EMPTY: &str = "empty";
 
-/// One input's layout, or why `auto` could not pick one.
+/// One input's format, or why `auto` could not pick one.
 pub struct Resolved {
-    pub layout: ColumnFormat,
+    pub format: ColumnFormat,
     pub undecided: Option<Undecided>,
-    /// Whether `auto` picked the layout.
+    /// Whether `auto` picked the format.
     pub auto: bool,
 }
 
 impl Resolved {
-    /// The layout data errors name: all but files read as `native` because the command
+    /// The format data errors name: all but files read as `native` because the command
     /// said so (their messages predate presets).
     pub fn read_as(&self) -> Option<String> {
-        if self.layout.is_native() && !self.auto {
+        if self.format.is_native() && !self.auto {
             None
         } else if self.auto {
             Some(format!(
                 "{}, picked by --format auto",
-                self.layout.describe()
+                self.format.describe()
             ))
         } else {
-            Some(self.layout.describe())
+            Some(self.format.describe())
         }
     }
 }
 
-/// Resolves each input's layout (in parallel: `auto` and methylKit read each file's start).
+/// Resolves each input's format (in parallel: `auto` and methylKit read each file's start).
 /// A file `auto` cannot place is not an error yet: its units fail when they run, so the
 /// run reports the first error in load order.
 pub fn resolve(
@@ -50,47 +50,47 @@ pub fn resolve(
     let resolved: Vec<Resolved> = inputs
         .par_iter()
         .zip(encodings)
-        .map(|(input, &encoding)| layout_of(&settings.format, input, encoding))
+        .map(|(input, &encoding)| format_of(&settings.format, input, encoding))
         .collect::<Result<_>>()?;
     for (input, resolved) in inputs.iter().zip(&resolved) {
         if resolved.undecided.is_none() {
-            check_filters(settings, input, &resolved.layout)?;
+            check_filters(settings, input, &resolved.format)?;
         }
     }
     Ok(resolved)
 }
 
-fn layout_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result<Resolved> {
+fn format_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result<Resolved> {
     let first_line = |head: &[u8]| -> Vec<u8> {
         let line = head.split(|&byte| byte == b'\n').next().unwrap_or(b"");
         line.strip_suffix(b"\r").unwrap_or(line).to_vec()
     };
-    let chosen = |layout| Resolved {
-        layout,
+    let chosen = |format| Resolved {
+        format,
         undecided: None,
         auto: false,
     };
     match choice {
-        FormatChoice::Columns(layout) => Ok(chosen(layout.clone())),
+        FormatChoice::Columns(format) => Ok(chosen(format.clone())),
         FormatChoice::Preset(Preset::MethylKit) => {
-            // Its text layout has a header; its flat-file layout does not.
+            // Its text format has a header; its flat-file format does not.
             let (head, _) = read_head(&input.path, encoding)?;
             Ok(chosen(Preset::MethylKit.format(&first_line(&head))))
         }
         FormatChoice::Preset(preset) => Ok(chosen(preset.format(b""))),
         FormatChoice::Auto => {
             let (head, complete) = read_head(&input.path, encoding)?;
-            let (layout, undecided) = match detect(&head, complete) {
+            let (format, undecided) = match detect(&head, complete) {
                 Ok(Detected::Preset(preset)) => (preset.format(&first_line(&head)), None),
                 Ok(Detected::Empty) => {
-                    let mut layout = Preset::Native.format(b"");
-                    layout.name = EMPTY.to_string();
-                    (layout, None)
+                    let mut format = Preset::Native.format(b"");
+                    format.name = EMPTY.to_string();
+                    (format, None)
                 }
                 Err(undecided) => (Preset::Native.format(b""), Some(undecided)),
             };
             Ok(Resolved {
-                layout,
+                format,
                 undecided,
                 auto: true,
             })
@@ -100,8 +100,8 @@ fn layout_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result
 
 /// A filter asked for explicitly must apply: `--context CHH` on a file without a context
 /// column would load every row as if it were CHH.
-fn check_filters(settings: &LoadSettings, input: &Input, layout: &ColumnFormat) -> Result<()> {
-    if layout.name == EMPTY {
+fn check_filters(settings: &LoadSettings, input: &Input, format: &ColumnFormat) -> Result<()> {
+    if format.name == EMPTY {
         return Ok(());
     }
     let explicit = settings.explicit_filters;
@@ -110,13 +110,13 @@ fn check_filters(settings: &LoadSettings, input: &Input, layout: &ColumnFormat) 
             "{}: {flag} cannot apply: it is read as {}, which has no {column} column; load \
              such files in a run without {flag} (or with {flag} all)",
             input.path.display(),
-            layout.name
+            format.name
         ))
     };
-    if explicit.context && !layout.has(Role::Context) {
+    if explicit.context && !format.has(Role::Context) {
         return Err(refuse("--context", "context"));
     }
-    if explicit.mod_code && !layout.has(Role::ModCode) {
+    if explicit.mod_code && !format.has(Role::ModCode) {
         return Err(refuse("--mod-code", "modification code"));
     }
     Ok(())

@@ -1,26 +1,26 @@
 //! One pass over packed records: where `chr` changes, and each stretch's positions.
 //!
 //! Workers run this over every buffer they fill, while it is still in cache; the writer
-//! only joins the few segments per buffer into runs.
+//! only joins the few stretches per buffer into runs.
 
 use crate::schema::{pos_at, Fields};
 
 /// Consecutive records of one buffer with the same `chr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Segment {
-    /// Index of the segment's first record in the buffer.
+pub struct Stretch {
+    /// Index of the stretch's first record in the buffer.
     pub start: usize,
     pub rows: usize,
     pub first_pos: i64,
     pub last_pos: i64,
     pub min_pos: i64,
     pub max_pos: i64,
-    /// Whether pos never decreases inside the segment.
+    /// Whether pos never decreases inside the stretch.
     pub sorted: bool,
 }
 
-impl Segment {
-    /// The segment of the one record `start`, at `pos`.
+impl Stretch {
+    /// The stretch of the one record `start`, at `pos`.
     fn one(start: usize, pos: i64) -> Self {
         Self {
             start,
@@ -34,8 +34,8 @@ impl Segment {
     }
 }
 
-/// Appends to `out` the segments of `records` (whole records of `fields.record_size`).
-pub fn segments(records: &[u8], fields: &Fields, out: &mut Vec<Segment>) {
+/// Appends to `out` the stretches of `records` (whole records of `fields.record_size`).
+pub fn stretches(records: &[u8], fields: &Fields, out: &mut Vec<Stretch>) {
     if fields.wide_pos {
         scan::<true>(records, fields, out)
     } else {
@@ -57,29 +57,29 @@ fn same_chr(a: &[u8], b: &[u8], width: usize) -> bool {
     }
 }
 
-fn scan<const WIDE: bool>(records: &[u8], fields: &Fields, out: &mut Vec<Segment>) {
+fn scan<const WIDE: bool>(records: &[u8], fields: &Fields, out: &mut Vec<Stretch>) {
     let (size, width, at) = (fields.record_size, fields.chr_width, fields.pos_offset);
     let mut rows = records.chunks_exact(size).enumerate();
     let Some((_, first)) = rows.next() else {
         return;
     };
     let mut chr = first;
-    let mut segment = Segment::one(0, pos_at::<WIDE>(first, at));
+    let mut stretch = Stretch::one(0, pos_at::<WIDE>(first, at));
     for (index, record) in rows {
         let pos = pos_at::<WIDE>(record, at);
         if same_chr(record, chr, width) {
-            segment.sorted &= pos >= segment.last_pos;
-            segment.min_pos = segment.min_pos.min(pos);
-            segment.max_pos = segment.max_pos.max(pos);
-            segment.last_pos = pos;
-            segment.rows += 1;
+            stretch.sorted &= pos >= stretch.last_pos;
+            stretch.min_pos = stretch.min_pos.min(pos);
+            stretch.max_pos = stretch.max_pos.max(pos);
+            stretch.last_pos = pos;
+            stretch.rows += 1;
         } else {
-            out.push(segment);
+            out.push(stretch);
             chr = record;
-            segment = Segment::one(index, pos);
+            stretch = Stretch::one(index, pos);
         }
     }
-    out.push(segment);
+    out.push(stretch);
 }
 
 #[cfg(test)]
@@ -102,7 +102,7 @@ mod tests {
         out
     }
 
-    /// The segments by a plain loop over rows, to check the scan against.
+    /// The stretches by a plain loop over rows, to check the scan against.
     fn reference(rows: &[(&str, i64)]) -> Vec<(usize, usize, i64, i64, bool)> {
         let mut out: Vec<(usize, usize, i64, i64, bool)> = Vec::new();
         for (index, (chr, pos)) in rows.iter().enumerate() {
@@ -120,7 +120,7 @@ mod tests {
     }
 
     #[test]
-    fn segments_match_a_plain_loop_for_every_width() {
+    fn stretches_match_a_plain_loop_for_every_width() {
         let rows: Vec<(&str, i64)> = vec![
             ("chr1", 5),
             ("chr1", 9),
@@ -143,7 +143,7 @@ mod tests {
                 };
                 let schema = Schema::with_shape(width, shape).unwrap();
                 let mut out = Vec::new();
-                segments(&records(&schema, &rows), &Fields::of(&schema), &mut out);
+                stretches(&records(&schema, &rows), &Fields::of(&schema), &mut out);
                 let got: Vec<_> = out
                     .iter()
                     .map(|s| (s.start, s.rows, s.min_pos, s.max_pos, s.sorted))
@@ -154,13 +154,13 @@ mod tests {
         }
         let schema = Schema::new(4).unwrap();
         let mut out = Vec::new();
-        segments(
+        stretches(
             &records(&schema, &[("chr1", 1), ("chr2", 1)]),
             &Fields::of(&schema),
             &mut out,
         );
         assert_eq!(out.len(), 2);
-        segments(&[], &Fields::of(&schema), &mut out);
+        stretches(&[], &Fields::of(&schema), &mut out);
         assert_eq!(out.len(), 2);
     }
 
