@@ -101,7 +101,8 @@ pub enum SourceName {
 pub struct SelectionArgs {
     /// Only rows in this region: CHR, CHR:POS, CHR:START-END or CHR:START- (1-based,
     /// inclusive; commas allowed). Repeatable.
-    // The id is the flag's name: `matrix` has a `regions` of its own (--regions BED).
+    // The id is the flag's name: `matrix` takes the old spelling `--regions` of its
+    // --sum-regions (id `old_regions`).
     #[arg(id = "region", long = "region", value_name = "CHR:START-END")]
     pub regions: Vec<String>,
 
@@ -342,13 +343,18 @@ pub struct MatrixArgs {
 
     /// Sum counts per window of BP bases (start = k * BP + 1, end = (k + 1) * BP); only
     /// windows holding a site are rows.
-    #[arg(long, value_name = "BP", conflicts_with = "regions")]
+    #[arg(long, value_name = "BP", conflicts_with_all = ["sum_regions", "old_regions"])]
     pub tile: Option<u64>,
 
     /// Sum counts per region of a BED file (0-based, end excluded), one row per region in
     /// the file's order, regions without a site included (zero counts).
-    #[arg(long, value_name = "FILE.bed")]
-    pub regions: Option<PathBuf>,
+    #[arg(long, value_name = "FILE.bed", conflicts_with = "old_regions")]
+    pub sum_regions: Option<PathBuf>,
+
+    /// The old spelling of --sum-regions, kept working with a warning: `--regions` is the
+    /// row filter of `export`, and one flag has one meaning.
+    #[arg(long = "regions", value_name = "FILE.bed", hide = true)]
+    pub old_regions: Option<PathBuf>,
 
     /// Also write beta = M / Cov (float32, NaN where Cov is 0).
     #[arg(long)]

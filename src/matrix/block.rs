@@ -136,7 +136,7 @@ pub fn to_i32(value: i64, what: impl FnOnce() -> String) -> Result<i32> {
     i32::try_from(value).map_err(|_| {
         Error::usage(format!(
             "{} is {value}, beyond int32 (2^31 - 1); the matrix holds int32 counts as bsseq \
-             does: build it from fewer or smaller parts (smaller --tile or --regions)",
+             does: build it from fewer or smaller parts (smaller --tile or --sum-regions)",
             what()
         ))
     })

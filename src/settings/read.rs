@@ -118,7 +118,10 @@ pub struct MatrixSettings {
 
 impl MatrixSettings {
     pub fn from_args(args: MatrixArgs, command_line: String) -> Result<Self> {
-        let rows = match (args.tile, args.regions) {
+        if args.old_regions.is_some() && !args.quiet {
+            deprecated("matrix --regions", "--sum-regions");
+        }
+        let rows = match (args.tile, args.sum_regions.or(args.old_regions)) {
             (Some(0), _) => return Err(Error::usage("--tile must be at least 1 base")),
             (Some(bases), _) => MatrixRows::Tiles(bases),
             (None, Some(bed)) => MatrixRows::Regions(bed),
@@ -147,4 +150,17 @@ impl MatrixSettings {
             budget: MatrixBudget::from_environment(environment::variable_os)?,
         })
     }
+}
+
+/// Warns on stderr that the flag spelled `old` is deprecated in favour of `new`. Raw flags
+/// end here, so this is the one place that still sees which spelling was typed; the run
+/// goes on exactly as with `new`. A failure to write the warning is ignored, as the run's
+/// outcome does not depend on it.
+fn deprecated(old: &str, new: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "txt2h5: warning: {old} is deprecated and will be removed: use {new} (the same \
+         meaning; --regions is export's row filter)"
+    );
 }

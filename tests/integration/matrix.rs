@@ -130,7 +130,7 @@ fn sites_tiles_regions_and_samples_equal_numpy() {
             "cov.h5",
             "-o",
             "regions.h5",
-            "--regions",
+            "--sum-regions",
             "regions.bed",
             "-q",
             "--force",
@@ -220,7 +220,7 @@ fn bad_input_is_refused_and_leaves_nothing() {
     );
     dir.write("bad.bed", b"chr1\t10\t20\nchr1\tten\t20\n");
     refused(
-        &["matrix", "cov.h5", "-o", "m.h5", "--regions", "bad.bed"],
+        &["matrix", "cov.h5", "-o", "m.h5", "--sum-regions", "bad.bed"],
         3,
         "line 2, column 2",
     );
@@ -285,7 +285,7 @@ fn equals_read_bismark_and_get_coverage_in_r() {
             "cov.h5",
             "-o",
             "regions.h5",
-            "--regions",
+            "--sum-regions",
             "regions.bed",
             "-q",
         ],
@@ -528,4 +528,119 @@ fn the_matrix_budget_is_read_in_settings_and_reaches_the_plan() {
         );
         assert!(!dir.path().join("bad.h5").exists());
     }
+}
+
+/// Every dataset of a matrix file, one line each, to compare two files by content.
+const MATRIX_DATASETS: &str = r#"
+import sys, h5py
+with h5py.File(sys.argv[1]) as f:
+    f.visititems(lambda name, item: print(name, item[...].tolist())
+                 if isinstance(item, h5py.Dataset) else None)
+"#;
+
+/// `matrix --regions FILE.bed` summed per region while `export --regions FILE.bed` filters
+/// rows; the matrix's flag is now `--sum-regions`. The old spelling still works, with the
+/// same matrix and a deprecation warning on stderr (none with `-q`, none for the new
+/// spelling), and `--tile` conflicts with both spellings.
+#[test]
+fn matrix_regions_is_renamed_sum_regions_and_the_old_spelling_warns() {
+    let dir = study();
+    let d = dir.path();
+    let bed = b"chr2\t1000\t5000\nchr1\t0\t3000\nchrZ\t0\t10\n";
+    dir.write("regions.bed", bed);
+    let new = run(
+        d,
+        &[
+            "matrix",
+            "cov.h5",
+            "-o",
+            "new.h5",
+            "--sum-regions",
+            "regions.bed",
+        ],
+    );
+    assert!(new.status.success(), "{}", stderr(&new));
+    assert!(!stderr(&new).contains("deprecated"), "{}", stderr(&new));
+    numpy_check(d, "new.h5", "cov", &["--regions", "regions.bed"]);
+
+    let old = run(
+        d,
+        &[
+            "matrix",
+            "cov.h5",
+            "-o",
+            "old.h5",
+            "--regions",
+            "regions.bed",
+        ],
+    );
+    assert!(old.status.success(), "{}", stderr(&old));
+    let warning = stderr(&old);
+    assert!(
+        warning.contains("warning: matrix --regions is deprecated")
+            && warning.contains("use --sum-regions"),
+        "{warning}"
+    );
+    let quiet = run(
+        d,
+        &[
+            "matrix",
+            "cov.h5",
+            "-o",
+            "quiet.h5",
+            "--regions",
+            "regions.bed",
+            "-q",
+        ],
+    );
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert_eq!(stderr(&quiet), "");
+
+    let datasets = |file: &str| python_stdout(d, &["-c", MATRIX_DATASETS, file]);
+    let (made_new, made_old) = (datasets("new.h5"), datasets("old.h5"));
+    assert_eq!(made_new, made_old);
+    assert_eq!(made_old, datasets("quiet.h5"));
+    // One row per BED line, so the content compared above is not empty.
+    let rows = bed.iter().filter(|&&byte| byte == b'\n').count();
+    let starts = made_old
+        .lines()
+        .find_map(|line| line.strip_prefix("rows/start "))
+        .unwrap_or_else(|| panic!("no rows/start dataset: {made_old}"));
+    assert_eq!(starts.matches(',').count() + 1, rows, "{starts}");
+
+    for spelling in ["--sum-regions", "--regions"] {
+        let both = run(
+            d,
+            &[
+                "matrix",
+                "cov.h5",
+                "-o",
+                "t.h5",
+                "--tile",
+                "1000",
+                spelling,
+                "regions.bed",
+            ],
+        );
+        expect_code(&both, 2);
+        assert!(
+            stderr(&both).contains("cannot be used with"),
+            "{}",
+            stderr(&both)
+        );
+    }
+    let twice = run(
+        d,
+        &[
+            "matrix",
+            "cov.h5",
+            "-o",
+            "t.h5",
+            "--sum-regions",
+            "regions.bed",
+            "--regions",
+            "regions.bed",
+        ],
+    );
+    expect_code(&twice, 2);
 }
