@@ -7,20 +7,22 @@
 //! The presets ([`Preset`]) are column formats written down from each tool's own source
 //! (`docs/input-formats.md` quotes the lines); `--columns SPEC` builds one from a spec
 //! ([`ColumnFormat::from_spec`]); `auto` picks a preset per file from its first lines
-//! ([`detect`]). The row filters are in [`filter`]; the rules that turn a line's values
-//! into a record are the parser's ([`crate::parse::columns`]).
+//! ([`crate::parse::detect`]). The row filters are in [`filter`]; the rules that turn a
+//! line's values into a record are the parser's ([`crate::parse::columns`]), and the byte
+//! classes every format's lines share (whitespace, `#` comments) are in [`classes`].
 //!
-//! This module only describes formats: it depends on the parser's leaves (the byte
-//! classes, the line errors) and nothing above them, and the parser depends on it.
+//! This module only describes formats: it imports nothing from the parser, which depends on
+//! it (stages depend downwards; `auto`, which judges lines as the parser does, is
+//! [`crate::parse::detect`]).
 
-pub mod detect;
+pub mod classes;
 pub mod filter;
 mod preset;
 mod spec;
 
 pub use preset::Preset;
 
-use crate::parse::classes::is_field_separator;
+use crate::format::classes::is_field_separator;
 
 /// The name of the seed's five-column format (`--format native`).
 pub const NATIVE: &str = "native";

@@ -7,7 +7,7 @@
 //!                      │
 //!   input/     discover ─► shard ─► encoding ─► split ─► reader (text to the workers)
 //!   bgzf/      BGZF reader (input pieces) and writer (export .gz), side by side
-//!   format/    preset / --columns / auto (detect) ─► the parser for each file
+//!   format/    preset / --columns / auto (parse::detect) ─► the parser for each file
 //!   pipeline/  plan ─► worker (parse/; index::stretches) ─► buffer (spill) ─► writer (reorder)
 //!   output/    chunker (codec on the pool) ─► h5::writer  inside pending (renamed on success)
 //!   index/     stretches of each buffer ─► runs + chunk anchors ─► /index

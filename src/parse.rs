@@ -10,16 +10,18 @@
 //! This module is the `native` format's parser (its fast paths are [`fast`], [`scan`] and
 //! `swar`) and the choice of parser for a file ([`LineParser`]); [`columns`] parses every
 //! other input format. Both plug their per-line step into the one block loop ([`block`]).
-//! Below them sit the leaves they share, which import nothing above them: the byte classes
-//! ([`classes`]), the field splitter ([`fields`]), the line rules ([`line`]), the errors
-//! ([`error`]) and the number parsers.
+//! Below them sit the leaves they share, which import nothing above them: the field
+//! splitter ([`fields`]), the line rules ([`line`]), the errors ([`error`]) and the number
+//! parsers; below the parser, the byte classes ([`crate::format::classes`]) and the
+//! formats. `--format auto` ([`detect`]) picks a file's preset by judging its first lines
+//! with the line rules, so it lives here, above the formats it picks from.
 //!
 //! The caller owns every buffer: [`parse_block`] writes records into a caller-provided slice
 //! and allocates nothing per line; only an error builds a `String`.
 
 pub mod block;
-pub mod classes;
 pub mod columns;
+pub mod detect;
 pub mod error;
 mod fast;
 pub mod fields;

@@ -13,9 +13,9 @@
 //! which produces the errors. So each fast path only has to be right on what it accepts;
 //! the differential tests check both against the reference parser.
 
-use super::classes::{BLANK, CHR};
 use super::scan::{Masks, Scanner, Simd, BEFORE, WINDOW};
 use super::swar;
+use crate::format::classes::{BLANK, CHR};
 use crate::schema::Schema;
 
 /// Outcome of the fast path.

@@ -4,8 +4,8 @@
 //!
 //! A leaf of the parser, below the native and the column formats' general parsers alike.
 
-use super::classes::{CLASS, COMMENT, FIELD, SPACE};
 use super::error::FieldError;
+use crate::format::classes::{CLASS, COMMENT, FIELD, SPACE};
 
 /// Splits a line into fields (runs of non-whitespace before any `#`): stores the bounds of
 /// the first `fields.len()` in `fields` and returns how many the line has in all. The one

@@ -6,9 +6,9 @@
 //! every line a fast path leaves to a general parser, and below `--format auto`, which
 //! reports a line no format can read as the parser would.
 
-use super::classes::is_field_separator;
 use super::error::{lossy, FieldError, LineError, QUOTED_PREFIX};
 use super::fields::column_at;
+use crate::format::classes::is_field_separator;
 
 /// Runs a format's field parser on `line` (without its `\n`) under the line rules: a lone
 /// `\r` is refused before the fields are looked at, and a failure of a line with a

@@ -570,8 +570,8 @@ mod tests {
             assert_eq!(is_bad(byte), expected_bad, "{byte}");
             // Every byte numpy takes for whitespace separates fields here, and a field byte
             // (printable, not `#`) is never bad.
-            assert!(!crate::parse::classes::is_field_separator(byte) || is_sep(byte));
-            assert!(!crate::parse::classes::CHR[byte as usize] || !is_bad(byte));
+            assert!(!crate::format::classes::is_field_separator(byte) || is_sep(byte));
+            assert!(!crate::format::classes::CHR[byte as usize] || !is_bad(byte));
         }
     }
 

@@ -4,11 +4,11 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::format::detect::{detect, Detected, Undecided};
 use crate::format::{ColumnFormat, FormatChoice, Preset, Role};
 use crate::input::discover::Input;
 use crate::input::encoding::Encoding;
 use crate::input::head::read_head;
+use crate::parse::detect::{detect, Detected, Undecided};
 use crate::settings::LoadSettings;
 
 /// The format recorded for a file `auto` found no data line in.

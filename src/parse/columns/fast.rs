@@ -8,9 +8,9 @@
 //! parser and a plain reference.
 
 use super::{ColumnParser, Values};
+use crate::format::classes::{BLANK, CLASS, FIELD};
 use crate::format::Role;
 use crate::parse::block::Taken;
-use crate::parse::classes::{BLANK, CLASS, FIELD};
 use crate::parse::fast::{blanks, chr_field, decimal, integer, integer_digits, line_end};
 
 /// Scans a field of any bytes but whitespace and `#`; `None` if empty.

@@ -1,9 +1,9 @@
 //! The byte classes of the field splitter: which bytes separate fields, start a comment, or
 //! may be part of a chromosome name.
 //!
-//! A leaf of the parser (it imports nothing): the general parsers, the fast paths, the
-//! input formats' headers and `--format auto` all split lines by these classes, so they
-//! live below every one of them.
+//! A leaf (it imports nothing), kept with the formats because every format's lines obey
+//! it: the general parsers, the fast paths, the input formats' headers and `--format auto`
+//! all split lines by these classes, so they live below every one of them.
 
 /// A byte of a field.
 pub const FIELD: u8 = 0;

@@ -12,15 +12,18 @@
 //!
 //! Exactly one preset must remain. None, or several, is an error that names the file, the
 //! line looked at and the presets considered: `auto` never guesses.
+//!
+//! It sits in the parser, above the formats it chooses from, because it judges a line as
+//! the parser would (the line rules of [`super::line`], the errors of [`super::error`]).
 
 use std::path::Path;
 
-use super::{Header, Preset};
+use super::error::LineError;
+use super::line::explain_unplaceable;
 use crate::error::Error;
+use crate::format::classes::is_field_separator;
+use crate::format::{Header, Preset};
 use crate::input::head::HEAD_BYTES;
-use crate::parse::classes::is_field_separator;
-use crate::parse::error::LineError;
-use crate::parse::line::explain_unplaceable;
 
 /// Data lines looked at per file.
 pub const SAMPLE_LINES: usize = 20;
