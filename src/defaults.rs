@@ -47,3 +47,7 @@ pub const fn buffers(threads: usize) -> usize {
 /// Every reader bounds the text it holds by this limit, so such a file is refused with its
 /// line number while memory stays flat, instead of being buffered whole.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Text `--format auto` and the methylKit preset look at per file, from its start
+/// (inflated, for compressed files).
+pub const HEAD_BYTES: usize = 64 << 10;

@@ -4,8 +4,11 @@
 //! 1-based line, the column, the offending text and a hint. One function,
 //! [`Error::exit_code`], decides the process exit status.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::defaults::HEAD_BYTES;
+use crate::format::Preset;
+use crate::parse::detect::Undecided;
 use crate::parse::error::LineError;
 
 /// Exit statuses, a documented contract (docs/guide.md, "Exit status").
@@ -179,6 +182,55 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         (Some(message), _) => (*message).to_string(),
         (_, Some(message)) => message.clone(),
         _ => "a panic without a message".to_string(),
+    }
+}
+
+// Here, not in `parse::detect`, so that the parser does not import the run's error, which
+// wraps the parser's own errors: stages depend downwards.
+impl Undecided {
+    /// The run's error for `path`.
+    pub fn into_error(self, path: &Path) -> Error {
+        let presets = Preset::ALL
+            .iter()
+            .map(|preset| preset.format(b"").describe())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let display = path.display();
+        match self {
+            Undecided::NoFit { line, fields, why } => Error::BadLine {
+                path: path.to_path_buf(),
+                line,
+                message: format!(
+                    "--format auto: line {line} ({fields} columns) fits none of the format \
+                     presets: {why}\n  considered: {presets}\n  hint: name the format with \
+                     --format, or describe the columns with --columns (and --skip-lines for a \
+                     header)"
+                ),
+            },
+            Undecided::Several { line, presets } => Error::usage(format!(
+                "{display}: --format auto: lines up to {line} fit several presets ({}); \
+                 choose one with --format",
+                presets
+                    .iter()
+                    .map(|preset| preset.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Undecided::BadLine { line, error } => Error::Data {
+                path: path.to_path_buf(),
+                line,
+                error: Box::new(error),
+                read_as: None,
+            },
+            Undecided::NoLine => Error::BadInput {
+                path: path.to_path_buf(),
+                message: format!(
+                    "--format auto: the first {} KiB hold no complete data line to tell the \
+                     format from; name it with --format (or --columns)",
+                    HEAD_BYTES >> 10
+                ),
+            },
+        }
     }
 }
 

@@ -7,8 +7,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::input::encoding::Encoding;
 
-/// Text looked at per file (inflated, for compressed files).
-pub const HEAD_BYTES: usize = 64 << 10;
+pub use crate::defaults::HEAD_BYTES;
 
 /// Reads the first [`HEAD_BYTES`] of text; the flag says whether that is the whole file.
 pub fn read_head(path: &Path, encoding: Encoding) -> Result<(Vec<u8>, bool)> {

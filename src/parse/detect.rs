@@ -15,15 +15,14 @@
 //!
 //! It sits in the parser, above the formats it chooses from, because it judges a line as
 //! the parser would (the line rules of [`super::line`], the errors of [`super::error`]).
-
-use std::path::Path;
+//! Like the rest of the parser it imports neither the run's error nor the readers: what
+//! `auto` could not decide becomes the run's error in [`crate::error`], which wraps the
+//! parser's errors, and the head's size is a fixed limit of [`crate::defaults`].
 
 use super::error::LineError;
 use super::line::explain_unplaceable;
-use crate::error::Error;
 use crate::format::classes::is_field_separator;
 use crate::format::{Header, Preset};
-use crate::input::head::HEAD_BYTES;
 
 /// Data lines looked at per file.
 pub const SAMPLE_LINES: usize = 20;
@@ -270,53 +269,6 @@ fn no_fit_reason(header: Option<Preset>, fields: &[&[u8]]) -> String {
             "presets with that many columns ({}) differ in their other columns",
             same_count.join(", ")
         )
-    }
-}
-
-impl Undecided {
-    /// The run's error for `path`.
-    pub fn into_error(self, path: &Path) -> Error {
-        let presets = Preset::ALL
-            .iter()
-            .map(|preset| preset.format(b"").describe())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let display = path.display();
-        match self {
-            Undecided::NoFit { line, fields, why } => Error::BadLine {
-                path: path.to_path_buf(),
-                line,
-                message: format!(
-                    "--format auto: line {line} ({fields} columns) fits none of the format \
-                     presets: {why}\n  considered: {presets}\n  hint: name the format with \
-                     --format, or describe the columns with --columns (and --skip-lines for a \
-                     header)"
-                ),
-            },
-            Undecided::Several { line, presets } => Error::usage(format!(
-                "{display}: --format auto: lines up to {line} fit several presets ({}); \
-                 choose one with --format",
-                presets
-                    .iter()
-                    .map(|preset| preset.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Undecided::BadLine { line, error } => Error::Data {
-                path: path.to_path_buf(),
-                line,
-                error: Box::new(error),
-                read_as: None,
-            },
-            Undecided::NoLine => Error::BadInput {
-                path: path.to_path_buf(),
-                message: format!(
-                    "--format auto: the first {} KiB hold no complete data line to tell the \
-                     format from; name it with --format (or --columns)",
-                    HEAD_BYTES >> 10
-                ),
-            },
-        }
     }
 }
 
