@@ -19,4 +19,5 @@ mod r_client;
 mod readback;
 mod regressions;
 mod terminal;
+mod tree;
 mod util;
