@@ -72,24 +72,37 @@ fn a_default_load_fits_in_a_cluster_memory_limit() {
 fn running_out_of_memory_is_exit_1_with_a_hint_and_nothing_left_behind() {
     let dir = TestDir::new();
     dir.write("in.txt", &methylation_text(8, 1_000));
-    // 20 million records of 26 bytes: 496 MiB, more than the limit allows, for each of
-    // the pipeline's two big buffers in turn.
-    for (knob, what) in [
-        ("--buffer-rows", "MiB for a record buffer"),
-        ("--chunk-rows", "MiB for a chunk of the output"),
+    // More records of 26 bytes than the limit allows, for each of the pipeline's two big
+    // buffers in turn: 20 million (496 MiB) for a record buffer, and 10 million (248 MiB,
+    // under the 256 MiB bound of a chunk) for a chunk under a lower limit.
+    for (knob, rows, limit_kib, size, what) in [
+        (
+            "--buffer-rows",
+            "20000000",
+            CLUSTER_LIMIT_KIB,
+            "495.9 MiB",
+            "MiB for a record buffer",
+        ),
+        (
+            "--chunk-rows",
+            "10000000",
+            CLUSTER_LIMIT_KIB * 2 / 3,
+            "248.0 MiB",
+            "MiB for a chunk of the output",
+        ),
     ] {
         let output = limited(
             &dir,
             Resource::As,
-            CLUSTER_LIMIT_KIB * 1024,
-            &["load", "in.txt", "-o", "out.h5", knob, "20000000"],
+            limit_kib * 1024,
+            &["load", "in.txt", "-o", "out.h5", knob, rows],
         )
         .output()
         .unwrap();
         expect_code(&output, 1);
         let message = stderr(&output);
         assert!(
-            message.contains("error: cannot allocate 495.9 MiB")
+            message.contains(&format!("error: cannot allocate {size}"))
                 && message.contains(what)
                 && message.contains("hint: use fewer threads (-j) or a higher memory limit"),
             "{knob}: {message}"
