@@ -1039,3 +1039,42 @@ fn a_later_truncated_gzip_does_not_hide_an_earlier_bad_line() {
         assert_ne!(output.status.code(), Some(0), "{name} alone: {text}");
     }
 }
+
+/// The `-j` maximum (1024: more is a usage error) was in each command's `-j` help but in none
+/// of the guide's option tables. Each table row for `-j` (load, export, matrix) now states
+/// the maximum the help states.
+#[test]
+fn the_guide_states_the_threads_maximum_the_help_states() {
+    let dir = TestDir::new();
+    let guide = std::fs::read_to_string(crate::util::repo().join("docs/guide.md")).unwrap();
+    let rows: Vec<&str> = guide
+        .lines()
+        .filter(|line| line.starts_with("| `-j, --threads N`"))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        3,
+        "the -j rows of the load, export and matrix tables: {rows:?}"
+    );
+    for command in ["load", "export", "matrix", "merge"] {
+        let output = run(dir.path(), &[command, "--help"]);
+        expect_code(&output, 0);
+        let help = String::from_utf8_lossy(&output.stdout).into_owned();
+        let maximum = help
+            .split("--threads <N>")
+            .nth(1)
+            .and_then(|rest| rest.split("at most ").nth(1))
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .unwrap_or_else(|| panic!("{command} --help states no -j maximum:\n{help}"));
+        assert_eq!(maximum, "1024", "{command}");
+        let stated = format!("at most {maximum}");
+        for row in &rows {
+            assert!(row.contains(&stated), "{row}");
+        }
+        if command == "merge" {
+            assert!(guide.contains(&format!("`-j` ({stated})")), "merge's -j");
+        }
+    }
+    let output = run(dir.path(), &["load", "x.txt", "-o", "out.h5", "-j", "1025"]);
+    expect_code(&output, USAGE);
+}
