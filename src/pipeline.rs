@@ -23,6 +23,7 @@
 
 pub mod buffer;
 pub mod plan;
+pub mod refusal;
 pub mod spill;
 pub mod worker;
 pub mod writer;

@@ -22,7 +22,8 @@ use crate::input::encoding::Encoding;
 use crate::ordered::thread_pool;
 use crate::output::pending::OutputClaim;
 use crate::parse::LineParser;
-use crate::pipeline::plan::plan;
+use crate::pipeline::plan::{plan, LoadPlan};
+use crate::pipeline::refusal::Refusal;
 use crate::pipeline::worker::FileReading;
 use crate::pipeline::{self, PipelineOptions, PipelineReport};
 use crate::progress::Progress;
@@ -53,21 +54,22 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         Some(existing) => existing.writer_options(),
         None => settings.writer.clone(),
     };
-    let encodings = inputs
-        .iter()
-        .map(|input| Encoding::detect(&input.path))
-        .collect::<Result<Vec<_>>>()?;
-    let resolved = formats::resolve(settings, &inputs, &encodings)?;
+    // An input that cannot be read fails at its turn in load order, not here: the run then
+    // reports the first error in load order (a bad line of an earlier file, if any).
+    let (encodings, refusals) = detect_encodings(&inputs)?;
+    let resolved = formats::resolve(settings, &inputs, &encodings, refusals)?;
+    let plan = plan(&inputs, &encodings, settings.piece_bytes)?;
     let readings: Vec<FileReading> = resolved
         .iter()
-        .map(|resolved| FileReading {
+        .zip(&plan.refusals)
+        .map(|(resolved, planned)| FileReading {
             parser: LineParser::new(
                 resolved.format.clone(),
                 writer_options.schema,
                 &settings.filters,
             ),
             read_as: resolved.read_as(),
-            undecided: resolved.undecided.clone(),
+            refusal: resolved.refusal.clone().or_else(|| planned.clone()),
         })
         .collect();
     let formats: Vec<ColumnFormat> = resolved
@@ -85,10 +87,31 @@ pub fn load(settings: &LoadSettings, interrupt: &Interrupt) -> Result<LoadReport
         writer_options: &writer_options,
         existing: existing.as_ref(),
     };
-    let pipeline = run.run_pipeline(&readings, &mut writer, interrupt)?;
+    let pipeline = run.run_pipeline(&plan, &readings, &mut writer, interrupt)?;
     run.finish(writer, &pipeline, input_set, interrupt)?;
     pending.commit()?;
     Ok(run.report(&pipeline, skipped, started.elapsed().as_secs_f64()))
+}
+
+/// How each input is stored, or why that cannot be told (it cannot be opened, or its
+/// compression is one txt2h5 does not read): such an input is planned as text and fails at
+/// its turn in load order.
+fn detect_encodings(inputs: &[Input]) -> Result<(Vec<Encoding>, Vec<Option<Refusal>>)> {
+    let mut encodings = Vec::with_capacity(inputs.len());
+    let mut refusals = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        match Encoding::detect(&input.path) {
+            Ok(encoding) => {
+                encodings.push(encoding);
+                refusals.push(None);
+            }
+            Err(error) => {
+                encodings.push(Encoding::Plain);
+                refusals.push(Some(Refusal::defer(error)?));
+            }
+        }
+    }
+    Ok((encodings, refusals))
 }
 
 /// The inputs this run loads, in load order, and the identity of the whole input set
@@ -142,12 +165,12 @@ impl Loader<'_> {
     /// Parses every input and writes the records, after any existing rows, to `writer`.
     fn run_pipeline(
         &self,
+        plan: &LoadPlan,
         readings: &[FileReading],
         writer: &mut OutputWriter,
         interrupt: &Interrupt,
     ) -> Result<PipelineReport> {
         let settings = self.settings;
-        let plan = plan(self.inputs, self.encodings, settings.piece_bytes)?;
         let total_bytes = self.inputs.iter().map(|input| input.size).sum();
         let progress = Progress::new(!settings.quiet, total_bytes);
         let pool = thread_pool(settings.threads, "worker")?;
@@ -161,7 +184,7 @@ impl Loader<'_> {
             prefix: self.existing,
             readings,
         };
-        let result = pipeline::run(self.inputs, &plan, options, writer, &progress, interrupt);
+        let result = pipeline::run(self.inputs, plan, options, writer, &progress, interrupt);
         progress.finish();
         result
     }

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::input::discover::Input;
 use crate::input::encoding::Encoding;
 use crate::input::split::nominal_pieces;
+use crate::pipeline::refusal::Refusal;
 
 /// What a unit does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +49,9 @@ pub struct LoadPlan {
     pub dispatch: Vec<usize>,
     /// The blocks of each BGZF input read in pieces (empty for other inputs).
     pub bgzf_blocks: Vec<Vec<BgzfBlock>>,
+    /// The inputs whose blocks could not be listed, or that lack the BGZF end-of-file
+    /// block: planned as one unit, which fails with this at the file's turn in load order.
+    pub refusals: Vec<Option<Refusal>>,
 }
 
 /// Cuts the inputs into units. BGZF inputs are split at block boundaries, in pieces of
@@ -56,18 +60,16 @@ pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Resul
     let mut units = Vec::new();
     let mut dispatch = Vec::new();
     let mut bgzf_blocks = vec![Vec::new(); inputs.len()];
+    let mut refusals = vec![None; inputs.len()];
     for (file, (input, encoding)) in inputs.iter().zip(encodings).enumerate() {
         let blocks = match encoding {
-            Encoding::Gzip { bgzf: true } => {
-                let handle = std::fs::File::open(&input.path)
-                    .map_err(|error| Error::io(&input.path, error))?;
-                let blocks = bgzf::blocks(&handle, input.size)
-                    .map_err(|error| Error::io(&input.path, error))?;
-                if let Some(blocks) = &blocks {
-                    check_eof_block(input, &handle, blocks)?;
+            Encoding::Gzip { bgzf: true } => match list_blocks(input) {
+                Ok(blocks) => blocks,
+                Err(error) => {
+                    refusals[file] = Some(Refusal::defer(error)?);
+                    None
                 }
-                blocks
-            }
+            },
             _ => None,
         };
         if let Some(blocks) = blocks {
@@ -119,7 +121,19 @@ pub fn plan(inputs: &[Input], encodings: &[Encoding], piece_bytes: u64) -> Resul
         units,
         dispatch,
         bgzf_blocks,
+        refusals,
     })
+}
+
+/// The blocks of a BGZF input, `None` if it is to be read as a gzip stream.
+fn list_blocks(input: &Input) -> Result<Option<Vec<BgzfBlock>>> {
+    let handle = std::fs::File::open(&input.path).map_err(|error| Error::io(&input.path, error))?;
+    let blocks =
+        bgzf::blocks(&handle, input.size).map_err(|error| Error::io(&input.path, error))?;
+    if let Some(blocks) = &blocks {
+        check_eof_block(input, &handle, blocks)?;
+    }
+    Ok(blocks)
 }
 
 /// Refuses a BGZF file that does not end with the end-of-file block: it was probably cut

@@ -27,10 +27,10 @@ use crate::input::checksum::checksum_file;
 use crate::input::discover::Input;
 use crate::input::reader::{TextBuffer, TextReader, TEXT_BLOCK};
 use crate::ordered::{catch_panic, Cutoff};
-use crate::parse::detect::Undecided;
 use crate::parse::{LineError, LineParser};
 use crate::pipeline::buffer::{AcquireError, BufferPool, RecordBuffer};
 use crate::pipeline::plan::{Unit, UnitKind};
+use crate::pipeline::refusal::Refusal;
 use crate::pipeline::spill::{Spill, SpilledRecords};
 use crate::progress::Progress;
 use crate::schema::Fields;
@@ -106,9 +106,10 @@ pub struct FileReading {
     /// The format data errors name (`bismark-cov (6 columns: ...)`); `None` for a file
     /// read as `native` because `--format native` said so.
     pub read_as: Option<String>,
-    /// Why `auto` could not pick the file's format. Its units fail with this error when
-    /// they run, so the run reports the first error in load order, as for data errors.
-    pub undecided: Option<Undecided>,
+    /// Why the file cannot be read, found before the pipeline (`auto` could not pick its
+    /// format, its start does not inflate, ...). Its units fail with this error when they
+    /// run, so the run reports the first error in load order, as for data errors.
+    pub refusal: Option<Refusal>,
 }
 
 /// The writer is gone or the run was cancelled: stop quietly, the writer reports why.
@@ -182,8 +183,8 @@ pub fn work(context: &WorkContext<'_>, sender: SyncSender<Part>) {
 fn run_unit(sink: &mut UnitOutput<'_, '_>, text: &mut TextBuffer) -> Result<Payload, UnitError> {
     let unit = sink.context.units[sink.unit];
     let input = &sink.context.inputs[unit.file];
-    if let Some(undecided) = &sink.context.readings[unit.file].undecided {
-        return Err(UnitError::Failed(undecided.clone().into_error(&input.path)));
+    if let Some(refusal) = &sink.context.readings[unit.file].refusal {
+        return Err(UnitError::Failed(refusal.to_error(&input.path)));
     }
     let reader = match unit.kind {
         UnitKind::Checksum => {

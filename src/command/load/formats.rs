@@ -8,16 +8,18 @@ use crate::format::{ColumnFormat, FormatChoice, Preset, Role};
 use crate::input::discover::Input;
 use crate::input::encoding::Encoding;
 use crate::input::head::read_head;
-use crate::parse::detect::{detect, Detected, Undecided};
+use crate::parse::detect::{detect, Detected};
+use crate::pipeline::refusal::Refusal;
 use crate::settings::LoadSettings;
 
 /// The format recorded for a file `auto` found no data line in.
 pub const EMPTY: &str = "empty";
 
-/// One input's format, or why `auto` could not pick one.
+/// One input's format, or why it cannot be read (`auto` could not pick a format, its start
+/// does not inflate, or an earlier step refused it).
 pub struct Resolved {
     pub format: ColumnFormat,
-    pub undecided: Option<Undecided>,
+    pub refusal: Option<Refusal>,
     /// Whether `auto` picked the format.
     pub auto: bool,
 }
@@ -40,20 +42,30 @@ impl Resolved {
 }
 
 /// Resolves each input's format (in parallel: `auto` and methylKit read each file's start).
-/// A file `auto` cannot place is not an error yet: its units fail when they run, so the
-/// run reports the first error in load order.
+/// A file `auto` cannot place, or whose start cannot be read, is not an error yet: its units
+/// fail when they run, so the run reports the first error in load order. `refusals` are the
+/// inputs already refused (their encoding could not be told): their start is not read.
 pub fn resolve(
     settings: &LoadSettings,
     inputs: &[Input],
     encodings: &[Encoding],
+    refusals: Vec<Option<Refusal>>,
 ) -> Result<Vec<Resolved>> {
     let resolved: Vec<Resolved> = inputs
         .par_iter()
         .zip(encodings)
-        .map(|(input, &encoding)| format_of(&settings.format, input, encoding))
+        .zip(refusals)
+        .map(|((input, &encoding), refusal)| match refusal {
+            Some(refusal) => Ok(Resolved {
+                format: Preset::Native.format(b""),
+                refusal: Some(refusal),
+                auto: matches!(settings.format, FormatChoice::Auto),
+            }),
+            None => format_of(&settings.format, input, encoding),
+        })
         .collect::<Result<_>>()?;
     for (input, resolved) in inputs.iter().zip(&resolved) {
-        if resolved.undecided.is_none() {
+        if resolved.refusal.is_none() {
             check_filters(settings, input, &resolved.format)?;
         }
     }
@@ -67,19 +79,33 @@ fn format_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result
     };
     let chosen = |format| Resolved {
         format,
-        undecided: None,
+        refusal: None,
         auto: false,
+    };
+    // A start that cannot be read fails at the file's turn.
+    let refused = |error, auto| {
+        Refusal::defer(error).map(|refusal| Resolved {
+            format: Preset::Native.format(b""),
+            refusal: Some(refusal),
+            auto,
+        })
     };
     match choice {
         FormatChoice::Columns(format) => Ok(chosen(format.clone())),
         FormatChoice::Preset(Preset::MethylKit) => {
             // Its text format has a header; its flat-file format does not.
-            let (head, _) = read_head(&input.path, encoding)?;
+            let (head, _) = match read_head(&input.path, encoding) {
+                Ok(head) => head,
+                Err(error) => return refused(error, false),
+            };
             Ok(chosen(Preset::MethylKit.format(&first_line(&head))))
         }
         FormatChoice::Preset(preset) => Ok(chosen(preset.format(b""))),
         FormatChoice::Auto => {
-            let (head, complete) = read_head(&input.path, encoding)?;
+            let (head, complete) = match read_head(&input.path, encoding) {
+                Ok(head) => head,
+                Err(error) => return refused(error, true),
+            };
             let (format, undecided) = match detect(&head, complete) {
                 Ok(Detected::Preset(preset)) => (preset.format(&first_line(&head)), None),
                 Ok(Detected::Empty) => {
@@ -91,7 +117,7 @@ fn format_of(choice: &FormatChoice, input: &Input, encoding: Encoding) -> Result
             };
             Ok(Resolved {
                 format,
-                undecided,
+                refusal: undecided.map(Refusal::Undecided),
                 auto: true,
             })
         }
