@@ -1,12 +1,10 @@
 //! `txt2h5 matrix`: the site x sample matrices of methylated (`M`) and total (`Cov`) counts
 //! of a study, the input of bsseq, DSS, dmrseq, methrix and methylKit.
 //!
-//! ```text
-//! study (/index) ─► plan: streams (runs of samples' sources), windows, chunk pieces
-//!   ─► engine: read chunks (one thread) ─► decode + extract (pool) ─► stream buffers
-//!      ─► complete windows merged into blocks (pool) ─► assembler: row blocks of R rows
-//!      ─► compressed (pool) ─► stored in order (one thread)  inside a pending output
-//! ```
+//! Thin, as every command: settings ─► the study opened, the samples chosen
+//! ([`samples`]) ─► one [`MatrixPipeline`] (planned, then run into the pending output) ─►
+//! the output committed ─► a [`MatrixReport`]. The pipeline itself lives in
+//! [`crate::matrix`].
 //!
 //! Rows are the union of (chr, pos) over the selected sources (or tiles, or BED regions),
 //! chromosomes in the order they first appear in the study and positions ascending: the
