@@ -64,7 +64,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, ExportArgs, InspectArgs, LoadArgs, MatrixArgs, MergeArgs};
 use crate::error::{exit_code, Error};
 use crate::settings::{
     ExportSettings, InspectSettings, LoadSettings, MatrixSettings, MergeSettings,
@@ -115,64 +115,10 @@ fn run(cli: Cli) -> Result<(), Error> {
         source,
     })?;
     match cli.command {
-        Command::Load(args) => {
-            let settings = LoadSettings::from_args(*args, shell::command_line())?;
-            let report = command::load::load(&settings, &interrupt)?;
-            if !settings.quiet {
-                say(&report.summary_line());
-            }
-            if settings.json {
-                print_stdout(&report.to_json())?;
-            }
-            Ok(())
-        }
-        Command::Merge(args) => {
-            let settings = MergeSettings::from_args(args, shell::command_line())?;
-            let report = command::merge::merge(&settings, &interrupt)?;
-            if !settings.quiet {
-                say(&report.summary_line());
-            }
-            if settings.json {
-                print_stdout(&serde_json::to_string_pretty(&report).expect("a report serializes"))?;
-            }
-            Ok(())
-        }
-        Command::Inspect(args) => {
-            let settings = InspectSettings::from_args(args);
-            // A matrix file says what it holds; anything else is opened as a study, whose
-            // opener says what is wrong with a file that is neither.
-            if let Ok(Some(summary)) = h5::matrix_summary(&settings.file) {
-                return if settings.json {
-                    print_stdout(
-                        &serde_json::to_string_pretty(&summary).expect("a report serializes"),
-                    )
-                } else {
-                    print_stdout(summary.to_text().trim_end())
-                };
-            }
-            let study = h5::Study::open(&settings.file)
-                .map_err(|error| error.into_error(&settings.file, "inspect"))?;
-            let report = command::inspect::inspect(&study)?;
-            if settings.json {
-                print_stdout(&serde_json::to_string_pretty(&report).expect("a report serializes"))
-            } else {
-                print_stdout(report.to_text().trim_end())
-            }
-        }
-        Command::Matrix(args) => {
-            let settings = MatrixSettings::from_args(args, shell::command_line())?;
-            let report = command::matrix::matrix(&settings, &interrupt)?;
-            if !settings.quiet {
-                for note in &report.notes {
-                    say(&format!("note: {note}"));
-                }
-                say(&report.summary_line());
-            }
-            if settings.json {
-                print_stdout(&serde_json::to_string_pretty(&report).expect("a report serializes"))?;
-            }
-            Ok(())
-        }
+        Command::Load(args) => run_load(*args, &interrupt),
+        Command::Merge(args) => run_merge(args, &interrupt),
+        Command::Inspect(args) => run_inspect(args),
+        Command::Matrix(args) => run_matrix(args, &interrupt),
         Command::Completions(args) => write_stdout(&command::manual::completions(args.shell)),
         Command::Man(args) => {
             for page in command::manual::man_pages(&args.dir)? {
@@ -180,20 +126,91 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
             Ok(())
         }
-        Command::Export(args) => {
-            let settings = ExportSettings::from_args(args)?;
-            let note = |line: &str| {
-                if !settings.quiet {
-                    say(&format!("note: {line}"));
-                }
-            };
-            let report = command::export::export(&settings, &interrupt, &note)?;
-            if !settings.quiet && settings.output.is_some() {
-                say(&report.summary_line());
-            }
-            Ok(())
-        }
+        Command::Export(args) => run_export(args, &interrupt),
     }
+}
+
+/// `txt2h5 load`: its summary on stderr, its report as JSON on stdout with `--json`.
+fn run_load(args: LoadArgs, interrupt: &Interrupt) -> Result<(), Error> {
+    let settings = LoadSettings::from_args(args, shell::command_line())?;
+    let report = command::load::load(&settings, interrupt)?;
+    if !settings.quiet {
+        say(&report.summary_line());
+    }
+    if settings.json {
+        print_stdout(&report.to_json())?;
+    }
+    Ok(())
+}
+
+/// `txt2h5 merge`, reported as `load` is.
+fn run_merge(args: MergeArgs, interrupt: &Interrupt) -> Result<(), Error> {
+    let settings = MergeSettings::from_args(args, shell::command_line())?;
+    let report = command::merge::merge(&settings, interrupt)?;
+    if !settings.quiet {
+        say(&report.summary_line());
+    }
+    if settings.json {
+        print_json(&report)?;
+    }
+    Ok(())
+}
+
+/// `txt2h5 inspect`: a matrix file says what it holds; anything else is opened as a
+/// study, whose opener says what is wrong with a file that is neither.
+fn run_inspect(args: InspectArgs) -> Result<(), Error> {
+    let settings = InspectSettings::from_args(args);
+    if let Ok(Some(summary)) = h5::matrix_summary(&settings.file) {
+        return if settings.json {
+            print_json(&summary)
+        } else {
+            print_stdout(summary.to_text().trim_end())
+        };
+    }
+    let study = h5::Study::open(&settings.file)
+        .map_err(|error| error.into_error(&settings.file, "inspect"))?;
+    let report = command::inspect::inspect(&study)?;
+    if settings.json {
+        print_json(&report)
+    } else {
+        print_stdout(report.to_text().trim_end())
+    }
+}
+
+/// `txt2h5 matrix`: its notes and summary on stderr, its report as JSON with `--json`.
+fn run_matrix(args: MatrixArgs, interrupt: &Interrupt) -> Result<(), Error> {
+    let settings = MatrixSettings::from_args(args, shell::command_line())?;
+    let report = command::matrix::matrix(&settings, interrupt)?;
+    if !settings.quiet {
+        for note in &report.notes {
+            say(&format!("note: {note}"));
+        }
+        say(&report.summary_line());
+    }
+    if settings.json {
+        print_json(&report)?;
+    }
+    Ok(())
+}
+
+/// `txt2h5 export`: notes as they come and, when it writes a file, a summary on stderr.
+fn run_export(args: ExportArgs, interrupt: &Interrupt) -> Result<(), Error> {
+    let settings = ExportSettings::from_args(args)?;
+    let note = |line: &str| {
+        if !settings.quiet {
+            say(&format!("note: {line}"));
+        }
+    };
+    let report = command::export::export(&settings, interrupt, &note)?;
+    if !settings.quiet && settings.output.is_some() {
+        say(&report.summary_line());
+    }
+    Ok(())
+}
+
+/// A report as pretty JSON on stdout.
+fn print_json(report: &impl serde::Serialize) -> Result<(), Error> {
+    print_stdout(&serde_json::to_string_pretty(report).expect("a report serializes"))
 }
 
 /// A write past a file-size limit (`ulimit -f`, a batch system's `h_fsize`) kills the process

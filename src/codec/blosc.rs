@@ -357,6 +357,86 @@ impl BloscDecoder {
             out.copy_from_slice(body);
             return Ok(());
         }
+        let frame = Frame::new(&header, frame)?;
+        let block = header.block.min(out.len());
+        let blocks = out.len().div_ceil(block);
+        if blocks > (frame.bytes.len() - HEADER) / 4 {
+            return Err(damaged("has fewer block starts than blocks"));
+        }
+        if frame.unshuffle {
+            self.block
+                .try_reserve_exact(block.saturating_sub(self.block.len()))
+                .map_err(|_| CodecError::NoMemory(block))?;
+            self.block.resize(block, 0);
+        }
+        for (index, target) in out.chunks_mut(block).enumerate() {
+            let start = le32(frame.bytes, HEADER + 4 * index).expect("counted above");
+            self.decode_block(&frame, start, target, zstd)?;
+        }
+        Ok(())
+    }
+
+    /// Decodes the block whose streams start at `start` into `target`: each split into its
+    /// part (through the thread's block buffer when the block is shuffled), then unshuffled.
+    fn decode_block(
+        &mut self,
+        frame: &Frame<'_>,
+        start: usize,
+        target: &mut [u8],
+        zstd: &mut ZstdDecoder,
+    ) -> Result<(), CodecError> {
+        let header = frame.header;
+        let leftover = target.len() < header.block;
+        let splits = if header.flags & DONT_SPLIT == 0
+            && header.typesize <= MAX_SPLITS
+            && header.block / header.typesize >= MIN_BUFFER
+            && !leftover
+        {
+            header.typesize
+        } else {
+            1
+        };
+        if target.len() % splits != 0 {
+            return Err(damaged("splits a block that is not whole records"));
+        }
+        let len = target.len();
+        let staged = if frame.unshuffle {
+            &mut self.block[..len]
+        } else {
+            &mut target[..]
+        };
+        let mut at = start;
+        for part in staged.chunks_mut(len / splits) {
+            at = frame.decode_stream(at, part, zstd)?;
+        }
+        if frame.unshuffle {
+            let whole = len / header.typesize * header.typesize;
+            let records = whole / header.typesize;
+            unshuffle_rows(
+                &self.block[..whole],
+                header.typesize,
+                0..records,
+                &mut target[..whole],
+            );
+            target[whole..].copy_from_slice(&self.block[whole..len]);
+        }
+        Ok(())
+    }
+}
+
+/// A compressed frame, its header checked and its codec known.
+struct Frame<'a> {
+    header: &'a FrameHeader,
+    bytes: &'a [u8],
+    codec: BloscCodec,
+    /// Whether the blocks are byte-shuffled (and so decoded through the block buffer).
+    unshuffle: bool,
+}
+
+impl<'a> Frame<'a> {
+    /// The frame `bytes` (not a plain copy) with its `header`: the sizes that split blocks
+    /// are not 0, and the codec and shuffle are ones this reader decodes.
+    fn new(header: &'a FrameHeader, bytes: &'a [u8]) -> Result<Self, CodecError> {
         if header.typesize == 0 {
             return Err(damaged("has a type size of 0"));
         }
@@ -364,7 +444,7 @@ impl BloscDecoder {
             return Err(damaged("has a block size of 0"));
         }
         let format = header.flags >> 5;
-        let codec = match (frame[1], BloscCodec::of_format(format)) {
+        let codec = match (bytes[1], BloscCodec::of_format(format)) {
             (CODEC_VERSION, Some(codec)) => codec,
             (version, Some(_)) => {
                 return Err(CodecError::BloscUnsupported(format!(
@@ -382,75 +462,46 @@ impl BloscDecoder {
         if header.flags & DOBITSHUFFLE != 0 && !unshuffle && header.block >= header.typesize {
             return Err(CodecError::BloscUnsupported("bit shuffle".into()));
         }
-        let block = header.block.min(out.len());
-        let blocks = out.len().div_ceil(block);
-        if blocks > (frame.len() - HEADER) / 4 {
-            return Err(damaged("has fewer block starts than blocks"));
+        Ok(Self {
+            header,
+            bytes,
+            codec,
+            unshuffle,
+        })
+    }
+
+    /// Decodes the stream at `at` (its 4-byte size, then its bytes: stored as they are
+    /// when the size is the part's) into `part`; returns where the next stream starts.
+    fn decode_stream(
+        &self,
+        at: usize,
+        part: &mut [u8],
+        zstd: &mut ZstdDecoder,
+    ) -> Result<usize, CodecError> {
+        let size = le32(self.bytes, at).ok_or(damaged("ends inside a block"))?;
+        let at = at + 4;
+        let stream = self
+            .bytes
+            .get(at..at.saturating_add(size))
+            .ok_or(damaged("ends inside a block"))?;
+        let next = at + size;
+        if size == part.len() {
+            part.copy_from_slice(stream);
+            return Ok(next);
         }
-        if unshuffle {
-            self.block
-                .try_reserve_exact(block.saturating_sub(self.block.len()))
-                .map_err(|_| CodecError::NoMemory(block))?;
-            self.block.resize(block, 0);
+        let decoded = match self.codec {
+            BloscCodec::Lz4 => {
+                lz4_flex::block::decompress_into(stream, part).map_err(CodecError::Lz4Block)?
+            }
+            BloscCodec::Zstd => zstd.decode(stream, part)?,
+        };
+        if decoded != part.len() {
+            return Err(CodecError::Length {
+                decoded,
+                expected: part.len(),
+            });
         }
-        for (index, target) in out.chunks_mut(block).enumerate() {
-            let start = le32(frame, HEADER + 4 * index).expect("counted above");
-            let leftover = target.len() < header.block;
-            let splits = if header.flags & DONT_SPLIT == 0
-                && header.typesize <= MAX_SPLITS
-                && header.block / header.typesize >= MIN_BUFFER
-                && !leftover
-            {
-                header.typesize
-            } else {
-                1
-            };
-            if target.len() % splits != 0 {
-                return Err(damaged("splits a block that is not whole records"));
-            }
-            let len = target.len();
-            let staged = if unshuffle {
-                &mut self.block[..len]
-            } else {
-                &mut target[..]
-            };
-            let mut at = start;
-            for part in staged.chunks_mut(len / splits) {
-                let size = le32(frame, at).ok_or(damaged("ends inside a block"))?;
-                at += 4;
-                let stream = frame
-                    .get(at..at.saturating_add(size))
-                    .ok_or(damaged("ends inside a block"))?;
-                at += size;
-                if size == part.len() {
-                    part.copy_from_slice(stream);
-                    continue;
-                }
-                let decoded = match codec {
-                    BloscCodec::Lz4 => lz4_flex::block::decompress_into(stream, part)
-                        .map_err(CodecError::Lz4Block)?,
-                    BloscCodec::Zstd => zstd.decode(stream, part)?,
-                };
-                if decoded != part.len() {
-                    return Err(CodecError::Length {
-                        decoded,
-                        expected: part.len(),
-                    });
-                }
-            }
-            if unshuffle {
-                let whole = len / header.typesize * header.typesize;
-                let records = whole / header.typesize;
-                unshuffle_rows(
-                    &self.block[..whole],
-                    header.typesize,
-                    0..records,
-                    &mut target[..whole],
-                );
-                target[whole..].copy_from_slice(&self.block[whole..len]);
-            }
-        }
-        Ok(())
+        Ok(next)
     }
 }
 

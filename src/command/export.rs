@@ -68,15 +68,7 @@ pub fn export(
     }
     let study =
         Study::open(&settings.file).map_err(|error| error.into_error(&settings.file, "export"))?;
-    let selection = Selection::from_flags(
-        &SelectionFlags {
-            regions: &settings.regions,
-            bed_files: &settings.bed_files,
-            sources: &settings.sources,
-            source_indices: &settings.source_indices,
-        },
-        &study,
-    )?;
+    let selection = selection(settings, &study)?;
     let plan = plan(&study, &selection);
     for line in &plan.notes {
         note(line);
@@ -92,16 +84,7 @@ pub fn export(
         schema: study.schema,
         with_source: settings.source_column.is_some(),
     };
-    let rows_of = RowFilter {
-        ranges: &plan.ranges,
-        regions: selection.regions.as_ref(),
-        fields: Fields::of(&study.schema),
-        source_ends: study
-            .sources
-            .iter()
-            .map(|source| source.first_row + source.rows)
-            .collect(),
-    };
+    let rows_of = RowFilter::new(&plan.ranges, &selection, &study);
     // Regions are found through the index: the rows read are checked against its claims.
     let claims = match (&selection.regions, &study.index) {
         (Some(_), Some(index)) => Some(Claims::new(&study.path, index, rows_of.fields)),
@@ -137,6 +120,19 @@ pub fn export(
         chunks_read: tasks.len(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The rows the selection flags choose.
+fn selection(settings: &ExportSettings, study: &Study) -> Result<Selection> {
+    Selection::from_flags(
+        &SelectionFlags {
+            regions: &settings.regions,
+            bed_files: &settings.bed_files,
+            sources: &settings.sources,
+            source_indices: &settings.source_indices,
+        },
+        study,
+    )
 }
 
 /// What to write: the chunks to read and how their rows become text.
@@ -266,7 +262,21 @@ struct RowFilter<'a> {
     source_ends: Vec<u64>,
 }
 
-impl RowFilter<'_> {
+impl<'a> RowFilter<'a> {
+    /// The rows in `ranges` (the selection's, through the index) and its regions.
+    fn new(ranges: &'a [(u64, u64)], selection: &'a Selection, study: &Study) -> Self {
+        RowFilter {
+            ranges,
+            regions: selection.regions.as_ref(),
+            fields: Fields::of(&study.schema),
+            source_ends: study
+                .sources
+                .iter()
+                .map(|source| source.first_row + source.rows)
+                .collect(),
+        }
+    }
+
     /// Calls `row` with the number, record and source of each selected row of `task`
     /// (`records` holds its rows `from..to`), in row order, until it fails.
     fn each(

@@ -1,12 +1,10 @@
 //! `txt2h5 matrix`: the site x sample matrices of methylated (`M`) and total (`Cov`) counts
 //! of a study, the input of bsseq, DSS, dmrseq, methrix and methylKit.
 //!
-//! ```text
-//! study (/index) ─► plan: streams (runs of samples' sources), windows, chunk pieces
-//!   ─► engine: read chunks (one thread) ─► decode + extract (pool) ─► stream buffers
-//!      ─► complete windows merged into blocks (pool) ─► assembler: row blocks of R rows
-//!      ─► compressed (pool) ─► stored in order (one thread)  inside a pending output
-//! ```
+//! Thin, as every command: settings ─► the study opened, the samples chosen
+//! ([`samples`]) ─► one [`MatrixPipeline`] (planned, then run into the pending output) ─►
+//! the output committed ─► a [`MatrixReport`]. The pipeline itself lives in
+//! [`crate::matrix`].
 //!
 //! Rows are the union of (chr, pos) over the selected sources (or tiles, or BED regions),
 //! chromosomes in the order they first appear in the study and positions ascending: the
@@ -19,19 +17,13 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::h5::{MatrixFacts, MatrixStorage, MatrixWriter, Study};
-use crate::matrix::assemble::{chunk_rows, MatrixShape, RegionSums};
-use crate::matrix::block::Keys;
-use crate::matrix::engine::MatrixRequest;
-use crate::matrix::{engine, plan};
+use crate::h5::{MatrixFacts, Study};
+use crate::matrix::{MatrixOptions, MatrixPipeline, SampleColumns};
 use crate::ordered::thread_pool;
 use crate::output::pending::OutputClaim;
 use crate::progress::{group_thousands, Progress};
-use crate::query::chunks::Span;
-use crate::query::region::read_bed;
 use crate::query::select::{Selection, SelectionFlags};
-use crate::schema::Fields;
-use crate::settings::{MatrixRows, MatrixSettings};
+use crate::settings::MatrixSettings;
 use crate::signals::Interrupt;
 pub use samples::sample_name;
 
@@ -85,13 +77,7 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
     let claim = OutputClaim::new(&settings.output, settings.force, false)?;
     let study =
         Study::open(&settings.file).map_err(|error| error.into_error(&settings.file, "matrix"))?;
-    if settings.strand_collapse && !study.schema.shape().strand {
-        return Err(Error::usage(format!(
-            "--strand-collapse needs the strand of each row, and {} has no strand field; \
-             load the files with --extra strand (CpG reports and other files that carry it)",
-            study.path.display()
-        )));
-    }
+    check_strand(settings, &study)?;
     let selection = Selection::from_flags(
         &SelectionFlags {
             regions: &settings.regions,
@@ -102,83 +88,78 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
         &study,
     )?;
     let samples = samples::samples(&study, &selection, settings.samples.as_deref())?;
-    let segments = study
-        .segments()
-        .map_err(|(path, error)| error.into_error(&path, "read"))?;
-    let spans: Vec<Span> = segments.iter().map(Span::from).collect();
-    let keys = match settings.rows {
-        MatrixRows::Tiles(bases) => Keys::Tiles(i64::try_from(bases).unwrap_or(i64::MAX)),
-        _ => Keys::Sites,
+    let columns = SampleColumns {
+        names: &samples.names,
+        of_source: &samples.of_source,
     };
-    let cuts = plan::Cuts {
-        shift: i64::from(settings.strand_collapse),
-        tile: match settings.rows {
-            MatrixRows::Tiles(bases) => Some(bases),
-            _ => None,
-        },
-        window_cells: settings.budget.window_cells,
-        held_entries: settings.budget.held_entries,
-    };
-    let plan = plan::plan(&study, &selection, &samples.of_source, &spans, cuts)?;
-    let regions = match &settings.rows {
-        MatrixRows::Regions(bed) => Some(read_bed(bed)?),
-        _ => None,
-    };
-    let chr_width = regions
-        .iter()
-        .flatten()
-        .map(|region| region.chr.len())
-        .max()
-        .unwrap_or(0)
-        .max(study.schema.chr_width());
-    let rows_hint = regions
-        .as_ref()
-        .map_or(plan.rows, |regions| regions.len() as u64);
-    let shape = MatrixShape {
-        samples: samples.names.len(),
-        chunk_rows: chunk_rows(samples.names.len(), rows_hint),
-        chr_width,
-        wide_pos: study.schema.shape().wide_pos,
-        beta: settings.beta,
-        compression: settings.compression,
+    let pipeline = MatrixPipeline::new(&study, &selection, columns, options(settings))?;
+    let chunk_reads = pipeline.chunk_reads();
+    let facts = MatrixFacts {
+        sample_names: samples.names.clone(),
+        sources: sources(&study, &samples),
+        study: settings.file.to_string_lossy().into_owned(),
+        rows_kind: settings.rows.kind(),
+        options: options_text(settings),
+        command_line: settings.command_line.clone(),
     };
     let pending = claim.into_pending()?;
-    let hdf5_error = |source| Error::hdf5(&settings.output, source);
-    let mut writer = MatrixWriter::create(
+    let progress = Progress::rows(!settings.quiet, pipeline.rows_to_read());
+    let pool = thread_pool(settings.threads, "matrix")?;
+    let done = pipeline.run(
         pending.path(),
         &settings.output,
-        &MatrixStorage {
-            samples: shape.samples,
-            chunk_rows: shape.chunk_rows,
-            chr_width,
-            wide_pos: shape.wide_pos,
-            compression: shape.compression,
-            beta: shape.beta,
-        },
-    )
-    .map_err(hdf5_error)?;
-    let job = MatrixRequest {
-        plan: &plan,
-        segments: &segments,
-        fields: Fields::of(&study.schema),
-        regions: selection.regions.as_ref(),
-        strand_collapse: settings.strand_collapse,
-        keys,
-        min_samples: settings.min_samples,
-        names: &samples.names,
-        shape,
-    };
-    let progress = Progress::rows(!settings.quiet, plan.rows);
-    let region_sums = regions.map(|regions| RegionSums::new(regions, shape.samples));
-    let pool = thread_pool(settings.threads, "matrix")?;
-    let done = engine::run(&job, &pool, &mut writer, region_sums, &progress, interrupt)?;
+        &facts,
+        &pool,
+        &progress,
+        interrupt,
+    )?;
     progress.finish();
-    let rows_kind = match &settings.rows {
-        MatrixRows::Sites => "sites".to_string(),
-        MatrixRows::Tiles(bases) => format!("tiles of {bases} bp"),
-        MatrixRows::Regions(bed) => format!("regions of {}", bed.display()),
-    };
-    let sources: Vec<(String, String)> = study
+    if let Some(signal) = interrupt.received() {
+        return Err(Error::Interrupted { signal });
+    }
+    pending.commit()?;
+    Ok(MatrixReport {
+        output: settings.output.to_string_lossy().into_owned(),
+        rows: done.rows,
+        samples: samples.names,
+        sources: facts.sources.len(),
+        rows_kind: facts.rows_kind,
+        left_out: done.dropped,
+        min_samples: settings.min_samples,
+        chunks_read: chunk_reads,
+        seconds: started.elapsed().as_secs_f64(),
+        notes: samples.notes,
+    })
+}
+
+/// What the pipeline needs of the settings.
+fn options(settings: &MatrixSettings) -> MatrixOptions<'_> {
+    MatrixOptions {
+        rows: &settings.rows,
+        strand_collapse: settings.strand_collapse,
+        min_samples: settings.min_samples,
+        beta: settings.beta,
+        compression: settings.compression,
+        window_cells: settings.budget.window_cells,
+        held_entries: settings.budget.held_entries,
+    }
+}
+
+/// `--strand-collapse` needs a study with a strand field.
+fn check_strand(settings: &MatrixSettings, study: &Study) -> Result<()> {
+    if settings.strand_collapse && !study.schema.shape().strand {
+        return Err(Error::usage(format!(
+            "--strand-collapse needs the strand of each row, and {} has no strand field; \
+             load the files with --extra strand (CpG reports and other files that carry it)",
+            study.path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `(recorded path, sample name)` of each source that makes a sample, in study order.
+fn sources(study: &Study, samples: &samples::Samples) -> Vec<(String, String)> {
+    study
         .sources
         .iter()
         .zip(&samples.of_source)
@@ -190,33 +171,7 @@ pub fn matrix(settings: &MatrixSettings, interrupt: &Interrupt) -> Result<Matrix
                 )
             })
         })
-        .collect();
-    let facts = MatrixFacts {
-        sample_names: samples.names.clone(),
-        sources: sources.clone(),
-        study: settings.file.to_string_lossy().into_owned(),
-        rows_kind: rows_kind.clone(),
-        options: options_text(settings),
-        command_line: settings.command_line.clone(),
-        created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
-    };
-    writer.finish(&facts).map_err(hdf5_error)?;
-    if let Some(signal) = interrupt.received() {
-        return Err(Error::Interrupted { signal });
-    }
-    pending.commit()?;
-    Ok(MatrixReport {
-        output: settings.output.to_string_lossy().into_owned(),
-        rows: done.rows,
-        samples: samples.names,
-        sources: sources.len(),
-        rows_kind,
-        left_out: done.dropped,
-        min_samples: settings.min_samples,
-        chunks_read: plan.pieces.len(),
-        seconds: started.elapsed().as_secs_f64(),
-        notes: samples.notes,
-    })
+        .collect()
 }
 
 /// Replacing the study with its own matrix would destroy the input.

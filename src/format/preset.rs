@@ -95,132 +95,159 @@ impl Preset {
     /// The columns of a file of this preset whose line 1 is `first_line` (methylKit has a
     /// text format, with its header, and a headerless flat-file format).
     pub fn format(self, first_line: &[u8]) -> ColumnFormat {
-        let format = |roles: &[Role], names: &[&'static str], counts, letters| ColumnFormat {
-            name: self.name().to_string(),
-            roles: roles.to_vec(),
-            names: names.to_vec(),
-            field_counts: counts,
-            header: self.header(),
-            strand_letters: letters,
+        let columns = match self {
+            Preset::Native => &NATIVE_COLUMNS,
+            Preset::BismarkCov => &BISMARK_COV_COLUMNS,
+            Preset::BismarkReport => &BISMARK_REPORT_COLUMNS,
+            Preset::MethylKit if Header::Names(METHYLKIT_HEADER).matches(first_line) => {
+                &METHYLKIT_TEXT_COLUMNS
+            }
+            Preset::MethylKit => &METHYLKIT_FLAT_COLUMNS,
+            Preset::Bedmethyl => &BEDMETHYL_COLUMNS,
+            Preset::Allc => &ALLC_COLUMNS,
+            Preset::MethylDackel => &METHYLDACKEL_COLUMNS,
+            Preset::Bsmap => &BSMAP_COLUMNS,
         };
-        let signs = StrandLetters::Signs;
-        match self {
-            Preset::Native => format(
-                &[Chr, Pos, Pct, C, T],
-                &["chr", "pos", "pct", "c", "t"],
-                FieldCounts::OneOf(&[5]),
-                signs,
-            ),
-            // §1: `chr start end pct meth unmeth`, 1-based, start = end.
-            Preset::BismarkCov => format(
-                &[Chr, Pos, Ignore, Pct, C, T],
-                &[
-                    "chr",
-                    "start",
-                    "end",
-                    "percent",
-                    "count_methylated",
-                    "count_unmethylated",
-                ],
-                FieldCounts::OneOf(&[6]),
-                signs,
-            ),
-            // §2: coverage2cytosine; 9 columns with --ff (tetra- and pentanucleotide).
-            Preset::BismarkReport => format(
-                &[Chr, Pos, Strand, C, T, Context],
-                &[
-                    "chr",
-                    "pos",
-                    "strand",
-                    "count_methylated",
-                    "count_unmethylated",
-                    "context",
-                    "trinucleotide",
-                    "tetranucleotide",
-                    "pentanucleotide",
-                ],
-                FieldCounts::OneOf(&[7, 9]),
-                signs,
-            ),
-            // §3a, text with its header: c and t from coverage and freqC.
-            Preset::MethylKit if Header::Names(METHYLKIT_HEADER).matches(first_line) => format(
-                &[Ignore, Chr, Pos, Strand, Cov, Pct],
-                METHYLKIT_HEADER,
-                FieldCounts::OneOf(&[7]),
-                StrandLetters::ForwardReverse,
-            ),
-            // §3b, the flat (tabix) database file.
-            Preset::MethylKit => format(
-                &[Chr, Pos, Ignore, Strand, Ignore, C, T],
-                &[
-                    "chr", "start", "end", "strand", "coverage", "numCs", "numTs",
-                ],
-                FieldCounts::OneOf(&[7]),
-                signs,
-            ),
-            // §5: modkit pileup; the old format's spaces split the same 18 fields.
-            Preset::Bedmethyl => format(
-                &[
-                    Chr, Start, Ignore, ModCode, Ignore, Strand, Ignore, Ignore, Ignore, Ignore,
-                    Pct, C, T,
-                ],
-                &[
-                    "chrom",
-                    "start",
-                    "end",
-                    "mod_code",
-                    "score",
-                    "strand",
-                    "thick_start",
-                    "thick_end",
-                    "color",
-                    "Nvalid_cov",
-                    "percent_modified",
-                    "Nmod",
-                    "Ncanonical",
-                    "Nother_mod",
-                    "Ndelete",
-                    "Nfail",
-                    "Ndiff",
-                    "Nnocall",
-                ],
-                FieldCounts::OneOf(&[18]),
-                signs,
-            ),
-            // §4: methylpy / ALLCools; 9 columns with SNP information.
-            Preset::Allc => format(
-                &[Chr, Pos, Strand, Context, C, Cov],
-                &[
-                    "chr",
-                    "pos",
-                    "strand",
-                    "context",
-                    "mc",
-                    "cov",
-                    "methylated",
-                    "snp_match",
-                    "snp_mismatch",
-                ],
-                FieldCounts::OneOf(&[7, 9]),
-                signs,
-            ),
-            // §6: extract's bedGraph, 0-based start, truncated integer percent.
-            Preset::MethylDackel => format(
-                &[Chr, Start, Ignore, Pct, C, T],
-                &["chrom", "start", "end", "percent", "nmethyl", "nunmethyl"],
-                FieldCounts::OneOf(&[6]),
-                signs,
-            ),
-            // §7: methratio.py 2.87+; ratio and eff_CT_count are rounded or corrected.
-            Preset::Bsmap => format(
-                &[Chr, Pos, Strand, Context, Ignore, Ignore, C, Cov],
-                BSMAP_HEADER,
-                FieldCounts::OneOf(&[12]),
-                signs,
-            ),
+        ColumnFormat {
+            name: self.name().to_string(),
+            roles: columns.roles.to_vec(),
+            names: columns.names.to_vec(),
+            field_counts: columns.field_counts.clone(),
+            header: self.header(),
+            strand_letters: columns.strand_letters,
         }
     }
 }
+
+/// One preset's columns: what each holds and the tool's name for it, the field counts a
+/// line may have, and how the strand is written.
+struct PresetColumns {
+    roles: &'static [Role],
+    names: &'static [&'static str],
+    field_counts: FieldCounts,
+    strand_letters: StrandLetters,
+}
+
+const NATIVE_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[Chr, Pos, Pct, C, T],
+    names: &["chr", "pos", "pct", "c", "t"],
+    field_counts: FieldCounts::OneOf(&[5]),
+    strand_letters: StrandLetters::Signs,
+};
+
+/// §1: `chr start end pct meth unmeth`, 1-based, start = end.
+const BISMARK_COV_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[Chr, Pos, Ignore, Pct, C, T],
+    names: &[
+        "chr",
+        "start",
+        "end",
+        "percent",
+        "count_methylated",
+        "count_unmethylated",
+    ],
+    field_counts: FieldCounts::OneOf(&[6]),
+    strand_letters: StrandLetters::Signs,
+};
+
+/// §2: coverage2cytosine; 9 columns with --ff (tetra- and pentanucleotide).
+const BISMARK_REPORT_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[Chr, Pos, Strand, C, T, Context],
+    names: &[
+        "chr",
+        "pos",
+        "strand",
+        "count_methylated",
+        "count_unmethylated",
+        "context",
+        "trinucleotide",
+        "tetranucleotide",
+        "pentanucleotide",
+    ],
+    field_counts: FieldCounts::OneOf(&[7, 9]),
+    strand_letters: StrandLetters::Signs,
+};
+
+/// §3a, text with its header: c and t from coverage and freqC.
+const METHYLKIT_TEXT_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[Ignore, Chr, Pos, Strand, Cov, Pct],
+    names: METHYLKIT_HEADER,
+    field_counts: FieldCounts::OneOf(&[7]),
+    strand_letters: StrandLetters::ForwardReverse,
+};
+
+/// §3b, the flat (tabix) database file.
+const METHYLKIT_FLAT_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[Chr, Pos, Ignore, Strand, Ignore, C, T],
+    names: &[
+        "chr", "start", "end", "strand", "coverage", "numCs", "numTs",
+    ],
+    field_counts: FieldCounts::OneOf(&[7]),
+    strand_letters: StrandLetters::Signs,
+};
+
+/// §5: modkit pileup; the old format's spaces split the same 18 fields.
+const BEDMETHYL_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[
+        Chr, Start, Ignore, ModCode, Ignore, Strand, Ignore, Ignore, Ignore, Ignore, Pct, C, T,
+    ],
+    names: &[
+        "chrom",
+        "start",
+        "end",
+        "mod_code",
+        "score",
+        "strand",
+        "thick_start",
+        "thick_end",
+        "color",
+        "Nvalid_cov",
+        "percent_modified",
+        "Nmod",
+        "Ncanonical",
+        "Nother_mod",
+        "Ndelete",
+        "Nfail",
+        "Ndiff",
+        "Nnocall",
+    ],
+    field_counts: FieldCounts::OneOf(&[18]),
+    strand_letters: StrandLetters::Signs,
+};
+
+/// §4: methylpy / ALLCools; 9 columns with SNP information.
+const ALLC_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[Chr, Pos, Strand, Context, C, Cov],
+    names: &[
+        "chr",
+        "pos",
+        "strand",
+        "context",
+        "mc",
+        "cov",
+        "methylated",
+        "snp_match",
+        "snp_mismatch",
+    ],
+    field_counts: FieldCounts::OneOf(&[7, 9]),
+    strand_letters: StrandLetters::Signs,
+};
+
+/// §6: extract's bedGraph, 0-based start, truncated integer percent.
+const METHYLDACKEL_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[Chr, Start, Ignore, Pct, C, T],
+    names: &["chrom", "start", "end", "percent", "nmethyl", "nunmethyl"],
+    field_counts: FieldCounts::OneOf(&[6]),
+    strand_letters: StrandLetters::Signs,
+};
+
+/// §7: methratio.py 2.87+; ratio and eff_CT_count are rounded or corrected.
+const BSMAP_COLUMNS: PresetColumns = PresetColumns {
+    roles: &[Chr, Pos, Strand, Context, Ignore, Ignore, C, Cov],
+    names: BSMAP_HEADER,
+    field_counts: FieldCounts::OneOf(&[12]),
+    strand_letters: StrandLetters::Signs,
+};
 
 #[cfg(test)]
 mod tests {

@@ -41,8 +41,10 @@ pub enum Label {
     End,
 }
 
-/// How a matrix file is stored: its shape, chunks and codec.
-#[derive(Clone, Debug)]
+/// How a matrix file is stored: its samples, chunks, label widths and codec. The matrix
+/// pipeline's assembler and compressor fill chunks to it, and the writer creates the
+/// datasets from it: one value, so the two cannot disagree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MatrixStorage {
     pub samples: usize,
     pub chunk_rows: usize,
@@ -63,7 +65,6 @@ pub struct MatrixFacts {
     pub rows_kind: String,
     pub options: String,
     pub command_line: String,
-    pub created: String,
 }
 
 /// A matrix file being written by one thread.
@@ -205,8 +206,10 @@ impl MatrixWriter {
         store_checked(data, &offset, stored, &mut self.checked.borrow_mut())
     }
 
-    /// Writes `/samples`, `/sources`, the descriptions and attributes, then closes.
+    /// Writes `/samples`, `/sources`, the descriptions and attributes (`created` is now:
+    /// when the matrix was finished), then closes.
     pub fn finish(self, facts: &MatrixFacts) -> hdf5::Result<()> {
+        let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let file = &self.file;
         let samples = file.create_group("samples")?;
         write_strings(&samples, "name", &facts.sample_names)?;
@@ -243,7 +246,7 @@ impl MatrixWriter {
             ("rows_kind", facts.rows_kind.as_str()),
             ("options", facts.options.as_str()),
             ("command_line", facts.command_line.as_str()),
-            ("created", facts.created.as_str()),
+            ("created", created.as_str()),
         ] {
             write_string_attr(file, name, value)?;
         }

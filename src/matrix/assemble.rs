@@ -2,9 +2,9 @@
 //! block of `R` rows of every sample and hands it on full, to be compressed on the pool
 //! ([`compress`]) and stored in order. [`RegionSums`] sums blocks per BED region instead.
 
-use crate::codec::{ChunkCompressor, Compression};
+use crate::codec::ChunkCompressor;
 use crate::error::{Error, Result};
-use crate::h5::{Label, Matrix};
+use crate::h5::{Label, Matrix, MatrixStorage};
 use crate::query::region::Region;
 
 use super::block::{to_i32, Block};
@@ -29,17 +29,6 @@ pub struct StoredRow {
     pub labels: Vec<(Label, Vec<u8>)>,
 }
 
-/// The fixed parts of the matrix file the assembler and compressor need.
-#[derive(Clone, Copy, Debug)]
-pub struct MatrixShape {
-    pub samples: usize,
-    pub chunk_rows: usize,
-    pub chr_width: usize,
-    pub wide_pos: bool,
-    pub beta: bool,
-    pub compression: Compression,
-}
-
 /// Rows per chunk of the matrices: about 4 MiB of counts of every sample in a row block
 /// (so the row blocks in flight stay within a few tens of MiB however many samples), at
 /// least 4,096 rows, at most 262,144 (1 MiB chunks).
@@ -53,7 +42,7 @@ pub fn chunk_rows(samples: usize, rows_hint: u64) -> usize {
 
 /// Fills row blocks from blocks in order.
 pub struct Assembler {
-    shape: MatrixShape,
+    storage: MatrixStorage,
     next: ChunkRow,
     blocks: u64,
     /// Rows handed on so far.
@@ -61,10 +50,10 @@ pub struct Assembler {
 }
 
 impl Assembler {
-    pub fn new(shape: MatrixShape) -> Self {
+    pub fn new(storage: MatrixStorage) -> Self {
         Self {
-            next: empty(&shape, 0),
-            shape,
+            next: empty(&storage, 0),
+            storage,
             blocks: 0,
             rows: 0,
         }
@@ -79,8 +68,8 @@ impl Assembler {
         names: &[String],
         emit: &mut dyn FnMut(ChunkRow),
     ) -> Result<()> {
-        let shape = self.shape;
-        if chr.len() > shape.chr_width {
+        let storage = self.storage;
+        if chr.len() > storage.chr_width {
             return Err(Error::internal(
                 "a chromosome name wider than the chr field",
             ));
@@ -99,9 +88,9 @@ impl Assembler {
         let mut row = 0;
         while row < block.rows() {
             let at = self.next.rows;
-            let rows = (shape.chunk_rows - at).min(block.rows() - row);
+            let rows = (storage.chunk_rows - at).min(block.rows() - row);
             let taken = row..row + rows;
-            if !shape.wide_pos {
+            if !storage.wide_pos {
                 if let Some(bad) = taken
                     .clone()
                     .find(|&row| i32::try_from(block.ends[row]).is_err())
@@ -113,8 +102,9 @@ impl Assembler {
                     )));
                 }
             }
-            for (sample, name) in names.iter().enumerate().take(shape.samples) {
-                let slot = sample * shape.chunk_rows + at..sample * shape.chunk_rows + at + rows;
+            for (sample, name) in names.iter().enumerate().take(storage.samples) {
+                let slot =
+                    sample * storage.chunk_rows + at..sample * storage.chunk_rows + at + rows;
                 for (matrix, counts, out) in [
                     ("M", &m, &mut self.next.m[slot.clone()]),
                     ("Cov", &cov, &mut self.next.cov[slot.clone()]),
@@ -134,13 +124,13 @@ impl Assembler {
             }
             for (offset, row) in taken.enumerate() {
                 let at = at + offset;
-                self.next.chr[at * shape.chr_width..][..chr.len()].copy_from_slice(chr);
+                self.next.chr[at * storage.chr_width..][..chr.len()].copy_from_slice(chr);
                 self.next.start[at] = block.starts[row];
                 self.next.end[at] = block.ends[row];
             }
             self.next.rows += rows;
             row += rows;
-            if self.next.rows == shape.chunk_rows {
+            if self.next.rows == storage.chunk_rows {
                 self.hand_on(emit);
             }
         }
@@ -156,7 +146,7 @@ impl Assembler {
 
     fn hand_on(&mut self, emit: &mut dyn FnMut(ChunkRow)) {
         self.blocks += 1;
-        let full = std::mem::replace(&mut self.next, empty(&self.shape, self.blocks));
+        let full = std::mem::replace(&mut self.next, empty(&self.storage, self.blocks));
         self.rows += full.rows as u64;
         emit(full);
     }
@@ -173,24 +163,24 @@ fn narrow(counts: &[i64], out: &mut [i32]) -> bool {
     fits
 }
 
-fn empty(shape: &MatrixShape, block: u64) -> ChunkRow {
-    let cells = shape.samples * shape.chunk_rows;
+fn empty(storage: &MatrixStorage, block: u64) -> ChunkRow {
+    let cells = storage.samples * storage.chunk_rows;
     ChunkRow {
         block,
         rows: 0,
         m: vec![0; cells],
         cov: vec![0; cells],
-        chr: vec![0; shape.chunk_rows * shape.chr_width],
-        start: vec![0; shape.chunk_rows],
-        end: vec![0; shape.chunk_rows],
+        chr: vec![0; storage.chunk_rows * storage.chr_width],
+        start: vec![0; storage.chunk_rows],
+        end: vec![0; storage.chunk_rows],
     }
 }
 
 /// The stored form of a row block: every chunk shuffled and compressed (raw without
 /// compression), as the datasets' filters expect.
-pub fn compress(row: &ChunkRow, shape: &MatrixShape) -> Result<StoredRow> {
+pub fn compress(row: &ChunkRow, storage: &MatrixStorage) -> Result<StoredRow> {
     let stored = |raw: Vec<u8>, element_size: usize| -> Result<Vec<u8>> {
-        match ChunkCompressor::new(shape.compression, element_size) {
+        match ChunkCompressor::new(storage.compression, element_size) {
             None => Ok(raw),
             Some(mut compressor) => {
                 let mut out = Vec::new();
@@ -199,14 +189,14 @@ pub fn compress(row: &ChunkRow, shape: &MatrixShape) -> Result<StoredRow> {
             }
         }
     };
-    let r = shape.chunk_rows;
-    let mut matrices = Vec::with_capacity(shape.samples * (2 + usize::from(shape.beta)));
-    for sample in 0..shape.samples {
+    let r = storage.chunk_rows;
+    let mut matrices = Vec::with_capacity(storage.samples * (2 + usize::from(storage.beta)));
+    for sample in 0..storage.samples {
         let m = &row.m[sample * r..][..r];
         let cov = &row.cov[sample * r..][..r];
         matrices.push((Matrix::M, sample, stored(le_bytes(m), 4)?));
         matrices.push((Matrix::Cov, sample, stored(le_bytes(cov), 4)?));
-        if shape.beta {
+        if storage.beta {
             let beta: Vec<u8> = m
                 .iter()
                 .zip(cov)
@@ -223,7 +213,7 @@ pub fn compress(row: &ChunkRow, shape: &MatrixShape) -> Result<StoredRow> {
         }
     }
     let positions = |values: &[i64]| -> Vec<u8> {
-        if shape.wide_pos {
+        if storage.wide_pos {
             values
                 .iter()
                 .flat_map(|value| value.to_le_bytes())
@@ -236,9 +226,9 @@ pub fn compress(row: &ChunkRow, shape: &MatrixShape) -> Result<StoredRow> {
                 .collect()
         }
     };
-    let pos_size = if shape.wide_pos { 8 } else { 4 };
+    let pos_size = if storage.wide_pos { 8 } else { 4 };
     let labels = vec![
-        (Label::Chr, stored(row.chr.clone(), shape.chr_width)?),
+        (Label::Chr, stored(row.chr.clone(), storage.chr_width)?),
         (Label::Start, stored(positions(&row.start), pos_size)?),
         (Label::End, stored(positions(&row.end), pos_size)?),
     ];

@@ -5,7 +5,7 @@
 //! with the study, and a panic or the first error of a lane stops the run.
 
 use crate::error::{Error, Result};
-use crate::h5::{MatrixWriter, Segment};
+use crate::h5::{MatrixStorage, MatrixWriter, Segment};
 use crate::ordered::{self, Lane, Ordered};
 use crate::progress::Progress;
 use crate::query::chunks::{decode_bytes_and_work, read_stored, ChunkTask};
@@ -13,7 +13,7 @@ use crate::query::region::Regions;
 use crate::schema::Fields;
 use crate::signals::Interrupt;
 
-use super::assemble::{compress, Assembler, ChunkRow, MatrixShape, RegionSums, StoredRow};
+use super::assemble::{compress, Assembler, ChunkRow, RegionSums, StoredRow};
 use super::block::{merge, Block, Entry, Keys, WindowRows};
 use super::plan::Plan;
 
@@ -27,7 +27,7 @@ pub struct MatrixRequest<'a> {
     pub keys: Keys,
     pub min_samples: usize,
     pub names: &'a [String],
-    pub shape: MatrixShape,
+    pub storage: MatrixStorage,
 }
 
 /// What the run did.
@@ -89,7 +89,7 @@ pub fn run(
         consumed: 0,
         next_window: 0,
         merges_out: 0,
-        assembler: Assembler::new(job.shape),
+        assembler: Assembler::new(job.storage),
         region_sums,
         done: Done::default(),
         flushed: false,
@@ -110,7 +110,7 @@ pub fn run(
         match output {
             Output::Decoded(streams) => steps.hold_decoded(streams, progress),
             Output::Merged(block) => steps.assemble(block, ordered)?,
-            Output::Compressed(row) => write_row(writer, &row, job.shape.chunk_rows as u64)?,
+            Output::Compressed(row) => write_row(writer, &row, job.storage.chunk_rows as u64)?,
         }
     })
 }
@@ -185,7 +185,7 @@ impl<'r> Steps<'r> {
             && Self::others(ordered) < self.max_others
         {
             let rows = take_window(plan, self.next_window, &mut self.buffers);
-            let (samples, keys) = (self.job.shape.samples, self.job.keys);
+            let (samples, keys) = (self.job.storage.samples, self.job.keys);
             let min_samples = if self.region_sums.is_some() {
                 0
             } else {
@@ -216,7 +216,7 @@ impl<'r> Steps<'r> {
         }
         self.assembler.finish(&mut |row| rows_out.push(row));
         for row in rows_out {
-            submit_compress(ordered, row, self.job.shape);
+            submit_compress(ordered, row, self.job.storage);
         }
         Ok(())
     }
@@ -254,7 +254,7 @@ impl<'r> Steps<'r> {
                 self.assembler
                     .push(&block, chr, self.job.names, &mut |row| rows_out.push(row))?;
                 for row in rows_out {
-                    submit_compress(ordered, row, self.job.shape);
+                    submit_compress(ordered, row, self.job.storage);
                 }
             }
         }
@@ -263,9 +263,13 @@ impl<'r> Steps<'r> {
 }
 
 /// Compresses a row block on the pool; it is written in block order.
-fn submit_compress<'s>(ordered: &mut Ordered<'_, 's, Output>, row: ChunkRow, shape: MatrixShape) {
+fn submit_compress<'s>(
+    ordered: &mut Ordered<'_, 's, Output>,
+    row: ChunkRow,
+    storage: MatrixStorage,
+) {
     ordered.submit(COMPRESS, move || {
-        compress(&row, &shape).map(Output::Compressed)
+        compress(&row, &storage).map(Output::Compressed)
     });
 }
 

@@ -115,13 +115,7 @@ pub fn plan(
     spans: &[Span],
     cuts: Cuts,
 ) -> Result<Plan> {
-    let Some(index) = &study.index else {
-        return Err(Error::usage(format!(
-            "{} has no position index (written before txt2h5 had one); `txt2h5 merge {0} -o \
-             NEW.h5` writes an indexed copy to build the matrix from",
-            study.path.display()
-        )));
-    };
+    let index = position_index(study)?;
     let mut plan = Plan {
         claims: Some(Claims::new(
             &study.path,
@@ -130,7 +124,39 @@ pub fn plan(
         )),
         ..Plan::default()
     };
-    // Runs by chromosome, in order of first appearance.
+    let by_chr = runs_by_chromosome(&mut plan, index, selection, sample_of);
+    let (ranges, layout) =
+        streams_and_windows(&mut plan, index, &by_chr, selection, sample_of, cuts);
+    let tasks = chunk_tasks(spans, &merged(ranges));
+    let reading = Reading::new(&plan, index, layout, spans, cuts);
+    let mut pieces: Vec<(usize, Piece)> = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        reading.pieces_of(&mut plan, task, &mut pieces);
+    }
+    order_pieces(&mut plan, pieces);
+    Ok(plan)
+}
+
+/// The study's position index, which a matrix needs to place rows in windows.
+fn position_index(study: &Study) -> Result<&PositionIndex> {
+    study.index.as_ref().ok_or_else(|| {
+        Error::usage(format!(
+            "{} has no position index (written before txt2h5 had one); `txt2h5 merge {0} -o \
+             NEW.h5` writes an indexed copy to build the matrix from",
+            study.path.display()
+        ))
+    })
+}
+
+/// The runs of the index that feed the matrix (not empty, of a source that makes a sample,
+/// kept by `selection`), by chromosome; `plan.chromosomes` gets the chromosomes in order
+/// of first appearance.
+fn runs_by_chromosome<'i>(
+    plan: &mut Plan,
+    index: &'i PositionIndex,
+    selection: &Selection,
+    sample_of: &[Option<usize>],
+) -> Vec<Vec<&'i Run>> {
     let mut by_chr: Vec<Vec<&Run>> = Vec::new();
     for run in &index.runs {
         let source = run.source as usize;
@@ -155,9 +181,30 @@ pub fn plan(
         };
         by_chr[chr].push(run);
     }
-    // For each stream, the rows to read and the key of each chunk start in them.
+    by_chr
+}
+
+/// Where each chromosome's windows are: their bounds, and the number of its first window.
+struct WindowLayout {
+    chr_bounds: Vec<Vec<i64>>,
+    first_windows: Vec<usize>,
+}
+
+/// Adds a stream per run and the windows of each chromosome to `plan`; returns the rows to
+/// read (not yet merged) and where the windows are.
+fn streams_and_windows(
+    plan: &mut Plan,
+    index: &PositionIndex,
+    by_chr: &[Vec<&Run>],
+    selection: &Selection,
+    sample_of: &[Option<usize>],
+    cuts: Cuts,
+) -> (Vec<(u64, u64)>, WindowLayout) {
     let mut ranges: Vec<(u64, u64)> = Vec::new();
-    let (mut chr_bounds, mut first_windows): (Vec<Vec<i64>>, Vec<usize>) = (Vec::new(), Vec::new());
+    let mut layout = WindowLayout {
+        chr_bounds: Vec::new(),
+        first_windows: Vec::new(),
+    };
     for (chr, runs) in by_chr.iter().enumerate() {
         let first_stream = plan.streams.len();
         for run in runs {
@@ -170,25 +217,11 @@ pub fn plan(
                 max_pos: run.max_pos,
                 sorted: run.sorted,
             });
-            match &selection.regions {
-                None => ranges.push((run.first_row, run.end_row())),
-                Some(regions) => {
-                    for &(start, end) in regions.on(&run.chr) {
-                        if end < run.min_pos || start > run.max_pos {
-                            continue;
-                        }
-                        let (lo, hi) =
-                            index.narrow(run, start.max(run.min_pos), end.min(run.max_pos));
-                        if lo < hi {
-                            ranges.push((lo, hi));
-                        }
-                    }
-                }
-            }
+            rows_to_read(index, run, selection, &mut ranges);
         }
         let streams = first_stream..plan.streams.len();
         let bounds = bounds(index, runs, cuts);
-        first_windows.push(plan.windows.len());
+        layout.first_windows.push(plan.windows.len());
         for &hi in bounds.iter().chain([&i64::MAX]) {
             plan.windows.push(Window {
                 chr,
@@ -197,57 +230,88 @@ pub fn plan(
                 streams: streams.clone(),
             });
         }
-        chr_bounds.push(bounds);
+        layout.chr_bounds.push(bounds);
     }
-    let ranges = merged(ranges);
-    let tasks = chunk_tasks(spans, &ranges);
-    let most_streams = plan
-        .windows
-        .iter()
-        .map(|window| window.streams.len() as u64)
-        .max()
-        .unwrap_or(0);
-    let chunk_rows = spans
-        .iter()
-        .map(|span| span.chunk_rows as u64)
-        .max()
-        .unwrap_or(0);
-    let split_chromosomes = most_streams.saturating_mul(chunk_rows) > cuts.held_entries;
-    let group = usize::try_from((cuts.held_entries / cuts.window_cells.max(1)).max(1))
-        .unwrap_or(usize::MAX);
-    // Each read of each task, and the window that first needs it.
-    let mut pieces: Vec<(usize, Piece)> = Vec::with_capacity(tasks.len());
-    // Streams hold disjoint rows: in row order, the ones a task overlaps are found by search.
-    let mut by_row: Vec<usize> = (0..plan.streams.len()).collect();
-    by_row.sort_by_key(|&number| plan.streams[number].first_row);
-    for task in tasks {
-        // For each stream the task feeds: its rows, the windows they can fall in, and how
-        // many of those one read serves (all of them for a stream not sorted: its rows can
-        // be anywhere, so it is read once).
-        let mut spans: Vec<(usize, Range<u64>, Range<usize>, usize)> = Vec::new();
-        let start = by_row.partition_point(|&number| plan.streams[number].end_row <= task.from);
-        for &number in &by_row[start..] {
-            let stream = &plan.streams[number];
-            if stream.first_row >= task.to {
-                break;
+    (ranges, layout)
+}
+
+/// Adds the rows of `run` to read to `ranges`: all of them, or those in the regions of
+/// `selection`.
+fn rows_to_read(
+    index: &PositionIndex,
+    run: &Run,
+    selection: &Selection,
+    ranges: &mut Vec<(u64, u64)>,
+) {
+    match &selection.regions {
+        None => ranges.push((run.first_row, run.end_row())),
+        Some(regions) => {
+            for &(start, end) in regions.on(&run.chr) {
+                if end < run.min_pos || start > run.max_pos {
+                    continue;
+                }
+                let (lo, hi) = index.narrow(run, start.max(run.min_pos), end.min(run.max_pos));
+                if lo < hi {
+                    ranges.push((lo, hi));
+                }
             }
-            let rows = task.from.max(stream.first_row)..task.to.min(stream.end_row);
-            let windows = windows_of(
-                &plan,
-                index,
-                &chr_bounds,
-                &first_windows,
-                number,
-                &rows,
-                cuts,
-            );
-            let per_read = if plan.streams[number].sorted {
-                group
-            } else {
-                windows.len()
-            };
-            spans.push((number, rows, windows, per_read));
         }
+    }
+}
+
+/// How the chunk tasks become pieces: the windows, and how many of them one read serves.
+struct Reading<'i> {
+    index: &'i PositionIndex,
+    layout: WindowLayout,
+    cuts: Cuts,
+    /// Windows one read of a sorted stream serves.
+    group: usize,
+    /// Whether a chunk is read once per chromosome it holds (many samples).
+    split_chromosomes: bool,
+    /// Stream numbers in row order (streams hold disjoint rows).
+    by_row: Vec<usize>,
+}
+
+impl<'i> Reading<'i> {
+    fn new(
+        plan: &Plan,
+        index: &'i PositionIndex,
+        layout: WindowLayout,
+        spans: &[Span],
+        cuts: Cuts,
+    ) -> Self {
+        let most_streams = plan
+            .windows
+            .iter()
+            .map(|window| window.streams.len() as u64)
+            .max()
+            .unwrap_or(0);
+        let chunk_rows = spans
+            .iter()
+            .map(|span| span.chunk_rows as u64)
+            .max()
+            .unwrap_or(0);
+        let split_chromosomes = most_streams.saturating_mul(chunk_rows) > cuts.held_entries;
+        let group = usize::try_from((cuts.held_entries / cuts.window_cells.max(1)).max(1))
+            .unwrap_or(usize::MAX);
+        // Streams hold disjoint rows: in row order, the ones a task overlaps are found by
+        // search.
+        let mut by_row: Vec<usize> = (0..plan.streams.len()).collect();
+        by_row.sort_by_key(|&number| plan.streams[number].first_row);
+        Self {
+            index,
+            layout,
+            cuts,
+            group,
+            split_chromosomes,
+            by_row,
+        }
+    }
+
+    /// Adds each read of `task` to `pieces`, with the window that first needs it, and
+    /// counts the task's rows once in `plan.rows`.
+    fn pieces_of(&self, plan: &mut Plan, task: ChunkTask, pieces: &mut Vec<(usize, Piece)>) {
+        let spans = self.stream_spans(plan, &task);
         // One read per group of windows; with many samples, one per group of each
         // chromosome: a chunk that holds the end of one chromosome and the start of the
         // next is then read for each, or the first read would bring every stream's rows of
@@ -255,7 +319,7 @@ pub fn plan(
         let mut reads: std::collections::BTreeMap<(usize, usize), (usize, Vec<Feed>)> =
             std::collections::BTreeMap::new();
         for (stream, rows, windows, per_read) in &spans {
-            let chr = if split_chromosomes {
+            let chr = if self.split_chromosomes {
                 plan.streams[*stream].chr
             } else {
                 0
@@ -287,8 +351,49 @@ pub fn plan(
             ));
         }
     }
-    // Read window by window; within one, in row order (the tasks came in row order, and
-    // the sort is stable).
+
+    /// For each stream `task` feeds: its rows, the windows they can fall in, and how many
+    /// of those one read serves (all of them for a stream not sorted: its rows can be
+    /// anywhere, so it is read once).
+    fn stream_spans(
+        &self,
+        plan: &Plan,
+        task: &ChunkTask,
+    ) -> Vec<(usize, Range<u64>, Range<usize>, usize)> {
+        let mut spans = Vec::new();
+        let start = self
+            .by_row
+            .partition_point(|&number| plan.streams[number].end_row <= task.from);
+        for &number in &self.by_row[start..] {
+            let stream = &plan.streams[number];
+            if stream.first_row >= task.to {
+                break;
+            }
+            let rows = task.from.max(stream.first_row)..task.to.min(stream.end_row);
+            let windows = windows_of(
+                plan,
+                self.index,
+                &self.layout.chr_bounds,
+                &self.layout.first_windows,
+                number,
+                &rows,
+                self.cuts,
+            );
+            let per_read = if stream.sorted {
+                self.group
+            } else {
+                windows.len()
+            };
+            spans.push((number, rows, windows, per_read));
+        }
+        spans
+    }
+}
+
+/// Sorts `pieces` by the window that first needs them and gives each window its
+/// `piece_end`: read window by window; within one, in row order (the tasks came in row
+/// order, and the sort is stable).
+fn order_pieces(plan: &mut Plan, mut pieces: Vec<(usize, Piece)>) {
     pieces.sort_by_key(|(window, _)| *window);
     let mut next = 0;
     for (number, window) in plan.windows.iter_mut().enumerate() {
@@ -298,7 +403,6 @@ pub fn plan(
         window.piece_end = next;
     }
     plan.pieces = pieces.into_iter().map(|(_, piece)| piece).collect();
-    Ok(plan)
 }
 
 /// The windows the rows `rows` of stream `number` can fall in: for a sorted stream, from

@@ -13,6 +13,7 @@
 //! The matrix's negative counts are refused here too ([`check_counts`]): a count of reads
 //! cannot be negative, and a matrix that bsseq reads would carry it on as coverage.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -128,86 +129,130 @@ pub fn check_rows(
     first: u64,
     records: &[u8],
 ) -> Result<(), Disagreement> {
-    let size = fields.record_size;
-    let end = first + (records.len() / size) as u64;
-    let anchors = &index.anchors;
+    let held = Held {
+        fields,
+        first,
+        records,
+    };
+    let end = first + (records.len() / fields.record_size) as u64;
     let mut number = index.runs.partition_point(|run| run.end_row() <= first);
     // The first anchor at or after the row being checked.
-    let mut next_anchor = anchors.partition_point(|anchor| anchor.row < first);
+    let mut next_anchor = index.anchors.partition_point(|anchor| anchor.row < first);
     while let Some(run) = index.runs.get(number).filter(|run| run.first_row < end) {
-        let (lo, hi) = (first.max(run.first_row), end.min(run.end_row()));
-        // The pos of the last anchor before `lo` inside a sorted run bounds it from below.
-        let mut low = match next_anchor.checked_sub(1).map(|at| anchors[at]) {
-            Some(anchor) if run.sorted && anchor.row >= run.first_row => anchor.pos,
-            _ => run.min_pos,
-        };
-        // The pos of the first anchor after the row inside the run bounds it from above.
-        let high_of = |next: usize| {
-            anchors
-                .get(next)
-                .filter(|anchor| anchor.row < run.end_row())
-                .map_or(run.max_pos, |anchor| anchor.pos)
-        };
-        let mut high = high_of(next_anchor);
-        let mut previous: Option<i64> = None;
-        for row in lo..hi {
-            let record = &records[(row - first) as usize * size..][..size];
-            let chr = fields.chr(record);
-            if chr != run.chr.as_slice() {
-                return Err(Disagreement::Chr {
-                    row,
-                    run: number,
-                    first_row: run.first_row,
-                    end_row: run.end_row(),
-                    claimed: escaped(&run.chr),
-                    found: escaped(chr),
-                });
-            }
-            let pos = fields.pos(record);
-            if !(run.min_pos..=run.max_pos).contains(&pos) {
-                return Err(Disagreement::Bounds {
-                    row,
-                    run: number,
-                    first_row: run.first_row,
-                    end_row: run.end_row(),
-                    min_pos: run.min_pos,
-                    max_pos: run.max_pos,
-                    pos,
-                });
-            }
-            if let Some(anchor) = anchors.get(next_anchor).filter(|anchor| anchor.row == row) {
-                if anchor.pos != pos {
-                    return Err(Disagreement::Anchor {
-                        row,
-                        anchor: next_anchor,
-                        claimed: anchor.pos,
-                        pos,
-                    });
-                }
-                low = pos;
-                next_anchor += 1;
-                high = high_of(next_anchor);
-            }
-            if !run.sorted {
-                continue;
-            }
-            if let Some(previous) = previous.filter(|&previous| pos < previous) {
-                return Err(order(row, number, run, previous, pos));
-            }
-            previous = Some(pos);
-            if !(low..=high).contains(&pos) {
-                return Err(Disagreement::BetweenAnchors {
-                    row,
-                    run: number,
-                    first_row: run.first_row,
-                    end_row: run.end_row(),
-                    low,
-                    high,
-                    pos,
-                });
-            }
-        }
+        let rows = first.max(run.first_row)..end.min(run.end_row());
+        check_run(index, &held, number, rows, &mut next_anchor)?;
         number += 1;
+    }
+    Ok(())
+}
+
+/// Rows `first..` of the study, held as packed records.
+struct Held<'a> {
+    fields: &'a Fields,
+    first: u64,
+    records: &'a [u8],
+}
+
+impl Held<'_> {
+    /// The chr and pos of study row `row`.
+    fn chr_pos(&self, row: u64) -> (&[u8], i64) {
+        let size = self.fields.record_size;
+        let record = &self.records[(row - self.first) as usize * size..][..size];
+        (self.fields.chr(record), self.fields.pos(record))
+    }
+}
+
+/// Checks `rows` of run `number` (`next_anchor` is the first anchor at or after the first
+/// of them; it moves past the anchors of these rows).
+fn check_run(
+    index: &PositionIndex,
+    held: &Held<'_>,
+    number: usize,
+    rows: Range<u64>,
+    next_anchor: &mut usize,
+) -> Result<(), Disagreement> {
+    let run = &index.runs[number];
+    let anchors = &index.anchors;
+    // The pos of the last anchor before the rows inside a sorted run bounds them from below.
+    let mut low = match next_anchor.checked_sub(1).map(|at| anchors[at]) {
+        Some(anchor) if run.sorted && anchor.row >= run.first_row => anchor.pos,
+        _ => run.min_pos,
+    };
+    // The pos of the first anchor after the row inside the run bounds it from above.
+    let high_of = |next: usize| {
+        anchors
+            .get(next)
+            .filter(|anchor| anchor.row < run.end_row())
+            .map_or(run.max_pos, |anchor| anchor.pos)
+    };
+    let mut high = high_of(*next_anchor);
+    let mut previous: Option<i64> = None;
+    for row in rows {
+        let (chr, pos) = held.chr_pos(row);
+        check_place(row, number, run, chr, pos)?;
+        if let Some(anchor) = anchors.get(*next_anchor).filter(|anchor| anchor.row == row) {
+            if anchor.pos != pos {
+                return Err(Disagreement::Anchor {
+                    row,
+                    anchor: *next_anchor,
+                    claimed: anchor.pos,
+                    pos,
+                });
+            }
+            low = pos;
+            *next_anchor += 1;
+            high = high_of(*next_anchor);
+        }
+        if !run.sorted {
+            continue;
+        }
+        if let Some(previous) = previous.filter(|&previous| pos < previous) {
+            return Err(order(row, number, run, previous, pos));
+        }
+        previous = Some(pos);
+        if !(low..=high).contains(&pos) {
+            return Err(Disagreement::BetweenAnchors {
+                row,
+                run: number,
+                first_row: run.first_row,
+                end_row: run.end_row(),
+                low,
+                high,
+                pos,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that row `row`, of run `number`, has the run's chr and a pos inside its bounds.
+fn check_place(
+    row: u64,
+    number: usize,
+    run: &Run,
+    chr: &[u8],
+    pos: i64,
+) -> Result<(), Disagreement> {
+    if chr != run.chr.as_slice() {
+        return Err(Disagreement::Chr {
+            row,
+            run: number,
+            first_row: run.first_row,
+            end_row: run.end_row(),
+            claimed: escaped(&run.chr),
+            found: escaped(chr),
+        });
+    }
+    if !(run.min_pos..=run.max_pos).contains(&pos) {
+        return Err(Disagreement::Bounds {
+            row,
+            run: number,
+            first_row: run.first_row,
+            end_row: run.end_row(),
+            min_pos: run.min_pos,
+            max_pos: run.max_pos,
+            pos,
+        });
     }
     Ok(())
 }

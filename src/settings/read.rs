@@ -15,6 +15,7 @@ use crate::codec::Compression;
 use crate::error::Error;
 use crate::error::Result;
 use crate::h5::escape_bytes;
+pub use crate::matrix::MatrixRows;
 use crate::query::select::SourceGlob;
 
 /// A validated `inspect` command.
@@ -80,17 +81,6 @@ fn source_globs(texts: &[std::ffi::OsString]) -> Result<Vec<SourceGlob>> {
         .iter()
         .map(|text| SourceGlob::new(&escape_bytes(text.as_bytes())))
         .collect()
-}
-
-/// How the rows of a matrix are made.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MatrixRows {
-    /// One row per site (chr, pos) of the union.
-    Sites,
-    /// One row per window of this many bases that holds a site.
-    Tiles(u64),
-    /// One row per region of this BED file, in its order.
-    Regions(PathBuf),
 }
 
 /// A validated `matrix` command; what needs the study is checked once it is open.

@@ -216,8 +216,32 @@ fn bad_input_is_refused_and_leaves_nothing() {
     refused(
         &["matrix", "cov.h5", "-o", "m.h5", "--samples", "twice.tsv"],
         3,
-        "line 2, column 1",
+        "line 2, column 1: \"S1*\" names source \"cov/S1.bismark.cov.gz\" again (line 1 named \
+         it first): a source belongs to one sample",
     );
+    for (text, says) in [
+        (
+            &b"# samples\n\nS1.bismark.cov.gz A\n"[..],
+            "line 3, column 1: \"S1.bismark.cov.gz A\" has 1 tab-separated fields, not 2",
+        ),
+        (
+            b"S1.bismark.cov.gz\t \r\n",
+            "line 1, column 2: \"\" is empty: every source needs a sample name",
+        ),
+        (
+            b"S1[.gz\tA\n",
+            "line 1, column 1: \"S1[.gz\" is not a valid glob",
+        ),
+        (b"source\tsample\n# none\n", "names no sample"),
+        (b"S1\xff\tA\n", "is not UTF-8 text (byte 2)"),
+    ] {
+        dir.write("lines.tsv", text);
+        refused(
+            &["matrix", "cov.h5", "-o", "m.h5", "--samples", "lines.tsv"],
+            3,
+            says,
+        );
+    }
     dir.write("bad.bed", b"chr1\t10\t20\nchr1\tten\t20\n");
     refused(
         &["matrix", "cov.h5", "-o", "m.h5", "--sum-regions", "bad.bed"],

@@ -101,30 +101,70 @@ fn one_per_source(study: &Study, selection: &Selection) -> Result<Samples> {
 /// `source<TAB>sample` are skipped. Every line must name a selected source, and no source
 /// may be named twice.
 fn from_file(study: &Study, selection: &Selection, file: &Path) -> Result<Samples> {
+    let text = read_text(file)?;
+    let mut reading = SampleFile {
+        study,
+        selection,
+        file,
+        names: Vec::new(),
+        of_source: vec![None; study.sources.len()],
+        named_on: vec![0; study.sources.len()],
+    };
+    for (index, line) in text.lines().enumerate() {
+        reading.line(index, line)?;
+    }
+    if reading.names.is_empty() {
+        return Err(Error::BadInput {
+            path: file.to_path_buf(),
+            message: "names no sample\n  hint: lines are SOURCE<TAB>SAMPLE".to_string(),
+        });
+    }
+    let notes = left_out_notes(study, selection, &reading.of_source, file);
+    Ok(Samples {
+        names: reading.names,
+        of_source: reading.of_source,
+        notes,
+    })
+}
+
+/// The text of a `--samples` file, which must be UTF-8.
+fn read_text(file: &Path) -> Result<String> {
     let text = std::fs::read(file).map_err(|error| Error::io(file, error))?;
-    let text = String::from_utf8(text).map_err(|error| Error::BadInput {
+    String::from_utf8(text).map_err(|error| Error::BadInput {
         path: file.to_path_buf(),
         message: format!(
             "is not UTF-8 text (byte {})\n  hint: lines are SOURCE<TAB>SAMPLE",
             error.utf8_error().valid_up_to()
         ),
-    })?;
-    let mut names: Vec<String> = Vec::new();
-    let mut of_source = vec![None; study.sources.len()];
-    let mut named_on: Vec<usize> = vec![0; study.sources.len()];
-    for (index, line) in text.lines().enumerate() {
+    })
+}
+
+/// A `--samples` file being read: the samples so far, and the sample of each source and
+/// the line that named it.
+struct SampleFile<'a> {
+    study: &'a Study,
+    selection: &'a Selection,
+    file: &'a Path,
+    names: Vec<String>,
+    of_source: Vec<Option<usize>>,
+    named_on: Vec<usize>,
+}
+
+impl SampleFile<'_> {
+    /// Reads line `index` (0-based) of the file.
+    fn line(&mut self, index: usize, line: &str) -> Result<()> {
         let number = index + 1;
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() || line.starts_with('#') {
-            continue;
+            return Ok(());
         }
         let bad = |column: usize, field: &str, why: &str| Error::BadInput {
-            path: file.to_path_buf(),
+            path: self.file.to_path_buf(),
             message: format!(
                 "line {number}, column {column}: {field:?} {why}\n  hint: lines are \
                  SOURCE<TAB>SAMPLE, SOURCE a recorded path or a glob (txt2h5 inspect {} lists \
                  the sources)",
-                study.path.display()
+                self.study.path.display()
             ),
         };
         let fields: Vec<&str> = line.split('\t').collect();
@@ -140,53 +180,65 @@ fn from_file(study: &Study, selection: &Selection, file: &Path) -> Result<Sample
             && pattern.eq_ignore_ascii_case("source")
             && sample.eq_ignore_ascii_case("sample")
         {
-            continue;
+            return Ok(());
         }
         if sample.is_empty() {
             return Err(bad(2, sample, "is empty: every source needs a sample name"));
         }
         let glob = SourceGlob::new(pattern).map_err(|_| bad(1, pattern, "is not a valid glob"))?;
-        let sample_index = match names.iter().position(|known| known == sample) {
+        let sample_index = match self.names.iter().position(|known| known == sample) {
             Some(known) => known,
             None => {
-                names.push(sample.to_string());
-                names.len() - 1
+                self.names.push(sample.to_string());
+                self.names.len() - 1
             }
         };
+        self.assign(&glob, sample_index, number)
+            .map_err(|why| bad(1, pattern, &why))
+    }
+
+    /// Gives every selected source that `glob` (of line `number`) matches to sample
+    /// `sample_index`; what is wrong otherwise, to be said of the line's pattern.
+    fn assign(
+        &mut self,
+        glob: &SourceGlob,
+        sample_index: usize,
+        number: usize,
+    ) -> std::result::Result<(), String> {
         let mut matched = false;
-        for (source_number, source) in study.sources.iter().enumerate() {
-            if !selection.has_source(source_number) || !glob.matches(&source.path) {
+        for (source_number, source) in self.study.sources.iter().enumerate() {
+            if !self.selection.has_source(source_number) || !glob.matches(&source.path) {
                 continue;
             }
-            if of_source[source_number].is_some() {
-                return Err(bad(
-                    1,
-                    pattern,
-                    &format!(
-                        "names source {:?} again (line {} named it first): a source belongs \
-                         to one sample",
-                        source.path, named_on[source_number]
-                    ),
+            if self.of_source[source_number].is_some() {
+                return Err(format!(
+                    "names source {:?} again (line {} named it first): a source belongs to \
+                     one sample",
+                    source.path, self.named_on[source_number]
                 ));
             }
-            of_source[source_number] = Some(sample_index);
-            named_on[source_number] = number;
+            self.of_source[source_number] = Some(sample_index);
+            self.named_on[source_number] = number;
             matched = true;
         }
         if !matched {
-            return Err(bad(1, pattern, "names no selected source"));
+            return Err("names no selected source".to_string());
         }
+        Ok(())
     }
-    if names.is_empty() {
-        return Err(Error::BadInput {
-            path: file.to_path_buf(),
-            message: "names no sample\n  hint: lines are SOURCE<TAB>SAMPLE".to_string(),
-        });
-    }
+}
+
+/// A note on the selected sources the file did not name, if any.
+fn left_out_notes(
+    study: &Study,
+    selection: &Selection,
+    of_source: &[Option<usize>],
+    file: &Path,
+) -> Vec<String> {
     let left_out = (0..study.sources.len())
         .filter(|&number| selection.has_source(number) && of_source[number].is_none())
         .count();
-    let notes = if left_out > 0 {
+    if left_out > 0 {
         vec![format!(
             "{left_out} selected source{} named in {} left out",
             if left_out == 1 { " not" } else { "s not" },
@@ -194,12 +246,7 @@ fn from_file(study: &Study, selection: &Selection, file: &Path) -> Result<Sample
         )]
     } else {
         Vec::new()
-    };
-    Ok(Samples {
-        names,
-        of_source,
-        notes,
-    })
+    }
 }
 
 #[cfg(test)]
