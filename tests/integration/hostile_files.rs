@@ -827,9 +827,9 @@ fn negative_counts_are_refused_by_matrix_not_written_as_negative_coverage() {
     }
 }
 
-/// `matrix --regions` dropped a zero-length BED region (start == end): three lines gave
-/// two rows, which then no longer lined up with the BED lines. Each line is a row; an
-/// empty one is `start + 1..=start` (width 0, as GenomicRanges reads it) with no counts.
+/// `matrix --regions` (now `--sum-regions`) dropped a zero-length BED region (start ==
+/// end): three lines gave two rows, which then no longer lined up with the BED lines. Each
+/// line is a row; an empty one is `start + 1..=start` (width 0, as GenomicRanges reads it) with no counts.
 #[test]
 fn a_zero_length_bed_region_keeps_its_matrix_row() {
     let dir = TestDir::new();
@@ -837,7 +837,15 @@ fn a_zero_length_bed_region_keeps_its_matrix_row() {
     dir.write("r.bed", b"chr1\t0\t3\nchr1\t3\t3\nchr2\t1\t5\n");
     ok(
         &dir,
-        &["matrix", "out.h5", "-o", "m.h5", "--regions", "r.bed", "-q"],
+        &[
+            "matrix",
+            "out.h5",
+            "-o",
+            "m.h5",
+            "--sum-regions",
+            "r.bed",
+            "-q",
+        ],
     );
     let script = r#"
 import h5py
