@@ -113,13 +113,23 @@ impl RowReader {
         chunk_rows: usize,
         out: &mut Vec<u8>,
     ) -> hdf5::Result<bool> {
+        let applied = self.read_stored_chunk_unchecked(index, chunk_rows, out)?;
+        if applied {
+            self.check_stored_chunk(index, chunk_rows, out)?;
+        }
+        Ok(applied)
+    }
+
+    /// [`RowReader::read_stored_chunk`] without the checks of the bytes read (their size
+    /// is checked against the file): the chunk reader reads on one thread and checks on
+    /// the pool, with [`RowReader::check_stored_chunk`], before it decodes.
+    pub fn read_stored_chunk_unchecked(
+        &self,
+        index: u64,
+        chunk_rows: usize,
+        out: &mut Vec<u8>,
+    ) -> hdf5::Result<bool> {
         let offset = index * chunk_rows as u64;
-        let damaged = |why: String| {
-            hdf5::Error::from(format!(
-                "stored chunk {index} (rows {offset}..{}) is damaged: {why}",
-                offset + chunk_rows as u64
-            ))
-        };
         let (mask, size) = self.data.chunk_info(offset)?;
         if mask != 0 {
             return Ok(false);
@@ -128,26 +138,48 @@ impl RowReader {
         // values (the opener refuses such a dataset; this holds for one changed since).
         if size == 0 {
             return Err(damaged(
-                "it was never written (no stored bytes)".to_string(),
+                index,
+                chunk_rows,
+                "it was never written (no stored bytes)",
             ));
         }
         // The buffer is sized from the chunk's stored size: no larger than the file.
         if size > self.file_bytes {
-            return Err(damaged(format!(
+            let why = format!(
                 "it claims {size} bytes, more than the file's {}",
                 self.file_bytes
-            )));
+            );
+            return Err(damaged(index, chunk_rows, &why));
         }
         out.resize(size as usize, 0);
-        let applied = self.data.read_chunk(offset, out)? == 0;
-        if applied {
-            if self.checksum {
-                let checked = verified(out).map_err(|why| damaged(why.to_string()))?.len();
-                out.truncate(checked);
-            }
-            check_header(self.compression, out, self.chunk_bytes)
-                .map_err(|why| damaged(why.to_string()))?;
-        }
-        Ok(applied)
+        Ok(self.data.read_chunk(offset, out)? == 0)
     }
+
+    /// Checks the stored bytes of chunk `index` as read with every filter applied: the
+    /// checksum (then removed from `stored`), and the size or header the codec's chunks
+    /// have. Touches no HDF5 object, so it runs on any thread.
+    pub fn check_stored_chunk(
+        &self,
+        index: u64,
+        chunk_rows: usize,
+        stored: &mut Vec<u8>,
+    ) -> hdf5::Result<()> {
+        if self.checksum {
+            let checked = verified(stored)
+                .map_err(|why| damaged(index, chunk_rows, &why.to_string()))?
+                .len();
+            stored.truncate(checked);
+        }
+        check_header(self.compression, stored, self.chunk_bytes)
+            .map_err(|why| damaged(index, chunk_rows, &why.to_string()))
+    }
+}
+
+/// The error of stored chunk `index` (of `chunk_rows` rows) that is damaged: `why`.
+fn damaged(index: u64, chunk_rows: usize, why: &str) -> hdf5::Error {
+    let offset = index * chunk_rows as u64;
+    hdf5::Error::from(format!(
+        "stored chunk {index} (rows {offset}..{}) is damaged: {why}",
+        offset + chunk_rows as u64
+    ))
 }

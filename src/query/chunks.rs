@@ -162,7 +162,7 @@ pub(crate) fn read_stored(
     }
     if segment
         .reader
-        .read_stored_chunk(task.chunk, segment.chunk_rows, &mut bytes)
+        .read_stored_chunk_unchecked(task.chunk, segment.chunk_rows, &mut bytes)
         .map_err(hdf5_error)?
     {
         Ok(Stored::Filtered(bytes))
@@ -203,7 +203,13 @@ pub(crate) fn decode_bytes_and_work<T>(
 ) -> Result<T> {
     match stored {
         Stored::Records(records) => work(task, &records),
-        Stored::Filtered(stored_bytes) => RECORDS.with(|records| {
+        Stored::Filtered(mut stored_bytes) => RECORDS.with(|records| {
+            // The checksum and header are checked here, on the pool, not on the thread
+            // that reads the chunks.
+            segment
+                .reader
+                .check_stored_chunk(task.chunk, segment.chunk_rows, &mut stored_bytes)
+                .map_err(|error| Error::hdf5(&segment.path, error))?;
             let mut records = records.borrow_mut();
             let rows = (task.from - task.first_row) as usize..(task.to - task.first_row) as usize;
             records.resize(rows.len() * record_size, 0);
