@@ -6,7 +6,11 @@
 //! [`crate::codec::chunk`]): a load's workers, which parse too, or merge's own pool.
 //! They are stored with `H5Dwrite_chunk` in chunk order, so the file's layout, like its
 //! content, does not depend on timing. Without compression the chunks are stored directly
-//! from this thread. At most `2 * threads` chunks are in flight, which bounds memory at
+//! from this thread. Every chunk leaves with its Fletcher32 checksum
+//! ([`crate::codec::checksum`]), appended where its stored bytes are made, so that the
+//! writing thread neither copies nor sums them: a compression job appends it to its output;
+//! a raw chunk's buffer has four bytes of room after the records, sealed in place; a chunk
+//! pushed as stored comes with it. At most `2 * threads` chunks are in flight, which bounds memory at
 //! about `4 * threads` chunk sizes. The last chunk is zero-padded, as
 //! HDF5 stores every chunk whole; the dataset extent hides the padding. The pos of each
 //! chunk's first row is noted as an anchor of the position index ([`crate::index`]).
@@ -19,7 +23,7 @@
 use std::cell::RefCell;
 use std::path::Path;
 
-use crate::codec::{ChunkCompressor, Compression};
+use crate::codec::{seal, ChunkCompressor, Compression, CHECKSUM_BYTES};
 use crate::error::Error;
 use crate::h5::{OutputWriter, WriterOptions};
 use crate::index::Anchor;
@@ -53,15 +57,19 @@ impl ChunkError {
 }
 
 /// A compression job's answer: the chunk's raw buffer (to recycle; empty for a chunk
-/// pushed as stored) and its stored bytes.
+/// pushed as stored) and its stored bytes, checksum included.
 type Compressed = (Vec<u8>, Vec<u8>);
 
-/// Shuffles and compresses a raw chunk into `stored`: the job's work, replaceable in tests.
+/// Shuffles and compresses a raw chunk into `stored`, checksum last: the job's work,
+/// replaceable in tests.
 type Encode = fn(Compression, usize, &[u8], &mut Vec<u8>) -> Result<(), Error>;
 
 pub struct Chunker<'w> {
     writer: &'w mut OutputWriter,
     fields: Fields,
+    /// Bytes of a chunk's records.
+    chunk_bytes: usize,
+    /// The chunk being filled: its records, then room for the checksum.
     current: Vec<u8>,
     filled: usize,
     rows: u64,
@@ -85,7 +93,8 @@ thread_local! {
     static COMPRESSOR: RefCell<Option<ChunkCompressor>> = const { RefCell::new(None) };
 }
 
-/// The job's work: shuffle and compress with this thread's compressor.
+/// The job's work: shuffle and compress with this thread's compressor, which appends the
+/// checksum.
 fn encode_chunk(
     compression: Compression,
     record_size: usize,
@@ -158,9 +167,11 @@ impl<'w> Chunker<'w> {
                 spare_stored: Vec::new(),
                 next_stored: 0,
             });
+        let chunk_bytes = chunk_rows * fields.record_size;
         Ok(Self {
             writer,
-            current: chunk_buffer(chunk_rows * fields.record_size)?,
+            current: chunk_buffer(chunk_bytes)?,
+            chunk_bytes,
             fields,
             filled: 0,
             rows: 0,
@@ -177,7 +188,7 @@ impl<'w> Chunker<'w> {
     }
 
     pub fn chunk_rows(&self) -> usize {
-        self.current.len() / self.fields.record_size
+        self.chunk_bytes / self.fields.record_size
     }
 
     pub fn record_size(&self) -> usize {
@@ -193,22 +204,16 @@ impl<'w> Chunker<'w> {
     pub fn push(&mut self, mut records: &[u8]) -> Result<(), ChunkError> {
         debug_assert_eq!(records.len() % self.record_size(), 0);
         self.rows += (records.len() / self.record_size()) as u64;
+        // Raw chunks too are copied into the chunk buffer, even a whole one in the caller's
+        // buffer: the checksum needs four bytes of room after the records, which only the
+        // chunk buffer has (storing from the caller's buffer cost the same copy, made to
+        // append the checksum).
         while !records.is_empty() {
-            let chunk_bytes = self.current.len();
-            if self.parallel.is_none() && self.filled == 0 && records.len() >= chunk_bytes {
-                // A whole raw chunk in the caller's buffer: stored from there, not copied.
-                let (chunk, rest) = records.split_at(chunk_bytes);
-                let index = self.note_chunk(chunk);
-                self.writer.set_extent(self.rows)?;
-                self.writer.write_chunk(index, chunk)?;
-                records = rest;
-                continue;
-            }
-            let take = (self.current.len() - self.filled).min(records.len());
+            let take = (self.chunk_bytes - self.filled).min(records.len());
             self.current[self.filled..self.filled + take].copy_from_slice(&records[..take]);
             self.filled += take;
             records = &records[take..];
-            if self.filled == self.current.len() {
+            if self.filled == self.chunk_bytes {
                 self.emit()?;
             }
         }
@@ -220,9 +225,9 @@ impl<'w> Chunker<'w> {
         self.filled == 0
     }
 
-    /// Appends a full chunk already in stored form (filtered like this dataset's chunks),
-    /// as merge copies it from a part without inflating and deflating it again; `first_pos`
-    /// is the pos of its first row. Only at a chunk boundary.
+    /// Appends a full chunk already in stored form (filtered like this dataset's chunks,
+    /// checksum included), as merge copies it from a part without inflating and deflating
+    /// it again; `first_pos` is the pos of its first row. Only at a chunk boundary.
     pub fn push_stored(&mut self, stored: Vec<u8>, first_pos: i64) -> Result<(), ChunkError> {
         assert!(self.at_chunk_boundary());
         self.anchors.push(Anchor {
@@ -248,7 +253,7 @@ impl<'w> Chunker<'w> {
     /// Returns the anchors: the pos of every chunk's first row.
     pub fn finish(mut self) -> Result<Vec<Anchor>, ChunkError> {
         if self.filled > 0 {
-            self.current[self.filled..].fill(0);
+            self.current[self.filled..self.chunk_bytes].fill(0);
             self.emit()?;
         }
         if let Some(parallel) = &mut self.parallel {
@@ -274,10 +279,11 @@ impl<'w> Chunker<'w> {
 
     fn emit(&mut self) -> Result<(), ChunkError> {
         let current = std::mem::take(&mut self.current);
-        let index = self.note_chunk(&current);
+        let index = self.note_chunk(&current[..self.chunk_bytes]);
         self.current = current;
         self.filled = 0;
         let Some(parallel) = &mut self.parallel else {
+            seal(&mut self.current);
             self.writer.set_extent(self.rows)?;
             return Ok(self.writer.write_chunk(index, &self.current)?);
         };
@@ -286,14 +292,14 @@ impl<'w> Chunker<'w> {
         }
         let fresh = match parallel.spare_raw.pop() {
             Some(spare) => spare,
-            None => chunk_buffer(self.current.len()).map_err(ChunkError::Job)?,
+            None => chunk_buffer(self.chunk_bytes).map_err(ChunkError::Job)?,
         };
         let raw = std::mem::replace(&mut self.current, fresh);
         let mut stored = parallel.spare_stored.pop().unwrap_or_default();
         let (compression, record_size) = (parallel.compression, self.fields.record_size);
-        let encode = parallel.encode;
+        let (encode, chunk_bytes) = (parallel.encode, self.chunk_bytes);
         let key = parallel.ordered.submit(0, move || {
-            encode(compression, record_size, &raw, &mut stored)?;
+            encode(compression, record_size, &raw[..chunk_bytes], &mut stored)?;
             Ok((raw, stored))
         });
         debug_assert_eq!(key, index);
@@ -301,9 +307,10 @@ impl<'w> Chunker<'w> {
     }
 }
 
-/// A zeroed buffer for one raw chunk, or the error that says it could not be had.
+/// A zeroed buffer for one raw chunk of `bytes` bytes of records and room for its checksum,
+/// or the error that says it could not be had.
 fn chunk_buffer(bytes: usize) -> Result<Vec<u8>, Error> {
-    zeroed(bytes, "a chunk of the output")
+    zeroed(bytes + CHECKSUM_BYTES, "a chunk of the output")
 }
 
 impl Parallel<'_> {
