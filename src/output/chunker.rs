@@ -5,11 +5,12 @@
 //! records) are cut from that stream, compressed by an [`Executor`] (see
 //! [`crate::codec::chunk`]): a load's workers, which parse too, or merge's own pool.
 //! They are stored with `H5Dwrite_chunk` in chunk order, so the file's layout, like its
-//! content, does not depend on timing. Without compression the chunks are stored directly
-//! from this thread. Every chunk leaves with its Fletcher32 checksum
-//! ([`crate::codec::checksum`]), appended where its stored bytes are made, so that the
-//! writing thread neither copies nor sums them: a compression job appends it to its output;
-//! a raw chunk's buffer has four bytes of room after the records, sealed in place; a chunk
+//! content, does not depend on timing. Every chunk leaves with its Fletcher32 checksum
+//! ([`crate::codec::checksum`]), made on the executor too, so that the writing thread
+//! neither copies nor sums the bytes it stores: a compression job appends it to its output;
+//! without compression, a job only sums the chunk's records and seals them in place, in the
+//! four bytes of room the raw chunk buffer has after them (the sum took a fifth of the
+//! writing thread's time in a load without compression, the busiest thread there); a chunk
 //! pushed as stored comes with it. At most `2 * threads` chunks are in flight, which bounds memory at
 //! about `4 * threads` chunk sizes. The last chunk is zero-padded, as
 //! HDF5 stores every chunk whole; the dataset extent hides the padding. The pos of each
@@ -56,9 +57,26 @@ impl ChunkError {
     }
 }
 
-/// A compression job's answer: the chunk's raw buffer (to recycle; empty for a chunk
-/// pushed as stored) and its stored bytes, checksum included.
-type Compressed = (Vec<u8>, Vec<u8>);
+/// A job's answer: a chunk as the file stores it, checksum included, in the buffers that
+/// are recycled once it is stored.
+enum Sealed {
+    /// Compressed from the raw chunk buffer `raw` into `stored`.
+    Compressed { raw: Vec<u8>, stored: Vec<u8> },
+    /// The records as they are, sealed in their raw chunk buffer.
+    Raw(Vec<u8>),
+    /// A chunk pushed as stored.
+    Copied(Vec<u8>),
+}
+
+impl Sealed {
+    /// The bytes to store.
+    fn stored(&self) -> &[u8] {
+        match self {
+            Sealed::Compressed { stored, .. } | Sealed::Copied(stored) => stored,
+            Sealed::Raw(raw) => raw,
+        }
+    }
+}
 
 /// Shuffles and compresses a raw chunk into `stored`, checksum last: the job's work,
 /// replaceable in tests.
@@ -79,12 +97,14 @@ pub struct Chunker<'w> {
 }
 
 struct Parallel<'w> {
-    /// Compression jobs in flight, their chunks taken in chunk order.
-    ordered: Ordered<'w, 'static, Compressed>,
+    /// Compression (or checksum) jobs in flight, their chunks taken in chunk order.
+    ordered: Ordered<'w, 'static, Sealed>,
     compression: Compression,
     encode: Encode,
     spare_raw: Vec<Vec<u8>>,
     spare_stored: Vec<Vec<u8>>,
+    /// The most buffers each spare list keeps: as many as there can be jobs in flight.
+    spares: usize,
     /// The index of the next chunk to store.
     next_stored: u64,
 }
@@ -144,7 +164,8 @@ impl<'w> Chunker<'w> {
     }
 
     /// Chunks are shuffled and compressed on `executor`, or stored raw with
-    /// `Compression::None`.
+    /// `Compression::None`, their checksum summed on `executor` (on this thread without one:
+    /// tests).
     fn new(
         writer: &'w mut OutputWriter,
         fields: Fields,
@@ -157,16 +178,15 @@ impl<'w> Chunker<'w> {
             stage: "chunk compressor",
             bound: 2 * threads.max(1),
         };
-        let parallel = executor
-            .filter(|_| compression != Compression::None)
-            .map(|executor| Parallel {
-                ordered: Ordered::new(executor, &[lane]),
-                compression,
-                encode: encode_chunk,
-                spare_raw: Vec::new(),
-                spare_stored: Vec::new(),
-                next_stored: 0,
-            });
+        let parallel = executor.map(|executor| Parallel {
+            ordered: Ordered::new(executor, &[lane]),
+            compression,
+            encode: encode_chunk,
+            spare_raw: Vec::new(),
+            spare_stored: Vec::new(),
+            spares: lane.bound,
+            next_stored: 0,
+        });
         let chunk_bytes = chunk_rows * fields.record_size;
         Ok(Self {
             writer,
@@ -244,7 +264,7 @@ impl<'w> Chunker<'w> {
         while !parallel.ordered.has_room(0) {
             parallel.store_next(self.writer, self.rows)?;
         }
-        let key = parallel.ordered.submit_done(0, (Vec::new(), stored));
+        let key = parallel.ordered.submit_done(0, Sealed::Copied(stored));
         debug_assert_eq!(key, index);
         parallel.store_ready(self.writer, self.rows)
     }
@@ -294,14 +314,21 @@ impl<'w> Chunker<'w> {
             Some(spare) => spare,
             None => chunk_buffer(self.chunk_bytes).map_err(ChunkError::Job)?,
         };
-        let raw = std::mem::replace(&mut self.current, fresh);
-        let mut stored = parallel.spare_stored.pop().unwrap_or_default();
-        let (compression, record_size) = (parallel.compression, self.fields.record_size);
-        let (encode, chunk_bytes) = (parallel.encode, self.chunk_bytes);
-        let key = parallel.ordered.submit(0, move || {
-            encode(compression, record_size, &raw[..chunk_bytes], &mut stored)?;
-            Ok((raw, stored))
-        });
+        let mut raw = std::mem::replace(&mut self.current, fresh);
+        let key = if parallel.compression == Compression::None {
+            parallel.ordered.submit(0, move || {
+                seal(&mut raw);
+                Ok(Sealed::Raw(raw))
+            })
+        } else {
+            let mut stored = parallel.spare_stored.pop().unwrap_or_default();
+            let (compression, record_size) = (parallel.compression, self.fields.record_size);
+            let (encode, chunk_bytes) = (parallel.encode, self.chunk_bytes);
+            parallel.ordered.submit(0, move || {
+                encode(compression, record_size, &raw[..chunk_bytes], &mut stored)?;
+                Ok(Sealed::Compressed { raw, stored })
+            })
+        };
         debug_assert_eq!(key, index);
         parallel.store_ready(self.writer, self.rows)
     }
@@ -317,32 +344,40 @@ impl Parallel<'_> {
     /// Waits for the next compressed chunk in order and stores it.
     fn store_next(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
         match self.ordered.wait_next().map_err(ChunkError::Job)? {
-            Some((_, compressed)) => self.store(writer, rows, compressed),
+            Some((_, sealed)) => self.store(writer, rows, sealed),
             None => Ok(()),
         }
     }
 
     /// Stores every chunk that is next in order and compressed.
     fn store_ready(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
-        while let Some((_, compressed)) = self.ordered.try_next().map_err(ChunkError::Job)? {
-            self.store(writer, rows, compressed)?;
+        while let Some((_, sealed)) = self.ordered.try_next().map_err(ChunkError::Job)? {
+            self.store(writer, rows, sealed)?;
         }
         Ok(())
     }
 
+    /// Stores `sealed` and keeps its buffers for the next jobs (no more than can be in
+    /// flight: chunks pushed as stored bring buffers of their own, which no job takes).
     fn store(
         &mut self,
         writer: &mut OutputWriter,
         rows: u64,
-        (raw, stored): Compressed,
+        sealed: Sealed,
     ) -> Result<(), ChunkError> {
         writer.set_extent(rows)?;
-        writer.write_chunk(self.next_stored, &stored)?;
+        writer.write_chunk(self.next_stored, sealed.stored())?;
         self.next_stored += 1;
-        if !raw.is_empty() {
-            self.spare_raw.push(raw);
+        let (raw, stored) = match sealed {
+            Sealed::Compressed { raw, stored } => (Some(raw), Some(stored)),
+            Sealed::Raw(raw) => (Some(raw), None),
+            Sealed::Copied(stored) => (None, Some(stored)),
+        };
+        for (spares, buffer) in [(&mut self.spare_raw, raw), (&mut self.spare_stored, stored)] {
+            if let Some(buffer) = buffer.filter(|_| spares.len() < self.spares) {
+                spares.push(buffer);
+            }
         }
-        self.spare_stored.push(stored);
         Ok(())
     }
 }
@@ -354,6 +389,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::codec::append_checksum;
+    use crate::h5::RowReader;
     use crate::ordered::{thread_pool, Job};
     use crate::schema::Schema;
 
@@ -432,6 +469,56 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         thread.join().unwrap()
+    }
+
+    /// Without compression the chunks are sealed by checksum jobs on the pool, and chunks
+    /// pushed as stored go through the same lane: every stored chunk verifies (ours and
+    /// HDF5's reads) and reads back as the records pushed, and the spare buffers kept stay
+    /// within the jobs in flight however many chunks are copied.
+    #[test]
+    fn raw_chunks_are_sealed_on_the_pool_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.h5");
+        let storage = WriterOptions {
+            compression: Compression::None,
+            ..storage()
+        };
+        let pool = thread_pool(2, "test").unwrap();
+        let mut output = OutputWriter::create(&path, &storage).unwrap();
+        let mut chunker = Chunker::for_storage(&mut output, &storage, &pool).unwrap();
+        let chunk_bytes = 16 * chunker.record_size();
+        let noise = |chunks: usize, seed| crate::test_support::noise(chunks * chunk_bytes, seed);
+        let (pushed, copied) = (noise(5, 0x9e37_79b9), noise(20, 0x2545_f491));
+        let tail = &noise(1, 0x4f6c_dd1d)[..chunk_bytes / 2];
+        for piece in pushed.chunks(5 * chunk_bytes / 16) {
+            chunker.push(piece).unwrap();
+        }
+        for chunk in copied.chunks(chunk_bytes) {
+            let mut stored = chunk.to_vec();
+            append_checksum(&mut stored);
+            chunker.push_stored(stored, 1).unwrap();
+        }
+        chunker.push(tail).unwrap();
+        let parallel = chunker.parallel.as_ref().unwrap();
+        assert!(parallel.spare_stored.len() <= parallel.spares);
+        assert!(parallel.spare_raw.len() <= parallel.spares);
+        chunker.finish().unwrap();
+        drop(output);
+        let expected = [&pushed[..], &copied[..], tail].concat();
+        let reader = RowReader::open(&path, "data", &storage.schema, 16, Compression::None)
+            .expect("the file opens");
+        assert!(reader.has_checksum());
+        let mut stored = Vec::new();
+        for (index, chunk) in expected.chunks(chunk_bytes).enumerate() {
+            assert!(reader
+                .read_stored_chunk(index as u64, 16, &mut stored)
+                .unwrap());
+            assert_eq!(&stored[..chunk.len()], chunk, "chunk {index}");
+        }
+        let rows = (expected.len() / (chunk_bytes / 16)) as u64;
+        let mut back = Vec::new();
+        reader.read_rows(0, rows, &mut back).unwrap();
+        assert!(back == expected);
     }
 
     /// Regression: a compression job that panicked never answered, and the chunker waited
