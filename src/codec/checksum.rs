@@ -11,9 +11,13 @@
 //! it with the bytes of each 16-bit half swapped: what HDF5 before 1.6.3 wrote on
 //! little-endian machines. So does [`verified`].
 //!
-//! txt2h5 writes chunks itself ([`crate::h5`]'s writers add the checksum as they store a
-//! chunk) and reads stored chunks itself (the row reader checks and strips it), so the codecs
-//! below never see it; HDF5's own reads go through the filter txt2h5 registers for id 3.
+//! txt2h5 writes chunks itself and reads stored chunks itself (the row reader checks and
+//! strips the checksum). Whoever makes a chunk's stored bytes appends the checksum to them, in
+//! the buffer they are made in, so that the one thread that writes the file only stores them:
+//! a compression job after compressing ([`super::ChunkCompressor`]), the chunker's raw chunk
+//! buffer in its four spare bytes, merge's copy of a stored chunk. [`seal`] is the one
+//! function that writes the four bytes. HDF5's own reads go through the filter txt2h5
+//! registers for id 3.
 
 use super::error::CodecError;
 
@@ -97,10 +101,23 @@ fn lane_sums(block: &[u8]) -> (u32, u32) {
     (plain, weighted)
 }
 
-/// Appends the checksum of `stored` to it, as the filter does on writing.
+/// Writes the checksum of `chunk`'s bytes before its last [`CHECKSUM_BYTES`] into those
+/// last bytes, as the filter stores it: a chunk made in a buffer with room for its checksum
+/// is sealed in place, without a copy.
+///
+/// # Panics
+/// If `chunk` is shorter than [`CHECKSUM_BYTES`].
+pub fn seal(chunk: &mut [u8]) {
+    let split = chunk.len() - CHECKSUM_BYTES;
+    let sum = fletcher32(&chunk[..split]);
+    chunk[split..].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// Appends the checksum of `stored` to it, as the filter does on writing. It grows `stored`
+/// (an allocation that cannot fail safely) unless the caller reserved the room.
 pub fn append_checksum(stored: &mut Vec<u8>) {
-    let sum = fletcher32(stored);
-    stored.extend_from_slice(&sum.to_le_bytes());
+    stored.extend_from_slice(&[0; CHECKSUM_BYTES]);
+    seal(stored);
 }
 
 /// The bytes of `stored` before its checksum, if the checksum is right (either byte order
@@ -191,6 +208,10 @@ mod tests {
                 "{at}: {error}"
             );
         }
+        let mut sealed = original.clone();
+        sealed.extend_from_slice(b"room");
+        seal(&mut sealed);
+        assert_eq!(sealed, stored);
         assert!(matches!(
             verified(&[1, 2, 3]),
             Err(CodecError::NoChecksum(3))

@@ -6,7 +6,11 @@
 //! compression filter, deflate, zstd or lz4 (see [`super::frame`] for what each stores).
 //! Any HDF5 reader with those filters decodes these chunks exactly as if HDF5 had written
 //! them. libdeflate compresses several times faster than zlib at the same level and ratio.
+//! The compressor also appends the last filter's Fletcher32 checksum ([`super::checksum`]),
+//! so its output is the chunk exactly as the file stores it and the writing thread only
+//! stores it; the decompressor is given a chunk whose checksum was checked and removed.
 
+use super::checksum::{append_checksum, CHECKSUM_BYTES};
 use super::error::CodecError;
 use super::frame::{Decoder, Encoder};
 use super::shuffle::{shuffle, unshuffle_bytes};
@@ -97,9 +101,17 @@ impl ChunkCompressor {
         })
     }
 
-    /// The stored form of the raw chunk `raw`, in `out`; an error if the memory for the
-    /// shuffled planes or the compressed output cannot be had.
+    /// The stored form of the raw chunk `raw`, its checksum last, in `out`; an error if the
+    /// memory for the shuffled planes or the compressed output cannot be had.
     pub fn compress(&mut self, raw: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        self.encode(raw, out)?;
+        // Within the reserved bound: no allocation.
+        append_checksum(out);
+        Ok(())
+    }
+
+    /// Shuffles and encodes `raw` into `out`, without the checksum.
+    fn encode(&mut self, raw: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
         // Every buffer gets its room here, fallibly, once: the encoders then write within
         // it and never allocate (an allocation that fails there would abort the process).
         reserve(
@@ -122,9 +134,9 @@ impl ChunkCompressor {
 
 /// At least the compress bound of deflate, zstd, lz4 and blosc for `bytes` bytes, header
 /// included: each adds under `bytes / 64` plus a few hundred bytes (lz4 and blosc store
-/// bytes that do not shrink as they are).
+/// bytes that do not shrink as they are); and the checksum after them.
 fn encoded_bound(bytes: usize) -> usize {
-    bytes + bytes / 64 + 4096
+    bytes + bytes / 64 + 4096 + CHECKSUM_BYTES
 }
 
 /// At least what an encoder writes into its scratch buffer: lz4_flex asks for 110% of the
@@ -137,7 +149,7 @@ fn scratch_bound(bytes: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::BloscCodec;
+    use crate::codec::{verified, BloscCodec};
     use std::io::Read;
 
     #[test]
@@ -152,11 +164,12 @@ mod tests {
             Compression::Blosc(BloscCodec::Zstd, 1),
             Compression::Blosc(BloscCodec::Lz4, 9),
         ] {
-            let mut stored = Vec::new();
+            let mut checked = Vec::new();
             ChunkCompressor::new(compression, 22)
                 .unwrap()
-                .compress(&raw, &mut stored)
+                .compress(&raw, &mut checked)
                 .unwrap();
+            let stored = verified(&checked).unwrap();
             let mut decompressor = ChunkDecompressor::default();
             let mut rows_of = |stored: &[u8], chunk_rows, rows: std::ops::Range<usize>| {
                 let mut back = vec![0; rows.len() * 22];
@@ -173,10 +186,10 @@ mod tests {
                     .map(|()| back)
             };
             for rows in [0..700, 0..1, 63..65, 100..699, 699..700, 5..5] {
-                let back = rows_of(&stored, 700, rows.clone()).unwrap();
+                let back = rows_of(stored, 700, rows.clone()).unwrap();
                 assert_eq!(back, raw[rows.start * 22..rows.end * 22], "{rows:?}");
             }
-            assert!(rows_of(&stored, 699, 0..1).is_err(), "{compression}");
+            assert!(rows_of(stored, 699, 0..1).is_err(), "{compression}");
             assert!(rows_of(&stored[..stored.len() / 2], 700, 0..1).is_err());
         }
     }
@@ -213,14 +226,15 @@ mod tests {
         let raw: Vec<u8> = (0..26 * 1000)
             .map(|i| (i * 31 % 7 + i / 26 % 3) as u8)
             .collect();
-        let mut stored = Vec::new();
+        let mut checked = Vec::new();
         ChunkCompressor::new(Compression::Gzip(4), 26)
             .unwrap()
-            .compress(&raw, &mut stored)
+            .compress(&raw, &mut checked)
             .unwrap();
+        let stored = verified(&checked).unwrap();
         assert!(stored.len() < raw.len() / 4);
         let mut inflated = Vec::new();
-        flate2::read::ZlibDecoder::new(&stored[..])
+        flate2::read::ZlibDecoder::new(stored)
             .read_to_end(&mut inflated)
             .unwrap();
         let mut unshuffled = vec![0; raw.len()];

@@ -8,7 +8,6 @@
 //! every sample reads one chunk per sample. Chunks arrive compressed from the pool and are
 //! stored whole (`H5Dwrite_chunk`) with their Fletcher32 checksum, as `/data`'s are.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use hdf5::plist::file_access::LibraryVersion;
@@ -19,7 +18,6 @@ use super::attributes::write_string_attr;
 use super::ffi::{write_all, GridDataset};
 use super::open::string_attr;
 use super::plugins::register_plugins;
-use super::writer::store_checked;
 use crate::codec::Compression;
 
 /// The value of the root's `kind` attribute in a matrix file.
@@ -81,8 +79,6 @@ pub struct MatrixWriter {
     end: GridDataset,
     samples: u64,
     chunk_rows: u64,
-    /// The chunk being stored, with its checksum.
-    checked: RefCell<Vec<u8>>,
 }
 
 impl MatrixWriter {
@@ -151,7 +147,6 @@ impl MatrixWriter {
             end: label("end", pos)?,
             samples: samples as u64,
             chunk_rows: storage.chunk_rows as u64,
-            checked: RefCell::default(),
             output: output.to_path_buf(),
             file,
         })
@@ -177,7 +172,7 @@ impl MatrixWriter {
     }
 
     /// Stores the chunk of `sample` at row block `block` of a matrix, already compressed
-    /// (or raw), with its checksum.
+    /// (or raw), its checksum appended (see [`crate::matrix::assemble::compress`]).
     pub fn write_matrix_chunk(
         &self,
         matrix: Matrix,
@@ -191,11 +186,11 @@ impl MatrixWriter {
             Matrix::Beta => self.beta.as_ref().expect("created with --beta"),
         };
         let offset = [sample as u64, block * self.chunk_rows];
-        store_checked(data, &offset, stored, &mut self.checked.borrow_mut())
+        data.write_chunk(&offset, stored)
     }
 
     /// Stores the chunk of row block `block` of a label dataset, already compressed (or
-    /// raw), with its checksum.
+    /// raw), its checksum appended.
     pub fn write_label_chunk(&self, label: Label, block: u64, stored: &[u8]) -> hdf5::Result<()> {
         let data = match label {
             Label::Chr => &self.chr,
@@ -203,7 +198,7 @@ impl MatrixWriter {
             Label::End => &self.end,
         };
         let offset = [block * self.chunk_rows];
-        store_checked(data, &offset, stored, &mut self.checked.borrow_mut())
+        data.write_chunk(&offset, stored)
     }
 
     /// Writes `/samples`, `/sources`, the descriptions and attributes (`created` is now:

@@ -1,12 +1,11 @@
 //! The `/data` compound dataset: created chunked and resizable, filled chunk by chunk in
 //! load order (see [`crate::output::chunker`]).
 //!
-//! Every chunk is stored with its Fletcher32 checksum, the pipeline's last filter, added
-//! here ([`store_checked`]): the one place chunks reach the file, whoever compressed them
-//! (the chunker's pool, or none for raw chunks) or copied them (merge and append, from a
-//! part whose checksum was checked on reading). The codecs never see the checksum. It
-//! costs a pass over the stored bytes and a copy on the writing thread; the cost on the
-//! load is measured in docs/layout.md.
+//! Every chunk is stored with its Fletcher32 checksum, the pipeline's last filter. The
+//! chunks come with it: it is appended where their stored bytes are made (see
+//! [`crate::codec::checksum`]), on the compression pool or in the raw chunk's own buffer,
+//! so that this thread, the one that writes the file, stores the bytes as they come, with
+//! no copy and no pass over them; the cost on the load is measured in docs/layout.md.
 
 use std::path::Path;
 
@@ -14,11 +13,11 @@ use hdf5::types::TypeDescriptor;
 use hdf5::{Datatype, File};
 
 use super::attributes::{write_string_attr, RunInfo};
-use super::ffi::{GridDataset, RowDataset};
+use super::ffi::RowDataset;
 use super::index::write_index;
 use super::plugins::register_plugins;
 use super::sources::{write_sources, SourceRow};
-use crate::codec::{append_checksum, Compression, CHECKSUM_BYTES};
+use crate::codec::Compression;
 use crate::index::PositionIndex;
 use crate::schema::Schema;
 
@@ -38,8 +37,6 @@ pub struct OutputWriter {
     chunk_rows: u64,
     extent: u64,
     chr_width: usize,
-    /// The chunk being stored, with its checksum.
-    checked: Vec<u8>,
 }
 
 impl OutputWriter {
@@ -69,7 +66,6 @@ impl OutputWriter {
             chunk_rows: options.chunk_rows as u64,
             extent: 0,
             chr_width: options.schema.chr_width(),
-            checked: Vec::new(),
         })
     }
 
@@ -108,7 +104,6 @@ impl OutputWriter {
             chunk_rows: options.chunk_rows as u64,
             extent: total,
             chr_width: options.schema.chr_width(),
-            checked: Vec::new(),
         })
     }
 
@@ -121,15 +116,14 @@ impl OutputWriter {
         Ok(())
     }
 
-    /// Stores chunk `index` (rows `index * chunk_rows ..`): `stored` is the records without
-    /// compression, or shuffled and compressed when the dataset has those filters; the
-    /// checksum is added here. The chunk must lie inside the current extent.
-    pub fn write_chunk(&mut self, index: u64, stored: &[u8]) -> hdf5::Result<()> {
+    /// Stores chunk `index` (rows `index * chunk_rows ..`): `checked` is the records without
+    /// compression, or shuffled and compressed when the dataset has those filters, followed
+    /// by their checksum. The chunk must lie inside the current extent.
+    pub fn write_chunk(&mut self, index: u64, checked: &[u8]) -> hdf5::Result<()> {
         let offset = index * self.chunk_rows;
         debug_assert!(offset < self.extent);
-        let checked = with_checksum(stored, &mut self.checked)?;
-        // Filter mask 0: every filter of the dataset was applied: the codec's by the caller
-        // (see crate::codec::chunk), the checksum just now.
+        // Filter mask 0: every filter of the dataset was applied by the caller: the codec's
+        // (see crate::codec::chunk) and the checksum.
         self.data.write_chunk(offset, checked)?;
         Ok(())
     }
@@ -153,33 +147,4 @@ impl OutputWriter {
         drop(self.data);
         self.file.close()
     }
-}
-
-/// `stored` followed by its Fletcher32 checksum, in `buffer` (reused from chunk to chunk);
-/// an error, not an abort, if the memory cannot be had.
-fn with_checksum<'b>(stored: &[u8], buffer: &'b mut Vec<u8>) -> hdf5::Result<&'b [u8]> {
-    buffer.clear();
-    buffer
-        .try_reserve(stored.len() + CHECKSUM_BYTES)
-        .map_err(|_| {
-            hdf5::Error::from(format!(
-                "no memory to store a chunk of {} bytes",
-                stored.len()
-            ))
-        })?;
-    buffer.extend_from_slice(stored);
-    append_checksum(buffer);
-    Ok(buffer)
-}
-
-/// Stores `stored` (the codec's bytes, see [`OutputWriter::write_chunk`]) with its
-/// checksum as the chunk of `data` at `offset`: the matrix datasets' way to
-/// [`with_checksum`].
-pub(super) fn store_checked(
-    data: &GridDataset,
-    offset: &[u64],
-    stored: &[u8],
-    buffer: &mut Vec<u8>,
-) -> hdf5::Result<()> {
-    data.write_chunk(offset, with_checksum(stored, buffer)?)
 }

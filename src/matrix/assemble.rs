@@ -2,9 +2,10 @@
 //! block of `R` rows of every sample and hands it on full, to be compressed on the pool
 //! ([`compress`]) and stored in order. [`RegionSums`] sums blocks per BED region instead.
 
-use crate::codec::ChunkCompressor;
+use crate::codec::{append_checksum, ChunkCompressor, CHECKSUM_BYTES};
 use crate::error::{Error, Result};
 use crate::h5::{Label, Matrix, MatrixStorage};
+use crate::memory::reserve;
 use crate::query::region::Region;
 
 use super::block::{to_i32, Block};
@@ -177,11 +178,18 @@ fn empty(storage: &MatrixStorage, block: u64) -> ChunkRow {
 }
 
 /// The stored form of a row block: every chunk shuffled and compressed (raw without
-/// compression), as the datasets' filters expect.
+/// compression), as the datasets' filters expect, its checksum last (this runs on the
+/// pool; the writing thread only stores the bytes).
 pub fn compress(row: &ChunkRow, storage: &MatrixStorage) -> Result<StoredRow> {
-    let stored = |raw: Vec<u8>, element_size: usize| -> Result<Vec<u8>> {
+    let stored = |mut raw: Vec<u8>, element_size: usize| -> Result<Vec<u8>> {
         match ChunkCompressor::new(storage.compression, element_size) {
-            None => Ok(raw),
+            None => {
+                let bytes = raw.len() + CHECKSUM_BYTES;
+                reserve(&mut raw, bytes, "a matrix chunk")?;
+                append_checksum(&mut raw);
+                Ok(raw)
+            }
+            // Its output ends with the checksum.
             Some(mut compressor) => {
                 let mut out = Vec::new();
                 compressor.compress(&raw, &mut out)?;

@@ -5,8 +5,13 @@
 //! records) are cut from that stream, compressed by an [`Executor`] (see
 //! [`crate::codec::chunk`]): a load's workers, which parse too, or merge's own pool.
 //! They are stored with `H5Dwrite_chunk` in chunk order, so the file's layout, like its
-//! content, does not depend on timing. Without compression the chunks are stored directly
-//! from this thread. At most `2 * threads` chunks are in flight, which bounds memory at
+//! content, does not depend on timing. Every chunk leaves with its Fletcher32 checksum
+//! ([`crate::codec::checksum`]), made on the executor too, so that the writing thread
+//! neither copies nor sums the bytes it stores: a compression job appends it to its output;
+//! without compression, a job only sums the chunk's records and seals them in place, in the
+//! four bytes of room the raw chunk buffer has after them (the sum took a fifth of the
+//! writing thread's time in a load without compression, the busiest thread there); a chunk
+//! pushed as stored comes with it. At most `2 * threads` chunks are in flight, which bounds memory at
 //! about `4 * threads` chunk sizes. The last chunk is zero-padded, as
 //! HDF5 stores every chunk whole; the dataset extent hides the padding. The pos of each
 //! chunk's first row is noted as an anchor of the position index ([`crate::index`]).
@@ -19,7 +24,7 @@
 use std::cell::RefCell;
 use std::path::Path;
 
-use crate::codec::{ChunkCompressor, Compression};
+use crate::codec::{seal, ChunkCompressor, Compression, CHECKSUM_BYTES};
 use crate::error::Error;
 use crate::h5::{OutputWriter, WriterOptions};
 use crate::index::Anchor;
@@ -52,16 +57,37 @@ impl ChunkError {
     }
 }
 
-/// A compression job's answer: the chunk's raw buffer (to recycle; empty for a chunk
-/// pushed as stored) and its stored bytes.
-type Compressed = (Vec<u8>, Vec<u8>);
+/// A job's answer: a chunk as the file stores it, checksum included, in the buffers that
+/// are recycled once it is stored.
+enum Sealed {
+    /// Compressed from the raw chunk buffer `raw` into `stored`.
+    Compressed { raw: Vec<u8>, stored: Vec<u8> },
+    /// The records as they are, sealed in their raw chunk buffer.
+    Raw(Vec<u8>),
+    /// A chunk pushed as stored.
+    Copied(Vec<u8>),
+}
 
-/// Shuffles and compresses a raw chunk into `stored`: the job's work, replaceable in tests.
+impl Sealed {
+    /// The bytes to store.
+    fn stored(&self) -> &[u8] {
+        match self {
+            Sealed::Compressed { stored, .. } | Sealed::Copied(stored) => stored,
+            Sealed::Raw(raw) => raw,
+        }
+    }
+}
+
+/// Shuffles and compresses a raw chunk into `stored`, checksum last: the job's work,
+/// replaceable in tests.
 type Encode = fn(Compression, usize, &[u8], &mut Vec<u8>) -> Result<(), Error>;
 
 pub struct Chunker<'w> {
     writer: &'w mut OutputWriter,
     fields: Fields,
+    /// Bytes of a chunk's records.
+    chunk_bytes: usize,
+    /// The chunk being filled: its records, then room for the checksum.
     current: Vec<u8>,
     filled: usize,
     rows: u64,
@@ -71,12 +97,14 @@ pub struct Chunker<'w> {
 }
 
 struct Parallel<'w> {
-    /// Compression jobs in flight, their chunks taken in chunk order.
-    ordered: Ordered<'w, 'static, Compressed>,
+    /// Compression (or checksum) jobs in flight, their chunks taken in chunk order.
+    ordered: Ordered<'w, 'static, Sealed>,
     compression: Compression,
     encode: Encode,
     spare_raw: Vec<Vec<u8>>,
     spare_stored: Vec<Vec<u8>>,
+    /// The most buffers each spare list keeps: as many as there can be jobs in flight.
+    spares: usize,
     /// The index of the next chunk to store.
     next_stored: u64,
 }
@@ -85,7 +113,8 @@ thread_local! {
     static COMPRESSOR: RefCell<Option<ChunkCompressor>> = const { RefCell::new(None) };
 }
 
-/// The job's work: shuffle and compress with this thread's compressor.
+/// The job's work: shuffle and compress with this thread's compressor, which appends the
+/// checksum.
 fn encode_chunk(
     compression: Compression,
     record_size: usize,
@@ -135,7 +164,8 @@ impl<'w> Chunker<'w> {
     }
 
     /// Chunks are shuffled and compressed on `executor`, or stored raw with
-    /// `Compression::None`.
+    /// `Compression::None`, their checksum summed on `executor` (on this thread without one:
+    /// tests).
     fn new(
         writer: &'w mut OutputWriter,
         fields: Fields,
@@ -148,19 +178,20 @@ impl<'w> Chunker<'w> {
             stage: "chunk compressor",
             bound: 2 * threads.max(1),
         };
-        let parallel = executor
-            .filter(|_| compression != Compression::None)
-            .map(|executor| Parallel {
-                ordered: Ordered::new(executor, &[lane]),
-                compression,
-                encode: encode_chunk,
-                spare_raw: Vec::new(),
-                spare_stored: Vec::new(),
-                next_stored: 0,
-            });
+        let parallel = executor.map(|executor| Parallel {
+            ordered: Ordered::new(executor, &[lane]),
+            compression,
+            encode: encode_chunk,
+            spare_raw: Vec::new(),
+            spare_stored: Vec::new(),
+            spares: lane.bound,
+            next_stored: 0,
+        });
+        let chunk_bytes = chunk_rows * fields.record_size;
         Ok(Self {
             writer,
-            current: chunk_buffer(chunk_rows * fields.record_size)?,
+            current: chunk_buffer(chunk_bytes)?,
+            chunk_bytes,
             fields,
             filled: 0,
             rows: 0,
@@ -177,7 +208,7 @@ impl<'w> Chunker<'w> {
     }
 
     pub fn chunk_rows(&self) -> usize {
-        self.current.len() / self.fields.record_size
+        self.chunk_bytes / self.fields.record_size
     }
 
     pub fn record_size(&self) -> usize {
@@ -193,22 +224,16 @@ impl<'w> Chunker<'w> {
     pub fn push(&mut self, mut records: &[u8]) -> Result<(), ChunkError> {
         debug_assert_eq!(records.len() % self.record_size(), 0);
         self.rows += (records.len() / self.record_size()) as u64;
+        // Raw chunks too are copied into the chunk buffer, even a whole one in the caller's
+        // buffer: the checksum needs four bytes of room after the records, which only the
+        // chunk buffer has (storing from the caller's buffer cost the same copy, made to
+        // append the checksum).
         while !records.is_empty() {
-            let chunk_bytes = self.current.len();
-            if self.parallel.is_none() && self.filled == 0 && records.len() >= chunk_bytes {
-                // A whole raw chunk in the caller's buffer: stored from there, not copied.
-                let (chunk, rest) = records.split_at(chunk_bytes);
-                let index = self.note_chunk(chunk);
-                self.writer.set_extent(self.rows)?;
-                self.writer.write_chunk(index, chunk)?;
-                records = rest;
-                continue;
-            }
-            let take = (self.current.len() - self.filled).min(records.len());
+            let take = (self.chunk_bytes - self.filled).min(records.len());
             self.current[self.filled..self.filled + take].copy_from_slice(&records[..take]);
             self.filled += take;
             records = &records[take..];
-            if self.filled == self.current.len() {
+            if self.filled == self.chunk_bytes {
                 self.emit()?;
             }
         }
@@ -220,9 +245,9 @@ impl<'w> Chunker<'w> {
         self.filled == 0
     }
 
-    /// Appends a full chunk already in stored form (filtered like this dataset's chunks),
-    /// as merge copies it from a part without inflating and deflating it again; `first_pos`
-    /// is the pos of its first row. Only at a chunk boundary.
+    /// Appends a full chunk already in stored form (filtered like this dataset's chunks,
+    /// checksum included), as merge copies it from a part without inflating and deflating
+    /// it again; `first_pos` is the pos of its first row. Only at a chunk boundary.
     pub fn push_stored(&mut self, stored: Vec<u8>, first_pos: i64) -> Result<(), ChunkError> {
         assert!(self.at_chunk_boundary());
         self.anchors.push(Anchor {
@@ -239,7 +264,7 @@ impl<'w> Chunker<'w> {
         while !parallel.ordered.has_room(0) {
             parallel.store_next(self.writer, self.rows)?;
         }
-        let key = parallel.ordered.submit_done(0, (Vec::new(), stored));
+        let key = parallel.ordered.submit_done(0, Sealed::Copied(stored));
         debug_assert_eq!(key, index);
         parallel.store_ready(self.writer, self.rows)
     }
@@ -248,7 +273,7 @@ impl<'w> Chunker<'w> {
     /// Returns the anchors: the pos of every chunk's first row.
     pub fn finish(mut self) -> Result<Vec<Anchor>, ChunkError> {
         if self.filled > 0 {
-            self.current[self.filled..].fill(0);
+            self.current[self.filled..self.chunk_bytes].fill(0);
             self.emit()?;
         }
         if let Some(parallel) = &mut self.parallel {
@@ -274,10 +299,11 @@ impl<'w> Chunker<'w> {
 
     fn emit(&mut self) -> Result<(), ChunkError> {
         let current = std::mem::take(&mut self.current);
-        let index = self.note_chunk(&current);
+        let index = self.note_chunk(&current[..self.chunk_bytes]);
         self.current = current;
         self.filled = 0;
         let Some(parallel) = &mut self.parallel else {
+            seal(&mut self.current);
             self.writer.set_extent(self.rows)?;
             return Ok(self.writer.write_chunk(index, &self.current)?);
         };
@@ -286,56 +312,72 @@ impl<'w> Chunker<'w> {
         }
         let fresh = match parallel.spare_raw.pop() {
             Some(spare) => spare,
-            None => chunk_buffer(self.current.len()).map_err(ChunkError::Job)?,
+            None => chunk_buffer(self.chunk_bytes).map_err(ChunkError::Job)?,
         };
-        let raw = std::mem::replace(&mut self.current, fresh);
-        let mut stored = parallel.spare_stored.pop().unwrap_or_default();
-        let (compression, record_size) = (parallel.compression, self.fields.record_size);
-        let encode = parallel.encode;
-        let key = parallel.ordered.submit(0, move || {
-            encode(compression, record_size, &raw, &mut stored)?;
-            Ok((raw, stored))
-        });
+        let mut raw = std::mem::replace(&mut self.current, fresh);
+        let key = if parallel.compression == Compression::None {
+            parallel.ordered.submit(0, move || {
+                seal(&mut raw);
+                Ok(Sealed::Raw(raw))
+            })
+        } else {
+            let mut stored = parallel.spare_stored.pop().unwrap_or_default();
+            let (compression, record_size) = (parallel.compression, self.fields.record_size);
+            let (encode, chunk_bytes) = (parallel.encode, self.chunk_bytes);
+            parallel.ordered.submit(0, move || {
+                encode(compression, record_size, &raw[..chunk_bytes], &mut stored)?;
+                Ok(Sealed::Compressed { raw, stored })
+            })
+        };
         debug_assert_eq!(key, index);
         parallel.store_ready(self.writer, self.rows)
     }
 }
 
-/// A zeroed buffer for one raw chunk, or the error that says it could not be had.
+/// A zeroed buffer for one raw chunk of `bytes` bytes of records and room for its checksum,
+/// or the error that says it could not be had.
 fn chunk_buffer(bytes: usize) -> Result<Vec<u8>, Error> {
-    zeroed(bytes, "a chunk of the output")
+    zeroed(bytes + CHECKSUM_BYTES, "a chunk of the output")
 }
 
 impl Parallel<'_> {
     /// Waits for the next compressed chunk in order and stores it.
     fn store_next(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
         match self.ordered.wait_next().map_err(ChunkError::Job)? {
-            Some((_, compressed)) => self.store(writer, rows, compressed),
+            Some((_, sealed)) => self.store(writer, rows, sealed),
             None => Ok(()),
         }
     }
 
     /// Stores every chunk that is next in order and compressed.
     fn store_ready(&mut self, writer: &mut OutputWriter, rows: u64) -> Result<(), ChunkError> {
-        while let Some((_, compressed)) = self.ordered.try_next().map_err(ChunkError::Job)? {
-            self.store(writer, rows, compressed)?;
+        while let Some((_, sealed)) = self.ordered.try_next().map_err(ChunkError::Job)? {
+            self.store(writer, rows, sealed)?;
         }
         Ok(())
     }
 
+    /// Stores `sealed` and keeps its buffers for the next jobs (no more than can be in
+    /// flight: chunks pushed as stored bring buffers of their own, which no job takes).
     fn store(
         &mut self,
         writer: &mut OutputWriter,
         rows: u64,
-        (raw, stored): Compressed,
+        sealed: Sealed,
     ) -> Result<(), ChunkError> {
         writer.set_extent(rows)?;
-        writer.write_chunk(self.next_stored, &stored)?;
+        writer.write_chunk(self.next_stored, sealed.stored())?;
         self.next_stored += 1;
-        if !raw.is_empty() {
-            self.spare_raw.push(raw);
+        let (raw, stored) = match sealed {
+            Sealed::Compressed { raw, stored } => (Some(raw), Some(stored)),
+            Sealed::Raw(raw) => (Some(raw), None),
+            Sealed::Copied(stored) => (None, Some(stored)),
+        };
+        for (spares, buffer) in [(&mut self.spare_raw, raw), (&mut self.spare_stored, stored)] {
+            if let Some(buffer) = buffer.filter(|_| spares.len() < self.spares) {
+                spares.push(buffer);
+            }
         }
-        self.spare_stored.push(stored);
         Ok(())
     }
 }
@@ -347,6 +389,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+    use crate::codec::append_checksum;
+    use crate::h5::RowReader;
     use crate::ordered::{thread_pool, Job};
     use crate::schema::Schema;
 
@@ -425,6 +469,56 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         thread.join().unwrap()
+    }
+
+    /// Without compression the chunks are sealed by checksum jobs on the pool, and chunks
+    /// pushed as stored go through the same lane: every stored chunk verifies (ours and
+    /// HDF5's reads) and reads back as the records pushed, and the spare buffers kept stay
+    /// within the jobs in flight however many chunks are copied.
+    #[test]
+    fn raw_chunks_are_sealed_on_the_pool_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.h5");
+        let storage = WriterOptions {
+            compression: Compression::None,
+            ..storage()
+        };
+        let pool = thread_pool(2, "test").unwrap();
+        let mut output = OutputWriter::create(&path, &storage).unwrap();
+        let mut chunker = Chunker::for_storage(&mut output, &storage, &pool).unwrap();
+        let chunk_bytes = 16 * chunker.record_size();
+        let noise = |chunks: usize, seed| crate::test_support::noise(chunks * chunk_bytes, seed);
+        let (pushed, copied) = (noise(5, 0x9e37_79b9), noise(20, 0x2545_f491));
+        let tail = &noise(1, 0x4f6c_dd1d)[..chunk_bytes / 2];
+        for piece in pushed.chunks(5 * chunk_bytes / 16) {
+            chunker.push(piece).unwrap();
+        }
+        for chunk in copied.chunks(chunk_bytes) {
+            let mut stored = chunk.to_vec();
+            append_checksum(&mut stored);
+            chunker.push_stored(stored, 1).unwrap();
+        }
+        chunker.push(tail).unwrap();
+        let parallel = chunker.parallel.as_ref().unwrap();
+        assert!(parallel.spare_stored.len() <= parallel.spares);
+        assert!(parallel.spare_raw.len() <= parallel.spares);
+        chunker.finish().unwrap();
+        drop(output);
+        let expected = [&pushed[..], &copied[..], tail].concat();
+        let reader = RowReader::open(&path, "data", &storage.schema, 16, Compression::None)
+            .expect("the file opens");
+        assert!(reader.has_checksum());
+        let mut stored = Vec::new();
+        for (index, chunk) in expected.chunks(chunk_bytes).enumerate() {
+            assert!(reader
+                .read_stored_chunk(index as u64, 16, &mut stored)
+                .unwrap());
+            assert_eq!(&stored[..chunk.len()], chunk, "chunk {index}");
+        }
+        let rows = (expected.len() / (chunk_bytes / 16)) as u64;
+        let mut back = Vec::new();
+        reader.read_rows(0, rows, &mut back).unwrap();
+        assert!(back == expected);
     }
 
     /// Regression: a compression job that panicked never answered, and the chunker waited

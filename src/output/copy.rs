@@ -8,8 +8,8 @@
 //! index existed is indexed first by reading its rows ([`index_of`]).
 //!
 //! Nothing damaged is copied on. A chunk copied as stored is checked first: against its
-//! Fletcher32 checksum ([`crate::codec::checksum`], by the row reader), which the output's
-//! writer then adds again. A source written before txt2h5 stored checksums has none to
+//! Fletcher32 checksum ([`crate::codec::checksum`], by the row reader), which is appended
+//! again here, in the buffer it was read into, before the chunker takes it. A source written before txt2h5 stored checksums has none to
 //! check, so each of its chunks is decoded once ([`verify_by_decoding`]): that finds what
 //! the codec itself can tell, which is all of a gzip chunk's damage (zlib's Adler-32), a
 //! zstd, lz4 or blosc chunk's damage only where it breaks the stream's structure or sizes
@@ -20,12 +20,13 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use crate::codec::{ChunkDecompressor, Compression};
+use crate::codec::{append_checksum, ChunkDecompressor, Compression, CHECKSUM_BYTES};
 use crate::error::{Error, Result};
 use crate::h5::ExistingOutput;
 use crate::index::build::IndexBuilder;
 use crate::index::stretches::stretches;
 use crate::index::PositionIndex;
+use crate::memory::reserve;
 use crate::output::chunker::{ChunkError, Chunker};
 use crate::schema::Fields;
 use crate::signals::Interrupt;
@@ -102,6 +103,9 @@ pub fn copy_rows(
                 };
                 verify_by_decoding(&stored, &mut decoding).map_err(source_error)?;
             }
+            let checked = buffer.len() + CHECKSUM_BYTES;
+            reserve(&mut buffer, checked, "a copied chunk")?;
+            append_checksum(&mut buffer);
             chunker
                 .push_stored(std::mem::take(&mut buffer), first_pos.expect("aligned"))
                 .map_err(output_error)?;
