@@ -829,7 +829,8 @@ fn negative_counts_are_refused_by_matrix_not_written_as_negative_coverage() {
 
 /// `matrix --regions` (now `--sum-regions`) dropped a zero-length BED region (start ==
 /// end): three lines gave two rows, which then no longer lined up with the BED lines. Each
-/// line is a row; an empty one is `start + 1..=start` (width 0, as GenomicRanges reads it) with no counts.
+/// line is a row; an empty one is `start + 1..=start` (width 0, as GenomicRanges reads
+/// it) with no counts.
 #[test]
 fn a_zero_length_bed_region_keeps_its_matrix_row() {
     let dir = TestDir::new();
