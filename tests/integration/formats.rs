@@ -3,11 +3,12 @@
 //! rules (`tests/support/presets.py`), on the hand-written fixtures and on generated files.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::util::{describe, expect_code, python, repo, run, stderr, support_script, TestDir};
+use crate::util::{
+    describe, expect_code, python_stdout, repo, run, stderr, support_script, TestDir,
+};
 
 fn fixture(relative: &str) -> String {
     repo()
@@ -516,7 +517,7 @@ with h5py.File(sys.argv[1], "r+") as f:
 
 /// Outputs of earlier releases are appended to and merged: their `/sources` rows are read
 /// by field names (a file of the first version as `native` files that left nothing out) and
-/// written in today's flat version, time and counts kept.
+/// written in today's flat form, time and counts kept.
 #[test]
 fn earlier_sources_versions_are_appended_to_and_merged() {
     for (version, skipped) in [
@@ -533,12 +534,7 @@ fn earlier_sources_versions_are_appended_to_and_merged() {
         let native = fixture("native/sample.txt");
         let output = run(dir.path(), &["load", "-o", "old.h5", &native]);
         expect_code(&output, 0);
-        let status = Command::new(python())
-            .current_dir(dir.path())
-            .args(["-c", EARLIER_SOURCES, "old.h5", version])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        python_stdout(dir.path(), &["-c", EARLIER_SOURCES, "old.h5", version]);
         let cov = fixture("bismark-cov/sample.bismark.cov");
         let output = run(dir.path(), &["load", "-o", "old.h5", "--append", &cov]);
         expect_code(&output, 0);

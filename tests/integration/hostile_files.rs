@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::util::{expect_code, python, python_stdout, run, stderr, TestDir};
+use crate::util::{expect_code, python_stdout, run, stderr, TestDir};
 
 const USAGE: i32 = 2;
 const FAILURE: i32 = 1;
@@ -19,16 +19,7 @@ chr2 1 50 1 1\nchr2 2 0 0 3\nchr2 3 100 4 0\nchr2 4 25 1 3\nchr2 5 75 3 1\n";
 /// Runs `script` with the tests' Python (h5py, numpy, hdf5plugin imported) in `dir`.
 fn tamper(dir: &TestDir, script: &str) {
     let script = format!("import h5py, hdf5plugin, numpy as np\n{script}");
-    let output = std::process::Command::new(python())
-        .current_dir(dir.path())
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "the tampering script failed:\n{script}\n{}",
-        stderr(&output)
-    );
+    python_stdout(dir.path(), &["-c", &script]);
 }
 
 fn ok(dir: &TestDir, args: &[&str]) -> Output {
@@ -71,7 +62,6 @@ fn refused(dir: &TestDir, file: &str, args: &[&str], code: i32, needles: &[&str]
     );
 }
 
-/// Every reading command refuses `file` with `code` and `needles` in the message.
 /// A fresh copy of `out.h5` as `edited.h5`, edited by `with h5py.File("edited.h5", "r+") as
 /// f:` followed by `body` (indented lines), then refused by every reader with exit 2 and
 /// all of `needles` in the message.
@@ -84,6 +74,7 @@ fn edited_copy_refused(dir: &TestDir, body: &str, needles: &[&str]) {
     refused_everywhere(dir, "edited.h5", USAGE, needles);
 }
 
+/// Every reading command refuses `file` with `code` and `needles` in the message.
 fn refused_everywhere(dir: &TestDir, file: &str, code: i32, needles: &[&str]) {
     if !dir.join("extra.txt").exists() {
         dir.write("extra.txt", b"chr3 1 50 1 1\n");

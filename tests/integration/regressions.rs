@@ -5,7 +5,7 @@
 use std::process::Stdio;
 
 use crate::generate::{bgzf, gzip};
-use crate::util::{describe, expect_code, h5check, python, run, stderr, txt2h5, TestDir};
+use crate::util::{describe, expect_code, h5check, python_stdout, run, stderr, txt2h5, TestDir};
 
 const USAGE: i32 = 2;
 const BAD_DATA: i32 = 3;
@@ -230,12 +230,7 @@ with h5py.File("wide.h5", "w") as f:
     f.attrs["dataset"] = "data"
     f.create_dataset("data", (4,), dtype=dtype, chunks=(2,), maxshape=(None,))
 "#;
-    let status = std::process::Command::new(python())
-        .current_dir(dir.path())
-        .args(["-c", script])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    python_stdout(dir.path(), &["-c", script]);
     merge_fails(
         &dir,
         &["wide.h5"],
@@ -685,12 +680,7 @@ fn a_damaged_chunk_exits_1_as_the_exit_status_table_says() {
              \x20       chunk[at] ^= 0x5a\n\
              \x20   d.id.write_direct_chunk((0,), bytes(chunk), mask)\n"
         );
-        let status = std::process::Command::new(python())
-            .current_dir(dir.path())
-            .args(["-c", &script])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        python_stdout(dir.path(), &["-c", &script]);
         for args in [
             &["export", file.as_str(), "-o", "x.tsv"][..],
             &["matrix", file.as_str(), "-o", "x.h5"],
@@ -819,12 +809,7 @@ fn retype_sources_field(dir: &TestDir, file: &str, field: &str, dtype: &str, val
          \x20   del f['sources']\n\
          \x20   f['sources'] = new\n"
     );
-    let output = std::process::Command::new(python())
-        .current_dir(dir.path())
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr(&output));
+    python_stdout(dir.path(), &["-c", &script]);
 }
 
 /// A `/sources.path` of integer type gave exit 1 and HDF5's "no conversion paths found".
