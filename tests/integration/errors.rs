@@ -8,11 +8,9 @@ use rustix::process::Signal;
 use crate::generate::{bgzf, gzip, methylation_text};
 use crate::terminal::send_signal;
 use crate::util::{
-    expect_code, repo, run, stderr, txt2h5, wait_for_partial_output, TestDir, SLOW_LOAD,
+    expect_code, repo, run, stderr, txt2h5, wait_for_partial_output, TestDir, BAD_DATA, SLOW_LOAD,
+    USAGE,
 };
-
-const BAD_DATA: i32 = 3;
-const USAGE: i32 = 2;
 
 /// Runs a load expected to fail with `code`, checks that nothing was written and that a
 /// pre-existing output survived byte for byte, and returns stderr.

@@ -7,10 +7,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::util::{expect_code, python_stdout, run, stderr, TestDir};
-
-const USAGE: i32 = 2;
-const FAILURE: i32 = 1;
+use crate::util::{expect_code, python_stdout, run, stderr, TestDir, BAD_DATA, FAILURE, USAGE};
 
 /// Ten rows on two chromosomes.
 const ROWS: &[u8] = b"chr1 1 50 1 1\nchr1 2 0 0 3\nchr1 3 100 4 0\nchr1 4 25 1 3\nchr1 5 75 3 1\n\
@@ -498,9 +495,6 @@ with h5py.File("unrelated.h5", "w") as f:
         &["notes.h5", "not a txt2h5 output: not an HDF5 file"],
     );
 }
-
-/// Exit status of bad input data: a file whose rows disagree with what it claims.
-const BAD_DATA: i32 = 3;
 
 /// A crafted `/index/runs` of 2^40 elements (a chunked dataset h5py creates without
 /// writing a chunk) reached `read_all`, which multiplied the count by the record size

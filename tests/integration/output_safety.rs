@@ -16,11 +16,9 @@ use rustix::fs::{flock, FlockOperation, Mode};
 
 use crate::generate::methylation_text;
 use crate::util::{
-    describe, expect_code, h5check, run, stderr, txt2h5, wait_for_partial_output, TestDir,
+    describe, expect_code, h5check, run, stderr, txt2h5, wait_for_partial_output, TestDir, FAILURE,
+    USAGE,
 };
-
-const USAGE: i32 = 2;
-const FAILURE: i32 = 1;
 
 fn ok(dir: &TestDir, args: &[&str]) -> Output {
     let output = run(dir.path(), args);

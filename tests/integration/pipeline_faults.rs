@@ -10,9 +10,7 @@ use rustix::process::{Resource, Rlimit, Signal};
 
 use crate::generate::{bgzf, methylation_text};
 use crate::terminal::send_signal;
-use crate::util::{expect_code, h5check, stderr, txt2h5, TestDir};
-
-const BAD_DATA: i32 = 3;
+use crate::util::{expect_code, h5check, stderr, txt2h5, TestDir, BAD_DATA};
 
 /// The address-space limit of the regression: `ulimit -v 300000`, as SGE's `h_vmem` and
 /// some clusters set it.

@@ -14,11 +14,9 @@ use std::process::Stdio;
 use serde_json::{json, Value};
 
 use crate::generate::{gzip, methylation_text, Rng};
-use crate::util::{expect_code, run, stderr, support_script, txt2h5, TestDir};
-
-const USAGE: i32 = 2;
-const BAD_DATA: i32 = 3;
-const IO: i32 = 1;
+use crate::util::{
+    expect_code, run, stderr, support_script, txt2h5, TestDir, BAD_DATA, FAILURE, USAGE,
+};
 
 /// One input row: chr, pos, c, t (pct is 100 c / (c + t)).
 type Row = (&'static str, i64, u64, u64);
@@ -913,7 +911,7 @@ fn a_full_device_or_an_unwritable_directory_is_an_io_error() {
         .stdout(Stdio::from(full))
         .output()
         .unwrap();
-    expect_code(&output, IO);
+    expect_code(&output, FAILURE);
     assert!(
         stderr(&output).starts_with("txt2h5: error:"),
         "{}",
@@ -921,7 +919,7 @@ fn a_full_device_or_an_unwritable_directory_is_an_io_error() {
     );
     let target = "/proc/txt2h5-readback-test.tsv";
     let output = run(dir.path(), &["export", "plain.h5", "-o", target]);
-    expect_code(&output, IO);
+    expect_code(&output, FAILURE);
     assert!(stderr(&output).contains("/proc"), "{}", stderr(&output));
     assert!(!Path::new(target).exists());
     let before = dir.entries();

@@ -5,11 +5,10 @@
 use std::process::Stdio;
 
 use crate::generate::{bgzf, gzip};
-use crate::util::{describe, expect_code, h5check, python_stdout, run, stderr, txt2h5, TestDir};
-
-const USAGE: i32 = 2;
-const BAD_DATA: i32 = 3;
-const FAILURE: i32 = 1;
+use crate::util::{
+    describe, expect_code, h5check, python_stdout, run, stderr, txt2h5, TestDir, BAD_DATA, FAILURE,
+    USAGE,
+};
 
 fn load(dir: &TestDir, input: &str, output: &str) {
     expect_code(

@@ -91,6 +91,12 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The exit statuses of docs/guide.md "Exit status": a failure (I/O, HDF5, resources), a
+/// usage error, bad input data.
+pub const FAILURE: i32 = 1;
+pub const USAGE: i32 = 2;
+pub const BAD_DATA: i32 = 3;
+
 /// Panics with the command's output framed when it did not exit with `code`.
 pub fn expect_code(output: &Output, code: i32) {
     if output.status.code() != Some(code) {
