@@ -5,9 +5,8 @@
 //! tampered with through h5py, as a user's script or a damaged disk would.
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::util::{expect_code, python_stdout, run, stderr, TestDir, BAD_DATA, FAILURE, USAGE};
+use crate::util::{expect_code, ok, python_stdout, run, stderr, TestDir, BAD_DATA, FAILURE, USAGE};
 
 /// Ten rows on two chromosomes.
 const ROWS: &[u8] = b"chr1 1 50 1 1\nchr1 2 0 0 3\nchr1 3 100 4 0\nchr1 4 25 1 3\nchr1 5 75 3 1\n\
@@ -17,12 +16,6 @@ chr2 1 50 1 1\nchr2 2 0 0 3\nchr2 3 100 4 0\nchr2 4 25 1 3\nchr2 5 75 3 1\n";
 fn tamper(dir: &TestDir, script: &str) {
     let script = format!("import h5py, hdf5plugin, numpy as np\n{script}");
     python_stdout(dir.path(), &["-c", &script]);
-}
-
-fn ok(dir: &TestDir, args: &[&str]) -> Output {
-    let output = run(dir.path(), args);
-    expect_code(&output, 0);
-    output
 }
 
 /// `a.txt` (ten rows over two sources: `a.txt`, `b.txt`) loaded into `name` with `extra`

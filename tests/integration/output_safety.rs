@@ -16,15 +16,9 @@ use rustix::fs::{flock, FlockOperation, Mode};
 
 use crate::generate::methylation_text;
 use crate::util::{
-    describe, expect_code, h5check, run, stderr, txt2h5, wait_for_partial_output, TestDir, FAILURE,
-    USAGE,
+    describe, expect_code, h5check, ok, run, stderr, txt2h5, wait_for_partial_output, TestDir,
+    FAILURE, USAGE,
 };
-
-fn ok(dir: &TestDir, args: &[&str]) -> Output {
-    let output = run(dir.path(), args);
-    expect_code(&output, 0);
-    output
-}
 
 /// Waits for `child` at most 30 s; a command still running then is killed and the test fails
 /// (a FIFO opened for reading blocks forever).

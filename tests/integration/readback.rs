@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::generate::{gzip, methylation_text, Rng};
 use crate::util::{
-    expect_code, run, stderr, support_script, txt2h5, TestDir, BAD_DATA, FAILURE, USAGE,
+    expect_code, ok, run, stderr, support_script, txt2h5, TestDir, BAD_DATA, FAILURE, USAGE,
 };
 
 /// One input row: chr, pos, c, t (pct is 100 c / (c + t)).
@@ -120,10 +120,6 @@ fn inputs(dir: &TestDir) {
     let repeats = sorted_rows(&mut rng, &["chr1", "chr10", "chrM"], 500, 10_000);
     dir.write("in/s5.txt", &native(&repeats));
     dir.write("in/s6.txt", &native(&plateau_rows(&mut rng, "chr2", 1_200)));
-}
-
-fn ok(dir: &TestDir, args: &[&str]) {
-    expect_code(&run(dir.path(), args), 0);
 }
 
 /// The same rows five ways: `plain.h5` (read in one-row buffers); `appended.h5` (two

@@ -87,6 +87,13 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
     txt2h5().current_dir(dir).args(args).output().unwrap()
 }
 
+/// Runs `txt2h5 ARGS...` in `dir` and expects exit 0 (see [`expect_code`]).
+pub fn ok(dir: &TestDir, args: &[&str]) -> Output {
+    let output = run(dir.path(), args);
+    expect_code(&output, 0);
+    output
+}
+
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
