@@ -66,7 +66,7 @@ pub fn register_plugins() {
 }
 
 /// The largest chunk HDF5 stores: chunk sizes are 32-bit in its file format.
-pub const MAX_CHUNK_BYTES: usize = u32::MAX as usize;
+pub(super) const HDF5_MAX_CHUNK_BYTES: usize = u32::MAX as usize;
 
 thread_local! {
     /// Bytes a chunk of the dataset being read holds, while [`with_decode_limit`] runs.
@@ -177,7 +177,7 @@ unsafe fn run_filter(
     // No panic may unwind into HDF5's C frames.
     let output = std::panic::catch_unwind(|| {
         if flags & H5Z_FLAG_REVERSE != 0 {
-            let limit = DECODE_LIMIT.with(Cell::get).unwrap_or(MAX_CHUNK_BYTES);
+            let limit = DECODE_LIMIT.with(Cell::get).unwrap_or(HDF5_MAX_CHUNK_BYTES);
             let decoded = claimed_size(compression, input, limit).and_then(|size| {
                 let mut decoded = Vec::new();
                 Decoder::default()
