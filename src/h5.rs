@@ -33,7 +33,7 @@ pub use matrix::{
     MATRIX_KIND,
 };
 pub use plugins::register_plugins;
-pub use rows::RowReader;
+pub use rows::{damaged_chunk_error, RowReader};
 pub use sources::{escape_bytes, record_path, SkippedRow, SourceFacts, SourceRow};
 pub use study::{ExistingOutput, Provenance, Segment, Storage, Study, VirtualPart};
 pub use writer::{OutputWriter, WriterOptions};
