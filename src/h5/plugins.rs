@@ -3,9 +3,9 @@
 //!
 //! The three plugins are registered filters, not HDF5's own: a reader needs them installed
 //! (h5py: `import hdf5plugin`; R: rhdf5filters, which has blosc only; C:
-//! `HDF5_PLUGIN_PATH`). txt2h5 registers its own implementation of each (see [`crate::codec`]) so that its reads through
-//! HDF5 (append, merge, re-chunking) decode them; it writes chunks itself, compressed on
-//! its pool.
+//! `HDF5_PLUGIN_PATH`). txt2h5 registers its own implementation of each (see
+//! [`crate::codec`]) so that its reads through HDF5 (append, merge, re-chunking) decode
+//! them; it writes chunks itself, compressed on its pool.
 //!
 //! A filter function sees the stored bytes and its client values, not the dataset, so it
 //! cannot know how large a chunk is; but a damaged header must not size an allocation (a
