@@ -390,9 +390,9 @@ fn check_part(
             expected: schema.summary(),
         });
     }
-    let layout = chunk_storage(&data).map_err(unreadable)?;
-    check_chunks(&data, found_rows, layout.0).map_err(unreadable)?;
-    Ok(layout)
+    let (chunk_rows, compression) = chunk_storage(&data).map_err(unreadable)?;
+    check_chunks(&data, found_rows, chunk_rows).map_err(unreadable)?;
+    Ok((chunk_rows, compression))
 }
 
 /// Checks the chunks of `data`, which holds `rows` rows in chunks of `chunk_rows`, before
