@@ -19,11 +19,9 @@ pub mod shuffle;
 pub mod zstd_decoder;
 
 pub use blosc::BloscCodec;
-pub use checksum::{append_checksum, fletcher32, seal, verified, CHECKSUM_BYTES};
+pub use checksum::{append_checksum, seal, verified, CHECKSUM_BYTES};
 pub use chunk::{ChunkCompressor, ChunkDecompressor};
-pub use compression::{
-    has_checksum, Compression, BLOSC_FILTER, FLETCHER32_FILTER, LZ4_FILTER, ZSTD_FILTER,
-};
+pub use compression::{has_checksum, Compression, BLOSC_FILTER, LZ4_FILTER, ZSTD_FILTER};
 pub use error::CodecError;
 pub use frame::{check_header, claimed_size, Decoder, Encoder};
 pub use shuffle::{shuffle, unshuffle_rows};

@@ -5,7 +5,7 @@
 //! study write:  writer (/data chunk by chunk) ─► sources, index, attributes ─► close
 //! study read:   open (every check) ─► study (Study, ExistingOutput) ─► rows (RowReader)
 //! matrix:       matrix (MatrixWriter: M, Cov, beta, /rows, /samples; matrix_summary)
-//! beneath all:  ffi (each raw C call and its checks), filters (the zstd, lz4 and blosc
+//! beneath all:  ffi (each raw C call and its checks), plugins (the zstd, lz4 and blosc
 //!               filters registered, each a txt2h5 codec), error (why a file is refused)
 //! ```
 //!
@@ -33,7 +33,7 @@ pub use matrix::{
     MATRIX_KIND,
 };
 pub use plugins::register_plugins;
-pub use rows::RowReader;
+pub use rows::{damaged_chunk_error, RowReader};
 pub use sources::{escape_bytes, record_path, SkippedRow, SourceFacts, SourceRow};
 pub use study::{ExistingOutput, Provenance, Segment, Storage, Study, VirtualPart};
 pub use writer::{OutputWriter, WriterOptions};

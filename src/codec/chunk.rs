@@ -29,8 +29,9 @@ pub struct ChunkDecompressor {
 impl ChunkDecompressor {
     /// Decodes `stored` (one chunk of `chunk_rows` records of `element_size` bytes,
     /// shuffled, then filtered by `compression`) and fills the bytes `bytes` of its records
-    /// `rows` in `out` (all of them with `0..element_size`; see [`super::shuffle::unshuffle_bytes`]); an
-    /// error if the chunk is damaged or does not decode to exactly one chunk.
+    /// `rows` in `out` (all of them with `0..element_size`; see
+    /// [`super::shuffle::unshuffle_bytes`]); an error if the chunk is damaged or does not
+    /// decode to exactly one chunk.
     #[allow(clippy::too_many_arguments)]
     pub fn decompress_bytes(
         &mut self,

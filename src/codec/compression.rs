@@ -28,8 +28,6 @@ use crate::defaults;
 pub const ZSTD_FILTER: H5Z_filter_t = 32015;
 pub const LZ4_FILTER: H5Z_filter_t = 32004;
 pub const BLOSC_FILTER: H5Z_filter_t = 32001;
-/// HDF5's own Fletcher32 checksum filter (`H5Z_FILTER_FLETCHER32`).
-pub const FLETCHER32_FILTER: H5Z_filter_t = 3;
 
 /// Filters applied to the stored chunks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

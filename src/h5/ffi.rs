@@ -307,11 +307,25 @@ impl From<ReadAllError> for hdf5::Error {
 /// hold them: every dataset txt2h5 reads whole is stored uncompressed, so its records are
 /// bytes of the file. The count and the size both come from the file; their product is
 /// checked, as a wrapped product would size a short buffer that HDF5 then overruns.
-pub fn packed_bytes(elements: u64, record_size: usize, file_bytes: u64) -> Option<usize> {
+fn packed_bytes(elements: u64, record_size: usize, file_bytes: u64) -> Option<usize> {
     elements
         .checked_mul(record_size as u64)
         .filter(|&bytes| bytes <= file_bytes)
         .and_then(|bytes| usize::try_from(bytes).ok())
+}
+
+/// The bytes all elements of `dataset` take as records of `record_size`, refused
+/// ([`ReadAllError::TooLarge`]) if its file cannot hold them ([`packed_bytes`]).
+pub fn checked_extent(dataset: &Dataset, record_size: usize) -> Result<usize, ReadAllError> {
+    let elements = dataset.size() as u64;
+    let file_bytes = dataset.file()?.size();
+    packed_bytes(elements, record_size, file_bytes).ok_or_else(|| ReadAllError::TooLarge {
+        name: dataset.name(),
+        elements,
+        record_size,
+        bytes: elements.checked_mul(record_size as u64),
+        file_bytes,
+    })
 }
 
 /// Reads all of `dataset` as packed bytes of `datatype`, one record per element. The
@@ -319,17 +333,7 @@ pub fn packed_bytes(elements: u64, record_size: usize, file_bytes: u64) -> Optio
 /// the file ([`packed_bytes`]).
 pub fn read_all(dataset: &Dataset, datatype: &Datatype) -> Result<Vec<u8>, ReadAllError> {
     let elements = dataset.size() as u64;
-    let record_size = datatype.size();
-    let file_bytes = dataset.file()?.size();
-    let Some(bytes) = packed_bytes(elements, record_size, file_bytes) else {
-        return Err(ReadAllError::TooLarge {
-            name: dataset.name(),
-            elements,
-            record_size,
-            bytes: elements.checked_mul(record_size as u64),
-            file_bytes,
-        });
-    };
+    let bytes = checked_extent(dataset, datatype.size())?;
     let mut out = vec![0u8; bytes];
     if elements == 0 {
         return Ok(out);

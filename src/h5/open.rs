@@ -17,7 +17,7 @@ use hdf5_sys::h5l::H5L_type_t;
 use super::error::{Inconsistent, OpenError};
 use super::ffi::{link_type, RowDataset};
 use super::index::{check_index, read_index, IndexError};
-use super::plugins::{register_plugins, MAX_CHUNK_BYTES};
+use super::plugins::{register_plugins, HDF5_MAX_CHUNK_BYTES};
 use super::sources::{check_sources, read_sources};
 use super::SourceRow;
 use crate::codec::Compression;
@@ -150,7 +150,7 @@ pub(super) fn chunk_storage(data: &Dataset) -> Result<(usize, Compression), Open
     if chunk_rows == 0
         || chunk_rows
             .checked_mul(record_size)
-            .is_none_or(|bytes| bytes > MAX_CHUNK_BYTES)
+            .is_none_or(|bytes| bytes > HDF5_MAX_CHUNK_BYTES)
     {
         return Err(Inconsistent::ChunkSize {
             member: format!("/{}", data.name().trim_start_matches('/')),

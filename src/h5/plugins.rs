@@ -3,9 +3,9 @@
 //!
 //! The three plugins are registered filters, not HDF5's own: a reader needs them installed
 //! (h5py: `import hdf5plugin`; R: rhdf5filters, which has blosc only; C:
-//! `HDF5_PLUGIN_PATH`). txt2h5 registers its own implementation of each (see [`crate::codec`]) so that its reads through
-//! HDF5 (append, merge, re-chunking) decode them; it writes chunks itself, compressed on
-//! its pool.
+//! `HDF5_PLUGIN_PATH`). txt2h5 registers its own implementation of each (see
+//! [`crate::codec`]) so that its reads through HDF5 (append, merge, re-chunking) decode
+//! them; it writes chunks itself, compressed on its pool.
 //!
 //! A filter function sees the stored bytes and its client values, not the dataset, so it
 //! cannot know how large a chunk is; but a damaged header must not size an allocation (a
@@ -66,7 +66,7 @@ pub fn register_plugins() {
 }
 
 /// The largest chunk HDF5 stores: chunk sizes are 32-bit in its file format.
-pub const MAX_CHUNK_BYTES: usize = u32::MAX as usize;
+pub(super) const HDF5_MAX_CHUNK_BYTES: usize = u32::MAX as usize;
 
 thread_local! {
     /// Bytes a chunk of the dataset being read holds, while [`with_decode_limit`] runs.
@@ -177,7 +177,7 @@ unsafe fn run_filter(
     // No panic may unwind into HDF5's C frames.
     let output = std::panic::catch_unwind(|| {
         if flags & H5Z_FLAG_REVERSE != 0 {
-            let limit = DECODE_LIMIT.with(Cell::get).unwrap_or(MAX_CHUNK_BYTES);
+            let limit = DECODE_LIMIT.with(Cell::get).unwrap_or(HDF5_MAX_CHUNK_BYTES);
             let decoded = claimed_size(compression, input, limit).and_then(|size| {
                 let mut decoded = Vec::new();
                 Decoder::default()

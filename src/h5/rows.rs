@@ -137,7 +137,7 @@ impl RowReader {
         // HDF5 reports a chunk that was never written as 0 bytes: its rows would be fill
         // values (the opener refuses such a dataset; this holds for one changed since).
         if size == 0 {
-            return Err(damaged(
+            return Err(damaged_chunk_error(
                 index,
                 chunk_rows,
                 "it was never written (no stored bytes)",
@@ -149,7 +149,7 @@ impl RowReader {
                 "it claims {size} bytes, more than the file's {}",
                 self.file_bytes
             );
-            return Err(damaged(index, chunk_rows, &why));
+            return Err(damaged_chunk_error(index, chunk_rows, &why));
         }
         out.resize(size as usize, 0);
         Ok(self.data.read_chunk(offset, out)? == 0)
@@ -166,17 +166,17 @@ impl RowReader {
     ) -> hdf5::Result<()> {
         if self.checksum {
             let checked = verified(stored)
-                .map_err(|why| damaged(index, chunk_rows, &why.to_string()))?
+                .map_err(|why| damaged_chunk_error(index, chunk_rows, &why.to_string()))?
                 .len();
             stored.truncate(checked);
         }
         check_header(self.compression, stored, self.chunk_bytes)
-            .map_err(|why| damaged(index, chunk_rows, &why.to_string()))
+            .map_err(|why| damaged_chunk_error(index, chunk_rows, &why.to_string()))
     }
 }
 
 /// The error of stored chunk `index` (of `chunk_rows` rows) that is damaged: `why`.
-fn damaged(index: u64, chunk_rows: usize, why: &str) -> hdf5::Error {
+pub fn damaged_chunk_error(index: u64, chunk_rows: usize, why: &str) -> hdf5::Error {
     let offset = index * chunk_rows as u64;
     hdf5::Error::from(format!(
         "stored chunk {index} (rows {offset}..{}) is damaged: {why}",

@@ -1,8 +1,8 @@
 //! The `/sources` table: which input file every row came from.
 //!
 //! One row per input, in load order. `first_row` and `rows` map dataset rows back to files;
-//! `size`, `mtime_s`/`mtime_nsec` and the content checksum identify a file's exact bytes so that later
-//! runs can tell an already-loaded file from a changed one.
+//! `size`, `mtime_s`/`mtime_nsec` and the content checksum identify a file's exact bytes so
+//! that later runs can tell an already-loaded file from a changed one.
 //!
 //! A path is recorded as text (h5py reads it as `str`). A path that is valid UTF-8 is
 //! recorded as it is; in one that is not, each byte outside valid UTF-8 becomes U+FDD0

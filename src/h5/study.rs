@@ -6,7 +6,7 @@
 //! Besides what [`super::open`] checks, the opener checks the chunks of a chunked dataset
 //! (and of each part of a virtual one) before anything is sized by them: every chunk that
 //! holds rows is stored, and a chunk larger than the rows is bounded
-//! ([`MAX_SPARE_CHUNK_BYTES`]).
+//! ([`defaults::MAX_CHUNK_BYTES`]).
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,7 @@ use super::ffi::{self, RowDataset, Selected};
 use super::open::{chunk_storage, not_ours, open_ours, rank_one, schema_of, string_attr, tables};
 use super::{RowReader, SourceRow, WriterOptions};
 use crate::codec::Compression;
+use crate::defaults;
 use crate::index::PositionIndex;
 use crate::schema::Schema;
 
@@ -389,37 +390,33 @@ fn check_part(
             expected: schema.summary(),
         });
     }
-    let layout = chunk_storage(&data).map_err(unreadable)?;
-    check_chunks(&data, found_rows, layout.0).map_err(unreadable)?;
-    Ok(layout)
+    let (chunk_rows, compression) = chunk_storage(&data).map_err(unreadable)?;
+    check_chunks(&data, found_rows, chunk_rows).map_err(unreadable)?;
+    Ok((chunk_rows, compression))
 }
 
-/// The most bytes of records a chunk may hold beyond the rows of its dataset: 256 MiB, a
-/// hundred and fifty times the default chunk (65,536 rows of 26 bytes).
+/// Checks the chunks of `data`, which holds `rows` rows in chunks of `chunk_rows`, before
+/// anything is sized by them: a chunk larger than the rows is at most
+/// [`defaults::MAX_CHUNK_BYTES`], and every chunk that holds rows is stored. A chunk never
+/// written reads as fill values, so a `/data` grown (with h5py's `resize`) to rows nobody
+/// wrote would be read, merged and appended to as rows of zeros.
 ///
 /// A read decodes whole chunks (HDF5 and txt2h5's own decoders alike), and `merge` and
 /// `load --append` write chunks of the size they read, so the chunk shape a file states
 /// sizes buffers: a dataset of 80,000 rows in one chunk of 150 million made them take 3.7
 /// GB. A chunk that its rows fill is as large as the user asked for when loading; one that
-/// they do not fill is bounded by this.
-pub const MAX_SPARE_CHUNK_BYTES: u64 = crate::defaults::MAX_CHUNK_BYTES;
-
-/// Checks the chunks of `data`, which holds `rows` rows in chunks of `chunk_rows`, before
-/// anything is sized by them: a chunk larger than the rows is at most
-/// [`MAX_SPARE_CHUNK_BYTES`], and every chunk that holds rows is stored. A chunk never
-/// written reads as fill values, so a `/data` grown (with h5py's `resize`) to rows nobody
-/// wrote would be read, merged and appended to as rows of zeros.
+/// they do not fill is bounded.
 fn check_chunks(data: &Dataset, rows: u64, chunk_rows: usize) -> Result<(), OpenError> {
     let member = format!("/{}", data.name().trim_start_matches('/'));
     // `chunk_storage` bounded the product by HDF5's largest chunk.
     let chunk_bytes = chunk_rows as u64 * data.dtype()?.size() as u64;
-    if chunk_rows as u64 > rows && chunk_bytes > MAX_SPARE_CHUNK_BYTES {
+    if chunk_rows as u64 > rows && chunk_bytes > defaults::MAX_CHUNK_BYTES {
         return Err(Inconsistent::SparseChunk {
             member,
             chunk_rows,
             chunk_bytes,
             rows,
-            max_bytes: MAX_SPARE_CHUNK_BYTES,
+            max_bytes: defaults::MAX_CHUNK_BYTES,
         }
         .into());
     }

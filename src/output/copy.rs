@@ -9,20 +9,21 @@
 //!
 //! Nothing damaged is copied on. A chunk copied as stored is checked first: against its
 //! Fletcher32 checksum ([`crate::codec::checksum`], by the row reader), which is appended
-//! again here, in the buffer it was read into, before the chunker takes it. A source written before txt2h5 stored checksums has none to
-//! check, so each of its chunks is decoded once ([`verify_by_decoding`]): that finds what
-//! the codec itself can tell, which is all of a gzip chunk's damage (zlib's Adler-32), a
-//! zstd, lz4 or blosc chunk's damage only where it breaks the stream's structure or sizes
-//! (a changed byte inside a literal run decodes to wrong records without a word), and
-//! nothing of a raw chunk. Such a source's chunks leave with a checksum from here on. Rows
-//! that are re-chunked are decoded by HDF5, through the same filters and checks.
+//! again here, in the buffer it was read into, before the chunker takes it. A source
+//! written before txt2h5 stored checksums has none to check, so each of its chunks is
+//! decoded once ([`verify_by_decoding`]): that finds what the codec itself can tell, which
+//! is all of a gzip chunk's damage (zlib's Adler-32), a zstd, lz4 or blosc chunk's damage
+//! only where it breaks the stream's structure or sizes (a changed byte inside a literal
+//! run decodes to wrong records without a word), and nothing of a raw chunk. Such a
+//! source's chunks leave with a checksum from here on. Rows that are re-chunked are decoded
+//! by HDF5, through the same filters and checks.
 
 use std::borrow::Cow;
 use std::path::Path;
 
 use crate::codec::{append_checksum, ChunkDecompressor, Compression, CHECKSUM_BYTES};
 use crate::error::{Error, Result};
-use crate::h5::ExistingOutput;
+use crate::h5::{damaged_chunk_error, ExistingOutput};
 use crate::index::build::IndexBuilder;
 use crate::index::stretches::stretches;
 use crate::index::PositionIndex;
@@ -158,14 +159,7 @@ fn verify_by_decoding(chunk: &StoredChunk<'_>, decoding: &mut Decoding) -> hdf5:
             std::slice::from_ref(&(0..chunk.record_size)),
             &mut decoding.records,
         )
-        .map_err(|why| {
-            let first = chunk.index * chunk.chunk_rows as u64;
-            hdf5::Error::from(format!(
-                "stored chunk {} (rows {first}..{}) is damaged: {why}",
-                chunk.index,
-                first + chunk.chunk_rows as u64
-            ))
-        })
+        .map_err(|why| damaged_chunk_error(chunk.index, chunk.chunk_rows, &why.to_string()))
 }
 
 /// The position index of `source`: its own, or, for an output written before the index

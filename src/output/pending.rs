@@ -238,9 +238,7 @@ impl OutputLock {
             std::io::Error::other("the lock file keeps being replaced"),
         ))
     }
-}
 
-impl OutputLock {
     /// Replaces the lock file's text with this process's [`holder_line`].
     fn write_holder(&mut self) -> std::io::Result<()> {
         self.file.set_len(0)?;

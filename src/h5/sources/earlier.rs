@@ -14,6 +14,7 @@ use hdf5::{Dataset, Datatype, H5Type};
 
 use super::{SkippedRow, SourceRow, SourcesMismatch};
 use crate::h5::error::{Inconsistent, OpenError};
+use crate::h5::ffi::{self, ReadAllError};
 
 /// A `/sources` row as written before format presets: all `native`, nothing left out.
 #[derive(H5Type, Clone, Debug)]
@@ -171,7 +172,7 @@ fn refuse_negative(sources: &Dataset, field: &str, rows: &[SourceRow]) -> Result
         }],
         size: 8,
     }))?;
-    let values = crate::h5::ffi::read_all(sources, &memory).map_err(hdf5::Error::from)?;
+    let values = ffi::read_all(sources, &memory).map_err(hdf5::Error::from)?;
     let negative = values
         .chunks_exact(8)
         .map(|value| i64::from_ne_bytes(value.try_into().expect("8 bytes")))
@@ -196,20 +197,13 @@ fn refuse_negative(sources: &Dataset, field: &str, rows: &[SourceRow]) -> Result
 /// reference into the heap), so more rows than the file has room for is a crafted or damaged
 /// extent, not rows to allocate for.
 fn check_extent(sources: &Dataset) -> Result<(), OpenError> {
-    let elements = sources.size() as u64;
-    let record_size = sources.dtype()?.size();
-    let file_bytes = sources.file()?.size();
-    if crate::h5::ffi::packed_bytes(elements, record_size, file_bytes).is_none() {
-        let refused = crate::h5::ffi::ReadAllError::TooLarge {
-            name: sources.name(),
-            elements,
-            record_size,
-            bytes: elements.checked_mul(record_size as u64),
-            file_bytes,
-        };
-        return Err(Inconsistent::Extent(refused.to_string()).into());
+    match ffi::checked_extent(sources, sources.dtype()?.size()) {
+        Ok(_) => Ok(()),
+        Err(ReadAllError::Hdf5(error)) => Err(error.into()),
+        Err(refused @ ReadAllError::TooLarge { .. }) => {
+            Err(Inconsistent::Extent(refused.to_string()).into())
+        }
     }
-    Ok(())
 }
 
 /// The rows of `/sources` in the version its fields name, as today's rows.
