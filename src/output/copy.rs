@@ -8,8 +8,8 @@
 //! index existed is indexed first by reading its rows ([`index_of`]).
 //!
 //! Nothing damaged is copied on. A chunk copied as stored is checked first: against its
-//! Fletcher32 checksum ([`crate::codec::checksum`], by the row reader), which is appended
-//! again here, in the buffer it was read into, before the chunker takes it. A source
+//! Fletcher32 checksum ([`crate::codec::checksum`], by the row reader), which it keeps: the
+//! chunk is summed once. A source
 //! written before txt2h5 stored checksums has none to check, so each of its chunks is
 //! decoded once ([`verify_by_decoding`]): that finds what the codec itself can tell, which
 //! is all of a gzip chunk's damage (zlib's Adler-32), a zstd, lz4 or blosc chunk's damage
@@ -91,22 +91,38 @@ pub fn copy_rows(
             && first_pos.is_some();
         if aligned
             && reader
-                .read_stored_chunk(row / chunk, source.chunk_rows, &mut buffer)
+                .read_stored_chunk_unchecked(row / chunk, source.chunk_rows, &mut buffer)
                 .map_err(source_error)?
         {
-            if !reader.has_checksum() {
-                let stored = StoredChunk {
-                    bytes: &buffer,
-                    compression,
-                    record_size: chunker.record_size(),
-                    chunk_rows: source.chunk_rows,
-                    index: row / chunk,
-                };
-                verify_by_decoding(&stored, &mut decoding).map_err(source_error)?;
+            // A checksummed chunk keeps the sum it was verified against (HDF5 reads either
+            // byte order), so it is summed once; one without gets its sum here.
+            let sum: Option<[u8; CHECKSUM_BYTES]> = match reader.has_checksum() {
+                true => buffer
+                    .len()
+                    .checked_sub(CHECKSUM_BYTES)
+                    .map(|at| buffer[at..].try_into().expect("four bytes")),
+                false => None,
+            };
+            reader
+                .check_stored_chunk(row / chunk, source.chunk_rows, &mut buffer)
+                .map_err(source_error)?;
+            match sum {
+                // `check_stored_chunk` only truncated: the room is there.
+                Some(sum) => buffer.extend_from_slice(&sum),
+                None => {
+                    let stored = StoredChunk {
+                        bytes: &buffer,
+                        compression,
+                        record_size: chunker.record_size(),
+                        chunk_rows: source.chunk_rows,
+                        index: row / chunk,
+                    };
+                    verify_by_decoding(&stored, &mut decoding).map_err(source_error)?;
+                    let checked = buffer.len() + CHECKSUM_BYTES;
+                    reserve(&mut buffer, checked, "a copied chunk")?;
+                    append_checksum(&mut buffer);
+                }
             }
-            let checked = buffer.len() + CHECKSUM_BYTES;
-            reserve(&mut buffer, checked, "a copied chunk")?;
-            append_checksum(&mut buffer);
             chunker
                 .push_stored(std::mem::take(&mut buffer), first_pos.expect("aligned"))
                 .map_err(output_error)?;
