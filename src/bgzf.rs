@@ -25,7 +25,8 @@ pub const EOF_BLOCK: [u8; 28] = [
 
 /// The fixed first 16 bytes of a block's header: gzip's ID1 ID2 CM FLG(FEXTRA), MTIME,
 /// XFL, OS (unknown), then XLEN = 6 and the `BC` subfield's SI1 SI2 SLEN = 2. BSIZE (the
-/// block's size less one, 2 bytes) follows.
+/// block's size less one, 2 bytes) follows. The writer puts these bytes; the reader checks
+/// all but MTIME, XFL and OS, which other writers set as they like.
 pub const HEADER_START: [u8; 16] = [
     0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0,
 ];

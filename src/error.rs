@@ -152,6 +152,19 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Whether output for programs reached standard output: `Ok(true)` if it did, `Ok(false)`
+/// if its reader closed the pipe (`| head`: the reader has what it wants, so the run ends
+/// quietly, as in ripgrep), and an I/O error (exit 1) for any other failure: a script
+/// reading `--json` from a full disk must not take silence for success. The one rule every
+/// write to stdout follows (help, reports, completions, exported rows).
+pub fn stdout_delivered(written: std::io::Result<()>) -> Result<bool> {
+    match written {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(error) => Err(Error::io("standard output", error)),
+    }
+}
+
 /// What kind of file `metadata` describes, for a message that refuses it ("... is a FIFO
 /// (named pipe)"): the pages of `man --dir`, an output path, a study file to read. Here, at
 /// the bottom of the tree, so that every layer that checks a path says it the same way.

@@ -65,7 +65,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ExportArgs, InspectArgs, LoadArgs, MatrixArgs, MergeArgs};
-use crate::error::{exit_code, Error};
+use crate::error::{exit_code, stdout_delivered, Error};
 use crate::settings::{
     ExportSettings, InspectSettings, LoadSettings, MatrixSettings, MergeSettings,
 };
@@ -84,11 +84,9 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(exit_code::USAGE);
             }
             // Help and version are output like any other (see `write_stdout`).
-            return match printed {
-                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-                    fail(&Error::io("standard output", error))
-                }
-                _ => ExitCode::from(exit_code::SUCCESS),
+            return match stdout_delivered(printed) {
+                Ok(_) => ExitCode::from(exit_code::SUCCESS),
+                Err(error) => fail(&error),
             };
         }
     };
@@ -236,17 +234,10 @@ fn print_stdout(text: &str) -> Result<(), Error> {
     write_stdout(line.as_bytes())
 }
 
-/// Output for programs on stdout (a summary, a report, a completion script, help), written
-/// whole and flushed: the one way every command writes to stdout (`export` streams rows the
-/// same way in its sink). Failing to deliver it is an I/O error (exit 1): a script reading
-/// `--json` from a full disk must not take silence for success. A closed pipe (`| head`)
-/// means the reader has what it wants, so it ends quietly, as in ripgrep.
+/// Output for programs on stdout (a summary, a report, a completion script), written whole
+/// and flushed, delivered or refused as [`stdout_delivered`] says (`export` streams rows
+/// through the same rule in its sink).
 fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::io("standard output", error))
-        }
-        _ => Ok(()),
-    }
+    stdout_delivered(stdout.write_all(bytes).and_then(|()| stdout.flush())).map(drop)
 }

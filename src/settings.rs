@@ -23,7 +23,6 @@ use crate::input::discover::DiscoverOptions;
 use crate::input::shard::Shard;
 use crate::schema::{Schema, Shape};
 
-pub use environment::MatrixBudget;
 pub use read::{ExportSettings, InspectSettings, MatrixRows, MatrixSettings};
 
 /// Everything a `load` run needs, checked.

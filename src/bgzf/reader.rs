@@ -15,7 +15,7 @@ use std::os::unix::fs::FileExt;
 
 use libdeflater::Decompressor;
 
-use super::{EOF_BLOCK, HEADER_LEN, MAX_BLOCK_DATA, TRAILER_LEN};
+use super::{EOF_BLOCK, HEADER_LEN, HEADER_START, MAX_BLOCK_DATA, TRAILER_LEN};
 use crate::defaults::MAX_LINE_BYTES;
 
 /// One gzip member of a BGZF file.
@@ -36,10 +36,9 @@ pub fn blocks(file: &File, size: u64) -> std::io::Result<Option<Vec<BgzfBlock>>>
             return Ok(None);
         }
         file.read_exact_at(&mut header, offset)?;
-        // ID1 ID2 CM FLG(FEXTRA) ... XLEN=6, SI1='B' SI2='C' SLEN=2 BSIZE
-        let clean = header[..4] == [0x1f, 0x8b, 8, 4]
-            && header[10..12] == [6, 0]
-            && header[12..16] == [b'B', b'C', 2, 0];
+        // ID1 ID2 CM FLG(FEXTRA), then XLEN=6, SI1='B' SI2='C' SLEN=2, as the writer puts
+        // them; MTIME, XFL and OS between them vary with the tool that wrote the file.
+        let clean = header[..4] == HEADER_START[..4] && header[10..16] == HEADER_START[10..16];
         if !clean {
             return Ok(None);
         }

@@ -123,7 +123,7 @@ impl Claims {
 /// row's chr is its run's, its pos inside the run's `min_pos..=max_pos`, a row that starts
 /// a stored chunk has its anchor's pos, and in a sorted run no pos is below the one before
 /// it (inside `records`) nor outside the anchors around it.
-pub fn check_rows(
+fn check_rows(
     index: &PositionIndex,
     fields: &Fields,
     first: u64,

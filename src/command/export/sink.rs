@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::bgzf::EOF_BLOCK;
-use crate::error::{Error, Result};
+use crate::error::{stdout_delivered, Error, Result};
 use crate::output::pending::PendingOutput;
 
 /// Whether `path` names a gzip file.
@@ -66,11 +66,11 @@ impl Sink {
 
     pub fn write(&mut self, bytes: &[u8]) -> Result<Written> {
         match self {
-            Sink::Stdout(stdout) => match stdout.write_all(bytes) {
-                Ok(()) => Ok(Written::Ok),
-                Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(Written::Closed),
-                Err(error) => Err(Error::io("standard output", error)),
-            },
+            Sink::Stdout(stdout) => Ok(if stdout_delivered(stdout.write_all(bytes))? {
+                Written::Ok
+            } else {
+                Written::Closed
+            }),
             Sink::File { file, target, .. } => file
                 .write_all(bytes)
                 .map(|()| Written::Ok)
@@ -81,12 +81,7 @@ impl Sink {
     /// Ends the output: the BGZF end block, a flush, and for a file its rename into place.
     pub fn finish(self) -> Result<()> {
         match self {
-            Sink::Stdout(mut stdout) => match stdout.flush() {
-                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(Error::io("standard output", error))
-                }
-                _ => Ok(()),
-            },
+            Sink::Stdout(mut stdout) => stdout_delivered(stdout.flush()).map(drop),
             Sink::File {
                 pending,
                 mut file,
