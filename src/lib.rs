@@ -136,7 +136,7 @@ fn run_load(args: LoadArgs, interrupt: &Interrupt) -> Result<(), Error> {
         say(&report.summary_line());
     }
     if settings.json {
-        print_stdout(&report.to_json())?;
+        print_json(&report)?;
     }
     Ok(())
 }

@@ -143,10 +143,6 @@ impl LoadReport {
             .collect();
         format!(" ({})", list.join(", "))
     }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("a report serializes")
-    }
 }
 
 /// Bytes in decimal units (`865.20 MB`), as indicatif writes them.
