@@ -25,7 +25,6 @@ use crate::progress::{group_thousands, Progress};
 use crate::query::select::{Selection, SelectionFlags};
 use crate::settings::MatrixSettings;
 use crate::signals::Interrupt;
-pub use samples::sample_name;
 
 /// What a matrix run did.
 #[derive(Debug, Serialize)]

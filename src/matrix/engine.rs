@@ -286,9 +286,7 @@ fn extract(
     let fields = job.fields;
     let size = fields.record_size;
     let piece = &job.plan.pieces[number];
-    if let Some(claims) = &job.plan.claims {
-        claims.check(task.from, records)?;
-    }
+    job.plan.claims.check(task.from, records)?;
     // A negative count is named by its row in the file that holds it (a part, for a
     // virtual study).
     let segment = &job.segments[task.segment];

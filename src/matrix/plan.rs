@@ -79,7 +79,7 @@ pub struct Window {
 }
 
 /// Everything a matrix run reads.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Plan {
     /// Chromosome names in the order they first appear in the study.
     pub chromosomes: Vec<Vec<u8>>,
@@ -90,7 +90,7 @@ pub struct Plan {
     pub rows: u64,
     /// What the index claims about the rows, which every piece read is checked against:
     /// the plan trusts the runs' chr, positions and order to place rows in windows.
-    pub claims: Option<Claims>,
+    pub claims: Claims,
 }
 
 /// How the plan's windows are cut.
@@ -117,12 +117,12 @@ pub fn plan(
 ) -> Result<Plan> {
     let index = position_index(study)?;
     let mut plan = Plan {
-        claims: Some(Claims::new(
-            &study.path,
-            index,
-            crate::schema::Fields::of(&study.schema),
-        )),
-        ..Plan::default()
+        chromosomes: Vec::new(),
+        streams: Vec::new(),
+        pieces: Vec::new(),
+        windows: Vec::new(),
+        rows: 0,
+        claims: Claims::new(&study.path, index, crate::schema::Fields::of(&study.schema)),
     };
     let by_chr = runs_by_chromosome(&mut plan, index, selection, sample_of);
     let (ranges, layout) =

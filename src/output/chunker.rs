@@ -11,10 +11,10 @@
 //! without compression, a job only sums the chunk's records and seals them in place, in the
 //! four bytes of room the raw chunk buffer has after them (the sum took a fifth of the
 //! writing thread's time in a load without compression, the busiest thread there); a chunk
-//! pushed as stored comes with it. At most `2 * threads` chunks are in flight, which bounds memory at
-//! about `4 * threads` chunk sizes. The last chunk is zero-padded, as
-//! HDF5 stores every chunk whole; the dataset extent hides the padding. The pos of each
-//! chunk's first row is noted as an anchor of the position index ([`crate::index`]).
+//! pushed as stored comes with it. At most `2 * threads` chunks are in flight, which bounds
+//! memory at about `4 * threads` chunk sizes. The last chunk is zero-padded, as HDF5 stores
+//! every chunk whole; the dataset extent hides the padding. The pos of each chunk's first
+//! row is noted as an anchor of the position index ([`crate::index`]).
 //!
 //! The jobs, their order, their bound and their failures are [`crate::ordered`]'s: a job
 //! that panics or cannot get memory for its output answers with that failure instead of a
@@ -285,22 +285,15 @@ impl<'w> Chunker<'w> {
         Ok(self.anchors)
     }
 
-    /// Numbers the next chunk, whose records are `chunk` (a whole chunk), and notes its
-    /// anchor.
-    fn note_chunk(&mut self, chunk: &[u8]) -> u64 {
-        let index = self.next_index;
-        self.anchors.push(Anchor {
-            row: index * (chunk.len() / self.fields.record_size) as u64,
-            pos: self.fields.pos(chunk),
-        });
-        self.next_index += 1;
-        index
-    }
-
+    /// Hands on the chunk filled in `current`, numbered next, and notes its anchor.
     fn emit(&mut self) -> Result<(), ChunkError> {
-        let current = std::mem::take(&mut self.current);
-        let index = self.note_chunk(&current[..self.chunk_bytes]);
-        self.current = current;
+        let index = self.next_index;
+        self.next_index += 1;
+        let anchor = Anchor {
+            row: index * self.chunk_rows() as u64,
+            pos: self.fields.pos(&self.current),
+        };
+        self.anchors.push(anchor);
         self.filled = 0;
         let Some(parallel) = &mut self.parallel else {
             seal(&mut self.current);

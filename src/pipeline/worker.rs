@@ -10,8 +10,6 @@
 //! piece, see [`crate::input::reader`]): the worker pulls it into its own reused
 //! [`TextBuffer`], fill by fill, and parses what it is given (`parse_text`).
 
-pub(crate) use crate::input::discover::check_unchanged;
-
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};

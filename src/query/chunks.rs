@@ -173,7 +173,8 @@ pub(crate) fn read_stored(
     }
 }
 
-pub(crate) fn decode_and_work<T>(
+/// Decodes a task's chunk as read and runs `work` on the records of its rows `from..to`.
+fn decode_and_work<T>(
     segment: &Segment,
     task: &ChunkTask,
     record_size: usize,
