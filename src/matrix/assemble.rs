@@ -249,10 +249,10 @@ pub fn compress(row: &ChunkRow, storage: &MatrixStorage) -> Result<StoredRow> {
 }
 
 fn le_bytes(values: &[i32]) -> Vec<u8> {
-    values
-        .iter()
-        .flat_map(|value| value.to_le_bytes())
-        .collect()
+    // Room for the checksum an uncompressed chunk gets, so that it is not copied to add it.
+    let mut bytes = Vec::with_capacity(values.len() * 4 + CHECKSUM_BYTES);
+    bytes.extend(values.iter().flat_map(|value| value.to_le_bytes()));
+    bytes
 }
 
 /// Counts summed per region of a BED file, for every sample.
